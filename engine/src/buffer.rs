@@ -1,0 +1,254 @@
+//! Dynamically typed element buffers: one enum over the element types, so chunk data can flow
+//! through a graph whose types are only known at run time, while every kernel still runs on plain
+//! typed slices.
+
+use crate::dtype::DType;
+
+/// A Rust element type that chunkwise computes with.
+pub trait Element: Copy + Default + Send + Sync + PartialEq + std::fmt::Debug + 'static {
+    /// The matching [`DType`].
+    const DTYPE: DType;
+    /// Wraps a typed vector as a [`Buffer`].
+    fn into_buffer(v: Vec<Self>) -> Buffer;
+    /// The typed contents of `b`, if it holds this type.
+    fn from_buffer(b: Buffer) -> Option<Vec<Self>>;
+    /// The typed contents of `b`, if it holds this type.
+    fn slice_of(b: &Buffer) -> Option<&[Self]>;
+}
+
+/// Invokes `$m!(Variant, rust_type)` once for every supported element type.
+#[macro_export]
+macro_rules! for_each_element {
+    ($m:ident) => {
+        $m!(Bool, bool);
+        $m!(Int8, i8);
+        $m!(Int16, i16);
+        $m!(Int32, i32);
+        $m!(Int64, i64);
+        $m!(Uint8, u8);
+        $m!(Uint16, u16);
+        $m!(Uint32, u32);
+        $m!(Uint64, u64);
+        $m!(Float32, f32);
+        $m!(Float64, f64);
+    };
+}
+
+/// Matches a [`Buffer`], [`Slice`] or [`SliceMut`] (given the enum's path) and evaluates `$body`
+/// with `$v` bound to the typed contents, for every element type.
+#[macro_export]
+macro_rules! dispatch {
+    ($enum:ident, $value:expr, $v:ident => $body:expr) => {
+        match $value {
+            $enum::Bool($v) => $body,
+            $enum::Int8($v) => $body,
+            $enum::Int16($v) => $body,
+            $enum::Int32($v) => $body,
+            $enum::Int64($v) => $body,
+            $enum::Uint8($v) => $body,
+            $enum::Uint16($v) => $body,
+            $enum::Uint32($v) => $body,
+            $enum::Uint64($v) => $body,
+            $enum::Float32($v) => $body,
+            $enum::Float64($v) => $body,
+        }
+    };
+}
+
+/// An owned, typed, flat (C-order) element buffer.
+#[derive(Clone, Debug, PartialEq)]
+#[allow(missing_docs)]
+pub enum Buffer {
+    Bool(Vec<bool>),
+    Int8(Vec<i8>),
+    Int16(Vec<i16>),
+    Int32(Vec<i32>),
+    Int64(Vec<i64>),
+    Uint8(Vec<u8>),
+    Uint16(Vec<u16>),
+    Uint32(Vec<u32>),
+    Uint64(Vec<u64>),
+    Float32(Vec<f32>),
+    Float64(Vec<f64>),
+}
+
+/// A borrowed, typed view of part of a [`Buffer`].
+#[derive(Clone, Copy, Debug)]
+#[allow(missing_docs)]
+pub enum Slice<'a> {
+    Bool(&'a [bool]),
+    Int8(&'a [i8]),
+    Int16(&'a [i16]),
+    Int32(&'a [i32]),
+    Int64(&'a [i64]),
+    Uint8(&'a [u8]),
+    Uint16(&'a [u16]),
+    Uint32(&'a [u32]),
+    Uint64(&'a [u64]),
+    Float32(&'a [f32]),
+    Float64(&'a [f64]),
+}
+
+/// A mutable, typed view of part of a [`Buffer`].
+#[derive(Debug)]
+#[allow(missing_docs)]
+pub enum SliceMut<'a> {
+    Bool(&'a mut [bool]),
+    Int8(&'a mut [i8]),
+    Int16(&'a mut [i16]),
+    Int32(&'a mut [i32]),
+    Int64(&'a mut [i64]),
+    Uint8(&'a mut [u8]),
+    Uint16(&'a mut [u16]),
+    Uint32(&'a mut [u32]),
+    Uint64(&'a mut [u64]),
+    Float32(&'a mut [f32]),
+    Float64(&'a mut [f64]),
+}
+
+macro_rules! impl_element {
+    ($variant:ident, $t:ty) => {
+        impl Element for $t {
+            const DTYPE: DType = DType::$variant;
+            fn into_buffer(v: Vec<Self>) -> Buffer {
+                Buffer::$variant(v)
+            }
+            fn from_buffer(b: Buffer) -> Option<Vec<Self>> {
+                match b {
+                    Buffer::$variant(v) => Some(v),
+                    _ => None,
+                }
+            }
+            fn slice_of(b: &Buffer) -> Option<&[Self]> {
+                match b {
+                    Buffer::$variant(v) => Some(v),
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+for_each_element!(impl_element);
+
+impl Default for Buffer {
+    fn default() -> Self {
+        Buffer::Uint8(Vec::new())
+    }
+}
+
+impl Buffer {
+    /// A buffer of `len` zeros (false for bool) of `dtype`.
+    pub fn zeros(dtype: DType, len: usize) -> Buffer {
+        macro_rules! arm {
+            ($($variant:ident),*) => {
+                match dtype { $(DType::$variant => Buffer::$variant(vec![Default::default(); len]),)* }
+            };
+        }
+        arm!(Bool, Int8, Int16, Int32, Int64, Uint8, Uint16, Uint32, Uint64, Float32, Float64)
+    }
+
+    /// The element type.
+    pub fn dtype(&self) -> DType {
+        macro_rules! arm {
+            ($($variant:ident),*) => {
+                match self { $(Buffer::$variant(_) => DType::$variant,)* }
+            };
+        }
+        arm!(Bool, Int8, Int16, Int32, Int64, Uint8, Uint16, Uint32, Uint64, Float32, Float64)
+    }
+
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        dispatch!(Buffer, self, v => v.len())
+    }
+
+    /// True when the buffer holds no element.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Bytes held by the elements.
+    pub fn nbytes(&self) -> usize {
+        self.len() * self.dtype().size()
+    }
+
+    /// Makes the buffer hold `len` elements of `dtype`, reusing its allocation when the type
+    /// already matches (contents are unspecified afterwards).
+    pub fn reset(&mut self, dtype: DType, len: usize) {
+        if self.dtype() != dtype {
+            *self = Buffer::zeros(dtype, len);
+        } else {
+            dispatch!(Buffer, self, v => v.resize(len, Default::default()));
+        }
+    }
+
+    /// A view of elements `start..end`.
+    pub fn slice(&self, start: usize, end: usize) -> Slice<'_> {
+        macro_rules! arm {
+            ($($variant:ident),*) => {
+                match self { $(Buffer::$variant(v) => Slice::$variant(&v[start..end]),)* }
+            };
+        }
+        arm!(Bool, Int8, Int16, Int32, Int64, Uint8, Uint16, Uint32, Uint64, Float32, Float64)
+    }
+
+    /// A mutable view of elements `start..end`.
+    pub fn slice_mut(&mut self, start: usize, end: usize) -> SliceMut<'_> {
+        macro_rules! arm {
+            ($($variant:ident),*) => {
+                match self { $(Buffer::$variant(v) => SliceMut::$variant(&mut v[start..end]),)* }
+            };
+        }
+        arm!(Bool, Int8, Int16, Int32, Int64, Uint8, Uint16, Uint32, Uint64, Float32, Float64)
+    }
+}
+
+impl Slice<'_> {
+    /// The element type.
+    pub fn dtype(&self) -> DType {
+        macro_rules! arm {
+            ($($variant:ident),*) => {
+                match self { $(Slice::$variant(_) => DType::$variant,)* }
+            };
+        }
+        arm!(Bool, Int8, Int16, Int32, Int64, Uint8, Uint16, Uint32, Uint64, Float32, Float64)
+    }
+
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        dispatch!(Slice, self, v => v.len())
+    }
+
+    /// True when the view holds no element.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl SliceMut<'_> {
+    /// The element type.
+    pub fn dtype(&self) -> DType {
+        macro_rules! arm {
+            ($($variant:ident),*) => {
+                match self { $(SliceMut::$variant(_) => DType::$variant,)* }
+            };
+        }
+        arm!(Bool, Int8, Int16, Int32, Int64, Uint8, Uint16, Uint32, Uint64, Float32, Float64)
+    }
+
+    /// Copies `src` (same type and length) into this view.
+    ///
+    /// # Panics
+    /// When the types differ: the planner gives every copy matching types.
+    pub fn copy_from(&mut self, src: &Slice<'_>) {
+        macro_rules! arm {
+            ($($variant:ident),*) => {
+                match (self, src) {
+                    $((SliceMut::$variant(d), Slice::$variant(s)) => d.copy_from_slice(s),)*
+                    (d, s) => panic!("copy between {} and {}", d.dtype(), s.dtype()),
+                }
+            };
+        }
+        arm!(Bool, Int8, Int16, Int32, Int64, Uint8, Uint16, Uint32, Uint64, Float32, Float64)
+    }
+}

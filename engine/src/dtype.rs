@@ -1,0 +1,328 @@
+//! Element types and NumPy 2 type promotion (NEP 50), the rules every operation's output type
+//! follows.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// The element types chunkwise computes with: the numeric Zarr data types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DType {
+    /// `bool`, stored as one byte 0 or 1.
+    Bool,
+    /// `int8`
+    Int8,
+    /// `int16`
+    Int16,
+    /// `int32`
+    Int32,
+    /// `int64`
+    Int64,
+    /// `uint8`
+    Uint8,
+    /// `uint16`
+    Uint16,
+    /// `uint32`
+    Uint32,
+    /// `uint64`
+    Uint64,
+    /// `float32`
+    Float32,
+    /// `float64`
+    Float64,
+}
+
+/// The kind of a type, in NumPy's order of promotion: bool < integer < float.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
+    /// `bool`
+    Bool,
+    /// signed or unsigned integers
+    Int,
+    /// floating point
+    Float,
+}
+
+impl DType {
+    /// Every supported type, in declaration order.
+    pub const ALL: [DType; 11] = [
+        DType::Bool,
+        DType::Int8,
+        DType::Int16,
+        DType::Int32,
+        DType::Int64,
+        DType::Uint8,
+        DType::Uint16,
+        DType::Uint32,
+        DType::Uint64,
+        DType::Float32,
+        DType::Float64,
+    ];
+
+    /// Bytes per element.
+    pub fn size(self) -> usize {
+        match self {
+            DType::Bool | DType::Int8 | DType::Uint8 => 1,
+            DType::Int16 | DType::Uint16 => 2,
+            DType::Int32 | DType::Uint32 | DType::Float32 => 4,
+            DType::Int64 | DType::Uint64 | DType::Float64 => 8,
+        }
+    }
+
+    /// Bool, integer or float.
+    pub fn kind(self) -> Kind {
+        match self {
+            DType::Bool => Kind::Bool,
+            DType::Float32 | DType::Float64 => Kind::Float,
+            _ => Kind::Int,
+        }
+    }
+
+    /// True for the signed integer types.
+    pub fn is_signed_int(self) -> bool {
+        matches!(
+            self,
+            DType::Int8 | DType::Int16 | DType::Int32 | DType::Int64
+        )
+    }
+
+    /// The lowercase name used in Zarr v3 metadata and pipeline files (`"uint16"`).
+    pub fn name(self) -> &'static str {
+        match self {
+            DType::Bool => "bool",
+            DType::Int8 => "int8",
+            DType::Int16 => "int16",
+            DType::Int32 => "int32",
+            DType::Int64 => "int64",
+            DType::Uint8 => "uint8",
+            DType::Uint16 => "uint16",
+            DType::Uint32 => "uint32",
+            DType::Uint64 => "uint64",
+            DType::Float32 => "float32",
+            DType::Float64 => "float64",
+        }
+    }
+
+    /// The NumPy type string of Zarr v2 metadata (`"<u2"`).
+    pub fn v2_name(self) -> &'static str {
+        match self {
+            DType::Bool => "|b1",
+            DType::Int8 => "|i1",
+            DType::Int16 => "<i2",
+            DType::Int32 => "<i4",
+            DType::Int64 => "<i8",
+            DType::Uint8 => "|u1",
+            DType::Uint16 => "<u2",
+            DType::Uint32 => "<u4",
+            DType::Uint64 => "<u8",
+            DType::Float32 => "<f4",
+            DType::Float64 => "<f8",
+        }
+    }
+
+    /// Parses a name as written in pipeline files or Zarr v3 metadata.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] naming the accepted types when `name` is none of them.
+    pub fn parse(name: &str) -> Result<DType> {
+        DType::ALL
+            .into_iter()
+            .find(|d| d.name() == name)
+            .ok_or_else(|| {
+                Error::Invalid(format!(
+                    "unknown dtype {name:?}; expected one of {}",
+                    DType::ALL.map(|d| d.name()).join(", ")
+                ))
+            })
+    }
+
+    /// The smallest float type that holds every value of an integer type exactly enough for
+    /// NumPy's mixed int/float promotion (`np.result_type(int16, float32) == float32`).
+    fn float_for_int(self) -> DType {
+        if self.size() <= 2 {
+            DType::Float32
+        } else {
+            DType::Float64
+        }
+    }
+
+    fn int_of(signed: bool, size: usize) -> Option<DType> {
+        Some(match (signed, size) {
+            (true, 1) => DType::Int8,
+            (true, 2) => DType::Int16,
+            (true, 4) => DType::Int32,
+            (true, 8) => DType::Int64,
+            (false, 1) => DType::Uint8,
+            (false, 2) => DType::Uint16,
+            (false, 4) => DType::Uint32,
+            (false, 8) => DType::Uint64,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for DType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// `np.result_type(a, b)` for two array dtypes.
+pub fn promote(a: DType, b: DType) -> DType {
+    use Kind::*;
+    if a == b {
+        return a;
+    }
+    match (a.kind(), b.kind()) {
+        (Bool, _) => b,
+        (_, Bool) => a,
+        (Float, Float) => DType::Float64,
+        (Float, Int) => promote_float_int(a, b),
+        (Int, Float) => promote_float_int(b, a),
+        (Int, Int) => {
+            let (sa, sb) = (a.is_signed_int(), b.is_signed_int());
+            if sa == sb {
+                return if a.size() >= b.size() { a } else { b };
+            }
+            let (signed, unsigned) = if sa { (a, b) } else { (b, a) };
+            if signed.size() > unsigned.size() {
+                signed
+            } else {
+                DType::int_of(true, unsigned.size() * 2).unwrap_or(DType::Float64)
+            }
+        }
+    }
+}
+
+fn promote_float_int(float: DType, int: DType) -> DType {
+    if float == DType::Float64 {
+        DType::Float64
+    } else {
+        int.float_for_int()
+    }
+}
+
+/// A Python-style scalar operand. Under NEP 50 it is "weak": it takes the array's type when it is
+/// of the same or a lower kind.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Scalar {
+    /// `True` / `False`
+    Bool(bool),
+    /// A Python int.
+    Int(i64),
+    /// A Python float.
+    Float(f64),
+}
+
+impl Scalar {
+    /// The value as f64 (for float arithmetic and display).
+    pub fn as_f64(self) -> f64 {
+        match self {
+            Scalar::Bool(b) => f64::from(u8::from(b)),
+            Scalar::Int(i) => i as f64,
+            Scalar::Float(f) => f,
+        }
+    }
+
+    fn kind(self) -> Kind {
+        match self {
+            Scalar::Bool(_) => Kind::Bool,
+            Scalar::Int(_) => Kind::Int,
+            Scalar::Float(_) => Kind::Float,
+        }
+    }
+}
+
+impl fmt::Display for Scalar {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Scalar::Bool(b) => write!(f, "{b}"),
+            Scalar::Int(i) => write!(f, "{i}"),
+            Scalar::Float(x) => write!(f, "{x:?}"),
+        }
+    }
+}
+
+/// The result type of an operation between an array of `dtype` and a weak scalar (NEP 50).
+///
+/// # Errors
+/// [`Error::Invalid`] when an integer scalar does not fit the integer array type (NumPy 2 raises
+/// `OverflowError` there too); the message says to cast the array first.
+pub fn promote_scalar(dtype: DType, scalar: Scalar) -> Result<DType> {
+    let out = if scalar.kind() <= dtype.kind() {
+        dtype
+    } else {
+        match scalar.kind() {
+            Kind::Int => DType::Int64,
+            _ => DType::Float64,
+        }
+    };
+    if let (Scalar::Int(v), Kind::Int) = (scalar, out.kind()) {
+        if !int_fits(v, out) {
+            return Err(Error::Invalid(format!(
+                "scalar {v} does not fit the array's type {out}; cast the array first with astype \
+                 (NumPy 2 raises OverflowError here too)"
+            )));
+        }
+    }
+    Ok(out)
+}
+
+fn int_fits(v: i64, dtype: DType) -> bool {
+    let v = i128::from(v);
+    let (lo, hi): (i128, i128) = match dtype {
+        DType::Int8 => (i8::MIN.into(), i8::MAX.into()),
+        DType::Int16 => (i16::MIN.into(), i16::MAX.into()),
+        DType::Int32 => (i32::MIN.into(), i32::MAX.into()),
+        DType::Int64 => (i64::MIN.into(), i64::MAX.into()),
+        DType::Uint8 => (0, u8::MAX.into()),
+        DType::Uint16 => (0, u16::MAX.into()),
+        DType::Uint32 => (0, u32::MAX.into()),
+        DType::Uint64 => (0, u64::MAX.into()),
+        _ => return true,
+    };
+    (lo..=hi).contains(&v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DType::*;
+    use super::*;
+
+    #[test]
+    fn array_promotion_matches_numpy_result_type() {
+        // Expected values from np.result_type on NumPy 2.
+        let cases = [
+            (Uint8, Int8, Int16),
+            (Uint16, Int16, Int32),
+            (Uint32, Int32, Int64),
+            (Uint64, Int64, Float64),
+            (Uint8, Int32, Int32),
+            (Int16, Float32, Float32),
+            (Uint16, Float32, Float32),
+            (Int32, Float32, Float64),
+            (Float32, Float64, Float64),
+            (Bool, Uint8, Uint8),
+            (Bool, Float32, Float32),
+            (Uint16, Uint32, Uint32),
+        ];
+        for (a, b, want) in cases {
+            assert_eq!(promote(a, b), want, "{a} {b}");
+            assert_eq!(promote(b, a), want, "{b} {a}");
+        }
+    }
+
+    #[test]
+    fn weak_scalars_follow_nep50() {
+        assert_eq!(promote_scalar(Uint16, Scalar::Int(3)).unwrap(), Uint16);
+        assert_eq!(promote_scalar(Uint16, Scalar::Float(1.5)).unwrap(), Float64);
+        assert_eq!(promote_scalar(Float32, Scalar::Float(1.5)).unwrap(), Float32);
+        assert_eq!(promote_scalar(Bool, Scalar::Int(1)).unwrap(), Int64);
+        assert!(promote_scalar(Uint16, Scalar::Int(70000)).is_err());
+        assert!(promote_scalar(Uint8, Scalar::Int(-1)).is_err());
+    }
+}

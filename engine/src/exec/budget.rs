@@ -1,0 +1,110 @@
+//! Admission control on projected task memory.
+//!
+//! A task starts only when its projected bytes fit under the limit next to the tasks already
+//! running. The planner guarantees each task fits alone, so a waiting task always gets in once the
+//! running ones release: no deadlock. The fast path is one compare-and-swap; waiting uses a
+//! condition variable with a short timeout, which also makes a lost wake-up harmless.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex};
+use std::time::Duration;
+
+/// Bytes in use by running tasks, against a fixed limit.
+#[derive(Debug)]
+pub struct MemoryBudget {
+    limit: u64,
+    used: AtomicU64,
+    peak: AtomicU64,
+    waiting: AtomicUsize,
+    lock: Mutex<()>,
+    freed: Condvar,
+}
+
+impl MemoryBudget {
+    /// A budget of `limit` bytes.
+    pub fn new(limit: u64) -> Self {
+        Self {
+            limit,
+            used: AtomicU64::new(0),
+            peak: AtomicU64::new(0),
+            waiting: AtomicUsize::new(0),
+            lock: Mutex::new(()),
+            freed: Condvar::new(),
+        }
+    }
+
+    fn try_acquire(&self, bytes: u64) -> bool {
+        let mut used = self.used.load(Ordering::Relaxed);
+        loop {
+            // A task always runs when nothing else does, so the run cannot stall.
+            if used > 0 && used + bytes > self.limit {
+                return false;
+            }
+            match self.used.compare_exchange_weak(
+                used,
+                used + bytes,
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => {
+                    self.peak.fetch_max(used + bytes, Ordering::Relaxed);
+                    return true;
+                }
+                Err(now) => used = now,
+            }
+        }
+    }
+
+    /// Blocks until `bytes` fit, or returns false once `cancelled` is set.
+    pub fn acquire(&self, bytes: u64, cancelled: &AtomicBool) -> bool {
+        if self.try_acquire(bytes) {
+            return true;
+        }
+        self.waiting.fetch_add(1, Ordering::SeqCst);
+        let mut guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            let admitted = self.try_acquire(bytes);
+            if admitted || cancelled.load(Ordering::Relaxed) {
+                self.waiting.fetch_sub(1, Ordering::SeqCst);
+                return admitted;
+            }
+            guard = self
+                .freed
+                .wait_timeout(guard, Duration::from_millis(1))
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+    }
+
+    /// Returns `bytes` taken by [`MemoryBudget::acquire`].
+    pub fn release(&self, bytes: u64) {
+        self.used.fetch_sub(bytes, Ordering::AcqRel);
+        // Waking is a system call; skip it when nobody waits (the usual case).
+        if self.waiting.load(Ordering::SeqCst) > 0 {
+            let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
+            self.freed.notify_all();
+        }
+    }
+
+    /// The most bytes ever admitted at once.
+    pub fn peak(&self) -> u64 {
+        self.peak.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn admits_up_to_the_limit_and_always_one_task() {
+        let b = MemoryBudget::new(100);
+        let no = AtomicBool::new(false);
+        assert!(b.try_acquire(60));
+        assert!(!b.try_acquire(60));
+        b.release(60);
+        assert!(b.acquire(150, &no), "a lone task is admitted");
+        b.release(150);
+        assert_eq!(b.peak(), 150);
+    }
+}

@@ -1,0 +1,11 @@
+//! Execution: the work-stealing scheduler, the memory budget, and running a [`crate::Plan`].
+
+mod budget;
+mod options;
+mod run;
+mod scheduler;
+
+pub use budget::MemoryBudget;
+pub use options::{default_memory_limit, parse_bytes, ExecOptions, Progress};
+pub use run::{execute, RunStats};
+pub use scheduler::{run_tasks, TaskSet};

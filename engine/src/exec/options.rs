@@ -1,0 +1,106 @@
+//! Settings of a run: threads, memory limit, progress reporting, cancellation.
+
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use crate::error::{Error, Result};
+
+/// Called after each finished task with (tasks done, total tasks).
+pub type Progress = Arc<dyn Fn(u64, u64) + Send + Sync>;
+
+/// How to execute a plan.
+#[derive(Clone)]
+pub struct ExecOptions {
+    /// Worker threads (default: all cores).
+    pub threads: usize,
+    /// Memory limit in bytes for the projected memory of running tasks (default:
+    /// [`default_memory_limit`]).
+    pub memory_limit: u64,
+    /// Progress callback.
+    pub progress: Option<Progress>,
+    /// Set to true from another thread to stop the run early.
+    pub cancel: Arc<AtomicBool>,
+}
+
+impl Default for ExecOptions {
+    fn default() -> Self {
+        Self {
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            memory_limit: default_memory_limit(),
+            progress: None,
+            cancel: Arc::new(AtomicBool::new(false)),
+        }
+    }
+}
+
+impl std::fmt::Debug for ExecOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExecOptions")
+            .field("threads", &self.threads)
+            .field("memory_limit", &self.memory_limit)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Half of physical RAM (from `/proc/meminfo`; 4 GiB where that cannot be read): leaves room for
+/// the page cache that zarr reads lean on, and for other processes on a shared node.
+pub fn default_memory_limit() -> u64 {
+    let total = std::fs::read_to_string("/proc/meminfo").ok().and_then(|s| {
+        s.lines()
+            .find(|l| l.starts_with("MemTotal:"))
+            .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+            .map(|kib| kib * 1024)
+    });
+    total.unwrap_or(8 << 30) / 2
+}
+
+/// Parses a byte size: `512MiB`, `2GB`, `1.5GiB`, `4096` (bytes), `64k`.
+///
+/// # Errors
+/// [`Error::Invalid`] naming the accepted forms.
+pub fn parse_bytes(text: &str) -> Result<u64> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let bad = || {
+        Error::Invalid(format!(
+            "cannot read {text:?} as a size; write e.g. 512MiB, 2GB, 1.5GiB or a byte count"
+        ))
+    };
+    let value: f64 = num.parse().map_err(|_| bad())?;
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" => 1_000,
+        "kib" => 1 << 10,
+        "m" | "mb" => 1_000_000,
+        "mib" => 1 << 20,
+        "g" | "gb" => 1_000_000_000,
+        "gib" => 1 << 30,
+        "t" | "tb" => 1_000_000_000_000,
+        "tib" => 1 << 40,
+        _ => return Err(bad()),
+    };
+    let bytes = value * mult as f64;
+    if !bytes.is_finite() || bytes < 1.0 {
+        return Err(bad());
+    }
+    Ok(bytes as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_bytes;
+
+    #[test]
+    fn sizes_in_every_unit() {
+        assert_eq!(parse_bytes("512MiB").unwrap(), 512 << 20);
+        assert_eq!(parse_bytes("2GB").unwrap(), 2_000_000_000);
+        assert_eq!(parse_bytes("1.5GiB").unwrap(), 3 << 29);
+        assert_eq!(parse_bytes("4096").unwrap(), 4096);
+        assert!(parse_bytes("lots").is_err());
+        assert!(parse_bytes("5 parsecs").is_err());
+        assert!(parse_bytes("0").is_err());
+    }
+}

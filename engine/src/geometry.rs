@@ -1,0 +1,254 @@
+//! N-dimensional boxes and regular chunk grids: the index math every other module builds on.
+
+use serde::{Deserialize, Serialize};
+
+/// An N-dimensional box in an array's index space: `start[d] .. start[d] + shape[d]` on axis `d`.
+///
+/// Regions are what operations exchange: an output chunk is a region, and each operation maps it to
+/// the region of each input that it needs.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Region {
+    /// First index on each axis.
+    pub start: Vec<u64>,
+    /// Extent on each axis.
+    pub shape: Vec<u64>,
+}
+
+impl Region {
+    /// A region from its first index and extent on each axis.
+    pub fn new(start: Vec<u64>, shape: Vec<u64>) -> Self {
+        debug_assert_eq!(start.len(), shape.len());
+        Self { start, shape }
+    }
+
+    /// The whole of an array of `shape`.
+    pub fn whole(shape: &[u64]) -> Self {
+        Self::new(vec![0; shape.len()], shape.to_vec())
+    }
+
+    /// Number of axes.
+    pub fn ndim(&self) -> usize {
+        self.shape.len()
+    }
+
+    /// Number of elements in the region.
+    pub fn num_elements(&self) -> u64 {
+        self.shape.iter().product()
+    }
+
+    /// One past the last index on each axis.
+    pub fn end(&self) -> Vec<u64> {
+        self.start.iter().zip(&self.shape).map(|(s, n)| s + n).collect()
+    }
+
+    /// The part of `self` inside `other`, or `None` when they do not overlap.
+    pub fn intersect(&self, other: &Region) -> Option<Region> {
+        let mut start = Vec::with_capacity(self.ndim());
+        let mut shape = Vec::with_capacity(self.ndim());
+        for d in 0..self.ndim() {
+            let lo = self.start[d].max(other.start[d]);
+            let hi = (self.start[d] + self.shape[d]).min(other.start[d] + other.shape[d]);
+            if hi <= lo {
+                return None;
+            }
+            start.push(lo);
+            shape.push(hi - lo);
+        }
+        Some(Region::new(start, shape))
+    }
+}
+
+/// A regular grid of chunks over an array: `shape` cut into boxes of `chunk_shape`, the last box on
+/// each axis clipped to the array bounds.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChunkGrid {
+    shape: Vec<u64>,
+    chunk_shape: Vec<u64>,
+    grid_shape: Vec<u64>,
+}
+
+impl ChunkGrid {
+    /// A grid of `chunk_shape` boxes over an array of `shape`. Every chunk extent must be non-zero
+    /// and the two must have the same number of axes (checked by the caller through
+    /// [`crate::ArrayMeta::new`]).
+    pub fn new(shape: Vec<u64>, chunk_shape: Vec<u64>) -> Self {
+        let grid_shape = shape
+            .iter()
+            .zip(&chunk_shape)
+            .map(|(&n, &c)| n.div_ceil(c.max(1)))
+            .collect();
+        Self {
+            shape,
+            chunk_shape,
+            grid_shape,
+        }
+    }
+
+    /// The array shape.
+    pub fn shape(&self) -> &[u64] {
+        &self.shape
+    }
+
+    /// The shape of an interior chunk.
+    pub fn chunk_shape(&self) -> &[u64] {
+        &self.chunk_shape
+    }
+
+    /// Number of chunks along each axis.
+    pub fn grid_shape(&self) -> &[u64] {
+        &self.grid_shape
+    }
+
+    /// Total number of chunks.
+    pub fn num_chunks(&self) -> u64 {
+        self.grid_shape.iter().product()
+    }
+
+    /// The chunk index (one per axis) of the chunk with linear (C-order) number `linear`.
+    pub fn unravel(&self, mut linear: u64) -> Vec<u64> {
+        let mut idx = vec![0; self.grid_shape.len()];
+        for d in (0..idx.len()).rev() {
+            let n = self.grid_shape[d].max(1);
+            idx[d] = linear % n;
+            linear /= n;
+        }
+        idx
+    }
+
+    /// The region covered by chunk `idx`, clipped to the array bounds.
+    pub fn chunk_region(&self, idx: &[u64]) -> Region {
+        let start: Vec<u64> = idx
+            .iter()
+            .zip(&self.chunk_shape)
+            .map(|(i, c)| i * c)
+            .collect();
+        let shape = start
+            .iter()
+            .zip(&self.chunk_shape)
+            .zip(&self.shape)
+            .map(|((s, c), n)| (*c).min(n - s))
+            .collect();
+        Region::new(start, shape)
+    }
+
+    /// Chunk indices of every chunk that overlaps `region`, in C order.
+    pub fn chunks_overlapping(&self, region: &Region) -> Vec<Vec<u64>> {
+        let lo: Vec<u64> = region
+            .start
+            .iter()
+            .zip(&self.chunk_shape)
+            .map(|(s, c)| s / c)
+            .collect();
+        let hi: Vec<u64> = region
+            .end()
+            .iter()
+            .zip(&self.chunk_shape)
+            .zip(&self.grid_shape)
+            .map(|((e, c), g)| e.div_ceil(*c).min(*g))
+            .collect();
+        let mut out = Vec::new();
+        if region.num_elements() == 0 || lo.iter().zip(&hi).any(|(l, h)| l >= h) {
+            return out;
+        }
+        let mut idx = lo.clone();
+        loop {
+            out.push(idx.clone());
+            let mut d = idx.len();
+            loop {
+                if d == 0 {
+                    return out;
+                }
+                d -= 1;
+                idx[d] += 1;
+                if idx[d] < hi[d] {
+                    break;
+                }
+                idx[d] = lo[d];
+            }
+        }
+    }
+}
+
+/// Copies the elements of `src` (laid out in C order over `src_region`) that fall inside `dst_region`
+/// into `dst` (C order over `dst_region`). Both regions must contain the overlap `part`.
+///
+/// Used to assemble and scatter chunk buffers: it moves whole contiguous rows along the last axis.
+pub fn copy_region<T: Copy>(
+    src: &[T],
+    src_region: &Region,
+    dst: &mut [T],
+    dst_region: &Region,
+    part: &Region,
+) {
+    let nd = part.ndim();
+    if nd == 0 {
+        if let (Some(s), Some(d)) = (src.first(), dst.first_mut()) {
+            *d = *s;
+        }
+        return;
+    }
+    let row = part.shape[nd - 1] as usize;
+    let strides = |r: &Region| {
+        let mut st = vec![1usize; nd];
+        for d in (0..nd - 1).rev() {
+            st[d] = st[d + 1] * r.shape[d + 1] as usize;
+        }
+        st
+    };
+    let (ss, ds) = (strides(src_region), strides(dst_region));
+    let rows: u64 = part.shape[..nd - 1].iter().product();
+    let mut idx = vec![0u64; nd - 1];
+    for _ in 0..rows {
+        let mut so = 0usize;
+        let mut doff = 0usize;
+        for d in 0..nd {
+            let i = if d < nd - 1 { idx[d] } else { 0 } + part.start[d];
+            so += (i - src_region.start[d]) as usize * ss[d];
+            doff += (i - dst_region.start[d]) as usize * ds[d];
+        }
+        dst[doff..doff + row].copy_from_slice(&src[so..so + row]);
+        for d in (0..nd - 1).rev() {
+            idx[d] += 1;
+            if idx[d] < part.shape[d] {
+                break;
+            }
+            idx[d] = 0;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ragged_grid_regions_cover_the_array() {
+        let g = ChunkGrid::new(vec![10, 7], vec![4, 3]);
+        assert_eq!(g.grid_shape(), &[3, 3]);
+        assert_eq!(g.chunk_region(&[2, 2]), Region::new(vec![8, 6], vec![2, 1]));
+        let total: u64 = (0..g.num_chunks())
+            .map(|i| g.chunk_region(&g.unravel(i)).num_elements())
+            .sum();
+        assert_eq!(total, 70);
+    }
+
+    #[test]
+    fn overlapping_chunks_of_a_region() {
+        let g = ChunkGrid::new(vec![10, 10], vec![4, 4]);
+        let r = Region::new(vec![3, 4], vec![2, 5]);
+        assert_eq!(
+            g.chunks_overlapping(&r),
+            vec![vec![0, 1], vec![0, 2], vec![1, 1], vec![1, 2]]
+        );
+    }
+
+    #[test]
+    fn copy_region_moves_the_overlap() {
+        let src: Vec<u32> = (0..16).collect(); // 4x4 at origin
+        let sr = Region::new(vec![0, 0], vec![4, 4]);
+        let dr = Region::new(vec![2, 1], vec![2, 3]);
+        let mut dst = vec![0u32; 6];
+        copy_region(&src, &sr, &mut dst, &dr, &dr);
+        assert_eq!(dst, vec![9, 10, 11, 13, 14, 15]);
+    }
+}

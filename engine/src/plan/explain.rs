@@ -1,0 +1,143 @@
+//! The explain view (text) and the Graphviz export of a plan.
+
+use std::collections::HashMap;
+use std::fmt::Write;
+
+use crate::expr::NodeKind;
+use crate::plan::graph::ExprGraph;
+use crate::plan::{source_label, Plan, Stage};
+
+/// Formats a byte count with a binary unit (`16.0 MiB`).
+pub fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = bytes as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < UNITS.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+pub(super) fn text(plan: &Plan) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "plan: {} stage(s), {} task(s), memory limit {}",
+        plan.stages.len(),
+        plan.num_tasks(),
+        human_bytes(plan.memory_limit)
+    );
+    for (i, stage) in plan.stages.iter().enumerate() {
+        stage_text(&mut s, i, stage);
+    }
+    s
+}
+
+fn stage_text(s: &mut String, i: usize, stage: &Stage) {
+    let _ = writeln!(s, "stage {i}:");
+    for o in &stage.outputs {
+        let m = o.sink.meta();
+        let _ = writeln!(
+            s,
+            "  writes {} ({}, shape {:?}, chunks {:?})",
+            o.sink.describe(),
+            m.dtype,
+            m.shape,
+            m.chunks
+        );
+    }
+    for input in &stage.program.inputs {
+        let _ = writeln!(
+            s,
+            "  reads  {}, the task's region once per task",
+            source_label(input.source.as_ref())
+        );
+    }
+    let ops: Vec<String> = stage
+        .program
+        .instrs
+        .iter()
+        .map(|i| format!("{}({})", i.op.name(), i.op.describe()))
+        .collect();
+    if ops.is_empty() {
+        let _ = writeln!(s, "  fused: nothing to compute (copy)");
+    } else {
+        let _ = writeln!(
+            s,
+            "  fused into one pass over the data: {} op(s), {} block register(s): {}",
+            ops.len(),
+            stage.program.reg_dtypes.len(),
+            ops.join(" -> ")
+        );
+    }
+    let _ = writeln!(
+        s,
+        "  tasks: {} (write units {:?} over grid {:?}); projected memory per task: {}",
+        stage.num_tasks(),
+        stage.grid.chunk_shape(),
+        stage.grid.grid_shape(),
+        human_bytes(stage.task_bytes)
+    );
+}
+
+pub(super) fn dot(graph: &ExprGraph, stages: &[Stage]) -> String {
+    let mut s = String::from("digraph chunkwise {\n  rankdir=LR;\n  node [shape=box];\n");
+    let mut stage_of: HashMap<*const (), usize> = HashMap::new();
+    for (k, stage) in stages.iter().enumerate() {
+        for instr in &stage.program.instrs {
+            stage_of.insert(std::sync::Arc::as_ptr(&instr.op) as *const (), k);
+        }
+    }
+    for ix in graph.graph.node_indices() {
+        let a = &graph.graph[ix];
+        let shape = match a.node() {
+            NodeKind::Source(_) => "cylinder",
+            NodeKind::Op { .. } => "box",
+        };
+        let _ = writeln!(
+            s,
+            "  n{} [shape={shape}, label=\"{}\\n{} {:?}\"];",
+            ix.index(),
+            a.label().replace('"', "'"),
+            a.dtype(),
+            a.shape()
+        );
+    }
+    for e in graph.graph.edge_indices() {
+        if let Some((from, to)) = graph.graph.edge_endpoints(e) {
+            let _ = writeln!(s, "  n{} -> n{};", from.index(), to.index());
+        }
+    }
+    for (k, stage) in stages.iter().enumerate() {
+        let _ = writeln!(
+            s,
+            "  subgraph cluster_{k} {{ label=\"stage {k}: fused, {} tasks\";",
+            stage.num_tasks()
+        );
+        for ix in graph.graph.node_indices() {
+            if let NodeKind::Op { op, .. } = graph.graph[ix].node() {
+                if stage_of.get(&(std::sync::Arc::as_ptr(op) as *const ())) == Some(&k) {
+                    let _ = writeln!(s, "    n{};", ix.index());
+                }
+            }
+        }
+        let _ = writeln!(s, "  }}");
+        for (j, o) in stage.outputs.iter().enumerate() {
+            let _ = writeln!(
+                s,
+                "  out{k}_{j} [shape=note, label=\"{}\"];",
+                o.sink.describe().replace('"', "'")
+            );
+            if let Some(ix) = graph.index_of(&o.array) {
+                let _ = writeln!(s, "  n{} -> out{k}_{j};", ix.index());
+            }
+        }
+    }
+    s.push_str("}\n");
+    s
+}

@@ -1,0 +1,188 @@
+//! A fused element-wise program: the ops of one stage run as a vectorized interpreter over
+//! cache-sized blocks. Each op is one tight loop over a block held in a reused register, so
+//! dispatch costs once per block, never per element, and intermediates never exceed a block.
+
+use std::sync::Arc;
+
+use crate::buffer::Buffer;
+use crate::dtype::DType;
+use crate::error::Result;
+use crate::geometry::Region;
+use crate::meta::ArrayMeta;
+use crate::op::Op;
+use crate::store::Source;
+
+/// Elements per block: 4096 x 8 bytes = 32 KiB per register, so a chain's live registers stay in
+/// L1/L2 (numexpr and DuckDB use blocks of the same order).
+pub const BLOCK: usize = 4096;
+
+/// Where an instruction reads a value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Operand {
+    /// The stage's `n`-th input buffer (a source region), read in place.
+    Input(usize),
+    /// The register written by an earlier instruction.
+    Reg(usize),
+}
+
+/// Where an instruction writes its result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dest {
+    /// A block register, for values other instructions read.
+    Reg(usize),
+    /// Straight into output `n`'s buffer (the value has no other consumer).
+    Output(usize),
+}
+
+/// One op applied to one block.
+#[derive(Debug)]
+pub struct Instr {
+    /// The operation.
+    pub op: Arc<dyn Op>,
+    /// Its operands, in input order.
+    pub args: Vec<Operand>,
+    /// Where the result goes.
+    pub dest: Dest,
+    /// Metadata of the operands, for the op's region mapping.
+    pub arg_metas: Vec<ArrayMeta>,
+}
+
+/// A source read once per task, as one region.
+#[derive(Debug)]
+pub struct ProgramInput {
+    /// Where to read.
+    pub source: Arc<dyn Source>,
+}
+
+/// An output value that is not written directly by its instruction and must be copied per block.
+#[derive(Debug, Clone, Copy)]
+pub struct OutputCopy {
+    /// Which output.
+    pub output: usize,
+    /// From where.
+    pub value: Operand,
+}
+
+/// A stage's fused element-wise computation.
+#[derive(Debug, Default)]
+pub struct FusedProgram {
+    /// Sources, one region read each per task.
+    pub inputs: Vec<ProgramInput>,
+    /// Instructions in dependency order.
+    pub instrs: Vec<Instr>,
+    /// Element type of each register.
+    pub reg_dtypes: Vec<DType>,
+    /// Element type of each output.
+    pub output_dtypes: Vec<DType>,
+    /// Outputs filled by copying (plain source reads, or values also used by other instructions).
+    pub copies: Vec<OutputCopy>,
+}
+
+impl FusedProgram {
+    /// The region of each input that a task writing `region` needs, derived from the ops'
+    /// `input_regions` mappings walked from the outputs back to the sources.
+    pub fn input_regions(&self, region: &Region) -> Vec<Region> {
+        let mut regs: Vec<Option<Region>> = vec![None; self.reg_dtypes.len()];
+        let mut inputs: Vec<Option<Region>> = vec![None; self.inputs.len()];
+        fn assign(regs: &mut [Option<Region>], inputs: &mut [Option<Region>], at: Operand, r: Region) {
+            let slot = match at {
+                Operand::Input(i) => &mut inputs[i],
+                Operand::Reg(i) => &mut regs[i],
+            };
+            slot.get_or_insert(r);
+        }
+        for copy in &self.copies {
+            assign(&mut regs, &mut inputs, copy.value, region.clone());
+        }
+        for instr in self.instrs.iter().rev() {
+            let out = match instr.dest {
+                Dest::Output(_) => Some(region.clone()),
+                Dest::Reg(r) => regs[r].clone(),
+            };
+            let Some(out) = out else { continue };
+            for (arg, r) in instr.args.iter().zip(instr.op.input_regions(&out, &instr.arg_metas)) {
+                assign(&mut regs, &mut inputs, *arg, r);
+            }
+        }
+        inputs
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|| region.clone()))
+            .collect()
+    }
+
+    /// Runs the program over `n` elements: `inputs` are the source buffers, `outputs` are resized
+    /// to `n` elements and filled; `regs` is scratch kept by the worker between tasks.
+    ///
+    /// # Errors
+    /// The first kernel error.
+    pub fn run(
+        &self,
+        inputs: &[Buffer],
+        outputs: &mut [Buffer],
+        regs: &mut Vec<Buffer>,
+        n: usize,
+    ) -> Result<()> {
+        for (out, &dtype) in outputs.iter_mut().zip(&self.output_dtypes) {
+            out.reset(dtype, n);
+        }
+        regs.resize_with(self.reg_dtypes.len(), Buffer::default);
+        let mut start = 0;
+        while start < n {
+            let end = (start + BLOCK).min(n);
+            self.run_block(inputs, outputs, regs, start, end)?;
+            start = end;
+        }
+        Ok(())
+    }
+
+    fn run_block(
+        &self,
+        inputs: &[Buffer],
+        outputs: &mut [Buffer],
+        regs: &mut [Buffer],
+        start: usize,
+        end: usize,
+    ) -> Result<()> {
+        let len = end - start;
+        for instr in &self.instrs {
+            let mut dest_reg = match instr.dest {
+                Dest::Reg(r) => {
+                    let mut b = std::mem::take(&mut regs[r]);
+                    b.reset(self.reg_dtypes[r], len);
+                    Some((r, b))
+                }
+                Dest::Output(_) => None,
+            };
+            let args: Vec<_> = instr
+                .args
+                .iter()
+                .map(|a| match *a {
+                    Operand::Input(i) => inputs[i].slice(start, end),
+                    Operand::Reg(r) => regs[r].slice(0, len),
+                })
+                .collect();
+            let result = match (&mut dest_reg, instr.dest) {
+                (Some((_, b)), _) => instr.op.eval_block(&args, b.slice_mut(0, len)),
+                (None, Dest::Output(k)) => {
+                    instr.op.eval_block(&args, outputs[k].slice_mut(start, end))
+                }
+                (None, Dest::Reg(_)) => unreachable!("register destinations were taken above"),
+            };
+            drop(args);
+            if let Some((r, b)) = dest_reg {
+                regs[r] = b;
+            }
+            result?;
+        }
+        for copy in &self.copies {
+            let src = match copy.value {
+                Operand::Input(i) => inputs[i].slice(start, end),
+                Operand::Reg(r) => regs[r].slice(0, len),
+            };
+            outputs[copy.output]
+                .slice_mut(start, end)
+                .copy_from(&src);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,131 @@
+//! In-memory sources and sinks: wrap an existing buffer as a chunked array, or collect a result.
+
+use std::sync::Mutex;
+
+use crate::buffer::Buffer;
+use crate::dispatch;
+use crate::error::{Error, Result};
+use crate::geometry::{copy_region, ChunkGrid, Region};
+use crate::meta::ArrayMeta;
+use crate::store::{IoContext, Sink, Source};
+
+/// A whole array held in memory, presented with a chunk shape so it plans like a stored array.
+#[derive(Debug)]
+pub struct MemorySource {
+    meta: ArrayMeta,
+    data: Buffer,
+}
+
+impl MemorySource {
+    /// Wraps `data` (C order over `shape`) with chunk shape `chunks`.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] when the element count does not match `shape` or `chunks` is invalid.
+    pub fn new(data: Buffer, shape: Vec<u64>, chunks: Vec<u64>) -> Result<Self> {
+        let meta = ArrayMeta::new(shape, chunks, data.dtype())?;
+        if meta.num_elements() != data.len() as u64 {
+            return Err(Error::Invalid(format!(
+                "buffer holds {} elements but shape {:?} needs {}",
+                data.len(),
+                meta.shape,
+                meta.num_elements()
+            )));
+        }
+        Ok(Self { meta, data })
+    }
+}
+
+impl Source for MemorySource {
+    fn meta(&self) -> &ArrayMeta {
+        &self.meta
+    }
+
+    fn describe(&self) -> String {
+        format!("memory{:?}", self.meta.shape)
+    }
+
+    fn read(&self, region: &Region, _io: &IoContext) -> Result<Buffer> {
+        let whole = Region::whole(&self.meta.shape);
+        let mut out = Buffer::zeros(self.meta.dtype, region.num_elements() as usize);
+        macro_rules! arm {
+            ($($variant:ident),*) => {
+                match (&self.data, &mut out) {
+                    $((Buffer::$variant(s), Buffer::$variant(d)) => copy_region(s, &whole, d, region, region),)*
+                    _ => unreachable!("zeros() made the source's own type"),
+                }
+            };
+        }
+        arm!(Bool, Int8, Int16, Int32, Int64, Uint8, Uint16, Uint32, Uint64, Float32, Float64);
+        Ok(out)
+    }
+}
+
+/// Collects a computed array in memory.
+#[derive(Debug)]
+pub struct MemorySink {
+    meta: ArrayMeta,
+    data: Mutex<Buffer>,
+}
+
+impl MemorySink {
+    /// A sink for an array of `meta`.
+    pub fn new(meta: ArrayMeta) -> Self {
+        let data = Buffer::zeros(meta.dtype, meta.num_elements() as usize);
+        Self {
+            meta,
+            data: Mutex::new(data),
+        }
+    }
+
+    /// The collected data (C order), after the run finished.
+    pub fn take(&self) -> Buffer {
+        std::mem::take(&mut *self.data.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
+
+impl Sink for MemorySink {
+    fn meta(&self) -> &ArrayMeta {
+        &self.meta
+    }
+
+    fn write_grid(&self) -> ChunkGrid {
+        self.meta.grid()
+    }
+
+    fn describe(&self) -> String {
+        "memory".into()
+    }
+
+    fn validate(&self) -> Result<()> {
+        Ok(())
+    }
+
+    fn prepare(&self) -> Result<()> {
+        Ok(())
+    }
+
+    fn write(&self, _unit: &[u64], region: &Region, data: &Buffer, _io: &IoContext) -> Result<()> {
+        let whole = Region::whole(&self.meta.shape);
+        let mut all = self.data.lock().unwrap_or_else(|p| p.into_inner());
+        macro_rules! arm {
+            ($($variant:ident),*) => {
+                match (data, &mut *all) {
+                    $((Buffer::$variant(s), Buffer::$variant(d)) => copy_region(s, region, d, &whole, region),)*
+                    (s, d) => return Err(Error::Invalid(format!(
+                        "memory sink of {} handed {} data", d.dtype(), s.dtype()))),
+                }
+            };
+        }
+        arm!(Bool, Int8, Int16, Int32, Int64, Uint8, Uint16, Uint32, Uint64, Float32, Float64);
+        Ok(())
+    }
+
+    fn finish(&self) -> Result<()> {
+        Ok(())
+    }
+
+    fn abort(&self) {
+        let mut all = self.data.lock().unwrap_or_else(|p| p.into_inner());
+        dispatch!(Buffer, &mut *all, v => v.clear());
+    }
+}

@@ -1,0 +1,98 @@
+//! Where data comes from and goes to: the [`Source`] and [`Sink`] traits, with Zarr (through
+//! zarrs) and in-memory implementations.
+
+mod memory;
+mod write_options;
+mod zarr;
+
+use std::fmt::Debug;
+
+pub use memory::{MemorySink, MemorySource};
+pub use write_options::{Codec, Overwrite, WriteOptions, ZarrFormat};
+pub use zarr::{inspect_zarr, open_zarr, ZarrSink, ZarrSource};
+
+use crate::buffer::Buffer;
+use crate::error::Result;
+use crate::geometry::{ChunkGrid, Region};
+use crate::meta::ArrayMeta;
+
+/// Per-call I/O settings chosen by the executor.
+#[derive(Clone, Copy, Debug)]
+pub struct IoContext {
+    /// Threads a single read or write may use for codec work. The executor sets this so that its
+    /// own workers times this stays within the core count (zarrs would otherwise use every core
+    /// from every worker).
+    pub codec_threads: usize,
+}
+
+/// An array the graph reads from.
+pub trait Source: Send + Sync + Debug {
+    /// Shape, chunking and type.
+    fn meta(&self) -> &ArrayMeta;
+
+    /// A short label for plans and errors (the path, or `memory`).
+    fn describe(&self) -> String;
+
+    /// The directory the data lives in, when it is on disk (used to refuse writing over an input).
+    fn location(&self) -> Option<std::path::PathBuf> {
+        None
+    }
+
+    /// Reads `region` (inside the array bounds) as a C-order buffer.
+    ///
+    /// # Errors
+    /// [`crate::Error::Task`]-ready causes: a missing or corrupt chunk, an I/O failure.
+    fn read(&self, region: &Region, io: &IoContext) -> Result<Buffer>;
+}
+
+/// An array the graph writes to.
+///
+/// Lifecycle: [`Sink::prepare`] once before any write, [`Sink::write`] once per write unit (from
+/// any thread, never two for one unit), then [`Sink::finish`] on success or [`Sink::abort`] on
+/// failure.
+pub trait Sink: Send + Sync + Debug {
+    /// Shape, chunking and type of the array being written.
+    fn meta(&self) -> &ArrayMeta;
+
+    /// The grid of independently writable units: the chunk grid, or the shard grid when sharded
+    /// (two tasks must never write into one shard).
+    fn write_grid(&self) -> ChunkGrid;
+
+    /// A short label for plans and errors.
+    fn describe(&self) -> String;
+
+    /// The directory written to, when on disk.
+    fn location(&self) -> Option<std::path::PathBuf> {
+        None
+    }
+
+    /// Checks that the sink can be written (e.g. the output does not exist, or may be replaced).
+    /// Called during planning, before anything is created.
+    ///
+    /// # Errors
+    /// [`crate::Error::OutputExists`] and similar.
+    fn validate(&self) -> Result<()>;
+
+    /// Creates the destination. Called once, after planning succeeded.
+    ///
+    /// # Errors
+    /// Store errors.
+    fn prepare(&self) -> Result<()>;
+
+    /// Writes one unit: `region` is the unit's region clipped to the array, `data` its C-order
+    /// contents.
+    ///
+    /// # Errors
+    /// Encoding or store errors.
+    fn write(&self, unit: &[u64], region: &Region, data: &Buffer, io: &IoContext) -> Result<()>;
+
+    /// Marks the output complete (for Zarr: writes the metadata, so a reader never sees a
+    /// half-written array as valid).
+    ///
+    /// # Errors
+    /// Store errors.
+    fn finish(&self) -> Result<()>;
+
+    /// Removes what a failed run wrote.
+    fn abort(&self);
+}

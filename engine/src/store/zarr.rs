@@ -1,0 +1,415 @@
+//! The thin adapter over zarrs: every zarrs call in the project is in this file, because its API
+//! changes with each minor release (0.24 drops the `_opt` methods used here).
+//!
+//! Output arrays are described by their Zarr metadata JSON, built here from [`WriteOptions`], and
+//! handed to zarrs whole: the JSON is the stable, documented interface of every codec.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+use zarrs::array::{
+    Array as ZArray, ArrayMetadata, ArrayMetadataV2, ArrayMetadataV3, ArrayShardedExt,
+    ArraySubset, CodecOptions, DataType,
+};
+use zarrs::filesystem::FilesystemStore;
+
+use crate::buffer::Buffer;
+use crate::dtype::DType;
+use crate::error::{Error, Result};
+use crate::geometry::{ChunkGrid, Region};
+use crate::meta::ArrayMeta;
+use crate::store::{Codec, IoContext, Overwrite, Sink, Source, WriteOptions, ZarrFormat};
+
+type Store = FilesystemStore;
+
+fn codec_options(io: &IoContext) -> CodecOptions {
+    CodecOptions::default().with_concurrent_target(io.codec_threads.max(1))
+}
+
+fn dtype_of(dt: &DataType, path: &Path) -> Result<DType> {
+    use zarrs::array::data_type as z;
+    let table = [
+        (z::bool(), DType::Bool),
+        (z::int8(), DType::Int8),
+        (z::int16(), DType::Int16),
+        (z::int32(), DType::Int32),
+        (z::int64(), DType::Int64),
+        (z::uint8(), DType::Uint8),
+        (z::uint16(), DType::Uint16),
+        (z::uint32(), DType::Uint32),
+        (z::uint64(), DType::Uint64),
+        (z::float32(), DType::Float32),
+        (z::float64(), DType::Float64),
+    ];
+    table
+        .into_iter()
+        .find(|(z, _)| z == dt)
+        .map(|(_, d)| d)
+        .ok_or_else(|| {
+            Error::Invalid(format!(
+                "array {} has data type {dt}, which chunkwise does not process; supported: {}",
+                path.display(),
+                DType::ALL.map(|d| d.name()).join(", ")
+            ))
+        })
+}
+
+fn open_array(path: &Path) -> Result<ZArray<Store>> {
+    let missing = |detail: String| Error::MissingArray {
+        path: path.display().to_string(),
+        detail,
+    };
+    if !path.is_dir() {
+        return Err(missing("no such directory".into()));
+    }
+    let store = FilesystemStore::new(path).map_err(|e| missing(e.to_string()))?;
+    ZArray::open(Arc::new(store), "/").map_err(|e| missing(e.to_string()))
+}
+
+/// A Zarr array (v2 or v3, filesystem store) read through zarrs.
+#[derive(Debug)]
+pub struct ZarrSource {
+    path: PathBuf,
+    array: ZArray<Store>,
+    meta: ArrayMeta,
+}
+
+/// Opens the Zarr array at `path` (v3 metadata first, then v2).
+///
+/// # Errors
+/// [`Error::MissingArray`] when there is no readable array metadata at `path`;
+/// [`Error::Invalid`] for data types chunkwise does not process.
+pub fn open_zarr(path: impl AsRef<Path>) -> Result<ZarrSource> {
+    let path = path.as_ref().to_path_buf();
+    let array = open_array(&path)?;
+    let dtype = dtype_of(array.data_type(), &path)?;
+    let shape = array.shape().to_vec();
+    let chunks = natural_chunks(&array, &path)?;
+    let meta = ArrayMeta::new(shape, chunks, dtype)?;
+    Ok(ZarrSource { path, array, meta })
+}
+
+/// The unit worth reading at once: the inner chunk of a sharded array, else the chunk.
+fn natural_chunks(array: &ZArray<Store>, path: &Path) -> Result<Vec<u64>> {
+    if let Some(inner) = array.effective_subchunk_shape() {
+        return Ok(inner.iter().map(|c| c.get()).collect());
+    }
+    let origin = vec![0; array.dimensionality()];
+    array
+        .chunk_shape(&origin)
+        .map(|s| s.iter().map(|c| c.get()).collect())
+        .map_err(|e| Error::Invalid(format!("array {}: {e}", path.display())))
+}
+
+impl Source for ZarrSource {
+    fn meta(&self) -> &ArrayMeta {
+        &self.meta
+    }
+
+    fn describe(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    fn location(&self) -> Option<PathBuf> {
+        Some(self.path.clone())
+    }
+
+    fn read(&self, region: &Region, io: &IoContext) -> Result<Buffer> {
+        let subset = ArraySubset::new_with_start_shape(region.start.clone(), region.shape.clone())
+            .map_err(|e| Error::Invalid(e.to_string()))?;
+        let opts = codec_options(io);
+        macro_rules! arm {
+            ($($variant:ident: $t:ty),*) => {
+                match self.meta.dtype {
+                    $(DType::$variant => self
+                        .array
+                        .retrieve_array_subset_opt::<Vec<$t>>(&subset, &opts)
+                        .map(Buffer::$variant),)*
+                }
+            };
+        }
+        arm!(Bool: bool, Int8: i8, Int16: i16, Int32: i32, Int64: i64, Uint8: u8, Uint16: u16,
+             Uint32: u32, Uint64: u64, Float32: f32, Float64: f64)
+        .map_err(|e| Error::Invalid(format!("reading {}: {e}", self.path.display())))
+    }
+}
+
+/// A Zarr array being written through zarrs. Chunks are written first and the metadata last, so
+/// an interrupted run never leaves something that opens as a complete array.
+#[derive(Debug)]
+pub struct ZarrSink {
+    path: PathBuf,
+    array: ZArray<Store>,
+    meta: ArrayMeta,
+    write_grid: ChunkGrid,
+    overwrite: Overwrite,
+}
+
+impl ZarrSink {
+    /// Describes an output of `shape` and `dtype` at `path`, chunked as `options.chunks` (or
+    /// `default_chunks`). Nothing touches the disk until [`Sink::prepare`].
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] for inconsistent chunk, shard or codec settings.
+    pub fn new(
+        path: impl AsRef<Path>,
+        shape: Vec<u64>,
+        default_chunks: Vec<u64>,
+        dtype: DType,
+        options: &WriteOptions,
+    ) -> Result<Self> {
+        let path = path.as_ref().to_path_buf();
+        let chunks = options.chunks.clone().unwrap_or(default_chunks);
+        let meta = ArrayMeta::new(shape, chunks, dtype)?;
+        options.codec.validate()?;
+        let unit = match &options.shards {
+            None => meta.chunks.clone(),
+            Some(shards) => {
+                validate_shards(shards, &meta.chunks, options.zarr_format)?;
+                shards.clone()
+            }
+        };
+        let metadata = match options.zarr_format {
+            ZarrFormat::V3 => v3_metadata(&meta, &unit, options),
+            ZarrFormat::V2 => v2_metadata(&meta, options),
+        };
+        let metadata = parse_metadata(metadata, options.zarr_format)?;
+        let store = FilesystemStore::new(&path).map_err(|e| Error::Store {
+            path: path.display().to_string(),
+            detail: e.to_string(),
+        })?;
+        let array = ZArray::new_with_metadata(Arc::new(store), "/", metadata).map_err(|e| {
+            Error::Invalid(format!("output {}: {e}", path.display()))
+        })?;
+        let write_grid = ChunkGrid::new(meta.shape.clone(), unit);
+        Ok(Self {
+            path,
+            array,
+            meta,
+            write_grid,
+            overwrite: options.overwrite,
+        })
+    }
+
+    fn store_error(&self, detail: impl ToString) -> Error {
+        Error::Store {
+            path: self.path.display().to_string(),
+            detail: detail.to_string(),
+        }
+    }
+}
+
+fn validate_shards(shards: &[u64], chunks: &[u64], format: ZarrFormat) -> Result<()> {
+    if format == ZarrFormat::V2 {
+        return Err(Error::Invalid(
+            "sharding needs zarr_format 3; drop shards or write v3".into(),
+        ));
+    }
+    let ok = shards.len() == chunks.len()
+        && shards.iter().zip(chunks).all(|(s, c)| *s > 0 && s % c == 0);
+    if !ok {
+        return Err(Error::Invalid(format!(
+            "shard shape {shards:?} must have one extent per axis, each a multiple of the chunk \
+             shape {chunks:?}"
+        )));
+    }
+    Ok(())
+}
+
+fn fill_value(dtype: DType) -> Value {
+    match dtype {
+        DType::Bool => json!(false),
+        DType::Float32 | DType::Float64 => json!(0.0),
+        _ => json!(0),
+    }
+}
+
+fn v3_compressor(codec: &Codec, dtype: DType) -> Option<Value> {
+    match codec {
+        Codec::None => None,
+        Codec::Zstd { level } => Some(
+            json!({"name": "zstd", "configuration": {"level": level, "checksum": false}}),
+        ),
+        Codec::Gzip { level } => Some(json!({"name": "gzip", "configuration": {"level": level}})),
+        Codec::Blosc {
+            cname,
+            clevel,
+            shuffle,
+        } => Some(json!({"name": "blosc", "configuration": {
+            "cname": cname, "clevel": clevel,
+            "shuffle": if *shuffle { "shuffle" } else { "noshuffle" },
+            "typesize": dtype.size(), "blocksize": 0}})),
+    }
+}
+
+fn v3_metadata(meta: &ArrayMeta, unit: &[u64], options: &WriteOptions) -> Value {
+    let mut inner = vec![json!({"name": "bytes", "configuration": {"endian": "little"}})];
+    inner.extend(v3_compressor(&options.codec, meta.dtype));
+    let codecs = if options.shards.is_some() {
+        vec![json!({"name": "sharding_indexed", "configuration": {
+            "chunk_shape": meta.chunks,
+            "codecs": inner,
+            "index_codecs": [{"name": "bytes", "configuration": {"endian": "little"}},
+                             {"name": "crc32c"}],
+            "index_location": "end"}})]
+    } else {
+        inner
+    };
+    let mut m = json!({
+        "zarr_format": 3, "node_type": "array", "shape": meta.shape, "data_type": meta.dtype.name(),
+        "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": unit}},
+        "chunk_key_encoding": {"name": "default", "configuration": {"separator": "/"}},
+        "fill_value": fill_value(meta.dtype), "codecs": codecs, "attributes": {}});
+    if let Some(names) = &options.dimension_names {
+        m["dimension_names"] = json!(names);
+    }
+    m
+}
+
+fn v2_metadata(meta: &ArrayMeta, options: &WriteOptions) -> Value {
+    let compressor = match &options.codec {
+        Codec::None => Value::Null,
+        Codec::Zstd { level } => json!({"id": "zstd", "level": level}),
+        Codec::Gzip { level } => json!({"id": "gzip", "level": level}),
+        Codec::Blosc {
+            cname,
+            clevel,
+            shuffle,
+        } => json!({"id": "blosc", "cname": cname, "clevel": clevel,
+                    "shuffle": u8::from(*shuffle), "blocksize": 0}),
+    };
+    json!({"zarr_format": 2, "shape": meta.shape, "chunks": meta.chunks,
+           "dtype": meta.dtype.v2_name(), "compressor": compressor,
+           "fill_value": fill_value(meta.dtype), "order": "C", "filters": null,
+           "dimension_separator": "."})
+}
+
+fn parse_metadata(value: Value, format: ZarrFormat) -> Result<ArrayMetadata> {
+    let bad = |e: serde_json::Error| Error::Invalid(format!("output metadata: {e}"));
+    Ok(match format {
+        ZarrFormat::V3 => {
+            ArrayMetadata::V3(serde_json::from_value::<ArrayMetadataV3>(value).map_err(bad)?)
+        }
+        ZarrFormat::V2 => {
+            ArrayMetadata::V2(serde_json::from_value::<ArrayMetadataV2>(value).map_err(bad)?)
+        }
+    })
+}
+
+fn dir_is_nonempty(path: &Path) -> bool {
+    path.exists()
+        && (path.is_file()
+            || std::fs::read_dir(path)
+                .map(|mut d| d.next().is_some())
+                .unwrap_or(true))
+}
+
+impl Sink for ZarrSink {
+    fn meta(&self) -> &ArrayMeta {
+        &self.meta
+    }
+
+    fn write_grid(&self) -> ChunkGrid {
+        self.write_grid.clone()
+    }
+
+    fn describe(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    fn location(&self) -> Option<PathBuf> {
+        Some(self.path.clone())
+    }
+
+    fn validate(&self) -> Result<()> {
+        if self.overwrite == Overwrite::Refuse && dir_is_nonempty(&self.path) {
+            return Err(Error::OutputExists(self.path.display().to_string()));
+        }
+        Ok(())
+    }
+
+    fn prepare(&self) -> Result<()> {
+        if self.path.exists() {
+            let removed = if self.path.is_dir() {
+                std::fs::remove_dir_all(&self.path)
+            } else {
+                std::fs::remove_file(&self.path)
+            };
+            removed.map_err(|e| self.store_error(format!("cannot replace: {e}")))?;
+        }
+        std::fs::create_dir_all(&self.path).map_err(|e| self.store_error(e))
+    }
+
+    fn write(&self, unit: &[u64], _region: &Region, data: &Buffer, io: &IoContext) -> Result<()> {
+        let opts = codec_options(io);
+        crate::dispatch!(Buffer, data, v => self.array.store_chunk_opt(unit, v.as_slice(), &opts))
+            .map_err(|e| Error::Invalid(format!("writing {}: {e}", self.path.display())))
+    }
+
+    fn finish(&self) -> Result<()> {
+        self.array.store_metadata().map_err(|e| self.store_error(e))
+    }
+
+    fn abort(&self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+/// What `chunkwise info` shows about a stored array.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ZarrInfo {
+    /// 2 or 3.
+    pub zarr_format: u8,
+    /// Extent on each axis.
+    pub shape: Vec<u64>,
+    /// Chunk shape (the inner chunk when sharded).
+    pub chunks: Vec<u64>,
+    /// Shard shape, when sharded.
+    pub shards: Option<Vec<u64>>,
+    /// Data type as the metadata names it.
+    pub data_type: String,
+    /// Fill value as the metadata gives it.
+    pub fill_value: Value,
+    /// Codec chain (v3) or filters and compressor (v2), as metadata JSON.
+    pub codecs: Value,
+    /// Axis names, when present.
+    pub dimension_names: Option<Value>,
+}
+
+/// Reads the metadata of the array at `path`.
+///
+/// # Errors
+/// [`Error::MissingArray`] when there is no readable array at `path`.
+pub fn inspect_zarr(path: impl AsRef<Path>) -> Result<ZarrInfo> {
+    let path = path.as_ref();
+    let array = open_array(path)?;
+    let chunks = natural_chunks(&array, path)?;
+    let shards = array.is_sharded().then(|| {
+        let origin = vec![0; array.dimensionality()];
+        array
+            .chunk_shape(&origin)
+            .map(|s| s.iter().map(|c| c.get()).collect())
+            .unwrap_or_default()
+    });
+    let (zarr_format, json) = match array.metadata() {
+        ArrayMetadata::V2(m) => (2, serde_json::to_value(m)),
+        ArrayMetadata::V3(m) => (3, serde_json::to_value(m)),
+    };
+    let json = json.map_err(|e| Error::Invalid(e.to_string()))?;
+    let codecs = if zarr_format == 2 {
+        json!({"filters": json["filters"], "compressor": json["compressor"]})
+    } else {
+        json["codecs"].clone()
+    };
+    Ok(ZarrInfo {
+        zarr_format,
+        shape: array.shape().to_vec(),
+        chunks,
+        shards,
+        data_type: array.data_type().to_string(),
+        fill_value: json["fill_value"].clone(),
+        codecs,
+        dimension_names: json.get("dimension_names").cloned(),
+    })
+}
