@@ -1,1 +1,38 @@
-pub fn x(){}
+//! # chunkwise
+//!
+//! Chunk-by-chunk, parallel, memory-bounded processing of chunked N-dimensional arrays stored in
+//! Zarr. Operations compose into a lazy expression graph; nothing touches data until you write or
+//! compute a result; element-wise chains fuse into one pass over the data.
+//!
+//! ```no_run
+//! use chunkwise::prelude::*;
+//!
+//! # fn main() -> chunkwise::Result<()> {
+//! let x = chunkwise::open("volume.zarr")?;
+//! let y = x.astype(DType::Float32)?.mul(1.5)?.add(100)?.clip(0, 65535)?.div(2)?
+//!     .astype(DType::Uint16)?;
+//! let stats = y.to_zarr("out.zarr", &WriteOptions::default(), &ExecOptions::default())?;
+//! println!("{} chunks in {:?}", stats.tasks, stats.elapsed);
+//! # Ok(()) }
+//! ```
+
+mod api;
+pub mod pipeline;
+pub mod synthetic;
+
+pub use api::{from_ndarray, open, ArrayExt, Pipeline};
+pub use chunkwise_engine as engine;
+pub use chunkwise_engine::{
+    Array, ArrayMeta, Buffer, DType, Element, Error, ExecOptions, Plan, Region, Result, RunStats,
+    Scalar,
+};
+pub use chunkwise_ops as ops;
+
+/// Everything a pipeline author needs: `use chunkwise::prelude::*;`.
+pub mod prelude {
+    pub use crate::api::{from_ndarray, open, ArrayExt, Pipeline};
+    pub use chunkwise_engine::store::{Codec, Overwrite, WriteOptions, ZarrFormat};
+    pub use chunkwise_engine::{Array, DType, ExecOptions, Scalar};
+    pub use chunkwise_ops::elementwise::where_;
+    pub use chunkwise_ops::ElementwiseExt;
+}

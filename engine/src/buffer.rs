@@ -14,6 +14,8 @@ pub trait Element: Copy + Default + Send + Sync + PartialEq + std::fmt::Debug + 
     fn from_buffer(b: Buffer) -> Option<Vec<Self>>;
     /// The typed contents of `b`, if it holds this type.
     fn slice_of(b: &Buffer) -> Option<&[Self]>;
+    /// The typed contents of a view, if it holds this type.
+    fn from_slice(s: Slice<'_>) -> Option<&[Self]>;
 }
 
 /// Invokes `$m!(Variant, rust_type)` once for every supported element type.
@@ -122,6 +124,12 @@ macro_rules! impl_element {
             fn slice_of(b: &Buffer) -> Option<&[Self]> {
                 match b {
                     Buffer::$variant(v) => Some(v),
+                    _ => None,
+                }
+            }
+            fn from_slice(s: Slice<'_>) -> Option<&[Self]> {
+                match s {
+                    Slice::$variant(v) => Some(v),
                     _ => None,
                 }
             }

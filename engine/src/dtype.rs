@@ -207,7 +207,7 @@ fn promote_float_int(float: DType, int: DType) -> DType {
 
 /// A Python-style scalar operand. Under NEP 50 it is "weak": it takes the array's type when it is
 /// of the same or a lower kind.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Scalar {
     /// `True` / `False`
@@ -234,6 +234,61 @@ impl Scalar {
             Scalar::Int(_) => Kind::Int,
             Scalar::Float(_) => Kind::Float,
         }
+    }
+}
+
+impl<'de> Deserialize<'de> for Scalar {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        d.deserialize_any(ScalarVisitor)
+    }
+}
+
+/// Reads a JSON/YAML number or boolean as a [`Scalar`], with an error that says so otherwise.
+pub struct ScalarVisitor;
+
+impl serde::de::Visitor<'_> for ScalarVisitor {
+    type Value = Scalar;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a number or a boolean")
+    }
+    fn visit_bool<E>(self, v: bool) -> std::result::Result<Scalar, E> {
+        Ok(Scalar::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> std::result::Result<Scalar, E> {
+        Ok(Scalar::Int(v))
+    }
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<Scalar, E> {
+        i64::try_from(v)
+            .map(Scalar::Int)
+            .map_err(|_| E::custom(format!("integer {v} is larger than int64 allows")))
+    }
+    fn visit_f64<E>(self, v: f64) -> std::result::Result<Scalar, E> {
+        Ok(Scalar::Float(v))
+    }
+}
+
+impl From<f64> for Scalar {
+    fn from(v: f64) -> Self {
+        Scalar::Float(v)
+    }
+}
+
+impl From<i64> for Scalar {
+    fn from(v: i64) -> Self {
+        Scalar::Int(v)
+    }
+}
+
+impl From<i32> for Scalar {
+    fn from(v: i32) -> Self {
+        Scalar::Int(v.into())
+    }
+}
+
+impl From<bool> for Scalar {
+    fn from(v: bool) -> Self {
+        Scalar::Bool(v)
     }
 }
 
@@ -320,7 +375,10 @@ mod tests {
     fn weak_scalars_follow_nep50() {
         assert_eq!(promote_scalar(Uint16, Scalar::Int(3)).unwrap(), Uint16);
         assert_eq!(promote_scalar(Uint16, Scalar::Float(1.5)).unwrap(), Float64);
-        assert_eq!(promote_scalar(Float32, Scalar::Float(1.5)).unwrap(), Float32);
+        assert_eq!(
+            promote_scalar(Float32, Scalar::Float(1.5)).unwrap(),
+            Float32
+        );
         assert_eq!(promote_scalar(Bool, Scalar::Int(1)).unwrap(), Int64);
         assert!(promote_scalar(Uint16, Scalar::Int(70000)).is_err());
         assert!(promote_scalar(Uint8, Scalar::Int(-1)).is_err());

@@ -16,7 +16,9 @@ pub enum Error {
         detail: String,
     },
     /// An output would replace existing data without permission.
-    #[error("output {0} already exists; pass --overwrite (Overwrite::Replace in the API) to replace it")]
+    #[error(
+        "output {0} already exists; pass --overwrite (Overwrite::Replace in the API) to replace it"
+    )]
     OutputExists(String),
     /// One task needs more memory than the whole limit.
     #[error(

@@ -38,7 +38,11 @@ impl Region {
 
     /// One past the last index on each axis.
     pub fn end(&self) -> Vec<u64> {
-        self.start.iter().zip(&self.shape).map(|(s, n)| s + n).collect()
+        self.start
+            .iter()
+            .zip(&self.shape)
+            .map(|(s, n)| s + n)
+            .collect()
     }
 
     /// The part of `self` inside `other`, or `None` when they do not overlap.

@@ -72,9 +72,10 @@ impl TaskSet for PlanTasks<'_> {
             .iter()
             .zip(&regions)
             .map(|(input, r)| {
-                input.source.read(r, &self.io).map_err(|e| {
-                    task_error(format!("reading {}", input.source.describe()), e)
-                })
+                input
+                    .source
+                    .read(r, &self.io)
+                    .map_err(|e| task_error(format!("reading {}", input.source.describe()), e))
             })
             .collect::<Result<Vec<Buffer>>>()?;
         scratch
@@ -135,7 +136,12 @@ pub fn execute(plan: &Plan, options: &ExecOptions) -> Result<RunStats> {
         io,
     };
     let budget = MemoryBudget::new(plan.memory_limit.min(options.memory_limit));
-    tracing::info!(tasks = total, threads, codec_threads = io.codec_threads, "running plan");
+    tracing::info!(
+        tasks = total,
+        threads,
+        codec_threads = io.codec_threads,
+        "running plan"
+    );
 
     let mut prepared = Vec::new();
     let mut outcome = Ok(());

@@ -118,7 +118,11 @@ pub fn run_tasks<T: TaskSet>(
             scope.spawn(move || worker_loop(tasks, shared, &local, me, on_done));
         }
     });
-    if let Some(e) = shared.failure.into_inner().unwrap_or_else(|p| p.into_inner()) {
+    if let Some(e) = shared
+        .failure
+        .into_inner()
+        .unwrap_or_else(|p| p.into_inner())
+    {
         return Err(e);
     }
     if shared.remaining.load(Ordering::SeqCst) > 0 {

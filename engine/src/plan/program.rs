@@ -84,7 +84,12 @@ impl FusedProgram {
     pub fn input_regions(&self, region: &Region) -> Vec<Region> {
         let mut regs: Vec<Option<Region>> = vec![None; self.reg_dtypes.len()];
         let mut inputs: Vec<Option<Region>> = vec![None; self.inputs.len()];
-        fn assign(regs: &mut [Option<Region>], inputs: &mut [Option<Region>], at: Operand, r: Region) {
+        fn assign(
+            regs: &mut [Option<Region>],
+            inputs: &mut [Option<Region>],
+            at: Operand,
+            r: Region,
+        ) {
             let slot = match at {
                 Operand::Input(i) => &mut inputs[i],
                 Operand::Reg(i) => &mut regs[i],
@@ -100,7 +105,11 @@ impl FusedProgram {
                 Dest::Reg(r) => regs[r].clone(),
             };
             let Some(out) = out else { continue };
-            for (arg, r) in instr.args.iter().zip(instr.op.input_regions(&out, &instr.arg_metas)) {
+            for (arg, r) in instr
+                .args
+                .iter()
+                .zip(instr.op.input_regions(&out, &instr.arg_metas))
+            {
                 assign(&mut regs, &mut inputs, *arg, r);
             }
         }
@@ -179,9 +188,7 @@ impl FusedProgram {
                 Operand::Input(i) => inputs[i].slice(start, end),
                 Operand::Reg(r) => regs[r].slice(0, len),
             };
-            outputs[copy.output]
-                .slice_mut(start, end)
-                .copy_from(&src);
+            outputs[copy.output].slice_mut(start, end).copy_from(&src);
         }
         Ok(())
     }

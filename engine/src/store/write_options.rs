@@ -4,16 +4,35 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
-/// Zarr format version of an output.
+/// Zarr format version of an output; written as the number 2 or 3 in pipeline files.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "u8", into = "u8")]
 pub enum ZarrFormat {
     /// Zarr v2 (`.zarray`).
-    #[serde(rename = "2")]
     V2,
     /// Zarr v3 (`zarr.json`), the default.
     #[default]
-    #[serde(rename = "3")]
     V3,
+}
+
+impl TryFrom<u8> for ZarrFormat {
+    type Error = String;
+    fn try_from(v: u8) -> std::result::Result<Self, String> {
+        match v {
+            2 => Ok(ZarrFormat::V2),
+            3 => Ok(ZarrFormat::V3),
+            _ => Err(format!("zarr_format {v} is not supported; use 2 or 3")),
+        }
+    }
+}
+
+impl From<ZarrFormat> for u8 {
+    fn from(f: ZarrFormat) -> u8 {
+        match f {
+            ZarrFormat::V2 => 2,
+            ZarrFormat::V3 => 3,
+        }
+    }
 }
 
 /// Compression of output chunks.

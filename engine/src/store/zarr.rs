@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use serde_json::{json, Value};
 use zarrs::array::{
-    Array as ZArray, ArrayMetadata, ArrayMetadataV2, ArrayMetadataV3, ArrayShardedExt,
-    ArraySubset, CodecOptions, DataType,
+    Array as ZArray, ArrayMetadata, ArrayMetadataV2, ArrayMetadataV3, ArrayShardedExt, ArraySubset,
+    CodecOptions, DataType,
 };
 use zarrs::filesystem::FilesystemStore;
 
@@ -179,9 +179,8 @@ impl ZarrSink {
             path: path.display().to_string(),
             detail: e.to_string(),
         })?;
-        let array = ZArray::new_with_metadata(Arc::new(store), "/", metadata).map_err(|e| {
-            Error::Invalid(format!("output {}: {e}", path.display()))
-        })?;
+        let array = ZArray::new_with_metadata(Arc::new(store), "/", metadata)
+            .map_err(|e| Error::Invalid(format!("output {}: {e}", path.display())))?;
         let write_grid = ChunkGrid::new(meta.shape.clone(), unit);
         Ok(Self {
             path,
@@ -228,9 +227,9 @@ fn fill_value(dtype: DType) -> Value {
 fn v3_compressor(codec: &Codec, dtype: DType) -> Option<Value> {
     match codec {
         Codec::None => None,
-        Codec::Zstd { level } => Some(
-            json!({"name": "zstd", "configuration": {"level": level, "checksum": false}}),
-        ),
+        Codec::Zstd { level } => {
+            Some(json!({"name": "zstd", "configuration": {"level": level, "checksum": false}}))
+        }
         Codec::Gzip { level } => Some(json!({"name": "gzip", "configuration": {"level": level}})),
         Codec::Blosc {
             cname,

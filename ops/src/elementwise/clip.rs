@@ -1,0 +1,68 @@
+//! `clip`: `np.clip(x, min, max)`, i.e. `minimum(maximum(x, min), max)`: NaN propagates, and
+//! when min > max every element becomes max.
+
+use chunkwise_engine::{ArrayMeta, Op, OpKind, Result, Scalar, Slice, SliceMut};
+
+use crate::elementwise::common::elementwise_meta;
+use crate::elementwise::dispatch::unary_same;
+use crate::elementwise::num::Num;
+
+/// Limits values to `[min, max]` (either bound may be absent).
+#[derive(Debug, Clone)]
+pub struct Clip {
+    /// Lower bound.
+    pub min: Option<Scalar>,
+    /// Upper bound.
+    pub max: Option<Scalar>,
+}
+
+fn clip<T: Num>(x: &[T], o: &mut [T], lo: Option<Scalar>, hi: Option<Scalar>) {
+    match (lo.map(T::from_scalar), hi.map(T::from_scalar)) {
+        (Some(lo), Some(hi)) => {
+            for (o, &x) in o.iter_mut().zip(x) {
+                *o = x.maximum(lo).minimum(hi);
+            }
+        }
+        (Some(lo), None) => {
+            for (o, &x) in o.iter_mut().zip(x) {
+                *o = x.maximum(lo);
+            }
+        }
+        (None, Some(hi)) => {
+            for (o, &x) in o.iter_mut().zip(x) {
+                *o = x.minimum(hi);
+            }
+        }
+        (None, None) => o.copy_from_slice(x),
+    }
+}
+
+impl Op for Clip {
+    fn name(&self) -> &'static str {
+        "clip"
+    }
+
+    fn describe(&self) -> String {
+        let show = |b: Option<Scalar>| b.map_or("none".to_string(), |v| v.to_string());
+        format!("min={}, max={}", show(self.min), show(self.max))
+    }
+
+    fn kind(&self) -> OpKind {
+        OpKind::ElementWise
+    }
+
+    fn output_meta(&self, inputs: &[ArrayMeta]) -> Result<ArrayMeta> {
+        let dtype = inputs
+            .first()
+            .map(|m| m.dtype)
+            .unwrap_or(chunkwise_engine::DType::Bool);
+        elementwise_meta("clip", inputs, 1, dtype)
+    }
+
+    fn eval_block(&self, inputs: &[Slice<'_>], out: SliceMut<'_>) -> Result<()> {
+        unary_same!("clip", inputs[0], out, |x, o| {
+            clip(x, o, self.min, self.max);
+            Ok(())
+        })
+    }
+}

@@ -1,0 +1,48 @@
+//! `threshold`: `(x > t).astype(uint8)`, a 0/1 mask (NaN gives 0).
+
+use chunkwise_engine::{ArrayMeta, DType, Error, Op, OpKind, Result, Scalar, Slice, SliceMut};
+
+use crate::elementwise::common::elementwise_meta;
+use crate::elementwise::dispatch::any_input;
+use crate::elementwise::num::Num;
+
+/// 1 where `x > value`, else 0, as uint8.
+#[derive(Debug, Clone)]
+pub struct Threshold {
+    /// The threshold.
+    pub value: Scalar,
+}
+
+fn above<T: Num>(x: &[T], o: &mut [u8], t: T) {
+    for (o, &x) in o.iter_mut().zip(x) {
+        *o = u8::from(x.gt(t));
+    }
+}
+
+impl Op for Threshold {
+    fn name(&self) -> &'static str {
+        "threshold"
+    }
+
+    fn describe(&self) -> String {
+        format!("value={}", self.value)
+    }
+
+    fn kind(&self) -> OpKind {
+        OpKind::ElementWise
+    }
+
+    fn output_meta(&self, inputs: &[ArrayMeta]) -> Result<ArrayMeta> {
+        elementwise_meta("threshold", inputs, 1, DType::Uint8)
+    }
+
+    fn eval_block(&self, inputs: &[Slice<'_>], out: SliceMut<'_>) -> Result<()> {
+        let SliceMut::Uint8(o) = out else {
+            return Err(Error::Invalid("internal: threshold writes uint8".into()));
+        };
+        any_input!("threshold", inputs[0], |x| {
+            above(x, o, Num::from_scalar(self.value));
+            Ok(())
+        })
+    }
+}

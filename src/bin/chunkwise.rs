@@ -1,0 +1,280 @@
+//! The `chunkwise` command line: run, plan and inspect pipelines over Zarr arrays.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chunkwise::engine::exec::{parse_bytes, Progress};
+use chunkwise::engine::store::{inspect_zarr, Overwrite, WriteOptions};
+use chunkwise::pipeline::load;
+use chunkwise::prelude::*;
+use chunkwise::synthetic::SyntheticVolume;
+use chunkwise::{Error, Result};
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+
+/// Chunk-by-chunk, parallel, memory-bounded processing of Zarr arrays.
+#[derive(Parser)]
+#[command(name = "chunkwise", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a pipeline file (JSON or YAML).
+    Run {
+        /// The pipeline file.
+        pipeline: PathBuf,
+        #[command(flatten)]
+        exec: ExecArgs,
+        /// Replace outputs that already exist.
+        #[arg(long)]
+        overwrite: bool,
+    },
+    /// Show how a pipeline would run: stages, fused ops, tasks, memory per task.
+    Plan {
+        /// The pipeline file.
+        pipeline: PathBuf,
+        #[command(flatten)]
+        exec: ExecArgs,
+        /// Print the graph in Graphviz DOT instead.
+        #[arg(long)]
+        dot: bool,
+    },
+    /// Describe a Zarr array: shape, chunks, shards, dtype, codecs, format.
+    Info {
+        /// The array directory.
+        array: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The main job on a generated volume: writes a tomography-like uint16 volume (if absent),
+    /// then runs clip and the 5-op chain on it and reports the timings.
+    Demo {
+        /// Working directory for the volume and the outputs.
+        #[arg(long, default_value = "chunkwise-demo")]
+        dir: PathBuf,
+        /// Edge length of the cubic volume.
+        #[arg(long, default_value_t = 512)]
+        size: u64,
+        /// Edge length of the cubic chunks.
+        #[arg(long, default_value_t = 128)]
+        chunk: u64,
+        #[command(flatten)]
+        exec: ExecArgs,
+    },
+}
+
+#[derive(Args)]
+struct ExecArgs {
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Memory limit, e.g. 512MiB or 2GB (default: half of RAM).
+    #[arg(long, value_name = "SIZE")]
+    memory_limit: Option<String>,
+    /// No progress bar.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+impl ExecArgs {
+    fn options(&self) -> Result<ExecOptions> {
+        let mut o = ExecOptions::default();
+        if let Some(t) = self.threads {
+            if t == 0 {
+                return Err(Error::Invalid("--threads must be at least 1".into()));
+            }
+            o.threads = t;
+        }
+        if let Some(m) = &self.memory_limit {
+            o.memory_limit =
+                parse_bytes(m).map_err(|e| Error::Invalid(format!("--memory-limit: {e}")))?;
+        }
+        Ok(o)
+    }
+
+    /// Options with a progress bar (unless quiet); the bar is returned to be finished.
+    fn with_progress(&self, label: &str) -> Result<(ExecOptions, Option<ProgressBar>)> {
+        let mut o = self.options()?;
+        if self.quiet {
+            return Ok((o, None));
+        }
+        let bar = ProgressBar::new(0);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{msg} [{elapsed_precise}] {wide_bar} {pos}/{len} chunks ({per_sec}, eta {eta})",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar.set_message(label.to_string());
+        bar.enable_steady_tick(Duration::from_millis(200));
+        let b = bar.clone();
+        let progress: Progress = Arc::new(move |done, total| {
+            b.set_length(total);
+            b.set_position(done);
+        });
+        o.progress = Some(progress);
+        Ok((o, Some(bar)))
+    }
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("CHUNKWISE_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match dispatch(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn dispatch(command: Command) -> Result<()> {
+    match command {
+        Command::Run {
+            pipeline,
+            exec,
+            overwrite,
+        } => {
+            let mode = if overwrite {
+                Overwrite::Replace
+            } else {
+                Overwrite::Refuse
+            };
+            let loaded = load(&pipeline, mode)?;
+            let (options, bar) = exec.with_progress("run")?;
+            let plan = loaded.pipeline.plan(&options)?;
+            let result = chunkwise::engine::execute(&plan, &options);
+            if let Some(bar) = bar {
+                bar.finish_and_clear();
+            }
+            let stats = result?;
+            if !exec.quiet {
+                eprintln!(
+                    "done: {} chunks in {:.2} s with {} threads",
+                    stats.tasks,
+                    stats.elapsed.as_secs_f64(),
+                    options.threads
+                );
+            }
+            Ok(())
+        }
+        Command::Plan {
+            pipeline,
+            exec,
+            dot,
+        } => {
+            let loaded = load(&pipeline, Overwrite::Replace)?;
+            let plan = loaded.pipeline.plan(&exec.options()?)?;
+            if dot {
+                print!("{}", plan.dot());
+            } else {
+                print!("{}", plan.explain());
+            }
+            Ok(())
+        }
+        Command::Info { array, json } => {
+            let info = inspect_zarr(&array)?;
+            if json {
+                let text = serde_json::to_string_pretty(&info)
+                    .map_err(|e| Error::Invalid(e.to_string()))?;
+                println!("{text}");
+            } else {
+                println!("array:      {}", array.display());
+                println!("zarr:       v{}", info.zarr_format);
+                println!("shape:      {:?}", info.shape);
+                println!("chunks:     {:?}", info.chunks);
+                match &info.shards {
+                    Some(s) => println!("shards:     {s:?}"),
+                    None => println!("shards:     none"),
+                }
+                println!("dtype:      {}", info.data_type);
+                println!("fill value: {}", info.fill_value);
+                println!("codecs:     {}", info.codecs);
+                if let Some(names) = &info.dimension_names {
+                    println!("dimensions: {names}");
+                }
+            }
+            Ok(())
+        }
+        Command::Demo {
+            dir,
+            size,
+            chunk,
+            exec,
+        } => demo(&dir, size, chunk, &exec),
+    }
+}
+
+fn demo(dir: &Path, size: u64, chunk: u64, exec: &ExecArgs) -> Result<()> {
+    let volume = dir.join(format!("volume_{size}.zarr"));
+    let write = WriteOptions {
+        chunks: Some(vec![chunk; 3]),
+        dimension_names: Some(vec!["z".into(), "y".into(), "x".into()]),
+        ..WriteOptions::default()
+    };
+    if chunkwise::open(&volume).is_err() {
+        let (options, bar) = exec.with_progress("generate")?;
+        let generated = SyntheticVolume::new(size, chunk)?.into_array().to_zarr(
+            &volume,
+            &WriteOptions {
+                overwrite: Overwrite::Replace,
+                ..write.clone()
+            },
+            &options,
+        );
+        if let Some(bar) = bar {
+            bar.finish_and_clear();
+        }
+        let stats = generated?;
+        println!(
+            "generated {} ({size}^3 uint16, zstd) in {:.2} s",
+            volume.display(),
+            stats.elapsed.as_secs_f64()
+        );
+    }
+    let x = chunkwise::open(&volume)?;
+    let clip = x.clip(10000, 40000)?;
+    let chain = x
+        .astype(DType::Float32)?
+        .mul(1.5)?
+        .add(100)?
+        .clip(0, 65535)?
+        .div(2)?
+        .astype(DType::Uint16)?;
+    let replace = WriteOptions {
+        overwrite: Overwrite::Replace,
+        ..write
+    };
+    for (name, array) in [("clip", clip), ("chain", chain)] {
+        let (options, bar) = exec.with_progress(name)?;
+        println!("{}", array.explain(&options)?.trim_end());
+        let out = dir.join(format!("{name}.zarr"));
+        let result = array.to_zarr(&out, &replace, &options);
+        if let Some(bar) = bar {
+            bar.finish_and_clear();
+        }
+        let stats = result?;
+        let mib = (size * size * size * 2) as f64 / (1 << 20) as f64;
+        let secs = stats.elapsed.as_secs_f64();
+        println!(
+            "{name}: {} chunks in {secs:.2} s ({:.0} MiB/s of input) -> {}\n",
+            stats.tasks,
+            mib / secs,
+            out.display()
+        );
+    }
+    Ok(())
+}
