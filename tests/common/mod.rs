@@ -1,0 +1,104 @@
+//! Shared helpers for the integration tests: deterministic random arrays, the run settings every
+//! test sweeps (chunkings, thread counts), and NaN-aware comparison.
+
+#![allow(dead_code)]
+
+use chunkwise::prelude::*;
+use chunkwise::Element;
+use ndarray::ArrayD;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+/// Thread counts every result must be independent of.
+pub const THREADS: [usize; 3] = [1, 2, 7];
+
+/// Shapes from 1-D to 4-D that do not divide the chunk shapes below, each with several chunkings.
+pub fn shapes_and_chunkings() -> Vec<(Vec<usize>, Vec<Vec<u64>>)> {
+    vec![
+        (vec![1001], vec![vec![7], vec![128], vec![1001], vec![4096]]),
+        (
+            vec![37, 23],
+            vec![vec![8, 5], vec![37, 23], vec![1, 23], vec![16, 64]],
+        ),
+        (
+            vec![13, 7, 10],
+            vec![vec![5, 3, 4], vec![13, 7, 10], vec![4, 4, 4], vec![1, 7, 3]],
+        ),
+        (
+            vec![5, 6, 7, 3],
+            vec![vec![2, 3, 4, 2], vec![5, 6, 7, 3], vec![3, 1, 5, 1]],
+        ),
+    ]
+}
+
+/// Run settings with `threads` workers and a roomy memory limit.
+pub fn exec(threads: usize) -> ExecOptions {
+    ExecOptions {
+        threads,
+        memory_limit: 1 << 30,
+        ..ExecOptions::default()
+    }
+}
+
+/// Random values of a type, covering its range (and NaN, infinities and signed zeros for floats).
+pub trait RandomElement: Element {
+    /// One random value.
+    fn random(rng: &mut StdRng) -> Self;
+}
+
+macro_rules! random_int {
+    ($($t:ty),*) => {$(
+        impl RandomElement for $t {
+            fn random(rng: &mut StdRng) -> Self {
+                match rng.random_range(0..4) {
+                    0 => rng.random::<$t>(),
+                    _ => rng.random_range(0..100u8) as $t,
+                }
+            }
+        }
+    )*};
+}
+random_int!(i8, i16, i32, i64, u8, u16, u32, u64);
+
+macro_rules! random_float {
+    ($($t:ty),*) => {$(
+        impl RandomElement for $t {
+            fn random(rng: &mut StdRng) -> Self {
+                match rng.random_range(0..40) {
+                    0 => <$t>::NAN,
+                    1 => <$t>::INFINITY,
+                    2 => -0.0,
+                    3 => <$t>::MAX,
+                    _ => rng.random_range(-1000.0..1000.0),
+                }
+            }
+        }
+    )*};
+}
+random_float!(f32, f64);
+
+impl RandomElement for bool {
+    fn random(rng: &mut StdRng) -> Self {
+        rng.random()
+    }
+}
+
+/// A deterministic random array.
+pub fn random_array<T: RandomElement>(shape: &[usize], seed: u64) -> ArrayD<T> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let n: usize = shape.iter().product();
+    let v: Vec<T> = (0..n).map(|_| T::random(&mut rng)).collect();
+    ArrayD::from_shape_vec(shape.to_vec(), v).expect("shape matches")
+}
+
+/// Asserts equality element by element, NaN equal to NaN, naming the first difference.
+pub fn assert_same<T: Element>(got: &ArrayD<T>, want: &ArrayD<T>, context: &str) {
+    assert_eq!(got.shape(), want.shape(), "{context}: shape");
+    #[allow(clippy::eq_op)]
+    let is_nan = |v: &T| v != v;
+    for (i, (g, w)) in got.iter().zip(want.iter()).enumerate() {
+        if g != w && !(is_nan(g) && is_nan(w)) {
+            panic!("{context}: element {i}: got {g:?}, want {w:?}");
+        }
+    }
+}
