@@ -34,11 +34,11 @@ pub enum Error {
         stage: String,
     },
     /// A task failed while running.
-    #[error("{op} failed on chunk {chunk:?}: {cause}")]
+    #[error("{op} failed for output chunk {chunk:?}: {cause}")]
     Task {
         /// What the task was doing.
         op: String,
-        /// The chunk index it was working on.
+        /// The output chunk (or shard) index the task was producing.
         chunk: Vec<u64>,
         /// The underlying failure.
         cause: String,

@@ -2,6 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::buffer::Buffer;
+use crate::error::{Error, Result};
+
 /// An N-dimensional box in an array's index space: `start[d] .. start[d] + shape[d]` on axis `d`.
 ///
 /// Regions are what operations exchange: an output chunk is a region, and each operation maps it to
@@ -219,6 +222,33 @@ pub fn copy_region<T: Copy>(
             idx[d] = 0;
         }
     }
+}
+
+/// [`copy_region`] between typed buffers: copies the overlap of `src_region` and `dst_region`.
+///
+/// # Errors
+/// [`Error::Invalid`] when the buffers hold different types.
+pub fn copy_buffer_region(
+    src: &Buffer,
+    src_region: &Region,
+    dst: &mut Buffer,
+    dst_region: &Region,
+) -> Result<()> {
+    let Some(part) = src_region.intersect(dst_region) else {
+        return Ok(());
+    };
+    macro_rules! arm {
+        ($($variant:ident),*) => {
+            match (src, dst) {
+                $((Buffer::$variant(s), Buffer::$variant(d)) =>
+                    copy_region(s, src_region, d, dst_region, &part),)*
+                (s, d) => return Err(Error::Invalid(format!(
+                    "internal: copying {} data into a {} buffer", s.dtype(), d.dtype()))),
+            }
+        };
+    }
+    arm!(Bool, Int8, Int16, Int32, Int64, Uint8, Uint16, Uint32, Uint64, Float32, Float64);
+    Ok(())
 }
 
 #[cfg(test)]

@@ -168,7 +168,7 @@ pub fn execute(plan: &Plan, options: &ExecOptions) -> Result<RunStats> {
         outcome = sinks.iter().try_for_each(|s| s.finish());
     }
     if let Err(e) = outcome {
-        tracing::warn!(error = %e, "run failed; removing partial outputs");
+        tracing::debug!(error = %e, "run failed; removing partial outputs");
         for sink in &prepared {
             sink.abort();
         }

@@ -5,7 +5,7 @@ use std::sync::Mutex;
 use crate::buffer::Buffer;
 use crate::dispatch;
 use crate::error::{Error, Result};
-use crate::geometry::{copy_region, ChunkGrid, Region};
+use crate::geometry::{copy_buffer_region, ChunkGrid, Region};
 use crate::meta::ArrayMeta;
 use crate::store::{IoContext, Sink, Source};
 
@@ -47,15 +47,7 @@ impl Source for MemorySource {
     fn read(&self, region: &Region, _io: &IoContext) -> Result<Buffer> {
         let whole = Region::whole(&self.meta.shape);
         let mut out = Buffer::zeros(self.meta.dtype, region.num_elements() as usize);
-        macro_rules! arm {
-            ($($variant:ident),*) => {
-                match (&self.data, &mut out) {
-                    $((Buffer::$variant(s), Buffer::$variant(d)) => copy_region(s, &whole, d, region, region),)*
-                    _ => unreachable!("zeros() made the source's own type"),
-                }
-            };
-        }
-        arm!(Bool, Int8, Int16, Int32, Int64, Uint8, Uint16, Uint32, Uint64, Float32, Float64);
+        copy_buffer_region(&self.data, &whole, &mut out, region)?;
         Ok(out)
     }
 }
@@ -107,17 +99,7 @@ impl Sink for MemorySink {
     fn write(&self, _unit: &[u64], region: &Region, data: &Buffer, _io: &IoContext) -> Result<()> {
         let whole = Region::whole(&self.meta.shape);
         let mut all = self.data.lock().unwrap_or_else(|p| p.into_inner());
-        macro_rules! arm {
-            ($($variant:ident),*) => {
-                match (data, &mut *all) {
-                    $((Buffer::$variant(s), Buffer::$variant(d)) => copy_region(s, region, d, &whole, region),)*
-                    (s, d) => return Err(Error::Invalid(format!(
-                        "memory sink of {} handed {} data", d.dtype(), s.dtype()))),
-                }
-            };
-        }
-        arm!(Bool, Int8, Int16, Int32, Int64, Uint8, Uint16, Uint32, Uint64, Float32, Float64);
-        Ok(())
+        copy_buffer_region(data, region, &mut all, &whole)
     }
 
     fn finish(&self) -> Result<()> {

@@ -17,7 +17,7 @@ use zarrs::filesystem::FilesystemStore;
 use crate::buffer::Buffer;
 use crate::dtype::DType;
 use crate::error::{Error, Result};
-use crate::geometry::{ChunkGrid, Region};
+use crate::geometry::{copy_buffer_region, ChunkGrid, Region};
 use crate::meta::ArrayMeta;
 use crate::store::{Codec, IoContext, Overwrite, Sink, Source, WriteOptions, ZarrFormat};
 
@@ -102,6 +102,34 @@ fn natural_chunks(array: &ZArray<Store>, path: &Path) -> Result<Vec<u64>> {
         .map_err(|e| Error::Invalid(format!("array {}: {e}", path.display())))
 }
 
+impl ZarrSource {
+    /// Names the stored chunk behind a failed region read (error path only: it re-reads the
+    /// region's chunks one by one until one fails).
+    fn locate_failure(&self, region: &Region, opts: &CodecOptions, detail: String) -> Error {
+        let grid = ChunkGrid::new(self.meta.shape.clone(), self.stored_chunk_shape());
+        for idx in grid.chunks_overlapping(region) {
+            let read = self
+                .array
+                .retrieve_chunk_opt::<zarrs::array::ArrayBytes<'static>>(&idx, opts);
+            if let Err(cause) = read {
+                return Error::Invalid(format!(
+                    "stored chunk {idx:?} (key {}) is unreadable: {cause}",
+                    self.array.chunk_key(&idx)
+                ));
+            }
+        }
+        Error::Invalid(detail)
+    }
+
+    fn stored_chunk_shape(&self) -> Vec<u64> {
+        let origin = vec![0; self.meta.shape.len()];
+        self.array
+            .chunk_shape(&origin)
+            .map(|s| s.iter().map(|c| c.get()).collect())
+            .unwrap_or_else(|_| self.meta.chunks.clone())
+    }
+}
+
 impl Source for ZarrSource {
     fn meta(&self) -> &ArrayMeta {
         &self.meta
@@ -131,7 +159,7 @@ impl Source for ZarrSource {
         }
         arm!(Bool: bool, Int8: i8, Int16: i16, Int32: i32, Int64: i64, Uint8: u8, Uint16: u16,
              Uint32: u32, Uint64: u64, Float32: f32, Float64: f64)
-        .map_err(|e| Error::Invalid(format!("reading {}: {e}", self.path.display())))
+        .map_err(|e| self.locate_failure(region, &opts, e.to_string()))
     }
 }
 
@@ -340,8 +368,20 @@ impl Sink for ZarrSink {
         std::fs::create_dir_all(&self.path).map_err(|e| self.store_error(e))
     }
 
-    fn write(&self, unit: &[u64], _region: &Region, data: &Buffer, io: &IoContext) -> Result<()> {
+    fn write(&self, unit: &[u64], region: &Region, data: &Buffer, io: &IoContext) -> Result<()> {
         let opts = codec_options(io);
+        let full_shape = self.write_grid.chunk_shape();
+        // Zarr stores edge chunks at full size: pad the clipped region with the fill value.
+        let padded;
+        let data = if region.shape.as_slice() == full_shape {
+            data
+        } else {
+            let full = Region::new(region.start.clone(), full_shape.to_vec());
+            let mut buf = Buffer::zeros(data.dtype(), full.num_elements() as usize);
+            copy_buffer_region(data, region, &mut buf, &full)?;
+            padded = buf;
+            &padded
+        };
         crate::dispatch!(Buffer, data, v => self.array.store_chunk_opt(unit, v.as_slice(), &opts))
             .map_err(|e| Error::Invalid(format!("writing {}: {e}", self.path.display())))
     }

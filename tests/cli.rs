@@ -1,0 +1,317 @@
+//! The `chunkwise` binary end to end: a pipeline file runs and its output is right; every kind of
+//! bad input is one clear `error:` line, exit code 1, no panic, and no output left behind.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use chunkwise::prelude::*;
+use common::{assert_same, exec, random_array};
+use ndarray::ArrayD;
+use serde_json::{json, Value};
+
+fn chunkwise_cmd(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_chunkwise"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+/// A work directory with a 30x20x10 uint16 input `in.zarr` (chunks 8^3).
+fn setup() -> (tempfile::TempDir, ArrayD<u16>) {
+    let dir = tempfile::tempdir().unwrap();
+    let data: ArrayD<u16> = random_array(&[30, 20, 10], 1);
+    chunkwise::from_ndarray(data.clone(), &[30, 20, 10])
+        .unwrap()
+        .to_zarr(
+            dir.path().join("in.zarr"),
+            &WriteOptions {
+                chunks: Some(vec![8, 8, 8]),
+                ..WriteOptions::default()
+            },
+            &exec(1),
+        )
+        .unwrap();
+    (dir, data)
+}
+
+fn write_pipeline(dir: &Path, name: &str, p: &Value) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, serde_json::to_string_pretty(p).unwrap()).unwrap();
+    path
+}
+
+fn chain_pipeline() -> Value {
+    json!({
+        "inputs": {"vol": "in.zarr"},
+        "steps": [
+            {"id": "f", "op": "astype", "x": "vol", "dtype": "float32"},
+            {"id": "s", "op": "mul", "x": "f", "y": 1.5},
+            {"id": "a", "op": "add", "x": "s", "y": 100},
+            {"id": "c", "op": "clip", "x": "a", "min": 0, "max": 65535},
+            {"id": "h", "op": "div", "x": "c", "y": 2},
+            {"id": "out", "op": "astype", "x": "h", "dtype": "uint16"}
+        ],
+        "outputs": [
+            {"from": "out", "path": "out.zarr", "chunks": [16, 16, 16],
+             "codec": {"name": "zstd", "level": 1}},
+            {"from": "c", "path": "clipped_v2.zarr", "zarr_format": 2,
+             "codec": {"name": "blosc", "cname": "lz4", "clevel": 5, "shuffle": true}}
+        ]
+    })
+}
+
+/// Runs a failing command and checks the one-line error contract.
+fn assert_fails(out: &Output, needle: &str) -> String {
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(1), "exit code; stderr: {stderr}");
+    assert!(!stderr.contains("panicked"), "a panic: {stderr}");
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "one line: {stderr}");
+    assert!(lines[0].starts_with("error: "), "{stderr}");
+    assert!(stderr.contains(needle), "expected {needle:?} in: {stderr}");
+    stderr
+}
+
+#[test]
+fn run_writes_correct_outputs_and_plan_explains_fusion() {
+    let (dir, data) = setup();
+    let p = write_pipeline(dir.path(), "p.json", &chain_pipeline());
+    let out = chunkwise_cmd(&[
+        "run",
+        p.to_str().unwrap(),
+        "--threads",
+        "2",
+        "--memory-limit",
+        "256MiB",
+        "--quiet",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got: ArrayD<u16> = chunkwise::open(dir.path().join("out.zarr"))
+        .unwrap()
+        .compute(&exec(2))
+        .unwrap();
+    let want = data.mapv(|v| ((((v as f32) * 1.5 + 100.0).clamp(0.0, 65535.0)) / 2.0) as u16);
+    assert_same(&got, &want, "cli chain");
+    let clipped: ArrayD<f32> = chunkwise::open(dir.path().join("clipped_v2.zarr"))
+        .unwrap()
+        .compute(&exec(2))
+        .unwrap();
+    assert_same(
+        &clipped,
+        &data.mapv(|v| ((v as f32) * 1.5 + 100.0).clamp(0.0, 65535.0)),
+        "cli clipped",
+    );
+    assert!(dir.path().join("clipped_v2.zarr/.zarray").exists());
+
+    let plan = chunkwise_cmd(&["plan", p.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&plan.stdout);
+    assert!(plan.status.success());
+    assert!(
+        text.contains("astype(float32) -> mul(1.5) -> add(100) -> clip("),
+        "{text}"
+    );
+    assert!(text.contains("projected memory per task"), "{text}");
+    let dot = chunkwise_cmd(&["plan", "--dot", p.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&dot.stdout).starts_with("digraph"));
+
+    let info = chunkwise_cmd(&[
+        "info",
+        dir.path().join("out.zarr").to_str().unwrap(),
+        "--json",
+    ]);
+    let info: Value = serde_json::from_slice(&info.stdout).unwrap();
+    assert_eq!(info["shape"], json!([30, 20, 10]));
+    assert_eq!(info["chunks"], json!([16, 16, 16]));
+    assert_eq!(info["zarr_format"], json!(3));
+}
+
+#[test]
+fn yaml_pipelines_work_too() {
+    let (dir, data) = setup();
+    let yaml = "inputs:\n  vol: in.zarr\nsteps:\n  - {id: t, op: threshold, x: vol, value: 30000}\noutputs:\n  - {from: t, path: t.zarr}\n";
+    std::fs::write(dir.path().join("p.yaml"), yaml).unwrap();
+    let out = chunkwise_cmd(&["run", dir.path().join("p.yaml").to_str().unwrap(), "-q"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got: ArrayD<u8> = chunkwise::open(dir.path().join("t.zarr"))
+        .unwrap()
+        .compute(&exec(1))
+        .unwrap();
+    assert_same(&got, &data.mapv(|v| u8::from(v > 30000)), "yaml threshold");
+}
+
+/// One bad pipeline per case: each fails cleanly and creates no output.
+#[test]
+fn bad_pipelines_fail_with_one_clear_line_and_write_nothing() {
+    let (dir, _) = setup();
+    let step = |name: &str, step: Value, needle: &str| {
+        let mut p = chain_pipeline();
+        p["steps"][1] = step;
+        let path = write_pipeline(dir.path(), &format!("{name}.json"), &p);
+        let out = chunkwise_cmd(&["run", path.to_str().unwrap(), "-q"]);
+        assert_fails(&out, needle);
+        assert!(
+            !dir.path().join("out.zarr").exists(),
+            "{name}: output created"
+        );
+    };
+    step(
+        "unknown_op",
+        json!({"id": "s", "op": "blur", "x": "f"}),
+        "unknown variant `blur`",
+    );
+    step(
+        "wrong_type",
+        json!({"id": "s", "op": "mul", "x": "f", "y": [1, 2]}),
+        "invalid type",
+    );
+    step(
+        "unknown_param",
+        json!({"id": "s", "op": "mul", "x": "f", "y": 2, "z": 1}),
+        "unknown field `z`",
+    );
+    step(
+        "unknown_name",
+        json!({"id": "s", "op": "mul", "x": "nope", "y": 2}),
+        "unknown name \"nope\"",
+    );
+    step(
+        "bad_dtype",
+        json!({"id": "s", "op": "astype", "x": "f", "dtype": "float16"}),
+        "unknown variant `float16`",
+    );
+    step(
+        "overflow",
+        json!({"id": "s", "op": "add", "x": "vol", "y": 70000}),
+        "does not fit",
+    );
+}
+
+#[test]
+fn shape_mismatch_fails_before_writing() {
+    let (dir, _) = setup();
+    chunkwise::from_ndarray(random_array::<u16>(&[30, 20, 11], 2), &[8, 8, 8])
+        .unwrap()
+        .to_zarr(
+            dir.path().join("other.zarr"),
+            &WriteOptions::default(),
+            &exec(1),
+        )
+        .unwrap();
+    let p = json!({"inputs": {"a": "in.zarr", "b": "other.zarr"},
+                   "steps": [{"id": "s", "op": "add", "x": "a", "y": "b"}],
+                   "outputs": [{"from": "s", "path": "out.zarr"}]});
+    let path = write_pipeline(dir.path(), "p.json", &p);
+    assert_fails(
+        &chunkwise_cmd(&["run", path.to_str().unwrap()]),
+        "shape mismatch",
+    );
+    assert!(!dir.path().join("out.zarr").exists());
+}
+
+#[test]
+fn missing_input_fails() {
+    let (dir, _) = setup();
+    let mut p = chain_pipeline();
+    p["inputs"]["vol"] = json!("nowhere.zarr");
+    let path = write_pipeline(dir.path(), "p.json", &p);
+    assert_fails(
+        &chunkwise_cmd(&["run", path.to_str().unwrap()]),
+        "nowhere.zarr",
+    );
+    assert_fails(
+        &chunkwise_cmd(&["run", "/no/such/pipeline.json"]),
+        "cannot read pipeline file",
+    );
+    assert_fails(
+        &chunkwise_cmd(&["info", "/no/such/array.zarr"]),
+        "/no/such/array.zarr",
+    );
+}
+
+#[test]
+fn existing_output_is_refused_without_overwrite() {
+    let (dir, _) = setup();
+    let path = write_pipeline(dir.path(), "p.json", &chain_pipeline());
+    assert!(chunkwise_cmd(&["run", path.to_str().unwrap(), "-q"])
+        .status
+        .success());
+    let before = std::fs::read(dir.path().join("out.zarr/zarr.json")).unwrap();
+    assert_fails(
+        &chunkwise_cmd(&["run", path.to_str().unwrap(), "-q"]),
+        "--overwrite",
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("out.zarr/zarr.json")).unwrap(),
+        before
+    );
+    assert!(
+        chunkwise_cmd(&["run", path.to_str().unwrap(), "-q", "--overwrite"])
+            .status
+            .success()
+    );
+}
+
+#[test]
+fn corrupt_chunk_fails_and_removes_outputs() {
+    let (dir, _) = setup();
+    std::fs::write(dir.path().join("in.zarr/c/1/1/0"), b"garbage").unwrap();
+    let path = write_pipeline(dir.path(), "p.json", &chain_pipeline());
+    let err = assert_fails(
+        &chunkwise_cmd(&["run", path.to_str().unwrap(), "-q"]),
+        "in.zarr",
+    );
+    assert!(err.contains("stored chunk [1, 1, 0]"), "{err}");
+    assert!(!dir.path().join("out.zarr").exists());
+    assert!(!dir.path().join("clipped_v2.zarr").exists());
+}
+
+#[test]
+fn memory_limit_smaller_than_a_task_fails_at_plan_time() {
+    let (dir, _) = setup();
+    let path = write_pipeline(dir.path(), "p.json", &chain_pipeline());
+    assert_fails(
+        &chunkwise_cmd(&["run", path.to_str().unwrap(), "--memory-limit", "10KiB"]),
+        "raise --memory-limit",
+    );
+    assert!(!dir.path().join("out.zarr").exists());
+    assert_fails(
+        &chunkwise_cmd(&["run", path.to_str().unwrap(), "--memory-limit", "lots"]),
+        "--memory-limit",
+    );
+}
+
+#[test]
+fn malformed_files_fail_cleanly() {
+    let (dir, _) = setup();
+    for (name, text, needle) in [
+        ("a.json", "{\"inputs\": ", "not valid JSON"),
+        ("b.json", "[1, 2]", "must be an object"),
+        ("c.json", "{\"outputs\": []}", "no outputs"),
+        (
+            "d.json",
+            "{\"outputs\": [{\"from\": \"x\"}]}",
+            "missing \"path\"",
+        ),
+        (
+            "e.json",
+            "{\"inputs\": {}, \"outputs\": [], \"extra\": 1}",
+            "unknown top-level key",
+        ),
+    ] {
+        std::fs::write(dir.path().join(name), text).unwrap();
+        assert_fails(
+            &chunkwise_cmd(&["run", dir.path().join(name).to_str().unwrap()]),
+            needle,
+        );
+    }
+}
