@@ -16,12 +16,16 @@ use serde_json::Value;
 
 fn python(script: &str, dir: &Path) {
     let exe = std::env::var("CHUNKWISE_PYTHON").unwrap_or_else(|_| "python3".into());
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python").join(script);
+    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/python")
+        .join(script);
     let out = Command::new(&exe)
         .arg(&script)
         .arg(dir)
         .output()
-        .unwrap_or_else(|e| panic!("cannot run {exe}: {e}; install Python 3 with zarr>=3 (see .ci/run)"));
+        .unwrap_or_else(|e| {
+            panic!("cannot run {exe}: {e}; install Python 3 with zarr>=3 (see .ci/run)")
+        });
     assert!(
         out.status.success(),
         "{} failed:\n{}\n{}",
@@ -57,7 +61,10 @@ fn from_le_bytes<T: Element>(bytes: &[u8], dtype: &str) -> Vec<T> {
 fn check_fixture<T: Element>(dir: &Path, name: &str, dtype: &str, shape: &[usize]) {
     let want = ArrayD::from_shape_vec(
         shape.to_vec(),
-        from_le_bytes::<T>(&std::fs::read(dir.join(format!("{name}.bin"))).unwrap(), dtype),
+        from_le_bytes::<T>(
+            &std::fs::read(dir.join(format!("{name}.bin"))).unwrap(),
+            dtype,
+        ),
     )
     .unwrap();
     let x = chunkwise::open(dir.join(format!("{name}.zarr"))).unwrap();
@@ -79,7 +86,12 @@ fn chunkwise_reads_what_zarr_python_writes() {
     for case in cases {
         let name = case["name"].as_str().unwrap();
         let dtype = case["dtype"].as_str().unwrap();
-        let shape: Vec<usize> = case["shape"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
+        let shape: Vec<usize> = case["shape"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().unwrap() as usize)
+            .collect();
         match dtype {
             "bool" => check_fixture::<bool>(dir.path(), name, dtype, &shape),
             "int8" => check_fixture::<i8>(dir.path(), name, dtype, &shape),
@@ -105,38 +117,94 @@ fn zarr_python_reads_what_chunkwise_writes_with_numpy_values() {
     let a_data: ArrayD<u16> = random_array(&shape, 1);
     let b_data: ArrayD<i8> = random_array(&shape, 2);
     let f_data: ArrayD<f32> = random_array(&shape, 3);
-    std::fs::write(dir.path().join("a.bin"), raw_bytes(&a_data, |v| v.to_le_bytes().to_vec())).unwrap();
-    std::fs::write(dir.path().join("b.bin"), raw_bytes(&b_data, |v| v.to_le_bytes().to_vec())).unwrap();
-    std::fs::write(dir.path().join("f.bin"), raw_bytes(&f_data, |v| v.to_le_bytes().to_vec())).unwrap();
-    std::fs::write(dir.path().join("inputs.json"), serde_json::json!({"shape": shape}).to_string()).unwrap();
+    std::fs::write(
+        dir.path().join("a.bin"),
+        raw_bytes(&a_data, |v| v.to_le_bytes().to_vec()),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("b.bin"),
+        raw_bytes(&b_data, |v| v.to_le_bytes().to_vec()),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("f.bin"),
+        raw_bytes(&f_data, |v| v.to_le_bytes().to_vec()),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("inputs.json"),
+        serde_json::json!({"shape": shape}).to_string(),
+    )
+    .unwrap();
 
     let a = chunkwise::from_ndarray(a_data, &[8, 8, 8]).unwrap();
     let b = chunkwise::from_ndarray(b_data, &[10, 5, 11]).unwrap();
     let f = chunkwise::from_ndarray(f_data, &[37, 23, 1]).unwrap();
     let cases: Vec<(&str, Array)> = vec![
-        ("chain", a.astype(DType::Float32).unwrap().mul(1.5).unwrap().add(100).unwrap()
-            .clip(0, 65535).unwrap().div(2).unwrap().astype(DType::Uint16).unwrap()),
+        (
+            "chain",
+            a.astype(DType::Float32)
+                .unwrap()
+                .mul(1.5)
+                .unwrap()
+                .add(100)
+                .unwrap()
+                .clip(0, 65535)
+                .unwrap()
+                .div(2)
+                .unwrap()
+                .astype(DType::Uint16)
+                .unwrap(),
+        ),
         ("clip", a.clip(10000, 40000).unwrap()),
         ("threshold", a.threshold(30000).unwrap()),
         ("add_float", a.add(1.5).unwrap()),
         ("mixed", a.add(&b).unwrap()),
         ("div_int", b.div(3).unwrap()),
         ("sqrt_u16", a.sqrt().unwrap()),
-        ("where", where_(&a.threshold(30000).unwrap(), &a, &b).unwrap()),
+        (
+            "where",
+            where_(&a.threshold(30000).unwrap(), &a, &b).unwrap(),
+        ),
         ("minimum_f", f.minimum(0.5).unwrap()),
         ("exp_f", f.div(100).unwrap().exp().unwrap()),
         ("abs_i8", b.abs().unwrap()),
-        ("sub_first", chunkwise::ops::elementwise::binary(chunkwise::ops::elementwise::Arith::Sub, 100, &b).unwrap()),
+        (
+            "sub_first",
+            chunkwise::ops::elementwise::binary(chunkwise::ops::elementwise::Arith::Sub, 100, &b)
+                .unwrap(),
+        ),
         ("max_arrays", a.maximum(&b).unwrap()),
     ];
     let layouts = [
         (ZarrFormat::V3, Codec::Zstd { level: 1 }, None),
-        (ZarrFormat::V2, Codec::Blosc { cname: "lz4".into(), clevel: 5, shuffle: true }, None),
-        (ZarrFormat::V3, Codec::Zstd { level: 3 }, Some(vec![16, 16, 11])),
+        (
+            ZarrFormat::V2,
+            Codec::Blosc {
+                cname: "lz4".into(),
+                clevel: 5,
+                shuffle: true,
+            },
+            None,
+        ),
+        (
+            ZarrFormat::V3,
+            Codec::Zstd { level: 3 },
+            Some(vec![16, 16, 11]),
+        ),
         (ZarrFormat::V2, Codec::Zstd { level: 1 }, None),
         (ZarrFormat::V3, Codec::Gzip { level: 5 }, None),
         (ZarrFormat::V2, Codec::None, None),
-        (ZarrFormat::V3, Codec::Blosc { cname: "zstd".into(), clevel: 3, shuffle: false }, None),
+        (
+            ZarrFormat::V3,
+            Codec::Blosc {
+                cname: "zstd".into(),
+                clevel: 3,
+                shuffle: false,
+            },
+            None,
+        ),
     ];
     let mut pipeline = Pipeline::new();
     for (i, (name, array)) in cases.iter().enumerate() {
@@ -148,7 +216,9 @@ fn zarr_python_reads_what_chunkwise_writes_with_numpy_values() {
             codec,
             ..WriteOptions::default()
         };
-        pipeline.write_zarr(array, dir.path().join(format!("{name}.zarr")), &opts).unwrap();
+        pipeline
+            .write_zarr(array, dir.path().join(format!("{name}.zarr")), &opts)
+            .unwrap();
     }
     pipeline.run(&exec(2)).unwrap();
     python("check_outputs.py", dir.path());

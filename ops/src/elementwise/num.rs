@@ -166,7 +166,27 @@ macro_rules! impl_cast_from {
 macro_rules! impl_casts {
     ($($s:ty),*) => {$( impl_cast_from!($s => i8, i16, i32, i64, u8, u16, u32, u64, f32, f64); )*};
 }
-impl_casts!(i8, i16, i32, i64, u8, u16, u32, u64, f32, f64);
+impl_casts!(i8, i16, i32, i64, u8, u16, u32, u64);
+
+/// Float to narrow integer: clamping in the float domain first (NaN mapped to 0 by a select) gives the
+/// same result as Rust's saturating `as`, but compiles to packed SIMD min/max/convert, where the
+/// direct cast stays scalar; this cast is the hot step of `astype(uint16)` after float math.
+macro_rules! impl_float_casts {
+    ($($s:ty),*) => {$(
+        impl_cast_from!($s => i32, i64, u32, u64, f32, f64);
+        impl_float_casts!(@narrow $s => i8, i16, u8, u16);
+    )*};
+    (@narrow $s:ty => $($d:ty),*) => {$(
+        impl CastTo<$d> for $s {
+            #[inline(always)]
+            fn cast(self) -> $d {
+                let v = if self.is_nan() { 0.0 } else { self };
+                v.max(<$d>::MIN as $s).min(<$d>::MAX as $s) as i32 as $d
+            }
+        }
+    )*};
+}
+impl_float_casts!(f32, f64);
 
 impl CastTo<bool> for bool {
     fn cast(self) -> bool {
