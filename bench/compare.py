@@ -11,14 +11,14 @@ CHUNK^3 chunks) unless DATA/volume_zstd.zarr exists, then runs, alternating, for
   chain     chunkwise run: ((f32(x) * 1.5 + 100).clip(0, 65535) / 2) as u16
   dask-clip, dask-chain   the same pipelines in dask.array (threaded scheduler, same threads)
 
-Every run is a separate process; wall time and peak RSS (from wait4) are measured per process.
+Every run is a separate process, started with no output present; wall time and peak RSS (GNU
+time) are measured per process.
 Before timing counts, chunkwise's outputs are compared with Dask's (they must be equal).
 Prints a Markdown table of medians and ratios; --json saves every sample.
 Needs: numpy, scipy, zarr>=3, dask[array]; the chunkwise binary (built by this script with cargo).
 """
 import argparse
 import json
-import os
 import shutil
 import statistics
 import subprocess
@@ -28,6 +28,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# Output directory name of each run (the others write to a directory named after the run).
+OUTPUT_OF = {"clip": "cw-clip", "chain": "cw-chain"}
 DASK_SCRIPT = """
 import sys, numpy as np, dask, dask.array as da, zarr
 pipe, src, out, threads = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
@@ -78,16 +80,19 @@ def pipeline_file(work: Path, name: str, src: Path, out: Path) -> Path:
 
 
 def timed(cmd: list[str]) -> tuple[float, float]:
-    """Runs cmd, returns (wall seconds, peak RSS MiB) of that process alone."""
-    t = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t
-    err = proc.stderr.read().decode() if proc.stderr else ""
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        sys.exit(f"command failed ({proc.returncode}): {' '.join(cmd)}\n{err}")
-    return wall, usage.ru_maxrss / 1024
+    """Runs cmd, returns (wall seconds, peak RSS MiB) of that process alone.
+
+    Peak RSS comes from GNU time, not from this process's wait4: a child forked from a large
+    Python parent inherits the parent's high-water mark."""
+    with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss_file:
+        t = time.perf_counter()
+        proc = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss_file.name, *cmd],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        wall = time.perf_counter() - t
+        if proc.returncode != 0:
+            sys.exit(f"command failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr.decode()}")
+        rss_kib = float(rss_file.read().strip().splitlines()[-1])
+    return wall, rss_kib / 1024
 
 
 def main() -> None:
@@ -115,7 +120,7 @@ def main() -> None:
     runners = {}
     for name in ("clip", "chain"):
         p = pipeline_file(work, name, src, out(f"cw-{name}"))
-        runners[name] = [cw, "run", str(p), "--overwrite", "--quiet", "--threads", str(args.threads),
+        runners[name] = [cw, "run", str(p), "--quiet", "--threads", str(args.threads),
                          "--memory-limit", args.memory_limit]
         dask_py = work / "dask_pipe.py"
         dask_py.write_text(DASK_SCRIPT)
@@ -129,8 +134,8 @@ def main() -> None:
     samples: dict[str, list[tuple[float, float]]] = {k: [] for k in runners}
     for rep in range(args.reps):
         for name, cmd in runners.items():
-            if name == "copy":
-                shutil.rmtree(out("copy"), ignore_errors=True)
+            # Every tool starts from no output: deleting the last round's files is not timed.
+            shutil.rmtree(out(OUTPUT_OF.get(name, name)), ignore_errors=True)
             samples[name].append(timed(cmd))
         if rep == 0:
             check_equal(out)

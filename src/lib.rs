@@ -36,3 +36,8 @@ pub mod prelude {
     pub use chunkwise_ops::elementwise::where_;
     pub use chunkwise_ops::ElementwiseExt;
 }
+
+/// Compiles the README's Rust example as a doctest, so the documented API cannot drift.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
