@@ -11,6 +11,9 @@
 //!
 //! The fused/unfused ratio is the payoff of fusion. Throughput is bytes of input (128^3 * 2).
 
+// `criterion_group!` generates an undocumented `pub fn`.
+#![allow(missing_docs)]
+
 use std::hint::black_box;
 use std::time::Duration;
 

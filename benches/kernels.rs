@@ -7,6 +7,9 @@
 //! below memory bandwidth points at a scalar loop or per-element dispatch. Throughput is bytes of
 //! input read (both operands for the array-array add).
 
+// `criterion_group!` generates an undocumented `pub fn`.
+#![allow(missing_docs)]
+
 use std::hint::black_box;
 use std::time::Duration;
 

@@ -9,6 +9,9 @@
 //! throughput in tasks/s (`Throughput::Elements`); time per task = time per iteration / 100_000.
 //! The thread spawn/join of `run_tasks` is included but amortized over the 100_000 tasks.
 
+// `criterion_group!` generates an undocumented `pub fn`.
+#![allow(missing_docs)]
+
 use std::hint::black_box;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
