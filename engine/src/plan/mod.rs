@@ -6,6 +6,7 @@ mod fuse;
 mod graph;
 mod memory;
 mod program;
+mod registers;
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -94,6 +95,7 @@ impl Plan {
         for stage in &mut stages {
             let arrays: Vec<Array> = stage.outputs.iter().map(|o| o.array.clone()).collect();
             stage.program = fuse::fuse_outputs(&graph, &arrays)?;
+            registers::allocate_registers(&mut stage.program);
             stage.task_bytes = memory::projected_task_bytes(stage);
             if stage.task_bytes > memory_limit {
                 return Err(Error::MemoryLimit {

@@ -3,6 +3,7 @@
 //! already cast the operands to the promoted type, so kernels see one type.
 
 use chunkwise_engine::{ArrayMeta, DType, Op, OpKind, Result, Scalar, Slice, SliceMut};
+use multiversion::multiversion;
 use serde::{Deserialize, Serialize};
 
 use crate::elementwise::common::elementwise_meta;
@@ -41,14 +42,14 @@ impl Arith {
     }
 }
 
-#[inline(always)]
+#[multiversion(targets("x86_64+avx2", "x86_64+sse4.1"))]
 fn zip2<T: Copy>(a: &[T], b: &[T], o: &mut [T], f: impl Fn(T, T) -> T) {
     for ((o, &a), &b) in o.iter_mut().zip(a).zip(b) {
         *o = f(a, b);
     }
 }
 
-#[inline(always)]
+#[multiversion(targets("x86_64+avx2", "x86_64+sse4.1"))]
 fn with_scalar<T: Copy>(a: &[T], s: T, o: &mut [T], f: impl Fn(T, T) -> T) {
     for (o, &a) in o.iter_mut().zip(a) {
         *o = f(a, s);

@@ -2,6 +2,7 @@
 //! integer rounds toward zero and saturates, NaN -> 0 (Rust `as`), integers wrap.
 
 use chunkwise_engine::{ArrayMeta, DType, Op, OpKind, Result, Slice, SliceMut};
+use multiversion::multiversion;
 
 use crate::elementwise::common::elementwise_meta;
 use crate::elementwise::dispatch::{any_input, any_output};
@@ -14,7 +15,7 @@ pub struct AsType {
     pub to: DType,
 }
 
-#[inline]
+#[multiversion(targets("x86_64+avx2", "x86_64+sse4.1"))]
 fn cast_slice<S: CastTo<D> + Copy, D>(x: &[S], o: &mut [D]) {
     for (o, &x) in o.iter_mut().zip(x) {
         *o = x.cast();

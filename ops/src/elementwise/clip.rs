@@ -2,6 +2,7 @@
 //! when min > max every element becomes max.
 
 use chunkwise_engine::{ArrayMeta, Op, OpKind, Result, Scalar, Slice, SliceMut};
+use multiversion::multiversion;
 
 use crate::elementwise::common::elementwise_meta;
 use crate::elementwise::dispatch::unary_same;
@@ -16,6 +17,7 @@ pub struct Clip {
     pub max: Option<Scalar>,
 }
 
+#[multiversion(targets("x86_64+avx2", "x86_64+sse4.1"))]
 fn clip<T: Num>(x: &[T], o: &mut [T], lo: Option<Scalar>, hi: Option<Scalar>) {
     match (lo.map(T::from_scalar), hi.map(T::from_scalar)) {
         (Some(lo), Some(hi)) => {

@@ -1,6 +1,7 @@
 //! `threshold`: `(x > t).astype(uint8)`, a 0/1 mask (NaN gives 0).
 
 use chunkwise_engine::{ArrayMeta, DType, Error, Op, OpKind, Result, Scalar, Slice, SliceMut};
+use multiversion::multiversion;
 
 use crate::elementwise::common::elementwise_meta;
 use crate::elementwise::dispatch::any_input;
@@ -13,6 +14,7 @@ pub struct Threshold {
     pub value: Scalar,
 }
 
+#[multiversion(targets("x86_64+avx2", "x86_64+sse4.1"))]
 fn above<T: Num>(x: &[T], o: &mut [u8], t: T) {
     for (o, &x) in o.iter_mut().zip(x) {
         *o = u8::from(x.gt(t));

@@ -2,6 +2,7 @@
 //! integers to float first).
 
 use chunkwise_engine::{ArrayMeta, DType, Op, OpKind, Result, Slice, SliceMut};
+use multiversion::multiversion;
 use serde::{Deserialize, Serialize};
 
 use crate::elementwise::common::elementwise_meta;
@@ -41,6 +42,7 @@ pub struct Unary {
     pub f: UnaryFn,
 }
 
+#[multiversion(targets("x86_64+avx2", "x86_64+sse4.1"))]
 fn map<T: Copy>(x: &[T], o: &mut [T], f: impl Fn(T) -> T) {
     for (o, &x) in o.iter_mut().zip(x) {
         *o = f(x);

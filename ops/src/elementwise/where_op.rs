@@ -2,6 +2,7 @@
 //! output type, the mask is bool (the builder casts other types with `!= 0`).
 
 use chunkwise_engine::{ArrayMeta, DType, Error, Op, OpKind, Result, Scalar, Slice, SliceMut};
+use multiversion::multiversion;
 
 use crate::elementwise::common::elementwise_meta;
 use crate::elementwise::dispatch::{any_output, type_error};
@@ -35,6 +36,7 @@ impl<T: Copy> Side<'_, T> {
     }
 }
 
+#[multiversion(targets("x86_64+avx2", "x86_64+sse4.1"))]
 fn select<T: Num>(mask: &[bool], a: Side<'_, T>, b: Side<'_, T>, o: &mut [T]) {
     for (i, (o, &m)) in o.iter_mut().zip(mask).enumerate() {
         *o = if m { a.at(i) } else { b.at(i) };
