@@ -18,7 +18,7 @@ fn check<T, U>(
     want: &ArrayD<U>,
 ) where
     T: Element,
-    U: Element,
+    U: common::Exact,
 {
     for chunks in chunkings {
         for threads in THREADS {
@@ -126,6 +126,17 @@ fn nan_max<F: num_like::F>(p: F, q: F) -> F {
     }
 }
 
+/// `np.clip` on floats, as NumPy 2 computes it: the bound where `v` lies beyond it, else `v`
+/// itself (so -0.0 clipped at 0.0 stays -0.0, and NaN stays NaN).
+fn np_clip<F: num_like::F>(v: F, lo: F, hi: F) -> F {
+    let v = if v < lo { lo } else { v };
+    if v > hi {
+        hi
+    } else {
+        v
+    }
+}
+
 mod num_like {
     pub trait F: Copy + PartialOrd {
         fn is_nan(self) -> bool;
@@ -157,7 +168,11 @@ macro_rules! float_suite {
                 let a: ArrayD<$t> = random_array(&shape, 30 + k as u64);
                 let b: ArrayD<$t> = random_array(&shape, 40 + k as u64);
                 check("clip", &a, &chunkings, |x| x.clip(-10.5, 50),
-                      &a.mapv(|v| nan_min(nan_max(v, -10.5), 50.0)));
+                      &a.mapv(|v| np_clip(v, -10.5, 50.0)));
+                check("clip at zero", &a, &chunkings, |x| x.clip(0, 1),
+                      &a.mapv(|v| np_clip(v, 0.0, 1.0)));
+                check("clip NaN bound", &a, &chunkings, |x| x.clip(f64::NAN, 1),
+                      &a.mapv(|_| <$t>::NAN));
                 check("threshold", &a, &chunkings, |x| x.threshold(1.5),
                       &a.mapv(|v| u8::from(v > 1.5)));
                 check("add", &a, &chunkings, |x| x.add(2.25), &a.mapv(|v| v + 2.25));

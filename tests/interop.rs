@@ -58,7 +58,7 @@ fn from_le_bytes<T: Element>(bytes: &[u8], dtype: &str) -> Vec<T> {
     T::from_buffer(buf).expect("dtype matches")
 }
 
-fn check_fixture<T: Element>(dir: &Path, name: &str, dtype: &str, shape: &[usize]) {
+fn check_fixture<T: common::Exact>(dir: &Path, name: &str, dtype: &str, shape: &[usize]) {
     let want = ArrayD::from_shape_vec(
         shape.to_vec(),
         from_le_bytes::<T>(
@@ -168,6 +168,7 @@ fn zarr_python_reads_what_chunkwise_writes_with_numpy_values() {
             where_(&a.threshold(30000).unwrap(), &a, &b).unwrap(),
         ),
         ("minimum_f", f.minimum(0.5).unwrap()),
+        ("clip_f", f.clip(0, 1).unwrap()),
         ("exp_f", f.div(100).unwrap().exp().unwrap()),
         ("abs_i8", b.abs().unwrap()),
         (

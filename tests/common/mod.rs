@@ -41,7 +41,7 @@ pub fn exec(threads: usize) -> ExecOptions {
 }
 
 /// Random values of a type, covering its range (and NaN, infinities and signed zeros for floats).
-pub trait RandomElement: Element {
+pub trait RandomElement: Exact {
     /// One random value.
     fn random(rng: &mut StdRng) -> Self;
 }
@@ -91,13 +91,34 @@ pub fn random_array<T: RandomElement>(shape: &[usize], seed: u64) -> ArrayD<T> {
     ArrayD::from_shape_vec(shape.to_vec(), v).expect("shape matches")
 }
 
-/// Asserts equality element by element, NaN equal to NaN, naming the first difference.
-pub fn assert_same<T: Element>(got: &ArrayD<T>, want: &ArrayD<T>, context: &str) {
+/// Exact equality as the tests mean it: bit-identical, except that any NaN equals any NaN.
+pub trait Exact: Element {
+    /// True when `self` and `other` are the same value.
+    fn same(&self, other: &Self) -> bool;
+}
+
+macro_rules! exact_eq {
+    ($($t:ty),*) => {$( impl Exact for $t { fn same(&self, other: &Self) -> bool { self == other } } )*};
+}
+exact_eq!(bool, i8, i16, i32, i64, u8, u16, u32, u64);
+
+macro_rules! exact_float {
+    ($($t:ty),*) => {$(
+        impl Exact for $t {
+            fn same(&self, other: &Self) -> bool {
+                self.to_bits() == other.to_bits() || (self.is_nan() && other.is_nan())
+            }
+        }
+    )*};
+}
+exact_float!(f32, f64);
+
+/// Asserts [`Exact`] equality element by element (so -0.0 differs from 0.0), naming the first
+/// difference.
+pub fn assert_same<T: Exact>(got: &ArrayD<T>, want: &ArrayD<T>, context: &str) {
     assert_eq!(got.shape(), want.shape(), "{context}: shape");
-    #[allow(clippy::eq_op)]
-    let is_nan = |v: &T| v != v;
     for (i, (g, w)) in got.iter().zip(want.iter()).enumerate() {
-        if g != w && !(is_nan(g) && is_nan(w)) {
+        if !g.same(w) {
             panic!("{context}: element {i}: got {g:?}, want {w:?}");
         }
     }

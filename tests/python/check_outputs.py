@@ -32,6 +32,7 @@ with np.errstate(all="ignore"):
         "sqrt_u16": np.sqrt(a),
         "where": np.where(a > 30000, a, b),
         "minimum_f": np.minimum(f, 0.5),
+        "clip_f": np.clip(f, 0, 1),
         "exp_f": np.exp(f / 100),
         "abs_i8": np.abs(b),
         "sub_first": 100 - b,
@@ -54,6 +55,10 @@ for name, want in cases.items():
         ok = np.allclose(got, want, rtol=2e-7 if want.dtype == np.float64 else 1e-6, equal_nan=True)
     else:
         ok = np.array_equal(got, want, equal_nan=want.dtype.kind == "f")
+        if ok and want.dtype.kind == "f":
+            # Signed zeros must match too (np.clip keeps -0.0, np.maximum may not).
+            numbers = ~np.isnan(want)
+            ok = np.array_equal(np.signbit(got[numbers]), np.signbit(want[numbers]))
     if not ok:
         bad = np.argwhere(~((got == want) | (np.isnan(got) & np.isnan(want)) if want.dtype.kind == "f" else (got == want)))
         i = tuple(bad[0]) if len(bad) else ()

@@ -1,5 +1,6 @@
-//! `clip`: `np.clip(x, min, max)`, i.e. `minimum(maximum(x, min), max)`: NaN propagates, and
-//! when min > max every element becomes max.
+//! `clip`: `np.clip(x, min, max)`: the bound where `x` is beyond it, else `x` itself (NaN stays
+//! NaN, a zero equal to a bound keeps its own sign); a NaN bound gives NaN; when min > max every
+//! element becomes max.
 
 use chunkwise_engine::{ArrayMeta, Op, OpKind, Result, Scalar, Slice, SliceMut};
 use multiversion::multiversion;
@@ -19,20 +20,27 @@ pub struct Clip {
 
 #[multiversion(targets("x86_64+avx2", "x86_64+sse4.1"))]
 fn clip<T: Num>(x: &[T], o: &mut [T], lo: Option<Scalar>, hi: Option<Scalar>) {
-    match (lo.map(T::from_scalar), hi.map(T::from_scalar)) {
+    let (lo, hi) = (lo.map(T::from_scalar), hi.map(T::from_scalar));
+    // A NaN bound makes every element NaN, as in NumPy.
+    #[allow(clippy::eq_op)]
+    if let Some(nan) = [lo, hi].into_iter().flatten().find(|b| b != b) {
+        o.fill(nan);
+        return;
+    }
+    match (lo, hi) {
         (Some(lo), Some(hi)) => {
             for (o, &x) in o.iter_mut().zip(x) {
-                *o = x.maximum(lo).minimum(hi);
+                *o = x.clip_low(lo).clip_high(hi);
             }
         }
         (Some(lo), None) => {
             for (o, &x) in o.iter_mut().zip(x) {
-                *o = x.maximum(lo);
+                *o = x.clip_low(lo);
             }
         }
         (None, Some(hi)) => {
             for (o, &x) in o.iter_mut().zip(x) {
-                *o = x.minimum(hi);
+                *o = x.clip_high(hi);
             }
         }
         (None, None) => o.copy_from_slice(x),

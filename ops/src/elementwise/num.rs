@@ -19,6 +19,11 @@ pub trait Num: Element {
     fn maximum(self, o: Self) -> Self;
     /// `np.abs` (integers wrap: abs(-128i8) == -128).
     fn abs(self) -> Self;
+    /// `np.clip`'s lower bound: `lo` when `self < lo`, else `self` (so NaN and a signed zero equal
+    /// to the bound are kept, as NumPy's clip keeps them; `maximum` would return the bound).
+    fn clip_low(self, lo: Self) -> Self;
+    /// `np.clip`'s upper bound: `hi` when `self > hi`, else `self`.
+    fn clip_high(self, hi: Self) -> Self;
     /// `self > o` (false when either is NaN).
     fn gt(self, o: Self) -> bool;
     /// Truthiness: non-zero (NaN is true, as in NumPy).
@@ -60,6 +65,10 @@ macro_rules! impl_int {
             #[inline(always)]
             fn abs(self) -> Self { $abs(self) }
             #[inline(always)]
+            fn clip_low(self, lo: Self) -> Self { Ord::max(self, lo) }
+            #[inline(always)]
+            fn clip_high(self, hi: Self) -> Self { Ord::min(self, hi) }
+            #[inline(always)]
             fn gt(self, o: Self) -> bool { self > o }
             #[inline(always)]
             fn is_nonzero(self) -> bool { self != 0 }
@@ -91,6 +100,10 @@ macro_rules! impl_float {
             }
             #[inline(always)]
             fn abs(self) -> Self { <$t>::abs(self) }
+            #[inline(always)]
+            fn clip_low(self, lo: Self) -> Self { if self < lo { lo } else { self } }
+            #[inline(always)]
+            fn clip_high(self, hi: Self) -> Self { if self > hi { hi } else { self } }
             #[inline(always)]
             fn gt(self, o: Self) -> bool { self > o }
             #[inline(always)]
@@ -131,6 +144,12 @@ impl Num for bool {
     }
     fn abs(self) -> Self {
         self
+    }
+    fn clip_low(self, lo: Self) -> Self {
+        self | lo
+    }
+    fn clip_high(self, hi: Self) -> Self {
+        self & hi
     }
     fn gt(self, o: Self) -> bool {
         self & !o
