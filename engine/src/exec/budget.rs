@@ -5,7 +5,7 @@
 //! running ones release: no deadlock. The fast path is one compare-and-swap; waiting uses a
 //! condition variable with a short timeout, which also makes a lost wake-up harmless.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
@@ -55,8 +55,8 @@ impl MemoryBudget {
         }
     }
 
-    /// Blocks until `bytes` fit, or returns false once `cancelled` is set.
-    pub fn acquire(&self, bytes: u64, cancelled: &AtomicBool) -> bool {
+    /// Blocks until `bytes` fit, or returns false once `stop()` says the run is over.
+    pub fn acquire(&self, bytes: u64, stop: &dyn Fn() -> bool) -> bool {
         if self.try_acquire(bytes) {
             return true;
         }
@@ -64,7 +64,7 @@ impl MemoryBudget {
         let mut guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
         loop {
             let admitted = self.try_acquire(bytes);
-            if admitted || cancelled.load(Ordering::Relaxed) {
+            if admitted || stop() {
                 self.waiting.fetch_sub(1, Ordering::SeqCst);
                 return admitted;
             }
@@ -99,11 +99,12 @@ mod tests {
     #[test]
     fn admits_up_to_the_limit_and_always_one_task() {
         let b = MemoryBudget::new(100);
-        let no = AtomicBool::new(false);
+        let no = || false;
         assert!(b.try_acquire(60));
         assert!(!b.try_acquire(60));
         b.release(60);
         assert!(b.acquire(150, &no), "a lone task is admitted");
+        assert!(!b.try_acquire(1));
         b.release(150);
         assert_eq!(b.peak(), 150);
     }

@@ -46,7 +46,10 @@ struct Shared<'a> {
     injector: Injector<usize>,
     stealers: Vec<Stealer<usize>>,
     remaining: AtomicUsize,
+    /// Set by the caller to stop the run; never written here.
     cancelled: &'a AtomicBool,
+    /// Set when a task failed; the caller's flag stays untouched so options can be reused.
+    failed: AtomicBool,
     failure: Mutex<Option<Error>>,
     budget: &'a MemoryBudget,
 }
@@ -57,7 +60,11 @@ impl Shared<'_> {
         if slot.is_none() {
             *slot = Some(e);
         }
-        self.cancelled.store(true, Ordering::SeqCst);
+        self.failed.store(true, Ordering::SeqCst);
+    }
+
+    fn should_stop(&self) -> bool {
+        self.failed.load(Ordering::Relaxed) || self.cancelled.load(Ordering::Relaxed)
     }
 
     fn find_task(&self, local: &Worker<usize>, me: usize) -> Option<usize> {
@@ -90,7 +97,7 @@ impl Shared<'_> {
 ///
 /// # Errors
 /// The first task error (or panic, as [`Error::Task`]); [`Error::Cancelled`] when `cancelled`
-/// was set from outside.
+/// was set from outside (this function only reads it).
 pub fn run_tasks<T: TaskSet>(
     tasks: &T,
     threads: usize,
@@ -106,6 +113,7 @@ pub fn run_tasks<T: TaskSet>(
         stealers: workers.iter().map(Worker::stealer).collect(),
         remaining: AtomicUsize::new(n),
         cancelled,
+        failed: AtomicBool::new(false),
         failure: Mutex::new(None),
         budget,
     };
@@ -140,7 +148,7 @@ fn worker_loop<T: TaskSet>(
 ) {
     let mut scratch = T::Scratch::default();
     let mut idle_rounds = 0u32;
-    while !shared.cancelled.load(Ordering::Relaxed) {
+    while !shared.should_stop() {
         let Some(task) = shared.find_task(local, me) else {
             if shared.remaining.load(Ordering::SeqCst) == 0 {
                 return;
@@ -155,7 +163,7 @@ fn worker_loop<T: TaskSet>(
         };
         idle_rounds = 0;
         let bytes = tasks.projected_bytes(task);
-        if !shared.budget.acquire(bytes, shared.cancelled) {
+        if !shared.budget.acquire(bytes, &|| shared.should_stop()) {
             return;
         }
         let outcome = catch_unwind(AssertUnwindSafe(|| tasks.run(task, &mut scratch)));
@@ -182,5 +190,130 @@ fn worker_loop<T: TaskSet>(
                 scratch = T::Scratch::default();
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU32, AtomicU64};
+
+    use super::*;
+
+    /// Counts runs per task; fails or panics on chosen tasks; tracks concurrent projected bytes.
+    struct Probe {
+        runs: Vec<AtomicU32>,
+        fail_at: Option<usize>,
+        panic_at: Option<usize>,
+        bytes: u64,
+        in_flight: AtomicU64,
+        max_in_flight: AtomicU64,
+    }
+
+    impl Probe {
+        fn new(n: usize, bytes: u64) -> Self {
+            Self {
+                runs: (0..n).map(|_| AtomicU32::new(0)).collect(),
+                fail_at: None,
+                panic_at: None,
+                bytes,
+                in_flight: AtomicU64::new(0),
+                max_in_flight: AtomicU64::new(0),
+            }
+        }
+    }
+
+    impl TaskSet for Probe {
+        type Scratch = ();
+        fn num_tasks(&self) -> usize {
+            self.runs.len()
+        }
+        fn projected_bytes(&self, _task: usize) -> u64 {
+            self.bytes
+        }
+        fn run(&self, task: usize, _: &mut ()) -> Result<()> {
+            let now = self.in_flight.fetch_add(self.bytes, Ordering::SeqCst) + self.bytes;
+            self.max_in_flight.fetch_max(now, Ordering::SeqCst);
+            self.runs[task].fetch_add(1, Ordering::SeqCst);
+            std::thread::sleep(Duration::from_micros(50));
+            self.in_flight.fetch_sub(self.bytes, Ordering::SeqCst);
+            if self.panic_at == Some(task) {
+                panic!("kernel exploded");
+            }
+            if self.fail_at == Some(task) {
+                return Err(Error::Invalid(format!("task {task} failed")));
+            }
+            Ok(())
+        }
+        fn describe(&self, task: usize) -> (String, Vec<u64>) {
+            ("probe".into(), vec![task as u64])
+        }
+    }
+
+    #[test]
+    fn every_task_runs_exactly_once_on_any_thread_count() {
+        for threads in [1, 2, 7] {
+            let p = Probe::new(1000, 1);
+            let done = AtomicUsize::new(0);
+            let no = AtomicBool::new(false);
+            run_tasks(&p, threads, &MemoryBudget::new(1 << 20), &no, &|| {
+                done.fetch_add(1, Ordering::Relaxed);
+            })
+            .unwrap();
+            assert!(p.runs.iter().all(|r| r.load(Ordering::SeqCst) == 1));
+            assert_eq!(done.load(Ordering::Relaxed), 1000);
+        }
+    }
+
+    #[test]
+    fn admitted_memory_never_exceeds_the_limit() {
+        let p = Probe::new(200, 100);
+        let budget = MemoryBudget::new(250); // two tasks fit, three do not
+        run_tasks(&p, 7, &budget, &AtomicBool::new(false), &|| {}).unwrap();
+        assert!(p.max_in_flight.load(Ordering::SeqCst) <= 200);
+        assert!(budget.peak() <= 250);
+    }
+
+    #[test]
+    fn an_error_cancels_the_run_and_is_returned() {
+        let mut p = Probe::new(5000, 1);
+        p.fail_at = Some(10);
+        let flag = AtomicBool::new(false);
+        let err = run_tasks(&p, 2, &MemoryBudget::new(1 << 20), &flag, &|| {}).unwrap_err();
+        assert!(err.to_string().contains("task 10 failed"), "{err}");
+        let ran: u32 = p.runs.iter().map(|r| r.load(Ordering::SeqCst)).sum();
+        assert!(ran < 5000, "the run stopped early ({ran} tasks ran)");
+        assert!(
+            !flag.load(Ordering::SeqCst),
+            "the caller's flag is left alone"
+        );
+    }
+
+    #[test]
+    fn a_panic_becomes_an_error_naming_the_task() {
+        let mut p = Probe::new(100, 1);
+        p.panic_at = Some(42);
+        let err = run_tasks(
+            &p,
+            2,
+            &MemoryBudget::new(1 << 20),
+            &AtomicBool::new(false),
+            &|| {},
+        )
+        .unwrap_err();
+        match err {
+            Error::Task { op, chunk, cause } => {
+                assert_eq!((op.as_str(), chunk), ("probe", vec![42]));
+                assert!(cause.contains("kernel exploded"), "{cause}");
+            }
+            other => panic!("unexpected {other}"),
+        }
+    }
+
+    #[test]
+    fn an_outside_cancel_stops_the_run() {
+        let p = Probe::new(100, 1);
+        let flag = AtomicBool::new(true);
+        let err = run_tasks(&p, 2, &MemoryBudget::new(1 << 20), &flag, &|| {}).unwrap_err();
+        assert!(matches!(err, Error::Cancelled));
     }
 }
