@@ -27,5 +27,5 @@ pub use exec::{execute, ExecOptions, RunStats};
 pub use expr::{Array, NodeKind};
 pub use geometry::{ChunkGrid, Region};
 pub use meta::ArrayMeta;
-pub use op::{Op, OpKind};
+pub use op::{Op, OpKind, RegionData};
 pub use plan::{Output, Plan};

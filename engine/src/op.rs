@@ -2,7 +2,7 @@
 
 use std::fmt::Debug;
 
-use crate::buffer::{Slice, SliceMut};
+use crate::buffer::{Buffer, Slice, SliceMut};
 use crate::error::Result;
 use crate::geometry::Region;
 use crate::meta::ArrayMeta;
@@ -13,6 +13,19 @@ pub enum OpKind {
     /// Output element `i` depends only on element `i` of each input: output region R needs exactly
     /// region R of every input. Chains of these fuse into one pass over the data.
     ElementWise,
+    /// An output region needs some other region of each input (a block of input chunks for a
+    /// downsample, part of one for an upsample). Computed region by region with
+    /// [`Op::compute_region`]; element-wise producers fuse into its reads, consumers into its write.
+    Region,
+}
+
+/// One input of [`Op::compute_region`]: the region it covers and its C-order data.
+#[derive(Clone, Copy, Debug)]
+pub struct RegionData<'a> {
+    /// Where the data lies in the input array.
+    pub region: &'a Region,
+    /// The elements, C order over `region`.
+    pub data: &'a Buffer,
 }
 
 /// An operation in the expression graph.
@@ -46,11 +59,35 @@ pub trait Op: Send + Sync + Debug {
         0
     }
 
-    /// Element-wise kernel over one block: `inputs` and `out` have the same length, and the types
-    /// `output_meta` promised.
+    /// Element-wise kernel over one block ([`OpKind::ElementWise`] ops): `inputs` and `out` have
+    /// the same length, and the types `output_meta` promised.
     ///
     /// # Errors
     /// [`crate::Error::Invalid`] when handed types it was not planned for (a planner bug, reported
-    /// rather than panicking).
-    fn eval_block(&self, inputs: &[Slice<'_>], out: SliceMut<'_>) -> Result<()>;
+    /// rather than panicking), or when called on an op of another kind.
+    fn eval_block(&self, _inputs: &[Slice<'_>], _out: SliceMut<'_>) -> Result<()> {
+        Err(crate::Error::Invalid(format!(
+            "internal: {} has no element-wise kernel",
+            self.name()
+        )))
+    }
+
+    /// Region kernel ([`OpKind::Region`] ops): computes `output` from the regions
+    /// [`Op::input_regions`] asked for.
+    ///
+    /// # Errors
+    /// Kernel failures; [`crate::Error::Invalid`] when called on an op of another kind.
+    fn compute_region(&self, _inputs: &[RegionData<'_>], _output: &Region) -> Result<Buffer> {
+        Err(crate::Error::Invalid(format!(
+            "internal: {} has no region kernel",
+            self.name()
+        )))
+    }
+
+    /// How many output chunks per axis one task should compute together so that it reads whole
+    /// input chunks (an upsample by 2 with equal chunks: 2 per axis, so each input chunk is read
+    /// once, not eight times). `output_chunks` and `input_chunks` are the chunk shapes.
+    fn preferred_block(&self, output_chunks: &[u64], _input_chunks: &[u64]) -> Vec<u64> {
+        vec![1; output_chunks.len()]
+    }
 }

@@ -1,8 +1,9 @@
 //! Admission control on projected task memory.
 //!
 //! A task starts only when its projected bytes fit under the limit next to the tasks already
-//! running. The planner guarantees each task fits alone, so a waiting task always gets in once the
-//! running ones release: no deadlock. The fast path is one compare-and-swap; waiting uses a
+//! running and the results held in memory for later stages. A task also starts whenever no other
+//! task runs, whatever is held: the planner guarantees each task fits the limit alone, and held
+//! results are only freed by running their consumers, so this is what rules out deadlock. The fast path is one compare-and-swap; waiting uses a
 //! condition variable with a short timeout, which also makes a lost wake-up harmless.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -15,6 +16,7 @@ pub struct MemoryBudget {
     limit: u64,
     used: AtomicU64,
     peak: AtomicU64,
+    running: AtomicUsize,
     waiting: AtomicUsize,
     lock: Mutex<()>,
     freed: Condvar,
@@ -27,6 +29,7 @@ impl MemoryBudget {
             limit,
             used: AtomicU64::new(0),
             peak: AtomicU64::new(0),
+            running: AtomicUsize::new(0),
             waiting: AtomicUsize::new(0),
             lock: Mutex::new(()),
             freed: Condvar::new(),
@@ -36,8 +39,8 @@ impl MemoryBudget {
     fn try_acquire(&self, bytes: u64) -> bool {
         let mut used = self.used.load(Ordering::Relaxed);
         loop {
-            // A task always runs when nothing else does, so the run cannot stall.
-            if used > 0 && used + bytes > self.limit {
+            let alone = self.running.load(Ordering::SeqCst) == 0;
+            if !alone && used + bytes > self.limit {
                 return false;
             }
             match self.used.compare_exchange_weak(
@@ -47,6 +50,7 @@ impl MemoryBudget {
                 Ordering::Relaxed,
             ) {
                 Ok(_) => {
+                    self.running.fetch_add(1, Ordering::SeqCst);
                     self.peak.fetch_max(used + bytes, Ordering::Relaxed);
                     return true;
                 }
@@ -76,8 +80,20 @@ impl MemoryBudget {
         }
     }
 
-    /// Returns `bytes` taken by [`MemoryBudget::acquire`].
+    /// Returns `bytes` taken by [`MemoryBudget::acquire`] when the task ends.
     pub fn release(&self, bytes: u64) {
+        self.running.fetch_sub(1, Ordering::SeqCst);
+        self.free(bytes);
+    }
+
+    /// Accounts `bytes` of a result kept in memory after its task ended.
+    pub fn hold(&self, bytes: u64) {
+        let now = self.used.fetch_add(bytes, Ordering::AcqRel) + bytes;
+        self.peak.fetch_max(now, Ordering::Relaxed);
+    }
+
+    /// Returns `bytes` of a kept result once its last consumer is done.
+    pub fn free(&self, bytes: u64) {
         self.used.fetch_sub(bytes, Ordering::AcqRel);
         // Waking is a system call; skip it when nobody waits (the usual case).
         if self.waiting.load(Ordering::SeqCst) > 0 {
@@ -107,5 +123,11 @@ mod tests {
         assert!(!b.try_acquire(1));
         b.release(150);
         assert_eq!(b.peak(), 150);
+        b.hold(90);
+        assert!(b.try_acquire(50), "held memory does not block a lone task");
+        assert!(!b.try_acquire(5));
+        b.release(50);
+        b.free(90);
+        assert!(b.try_acquire(100));
     }
 }

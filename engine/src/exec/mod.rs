@@ -1,6 +1,7 @@
 //! Execution: the work-stealing scheduler, the memory budget, and running a [`crate::Plan`].
 
 mod budget;
+mod held;
 mod options;
 mod run;
 mod scheduler;

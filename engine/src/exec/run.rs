@@ -7,9 +7,12 @@ use std::time::{Duration, Instant};
 use crate::buffer::Buffer;
 use crate::error::{Error, Result};
 use crate::exec::budget::MemoryBudget;
+use crate::exec::held::HeldStore;
 use crate::exec::options::ExecOptions;
 use crate::exec::scheduler::{run_tasks, TaskSet};
-use crate::plan::{Plan, Stage};
+use crate::geometry::{copy_buffer_region, Region};
+use crate::op::RegionData;
+use crate::plan::{FusedProgram, Plan, ProgramInput, Stage};
 use crate::store::IoContext;
 
 /// What a finished run did.
@@ -19,15 +22,16 @@ pub struct RunStats {
     pub tasks: u64,
     /// Wall time.
     pub elapsed: Duration,
-    /// Most projected bytes admitted at once.
+    /// Most projected bytes admitted at once (running tasks plus results kept in memory).
     pub peak_projected_bytes: u64,
 }
 
-/// The plan's stages as one flat task set: task `t` is unit `t - offset[s]` of stage `s`.
+/// The plan's stages as one flat task set: task `t` is task `t - offsets[s]` of stage `s`.
 struct PlanTasks<'a> {
-    stages: &'a [Stage],
-    offsets: Vec<u64>,
+    plan: &'a Plan,
     io: IoContext,
+    held: HeldStore,
+    budget: &'a MemoryBudget,
 }
 
 /// Buffers a worker keeps between tasks.
@@ -38,11 +42,101 @@ struct Scratch {
 }
 
 impl PlanTasks<'_> {
-    fn locate(&self, task: usize) -> (&Stage, Vec<u64>) {
+    fn locate(&self, task: usize) -> (usize, &Stage, Vec<u64>) {
         let t = task as u64;
-        let s = self.offsets.partition_point(|&o| o <= t) - 1;
-        let stage = &self.stages[s];
-        (stage, stage.grid.unravel(t - self.offsets[s]))
+        let s = self.plan.offsets.partition_point(|&o| o <= t) - 1;
+        let stage = &self.plan.stages[s];
+        (s, stage, stage.tasks.unravel(t - self.plan.offsets[s]))
+    }
+
+    /// Computes `program`'s outputs over `region` into `outputs`.
+    fn eval(
+        &self,
+        program: &FusedProgram,
+        region: &Region,
+        outputs: &mut [Buffer],
+        regs: &mut Vec<Buffer>,
+    ) -> Result<()> {
+        let regions = program.input_regions(region);
+        let inputs = program
+            .inputs
+            .iter()
+            .zip(&regions)
+            .map(|(input, r)| self.input(input, r, regs))
+            .collect::<Result<Vec<Buffer>>>()?;
+        program.run(&inputs, outputs, regs, region.num_elements() as usize)
+    }
+
+    fn input(
+        &self,
+        input: &ProgramInput,
+        region: &Region,
+        regs: &mut Vec<Buffer>,
+    ) -> Result<Buffer> {
+        match input {
+            ProgramInput::Source(source) => source
+                .read(region, &self.io)
+                .map_err(|e| Error::Invalid(format!("reading {}: {e}", source.describe()))),
+            ProgramInput::Held {
+                stage,
+                output,
+                meta,
+            } => self.held.assemble(
+                &self.plan.stages[*stage].tasks,
+                self.plan.offsets[*stage],
+                *output,
+                region,
+                meta.dtype,
+            ),
+            ProgramInput::Region {
+                op,
+                inputs,
+                input_metas,
+                ..
+            } => {
+                let in_regions = op.input_regions(region, input_metas);
+                let mut data = Vec::with_capacity(inputs.len());
+                for (sub, r) in inputs.iter().zip(&in_regions) {
+                    let mut out = vec![Buffer::default()];
+                    self.eval(sub, r, &mut out, regs)?;
+                    data.extend(out);
+                }
+                let views: Vec<RegionData<'_>> = in_regions
+                    .iter()
+                    .zip(&data)
+                    .map(|(region, data)| RegionData { region, data })
+                    .collect();
+                op.compute_region(&views, region)
+                    .map_err(|e| Error::Invalid(format!("{}({}): {e}", op.name(), op.describe())))
+            }
+        }
+    }
+
+    /// Writes a task's outputs: each write unit inside the task's region separately.
+    fn write(&self, stage: &Stage, region: &Region, outputs: &[Buffer]) -> Result<()> {
+        let whole_unit = stage.block.iter().all(|&b| b == 1);
+        for (output, data) in stage.outputs.iter().zip(outputs) {
+            let Some(sink) = &output.sink else { continue };
+            let failed = |e: Error| Error::Invalid(format!("writing {}: {e}", sink.describe()));
+            if whole_unit {
+                let unit: Vec<u64> = region
+                    .start
+                    .iter()
+                    .zip(stage.units.chunk_shape())
+                    .map(|(s, c)| s / c)
+                    .collect();
+                sink.write(&unit, region, data, &self.io).map_err(failed)?;
+                continue;
+            }
+            for unit in stage.units.chunks_overlapping(region) {
+                let unit_region = stage.units.chunk_region(&unit);
+                let mut part = Buffer::zeros(data.dtype(), unit_region.num_elements() as usize);
+                copy_buffer_region(data, region, &mut part, &unit_region)?;
+                sink.write(&unit, &unit_region, &part, &self.io)
+                    .map_err(failed)?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -50,58 +144,62 @@ impl TaskSet for PlanTasks<'_> {
     type Scratch = Scratch;
 
     fn num_tasks(&self) -> usize {
-        self.offsets.last().copied().unwrap_or(0) as usize
+        self.plan.num_tasks() as usize
     }
 
     fn projected_bytes(&self, task: usize) -> u64 {
-        self.locate(task).0.task_bytes
+        self.locate(task).1.task_bytes
     }
 
     fn run(&self, task: usize, scratch: &mut Scratch) -> Result<()> {
-        let (stage, unit) = self.locate(task);
-        let region = stage.grid.chunk_region(&unit);
-        let task_error = |op: String, e: Error| Error::Task {
-            op,
-            chunk: unit.clone(),
+        let (_, stage, index) = self.locate(task);
+        let region = stage.tasks.chunk_region(&index);
+        let as_task_error = |e: Error| Error::Task {
+            op: format!("computing {}", stage.label()),
+            chunk: index.clone(),
             cause: e.to_string(),
         };
-        let program = &stage.program;
-        let regions = program.input_regions(&region);
-        let inputs = program
-            .inputs
-            .iter()
-            .zip(&regions)
-            .map(|(input, r)| {
-                input
-                    .source
-                    .read(r, &self.io)
-                    .map_err(|e| task_error(format!("reading {}", input.source.describe()), e))
-            })
-            .collect::<Result<Vec<Buffer>>>()?;
         scratch
             .outputs
             .resize_with(stage.outputs.len(), Buffer::default);
-        program
-            .run(
-                &inputs,
-                &mut scratch.outputs,
-                &mut scratch.regs,
-                region.num_elements() as usize,
-            )
-            .map_err(|e| task_error(format!("computing {}", stage.label()), e))?;
-        drop(inputs);
-        for (output, data) in stage.outputs.iter().zip(&scratch.outputs) {
-            output
-                .sink
-                .write(&unit, &region, data, &self.io)
-                .map_err(|e| task_error(format!("writing {}", output.sink.describe()), e))?;
+        self.eval(
+            &stage.program,
+            &region,
+            &mut scratch.outputs,
+            &mut scratch.regs,
+        )
+        .map_err(as_task_error)?;
+        self.write(stage, &region, &scratch.outputs)
+            .map_err(as_task_error)?;
+        let kept: Vec<Buffer> = stage
+            .outputs
+            .iter()
+            .zip(&scratch.outputs)
+            .filter(|(o, _)| o.held)
+            .map(|(_, b)| b.clone())
+            .collect();
+        if !kept.is_empty() {
+            let consumers = self.dependents(task).len() as u32;
+            self.budget
+                .hold(self.held.put(task as u32, kept, consumers));
+        }
+        for &up in self.plan.deps.upstream.of(task) {
+            self.budget.free(self.held.release(up));
         }
         Ok(())
     }
 
     fn describe(&self, task: usize) -> (String, Vec<u64>) {
-        let (stage, unit) = self.locate(task);
-        (format!("computing {}", stage.label()), unit)
+        let (_, stage, index) = self.locate(task);
+        (format!("computing {}", stage.label()), index)
+    }
+
+    fn dependency_count(&self, task: usize) -> u32 {
+        self.plan.deps.upstream.of(task).len() as u32
+    }
+
+    fn dependents(&self, task: usize) -> &[u32] {
+        self.plan.deps.downstream.of(task)
     }
 }
 
@@ -116,30 +214,26 @@ pub fn execute(plan: &Plan, options: &ExecOptions) -> Result<RunStats> {
     let sinks: Vec<_> = plan
         .stages
         .iter()
-        .flat_map(|s| s.outputs.iter().map(|o| o.sink.clone()))
+        .flat_map(|s| s.outputs.iter().filter_map(|o| o.sink.clone()))
         .collect();
-    let mut offsets = vec![0u64];
-    for s in &plan.stages {
-        offsets.push(offsets.last().copied().unwrap_or(0) + s.num_tasks());
-    }
-    let total = *offsets.last().unwrap_or(&0);
+    let total = plan.num_tasks();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let threads = options.threads.max(1);
     // Outer (task) parallelism first; codec threads only where tasks are fewer than cores.
     let busy = (threads as u64).min(total.max(1)) as usize;
-    let io = IoContext {
-        codec_threads: (cores / busy).max(1),
-    };
-    let tasks = PlanTasks {
-        stages: &plan.stages,
-        offsets,
-        io,
-    };
     let budget = MemoryBudget::new(plan.memory_limit.min(options.memory_limit));
+    let tasks = PlanTasks {
+        plan,
+        io: IoContext {
+            codec_threads: (cores / busy).max(1),
+        },
+        held: HeldStore::default(),
+        budget: &budget,
+    };
     tracing::info!(
         tasks = total,
         threads,
-        codec_threads = io.codec_threads,
+        codec_threads = tasks.io.codec_threads,
         "running plan"
     );
 

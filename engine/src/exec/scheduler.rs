@@ -4,14 +4,16 @@
 //!
 //! Design notes:
 //! - Tasks are plain indices; the task set computes everything else from the index, so a run of
-//!   10^6 chunks holds 8 bytes per queued task and no per-task object.
+//!   10^6 chunks holds 8 bytes per queued task, a 4-byte dependency counter per task, and no
+//!   per-task object. Tasks made ready by a finishing task go on that worker's LIFO deque, so
+//!   consumers run before new roots (depth first) and free what they read early.
 //! - Workers take batches from the injector into their own deque (tasks adjacent in C order share
 //!   source chunks and pages), and steal from each other only when both are empty.
 //! - A panic inside a task is caught and turned into an error naming the task; the other workers
 //!   see the cancel flag, finish their current task and exit, and the scope joins them all.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -39,6 +41,16 @@ pub trait TaskSet: Sync {
 
     /// What the task does and on which chunk, for the error made from a panic.
     fn describe(&self, task: usize) -> (String, Vec<u64>);
+
+    /// How many tasks must finish before this one can start.
+    fn dependency_count(&self, _task: usize) -> u32 {
+        0
+    }
+
+    /// The tasks waiting for this one.
+    fn dependents(&self, _task: usize) -> &[u32] {
+        &[]
+    }
 }
 
 /// Shared state of one run.
@@ -46,6 +58,8 @@ struct Shared<'a> {
     injector: Injector<usize>,
     stealers: Vec<Stealer<usize>>,
     remaining: AtomicUsize,
+    /// Unfinished dependencies per task; a task is pushed when its count reaches zero.
+    pending: Vec<AtomicU32>,
     /// Set by the caller to stop the run; never written here.
     cancelled: &'a AtomicBool,
     /// Set when a task failed; the caller's flag stays untouched so options can be reused.
@@ -112,13 +126,18 @@ pub fn run_tasks<T: TaskSet>(
         injector: Injector::new(),
         stealers: workers.iter().map(Worker::stealer).collect(),
         remaining: AtomicUsize::new(n),
+        pending: (0..n)
+            .map(|t| AtomicU32::new(tasks.dependency_count(t)))
+            .collect(),
         cancelled,
         failed: AtomicBool::new(false),
         failure: Mutex::new(None),
         budget,
     };
     for t in 0..n {
-        shared.injector.push(t);
+        if shared.pending[t].load(Ordering::Relaxed) == 0 {
+            shared.injector.push(t);
+        }
     }
     std::thread::scope(|scope| {
         for (me, local) in workers.into_iter().enumerate() {
@@ -170,6 +189,13 @@ fn worker_loop<T: TaskSet>(
         shared.budget.release(bytes);
         match outcome {
             Ok(Ok(())) => {
+                // Ready consumers go on this worker's own LIFO deque: they run next, depth
+                // first, and free the results they read before new roots start.
+                for &d in tasks.dependents(task) {
+                    if shared.pending[d as usize].fetch_sub(1, Ordering::AcqRel) == 1 {
+                        local.push(d as usize);
+                    }
+                }
                 shared.remaining.fetch_sub(1, Ordering::SeqCst);
                 on_done();
             }
@@ -195,7 +221,7 @@ fn worker_loop<T: TaskSet>(
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::{AtomicU32, AtomicU64};
+    use std::sync::atomic::AtomicU64;
 
     use super::*;
 

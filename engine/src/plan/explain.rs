@@ -5,7 +5,8 @@ use std::fmt::Write;
 
 use crate::expr::NodeKind;
 use crate::plan::graph::ExprGraph;
-use crate::plan::{source_label, Plan, Stage};
+use crate::plan::program::{FusedProgram, ProgramInput};
+use crate::plan::{Plan, Stage};
 
 /// Formats a byte count with a binary unit (`16.0 MiB`).
 pub fn human_bytes(bytes: u64) -> String {
@@ -41,57 +42,89 @@ pub(super) fn text(plan: &Plan) -> String {
 fn stage_text(s: &mut String, i: usize, stage: &Stage) {
     let _ = writeln!(s, "stage {i}:");
     for o in &stage.outputs {
-        let m = o.sink.meta();
+        let m = o.array.meta();
+        let target = match &o.sink {
+            Some(sink) => format!("writes {}", sink.describe()),
+            None => "keeps in memory".to_string(),
+        };
+        let kept = if o.held && o.sink.is_some() {
+            ", kept in memory for later stages"
+        } else {
+            ""
+        };
         let _ = writeln!(
             s,
-            "  writes {} ({}, shape {:?}, chunks {:?})",
-            o.sink.describe(),
+            "  {target} ({}, shape {:?}, chunks {:?}){kept}",
             m.dtype,
             m.shape,
-            m.chunks
+            stage.units.chunk_shape()
         );
     }
-    for input in &stage.program.inputs {
-        let _ = writeln!(
-            s,
-            "  reads  {}, the task's region once per task",
-            source_label(input.source.as_ref())
-        );
+    program_text(s, &stage.program, "  ");
+    let _ = writeln!(
+        s,
+        "  tasks: {} ({:?} write units of {:?} each, over grid {:?}); projected memory per task: {}{}",
+        stage.num_tasks(),
+        stage.block,
+        stage.units.chunk_shape(),
+        stage.tasks.grid_shape(),
+        human_bytes(stage.task_bytes),
+        if stage.held_bytes > 0 {
+            format!(", plus {} kept per task until its consumers finish", human_bytes(stage.held_bytes))
+        } else {
+            String::new()
+        }
+    );
+}
+
+fn program_text(s: &mut String, program: &FusedProgram, indent: &str) {
+    for input in &program.inputs {
+        match input {
+            ProgramInput::Region { op, inputs, .. } => {
+                let _ = writeln!(s, "{indent}computes {}({}) from:", op.name(), op.describe());
+                for sub in inputs {
+                    program_text(s, sub, &format!("{indent}    "));
+                }
+            }
+            other => {
+                let _ = writeln!(s, "{indent}reads {}, one region per task", other.label());
+            }
+        }
     }
-    let ops: Vec<String> = stage
-        .program
+    let ops: Vec<String> = program
         .instrs
         .iter()
         .map(|i| format!("{}({})", i.op.name(), i.op.describe()))
         .collect();
-    if ops.is_empty() {
-        let _ = writeln!(s, "  fused: nothing to compute (copy)");
-    } else {
+    if !ops.is_empty() {
         let _ = writeln!(
             s,
-            "  fused into one pass over the data: {} op(s), {} block register(s): {}",
+            "{indent}fused into one pass over the data: {} op(s), {} block register(s): {}",
             ops.len(),
-            stage.program.reg_dtypes.len(),
+            program.reg_dtypes.len(),
             ops.join(" -> ")
         );
     }
-    let _ = writeln!(
-        s,
-        "  tasks: {} (write units {:?} over grid {:?}); projected memory per task: {}",
-        stage.num_tasks(),
-        stage.grid.chunk_shape(),
-        stage.grid.grid_shape(),
-        human_bytes(stage.task_bytes)
-    );
 }
 
 pub(super) fn dot(graph: &ExprGraph, stages: &[Stage]) -> String {
     let mut s = String::from("digraph chunkwise {\n  rankdir=LR;\n  node [shape=box];\n");
     let mut stage_of: HashMap<*const (), usize> = HashMap::new();
-    for (k, stage) in stages.iter().enumerate() {
-        for instr in &stage.program.instrs {
+    fn mark(program: &FusedProgram, k: usize, stage_of: &mut HashMap<*const (), usize>) {
+        for instr in &program.instrs {
             stage_of.insert(std::sync::Arc::as_ptr(&instr.op) as *const (), k);
         }
+        for input in &program.inputs {
+            if let ProgramInput::Region { op, inputs, .. } = input {
+                stage_of.insert(std::sync::Arc::as_ptr(op) as *const (), k);
+                for sub in inputs {
+                    mark(sub, k, stage_of);
+                }
+            }
+        }
+    }
+    for (k, stage) in stages.iter().enumerate() {
+        mark(&stage.program, k, &mut stage_of);
     }
     for ix in graph.graph.node_indices() {
         let a = &graph.graph[ix];
@@ -128,10 +161,11 @@ pub(super) fn dot(graph: &ExprGraph, stages: &[Stage]) -> String {
         }
         let _ = writeln!(s, "  }}");
         for (j, o) in stage.outputs.iter().enumerate() {
+            let Some(sink) = &o.sink else { continue };
             let _ = writeln!(
                 s,
                 "  out{k}_{j} [shape=note, label=\"{}\"];",
-                o.sink.describe().replace('"', "'")
+                sink.describe().replace('"', "'")
             );
             if let Some(ix) = graph.index_of(&o.array) {
                 let _ = writeln!(s, "  n{} -> out{k}_{j};", ix.index());

@@ -1,7 +1,10 @@
 //! Fusion: the element-wise ops that feed a stage's outputs become one [`FusedProgram`], so data
-//! is read once, passed through every op block by block, and written once.
+//! is read once, passed through every op block by block, and written once. A region op (a
+//! resample) becomes an input of the program computed from its own sub-programs, so element-wise
+//! producers fuse into its reads and consumers into its write. Nodes another stage materializes
+//! ("held") are inputs too.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::error::Result;
@@ -10,18 +13,34 @@ use crate::op::OpKind;
 use crate::plan::graph::ExprGraph;
 use crate::plan::program::{Dest, FusedProgram, Instr, Operand, OutputCopy, ProgramInput};
 
-/// Builds the program that computes `outputs` (all element-wise over their sources).
+/// Nodes materialized by a stage: node id -> (stage, output index).
+pub type HeldNodes = HashMap<u64, (usize, usize)>;
+
+/// Builds the program that computes `outputs`, reading `held` nodes (which must not include
+/// `outputs` themselves) from the stages that hold them.
 ///
 /// # Errors
 /// [`crate::Error::Invalid`] on a cycle in the graph.
-pub fn fuse_outputs(graph: &ExprGraph, outputs: &[Array]) -> Result<FusedProgram> {
+pub fn fuse_outputs(
+    graph: &ExprGraph,
+    outputs: &[Array],
+    held: &HeldNodes,
+) -> Result<FusedProgram> {
+    let is_input = |a: &Array| -> bool {
+        held.contains_key(&a.id())
+            || match a.node() {
+                NodeKind::Source(_) => true,
+                NodeKind::Op { op, .. } => op.kind() == OpKind::Region,
+            }
+    };
+    let needed = reachable(outputs, &is_input);
     let order = graph.topological()?;
-    let needed = reachable(graph, outputs);
-    // How many instructions read each node, and which outputs it is.
+
+    // How many instructions read each node.
     let mut readers: HashMap<u64, usize> = HashMap::new();
     for ix in &order {
         let a = &graph.graph[*ix];
-        if !needed.contains_key(&a.id()) {
+        if !needed.contains(&a.id()) || is_input(a) {
             continue;
         }
         if let NodeKind::Op { inputs, .. } = a.node() {
@@ -44,40 +63,34 @@ pub fn fuse_outputs(graph: &ExprGraph, outputs: &[Array]) -> Result<FusedProgram
     let mut value_of: HashMap<u64, Operand> = HashMap::new();
     for ix in order {
         let a = &graph.graph[ix];
-        if !needed.contains_key(&a.id()) {
+        if !needed.contains(&a.id()) {
             continue;
         }
-        match a.node() {
-            NodeKind::Source(source) => {
-                program.inputs.push(ProgramInput {
-                    source: Arc::clone(source),
-                });
-                value_of.insert(a.id(), Operand::Input(program.inputs.len() - 1));
-            }
-            NodeKind::Op { op, inputs } => {
-                match op.kind() {
-                    OpKind::ElementWise => {}
-                }
-                let args = inputs.iter().map(|i| value_of[&i.id()]).collect();
-                let only_output = readers.get(&a.id()).copied().unwrap_or(0) == 0
-                    && output_uses.get(&a.id()).copied() == Some(1);
-                let dest = if only_output {
-                    Dest::Output(direct_output[&a.id()])
-                } else {
-                    program.reg_dtypes.push(a.dtype());
-                    Dest::Reg(program.reg_dtypes.len() - 1)
-                };
-                if let Dest::Reg(r) = dest {
-                    value_of.insert(a.id(), Operand::Reg(r));
-                }
-                program.instrs.push(Instr {
-                    op: Arc::clone(op),
-                    args,
-                    dest,
-                    arg_metas: inputs.iter().map(|i| i.meta().clone()).collect(),
-                });
-            }
+        if is_input(a) {
+            program.inputs.push(input_for(graph, a, held)?);
+            value_of.insert(a.id(), Operand::Input(program.inputs.len() - 1));
+            continue;
         }
+        let NodeKind::Op { op, inputs } = a.node() else {
+            continue;
+        };
+        let args = inputs.iter().map(|i| value_of[&i.id()]).collect();
+        let only_output = readers.get(&a.id()).copied().unwrap_or(0) == 0
+            && output_uses.get(&a.id()).copied() == Some(1);
+        let dest = if only_output {
+            Dest::Output(direct_output[&a.id()])
+        } else {
+            program.reg_dtypes.push(a.dtype());
+            let r = program.reg_dtypes.len() - 1;
+            value_of.insert(a.id(), Operand::Reg(r));
+            Dest::Reg(r)
+        };
+        program.instrs.push(Instr {
+            op: Arc::clone(op),
+            args,
+            dest,
+            arg_metas: inputs.iter().map(|i| i.meta().clone()).collect(),
+        });
     }
     for (k, a) in outputs.iter().enumerate() {
         if let Some(&value) = value_of.get(&a.id()) {
@@ -87,15 +100,36 @@ pub fn fuse_outputs(graph: &ExprGraph, outputs: &[Array]) -> Result<FusedProgram
     Ok(program)
 }
 
-/// Ids of every node some output depends on.
-fn reachable(graph: &ExprGraph, outputs: &[Array]) -> HashMap<u64, ()> {
-    let mut seen = HashMap::new();
+fn input_for(graph: &ExprGraph, a: &Array, held: &HeldNodes) -> Result<ProgramInput> {
+    if let Some(&(stage, output)) = held.get(&a.id()) {
+        return Ok(ProgramInput::Held {
+            stage,
+            output,
+            meta: a.meta().clone(),
+        });
+    }
+    match a.node() {
+        NodeKind::Source(s) => Ok(ProgramInput::Source(Arc::clone(s))),
+        NodeKind::Op { op, inputs } => Ok(ProgramInput::Region {
+            op: Arc::clone(op),
+            inputs: inputs
+                .iter()
+                .map(|i| fuse_outputs(graph, std::slice::from_ref(i), held))
+                .collect::<Result<_>>()?,
+            input_metas: inputs.iter().map(|i| i.meta().clone()).collect(),
+            dtype: a.dtype(),
+        }),
+    }
+}
+
+/// Ids of the nodes this program computes or reads, stopping at its inputs.
+fn reachable(outputs: &[Array], is_input: &dyn Fn(&Array) -> bool) -> HashSet<u64> {
+    let mut seen = HashSet::new();
     let mut stack: Vec<Array> = outputs.to_vec();
     while let Some(a) = stack.pop() {
-        if seen.insert(a.id(), ()).is_some() {
+        if !seen.insert(a.id()) || is_input(&a) {
             continue;
         }
-        debug_assert!(graph.index_of(&a).is_some());
         if let NodeKind::Op { inputs, .. } = a.node() {
             stack.extend(inputs.iter().cloned());
         }

@@ -1,57 +1,78 @@
 //! The projected-memory model: what one task holds at its peak.
 //!
 //! Per task: each source region is held decoded, plus one decoded source chunk while zarrs
-//! assembles a region that spans chunks; each output buffer, plus its encoded copy (compressed
-//! data is at most about the raw size for the codecs used); one block register per fused value;
-//! and the ops' own scratch.
+//! assembles a region that spans chunks; each region op holds its input regions (computed by
+//! sub-programs) and its result; each materialized input is assembled into one buffer; each
+//! output buffer is held with its encoded copy (compressed data is at most about the raw size for
+//! the codecs used); one block register per fused value; and the ops' own scratch. Results kept
+//! in memory for later stages are counted apart (they outlive the task).
 
 use crate::geometry::Region;
-use crate::plan::program::BLOCK;
+use crate::plan::program::{FusedProgram, ProgramInput, BLOCK};
 use crate::plan::Stage;
 
-/// Projected peak bytes of the stage's largest task (an interior write unit).
-pub fn projected_task_bytes(stage: &Stage) -> u64 {
-    let unit = Region::new(
-        vec![0; stage.grid.chunk_shape().len()],
-        stage
-            .grid
-            .chunk_shape()
-            .iter()
-            .zip(stage.grid.shape())
-            .map(|(c, n)| (*c).min(*n))
-            .collect(),
-    );
+/// Projected (peak bytes while running, bytes held afterwards) of the stage's largest task.
+pub fn projected_task_bytes(stage: &Stage) -> (u64, u64) {
+    let unit = stage
+        .tasks
+        .chunk_region(&vec![0; stage.tasks.shape().len()]);
     let n = unit.num_elements();
-    let regions = stage.program.input_regions(&unit);
-    let inputs: u64 = stage
-        .program
-        .inputs
-        .iter()
-        .zip(&regions)
-        .map(|(input, region)| {
-            let meta = input.source.meta();
-            let size = meta.dtype.size() as u64;
-            let chunk: u64 = meta.chunks.iter().product();
-            region.num_elements() * size + chunk * size
-        })
-        .sum();
     let outputs: u64 = stage
         .program
         .output_dtypes
         .iter()
         .map(|d| 2 * n * d.size() as u64)
         .sum();
-    let registers: u64 = stage
-        .program
+    let held: u64 = stage
+        .outputs
+        .iter()
+        .filter(|o| o.held)
+        .map(|o| n * o.array.dtype().size() as u64)
+        .sum();
+    (program_bytes(&stage.program, &unit) + outputs, held)
+}
+
+/// Bytes of everything `program` holds while computing `region`, excluding its outputs.
+fn program_bytes(program: &FusedProgram, region: &Region) -> u64 {
+    let inputs: u64 = program
+        .inputs
+        .iter()
+        .zip(program.input_regions(region))
+        .map(|(input, r)| match input {
+            ProgramInput::Source(source) => {
+                let meta = source.meta();
+                let size = meta.dtype.size() as u64;
+                let chunk: u64 = meta.chunks.iter().product();
+                (r.num_elements() + chunk) * size
+            }
+            ProgramInput::Held { meta, .. } => r.num_elements() * meta.dtype.size() as u64,
+            ProgramInput::Region {
+                op,
+                inputs,
+                input_metas,
+                dtype,
+            } => {
+                let subs: u64 = inputs
+                    .iter()
+                    .zip(op.input_regions(&r, input_metas))
+                    .zip(input_metas)
+                    .map(|((sub, sr), meta)| {
+                        program_bytes(sub, &sr) + sr.num_elements() * meta.dtype.size() as u64
+                    })
+                    .sum();
+                subs + r.num_elements() * dtype.size() as u64 + op.scratch_bytes(&r)
+            }
+        })
+        .sum();
+    let registers: u64 = program
         .reg_dtypes
         .iter()
         .map(|d| (BLOCK * d.size()) as u64)
         .sum();
-    let scratch: u64 = stage
-        .program
+    let scratch: u64 = program
         .instrs
         .iter()
-        .map(|i| i.op.scratch_bytes(&unit))
+        .map(|i| i.op.scratch_bytes(region))
         .sum();
-    inputs + outputs + registers + scratch
+    inputs + registers + scratch
 }

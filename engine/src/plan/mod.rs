@@ -1,22 +1,28 @@
 //! Planning: expression graph -> stages of fused work -> a chunk-level task set, with projected
 //! memory per task checked against the limit before anything runs.
 
+mod deps;
 mod explain;
 mod fuse;
 mod graph;
 mod memory;
 mod program;
 mod registers;
+mod stages;
 
 use std::collections::HashSet;
 use std::sync::Arc;
 
-pub use program::{Dest, FusedProgram, Instr, Operand, BLOCK};
+pub use deps::{Adjacency, TaskDeps};
+pub use explain::human_bytes;
+pub use program::{Dest, FusedProgram, Instr, Operand, ProgramInput, BLOCK};
 
 use crate::error::{Error, Result};
 use crate::expr::Array;
 use crate::geometry::ChunkGrid;
-use crate::store::{Sink, Source};
+use crate::op::OpKind;
+use crate::store::Sink;
+use fuse::HeldNodes;
 use graph::ExprGraph;
 
 /// One output array to produce: the expression and where it goes.
@@ -28,38 +34,79 @@ pub struct Output {
     pub sink: Arc<dyn Sink>,
 }
 
-/// A unit of planned work: outputs that share a write grid, computed by one fused program, one
-/// task per write unit (chunk or shard).
+/// One array a stage produces: written to a sink, kept in memory for later stages, or both.
+#[derive(Clone, Debug)]
+pub struct StageOutput {
+    /// The expression.
+    pub array: Array,
+    /// Where it is written, if anywhere.
+    pub sink: Option<Arc<dyn Sink>>,
+    /// True when later stages read it from memory.
+    pub held: bool,
+}
+
+/// A unit of planned work: arrays computed by one fused program over the same grid, one task
+/// per block of write units.
 #[derive(Debug)]
 pub struct Stage {
-    /// The outputs this stage writes, in program output order.
-    pub outputs: Vec<Output>,
-    /// The grid of write units; one task per unit.
-    pub grid: ChunkGrid,
+    /// What this stage produces, in program output order.
+    pub outputs: Vec<StageOutput>,
+    /// The grid of write units (chunks, or shards when sharded).
+    pub units: ChunkGrid,
+    /// Write units per task along each axis (more than one when a task reads whole input chunks
+    /// only by writing several output chunks, as an upsample does).
+    pub block: Vec<u64>,
+    /// The task grid: one task per block of units.
+    pub tasks: ChunkGrid,
     /// The fused computation.
     pub program: FusedProgram,
-    /// Projected peak bytes of one task (the largest, interior unit).
+    /// Projected peak bytes of one running task (the largest, interior one).
     pub task_bytes: u64,
+    /// Bytes one task's results stay in memory for later stages.
+    pub held_bytes: u64,
 }
 
 impl Stage {
     /// Number of tasks.
     pub fn num_tasks(&self) -> u64 {
-        self.grid.num_chunks()
+        self.tasks.num_chunks()
     }
 
-    /// A label for messages: the outputs it writes.
+    /// A label for messages: the outputs it writes or holds.
     pub fn label(&self) -> String {
-        let names: Vec<String> = self.outputs.iter().map(|o| o.sink.describe()).collect();
-        format!("the stage writing {}", names.join(", "))
+        let names: Vec<String> = self
+            .outputs
+            .iter()
+            .map(|o| match &o.sink {
+                Some(s) => s.describe(),
+                None => format!("{} (in memory)", o.array.label()),
+            })
+            .collect();
+        format!("the stage producing {}", names.join(", "))
+    }
+
+    fn new(outputs: Vec<StageOutput>, units: ChunkGrid) -> Self {
+        Stage {
+            outputs,
+            tasks: units.clone(),
+            block: vec![1; units.shape().len()],
+            units,
+            program: FusedProgram::default(),
+            task_bytes: 0,
+            held_bytes: 0,
+        }
     }
 }
 
 /// A validated, costed plan, ready to execute.
 #[derive(Debug)]
 pub struct Plan {
-    /// Stages in execution order (independent of each other for element-wise pipelines).
+    /// Stages in execution order: a stage only reads results of earlier ones.
     pub stages: Vec<Stage>,
+    /// Global id of each stage's first task (and the total at the end).
+    pub offsets: Vec<u64>,
+    /// The chunk-level task DAG (empty when no stage reads another's results).
+    pub deps: TaskDeps,
     /// The memory limit the plan was checked against, in bytes.
     pub memory_limit: u64,
     graph_dot: String,
@@ -78,25 +125,31 @@ impl Plan {
         }
         let graph = ExprGraph::collect(outputs.iter().map(|o| &o.array));
         validate_outputs(&graph, &outputs)?;
-
-        let mut stages: Vec<Stage> = Vec::new();
-        for output in outputs {
-            let grid = output.sink.write_grid();
-            match stages.iter_mut().find(|s| s.grid == grid) {
-                Some(stage) => stage.outputs.push(output),
-                None => stages.push(Stage {
-                    outputs: vec![output],
-                    grid,
-                    program: FusedProgram::default(),
-                    task_bytes: 0,
-                }),
+        let mut stages = form_stages(&graph, outputs);
+        let mut held: HeldNodes = HeldNodes::new();
+        for (s, stage) in stages.iter().enumerate() {
+            for (k, o) in stage.outputs.iter().enumerate() {
+                if o.held {
+                    held.insert(o.array.id(), (s, k));
+                }
             }
         }
-        for stage in &mut stages {
+        for (s, stage) in stages.iter_mut().enumerate() {
             let arrays: Vec<Array> = stage.outputs.iter().map(|o| o.array.clone()).collect();
-            stage.program = fuse::fuse_outputs(&graph, &arrays)?;
+            let mut visible = held.clone();
+            visible.retain(|_, (producer, _)| *producer != s);
+            stage.program = fuse::fuse_outputs(&graph, &arrays, &visible)?;
             registers::allocate_registers(&mut stage.program);
-            stage.task_bytes = memory::projected_task_bytes(stage);
+            stage.block = task_block(stage);
+            let task_shape: Vec<u64> = stage
+                .units
+                .chunk_shape()
+                .iter()
+                .zip(&stage.block)
+                .map(|(c, b)| c * b)
+                .collect();
+            stage.tasks = ChunkGrid::new(stage.units.shape().to_vec(), task_shape);
+            (stage.task_bytes, stage.held_bytes) = memory::projected_task_bytes(stage);
             if stage.task_bytes > memory_limit {
                 return Err(Error::MemoryLimit {
                     limit: memory_limit,
@@ -105,9 +158,21 @@ impl Plan {
                 });
             }
         }
+        let mut offsets = vec![0u64];
+        for s in &stages {
+            offsets.push(offsets.last().copied().unwrap_or(0) + s.num_tasks());
+        }
+        if offsets.last().copied().unwrap_or(0) > u64::from(u32::MAX) {
+            return Err(Error::Invalid(
+                "more than 4 billion tasks; use larger output chunks".into(),
+            ));
+        }
+        let deps = deps::build(&stages, &offsets);
         let graph_dot = explain::dot(&graph, &stages);
         Ok(Plan {
             stages,
+            offsets,
+            deps,
             memory_limit,
             graph_dot,
         })
@@ -115,7 +180,7 @@ impl Plan {
 
     /// Total tasks over all stages.
     pub fn num_tasks(&self) -> u64 {
-        self.stages.iter().map(Stage::num_tasks).sum()
+        self.offsets.last().copied().unwrap_or(0)
     }
 
     /// Human-readable plan: stages, fused ops, task counts, projected memory per task.
@@ -127,6 +192,75 @@ impl Plan {
     pub fn dot(&self) -> &str {
         &self.graph_dot
     }
+}
+
+/// Stages in dependency order: one per materialized node (with the sink of the output that
+/// asked for it, when one did), then the remaining outputs grouped by write grid.
+fn form_stages(graph: &ExprGraph, outputs: Vec<Output>) -> Vec<Stage> {
+    let materialized = stages::materialized_nodes(graph);
+    let mut stages: Vec<Stage> = Vec::new();
+    let mut rest: Vec<Output> = Vec::new();
+    let mut claimed = HashSet::new();
+    for node in &materialized {
+        let own = outputs
+            .iter()
+            .position(|o| o.array.id() == node.id() && !claimed.contains(&o.sink.describe()));
+        let (sink, units) = match own {
+            Some(i) => {
+                claimed.insert(outputs[i].sink.describe());
+                (Some(outputs[i].sink.clone()), outputs[i].sink.write_grid())
+            }
+            None => (None, node.meta().grid()),
+        };
+        stages.push(Stage::new(
+            vec![StageOutput {
+                array: node.clone(),
+                sink,
+                held: true,
+            }],
+            units,
+        ));
+    }
+    for o in outputs {
+        if !claimed.contains(&o.sink.describe()) {
+            rest.push(o);
+        }
+    }
+    let first_plain = stages.len();
+    for output in rest {
+        let grid = output.sink.write_grid();
+        let out = StageOutput {
+            array: output.array,
+            sink: Some(output.sink),
+            held: false,
+        };
+        match stages[first_plain..].iter_mut().find(|s| s.units == grid) {
+            Some(stage) => stage.outputs.push(out),
+            None => stages.push(Stage::new(vec![out], grid)),
+        }
+    }
+    stages
+}
+
+/// Units per task: the largest block any region op of the stage prefers, so that reads cover
+/// whole input chunks (capped at 8 per axis to bound task memory).
+fn task_block(stage: &Stage) -> Vec<u64> {
+    let mut block = vec![1u64; stage.units.shape().len()];
+    for input in &stage.program.inputs {
+        if let ProgramInput::Region {
+            op, input_metas, ..
+        } = input
+        {
+            if op.kind() != OpKind::Region || input_metas.is_empty() {
+                continue;
+            }
+            let preferred = op.preferred_block(stage.units.chunk_shape(), &input_metas[0].chunks);
+            for (b, p) in block.iter_mut().zip(preferred) {
+                *b = (*b).max(p.clamp(1, 8));
+            }
+        }
+    }
+    block
 }
 
 fn validate_outputs(graph: &ExprGraph, outputs: &[Output]) -> Result<()> {
@@ -182,9 +316,4 @@ fn canonical(p: &std::path::Path) -> std::path::PathBuf {
         }
         _ => std::env::current_dir().unwrap_or_default().join(p),
     }
-}
-
-/// A source's label, shared by explain and errors.
-pub(crate) fn source_label(source: &dyn Source) -> String {
-    format!("{} ({})", source.describe(), source.meta().dtype)
 }

@@ -47,11 +47,46 @@ pub struct Instr {
     pub arg_metas: Vec<ArrayMeta>,
 }
 
-/// A source read once per task, as one region.
+/// Where a program input comes from, once per task, as one region.
 #[derive(Debug)]
-pub struct ProgramInput {
-    /// Where to read.
-    pub source: Arc<dyn Source>,
+pub enum ProgramInput {
+    /// Read from a store or memory.
+    Source(Arc<dyn Source>),
+    /// Assembled from the in-memory results of an earlier stage (a materialized intermediate,
+    /// such as the previous level of a pyramid).
+    Held {
+        /// The producing stage.
+        stage: usize,
+        /// Which of its outputs.
+        output: usize,
+        /// Shape, chunks and type of the held array.
+        meta: ArrayMeta,
+    },
+    /// Computed by a region op from sub-programs evaluated over the regions the op asks for
+    /// (element-wise producers fused into the op's reads).
+    Region {
+        /// The op.
+        op: Arc<dyn Op>,
+        /// One single-output program per op input.
+        inputs: Vec<FusedProgram>,
+        /// Metadata of the op's inputs.
+        input_metas: Vec<ArrayMeta>,
+        /// The op's output type.
+        dtype: DType,
+    },
+}
+
+impl ProgramInput {
+    /// A short label for plans and errors.
+    pub fn label(&self) -> String {
+        match self {
+            ProgramInput::Source(s) => format!("{} ({})", s.describe(), s.meta().dtype),
+            ProgramInput::Held { stage, meta, .. } => {
+                format!("stage {stage}'s in-memory result ({})", meta.dtype)
+            }
+            ProgramInput::Region { op, .. } => format!("{}({})", op.name(), op.describe()),
+        }
+    }
 }
 
 /// An output value that is not written directly by its instruction and must be copied per block.
