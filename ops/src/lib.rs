@@ -3,8 +3,10 @@
 //! Concrete operations for chunkwise, each implementing the engine's [`chunkwise_engine::Op`]
 //! trait, with builders that apply NumPy 2 semantics. This release has the element-wise family:
 //! `clip`, `threshold`, arithmetic with scalars or arrays, `abs`/`sqrt`/`exp`/`log`, `where` and
-//! `astype`.
+//! `astype`; and resampling: `downsample` and `upsample`.
 
 pub mod elementwise;
+pub mod resample;
 
 pub use elementwise::{ElementwiseExt, Operand};
+pub use resample::{DownsampleMethod, ResampleExt, UpsampleMethod};

@@ -1,0 +1,346 @@
+//! `downsample(factors, method)` with TensorStore's semantics: output shape `ceil(n / f)`; each
+//! output element summarizes the block of up to `f` input elements per axis that it covers, a
+//! partial block at the end using the elements present. Methods: mean (integers round half to
+//! even; floats sum in their own type), min, max, median (the lower median), mode (the most frequent
+//! value, the smallest on ties) and stride (the block's first element).
+
+use std::collections::HashMap;
+
+use chunkwise_engine::{
+    dispatch, ArrayMeta, Buffer, Element, Error, Op, OpKind, Region, RegionData, Result,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::resample::nd::{absolute_lead, for_each_row, strides};
+
+/// How a block of input elements becomes one output element.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DownsampleMethod {
+    /// Arithmetic mean (integers round half to even).
+    Mean,
+    /// Smallest element.
+    Min,
+    /// Largest element.
+    Max,
+    /// Lower median.
+    Median,
+    /// Most frequent element (smallest on ties).
+    Mode,
+    /// First element of the block.
+    Stride,
+}
+
+impl DownsampleMethod {
+    /// The name in pipeline files.
+    pub fn name(self) -> &'static str {
+        match self {
+            DownsampleMethod::Mean => "mean",
+            DownsampleMethod::Min => "min",
+            DownsampleMethod::Max => "max",
+            DownsampleMethod::Median => "median",
+            DownsampleMethod::Mode => "mode",
+            DownsampleMethod::Stride => "stride",
+        }
+    }
+}
+
+/// Reduces each block of `factors` input elements to one.
+#[derive(Debug, Clone)]
+pub struct Downsample {
+    /// Integer factor per axis (at least 1).
+    pub factors: Vec<u64>,
+    /// The reduction.
+    pub method: DownsampleMethod,
+}
+
+/// Element types with an exact mean: a wide accumulator and the final rounding.
+pub trait MeanElement: Element + PartialOrd {
+    /// The accumulator (a wider integer; floats use their own type, as TensorStore does).
+    type Acc: Copy + Default + std::ops::AddAssign;
+    /// Widens one element.
+    fn widen(self) -> Self::Acc;
+    /// `sum / count`, rounded as TensorStore does (half to even for integers).
+    fn mean(sum: Self::Acc, count: u64) -> Self;
+    /// A key that makes equal values equal (for the mode) and orders them.
+    fn key(self) -> u64;
+    /// The start of a max fold: the type's minimum, -inf for floats (so NaN is never chosen).
+    const LOWEST: Self;
+    /// The start of a min fold: the type's maximum, +inf for floats.
+    const HIGHEST: Self;
+}
+
+fn round_half_even(sum: i128, count: u64) -> i128 {
+    let c = i128::from(count);
+    let (q, r) = (sum.div_euclid(c), sum.rem_euclid(c));
+    match (2 * r).cmp(&c) {
+        std::cmp::Ordering::Greater => q + 1,
+        std::cmp::Ordering::Equal => q + (q & 1),
+        std::cmp::Ordering::Less => q,
+    }
+}
+
+macro_rules! mean_int {
+    ($acc:ty => $($t:ty),*) => {$(
+        impl MeanElement for $t {
+            type Acc = $acc;
+            #[inline(always)]
+            fn widen(self) -> $acc { self as $acc }
+            fn mean(sum: $acc, count: u64) -> Self { round_half_even(sum as i128, count) as Self }
+            fn key(self) -> u64 { self as i128 as u64 }
+            const LOWEST: Self = <$t>::MIN;
+            const HIGHEST: Self = <$t>::MAX;
+        }
+    )*};
+}
+// i64 sums of 32-bit values cannot overflow below 2^31 elements per block; 64-bit values sum in
+// i128.
+mean_int!(i64 => i8, i16, i32, u8, u16, u32);
+mean_int!(i128 => i64, u64);
+
+impl MeanElement for bool {
+    type Acc = i128;
+    fn widen(self) -> i128 {
+        i128::from(self)
+    }
+    fn mean(sum: i128, count: u64) -> Self {
+        round_half_even(sum, count) != 0
+    }
+    fn key(self) -> u64 {
+        u64::from(self)
+    }
+    const LOWEST: Self = false;
+    const HIGHEST: Self = true;
+}
+
+// TensorStore sums floats in their own type, in C order over the block, then divides.
+macro_rules! mean_float {
+    ($($t:ty),*) => {$(
+        impl MeanElement for $t {
+            type Acc = $t;
+            #[inline(always)]
+            fn widen(self) -> $t { self }
+            fn mean(sum: $t, count: u64) -> Self { sum / count as $t }
+            fn key(self) -> u64 { (self as f64).to_bits() }
+            const LOWEST: Self = <$t>::NEG_INFINITY;
+            const HIGHEST: Self = <$t>::INFINITY;
+        }
+    )*};
+}
+mean_float!(f32, f64);
+
+/// Geometry shared by the kernels: where each output row's blocks lie in the input buffer.
+struct Layout<'a> {
+    factors: &'a [u64],
+    input: &'a Region,
+    output: &'a Region,
+    in_strides: Vec<usize>,
+}
+
+impl Layout<'_> {
+    /// Input block range on `axis` for absolute output index `o`, relative to the input region.
+    fn block(&self, axis: usize, o: u64) -> (usize, usize) {
+        let f = self.factors[axis];
+        let start = o * f - self.input.start[axis];
+        let end = (start + f).min(self.input.shape[axis]);
+        (start as usize, end as usize)
+    }
+
+    /// Calls `f(offset)` for the start offset (in the input buffer) of every input row that
+    /// belongs to the blocks of output row `lead` (absolute leading index).
+    fn block_rows(&self, lead: &[u64], mut f: impl FnMut(usize)) {
+        let ranges: Vec<(usize, usize)> = lead
+            .iter()
+            .enumerate()
+            .map(|(axis, &o)| self.block(axis, o))
+            .collect();
+        let mut idx: Vec<usize> = ranges.iter().map(|r| r.0).collect();
+        loop {
+            f(idx.iter().zip(&self.in_strides).map(|(i, s)| i * s).sum());
+            let mut d = idx.len();
+            loop {
+                if d == 0 {
+                    return;
+                }
+                d -= 1;
+                idx[d] += 1;
+                if idx[d] < ranges[d].1 {
+                    break;
+                }
+                idx[d] = ranges[d].0;
+            }
+        }
+    }
+}
+
+fn mean_kernel<T: MeanElement>(x: &[T], layout: &Layout<'_>, out: &mut Vec<T>) {
+    let nd = layout.output.ndim();
+    let last = nd - 1;
+    let row_len = layout.output.shape[last] as usize;
+    let mut acc = vec![T::Acc::default(); row_len];
+    let blocks: Vec<(usize, usize)> = (0..row_len)
+        .map(|i| layout.block(last, layout.output.start[last] + i as u64))
+        .collect();
+    for_each_row(&layout.output.shape, |lead| {
+        let lead = absolute_lead(layout.output, lead);
+        acc.iter_mut().for_each(|a| *a = T::Acc::default());
+        let mut rows = 0u64;
+        layout.block_rows(&lead, |offset| {
+            rows += 1;
+            let row = &x[offset..];
+            for (a, &(s, e)) in acc.iter_mut().zip(&blocks) {
+                for &v in &row[s..e] {
+                    *a += v.widen();
+                }
+            }
+        });
+        for (a, &(s, e)) in acc.iter().zip(&blocks) {
+            out.push(T::mean(*a, rows * (e - s) as u64));
+        }
+    });
+}
+
+fn general_kernel<T: MeanElement>(
+    x: &[T],
+    layout: &Layout<'_>,
+    method: DownsampleMethod,
+    out: &mut Vec<T>,
+) {
+    let last = layout.output.ndim() - 1;
+    let row_len = layout.output.shape[last] as usize;
+    let blocks: Vec<(usize, usize)> = (0..row_len)
+        .map(|i| layout.block(last, layout.output.start[last] + i as u64))
+        .collect();
+    let mut values: Vec<T> = Vec::new();
+    let mut counts: HashMap<u64, u32> = HashMap::new();
+    let mut row_offsets: Vec<usize> = Vec::new();
+    for_each_row(&layout.output.shape, |lead| {
+        let lead = absolute_lead(layout.output, lead);
+        row_offsets.clear();
+        layout.block_rows(&lead, |offset| row_offsets.push(offset));
+        for &(s, e) in &blocks {
+            // The block's elements in C order: row by row, then along the last axis.
+            values.clear();
+            for &offset in &row_offsets {
+                values.extend_from_slice(&x[offset + s..offset + e]);
+            }
+            out.push(reduce(method, &mut values, &mut counts));
+        }
+    });
+}
+
+/// One block's value. Min and max fold from the type's extreme as TensorStore does, so NaN is
+/// never chosen (a block of only NaN gives +inf for min, -inf for max). Median and mode of blocks
+/// holding NaN are unspecified, as in TensorStore.
+fn reduce<T: MeanElement>(
+    method: DownsampleMethod,
+    v: &mut [T],
+    counts: &mut HashMap<u64, u32>,
+) -> T {
+    match method {
+        DownsampleMethod::Stride => v[0],
+        DownsampleMethod::Min => v.iter().fold(T::HIGHEST, |m, &x| if x < m { x } else { m }),
+        DownsampleMethod::Max => v.iter().fold(T::LOWEST, |m, &x| if m < x { x } else { m }),
+        DownsampleMethod::Median => {
+            let k = (v.len() - 1) / 2;
+            v.select_nth_unstable_by(k, |a, b| {
+                a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal)
+            });
+            v[k]
+        }
+        DownsampleMethod::Mode => {
+            counts.clear();
+            for &x in v.iter() {
+                *counts.entry(x.key()).or_default() += 1;
+            }
+            let best = v.iter().copied().max_by(|a, b| {
+                let (ca, cb) = (counts[&a.key()], counts[&b.key()]);
+                ca.cmp(&cb)
+                    .then_with(|| b.partial_cmp(a).unwrap_or(std::cmp::Ordering::Equal))
+            });
+            best.unwrap_or(v[0])
+        }
+        DownsampleMethod::Mean => {
+            let sum = v.iter().fold(T::Acc::default(), |mut acc, &x| {
+                acc += x.widen();
+                acc
+            });
+            T::mean(sum, v.len() as u64)
+        }
+    }
+}
+
+impl Op for Downsample {
+    fn name(&self) -> &'static str {
+        "downsample"
+    }
+
+    fn describe(&self) -> String {
+        format!("factors={:?}, method={}", self.factors, self.method.name())
+    }
+
+    fn kind(&self) -> OpKind {
+        OpKind::Region
+    }
+
+    fn output_meta(&self, inputs: &[ArrayMeta]) -> Result<ArrayMeta> {
+        let [input] = inputs else {
+            return Err(Error::Invalid("downsample takes one input".into()));
+        };
+        if self.factors.len() != input.shape.len() || self.factors.contains(&0) {
+            return Err(Error::Invalid(format!(
+                "downsample factors {:?} must give one factor of at least 1 per axis of the \
+                 {}-d input",
+                self.factors,
+                input.shape.len()
+            )));
+        }
+        let shape = input
+            .shape
+            .iter()
+            .zip(&self.factors)
+            .map(|(n, f)| n.div_ceil(*f))
+            .collect();
+        ArrayMeta::new(shape, input.chunks.clone(), input.dtype)
+    }
+
+    fn input_regions(&self, output: &Region, inputs: &[ArrayMeta]) -> Vec<Region> {
+        let n = &inputs[0].shape;
+        let start: Vec<u64> = output
+            .start
+            .iter()
+            .zip(&self.factors)
+            .map(|(s, f)| s * f)
+            .collect();
+        let shape = output
+            .end()
+            .iter()
+            .zip(&self.factors)
+            .zip(n.iter().zip(&start))
+            .map(|((e, f), (n, s))| (e * f).min(*n) - s)
+            .collect();
+        vec![Region::new(start, shape)]
+    }
+
+    fn compute_region(&self, inputs: &[RegionData<'_>], output: &Region) -> Result<Buffer> {
+        let [input] = inputs else {
+            return Err(Error::Invalid("downsample takes one input".into()));
+        };
+        let layout = Layout {
+            factors: &self.factors,
+            input: input.region,
+            output,
+            in_strides: strides(&input.region.shape),
+        };
+        let n = output.num_elements() as usize;
+        Ok(dispatch!(Buffer, input.data, x => {
+            let mut out = Vec::with_capacity(n);
+            if self.method == DownsampleMethod::Mean {
+                mean_kernel(x, &layout, &mut out);
+            } else {
+                general_kernel(x, &layout, self.method, &mut out);
+            }
+            Element::into_buffer(out)
+        }))
+    }
+}

@@ -1,0 +1,296 @@
+//! `upsample(factors, method)`: nearest repeats each element `f` times per axis (`np.repeat`);
+//! linear interpolates between half-pixel centres, clamped at the edges, as
+//! `scipy.ndimage.zoom(x, f, order=1, grid_mode=True, mode="nearest")` does: the same coordinates,
+//! weights and summation order in f64, and SciPy's rounding for integer outputs.
+
+use chunkwise_engine::{
+    dispatch, ArrayMeta, Buffer, Element, Error, Op, OpKind, Region, RegionData, Result,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::resample::nd::{absolute_lead, for_each_row, strides};
+
+/// Interpolation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UpsampleMethod {
+    /// Repeat each element.
+    Nearest,
+    /// Multilinear interpolation between half-pixel centres.
+    Linear,
+}
+
+impl UpsampleMethod {
+    /// The name in pipeline files.
+    pub fn name(self) -> &'static str {
+        match self {
+            UpsampleMethod::Nearest => "nearest",
+            UpsampleMethod::Linear => "linear",
+        }
+    }
+}
+
+/// Enlarges each axis by an integer factor.
+#[derive(Debug, Clone)]
+pub struct Upsample {
+    /// Integer factor per axis (at least 1).
+    pub factors: Vec<u64>,
+    /// The interpolation.
+    pub method: UpsampleMethod,
+    /// Shape of the whole input: linear interpolation's coordinates depend on it (as SciPy's
+    /// `in / out` ratio) and a region kernel only sees regions.
+    pub input_shape: Vec<u64>,
+}
+
+/// Conversion of an interpolated f64 back to the element type, as SciPy's output casting does.
+pub trait FromInterpolated: Element {
+    /// The element type as f64.
+    fn to_f64(self) -> f64;
+    /// Back from f64: floats by `as`; integers as SciPy rounds them (see `scipy_round`).
+    fn from_f64(v: f64) -> Self;
+}
+
+macro_rules! interp_int {
+    ($($t:ty),*) => {$(
+        impl FromInterpolated for $t {
+            fn to_f64(self) -> f64 { self as f64 }
+            fn from_f64(v: f64) -> Self { scipy_round(v) as Self }
+        }
+    )*};
+}
+interp_int!(i8, i16, i32, i64, u8, u16, u32, u64);
+
+/// SciPy's rounding of interpolated values into integer outputs: add or subtract one half, then
+/// truncate (saturating).
+fn scipy_round(v: f64) -> f64 {
+    if v > 0.0 {
+        v + 0.5
+    } else {
+        v - 0.5
+    }
+}
+
+macro_rules! interp_float {
+    ($($t:ty),*) => {$(
+        impl FromInterpolated for $t {
+            fn to_f64(self) -> f64 { self as f64 }
+            fn from_f64(v: f64) -> Self { v as Self }
+        }
+    )*};
+}
+interp_float!(f32, f64);
+
+impl FromInterpolated for bool {
+    fn to_f64(self) -> f64 {
+        f64::from(u8::from(self))
+    }
+    fn from_f64(v: f64) -> Self {
+        scipy_round(v) as i64 != 0
+    }
+}
+
+/// Per output index on one axis: the two input indices (relative to the input region) and their
+/// weights.
+struct AxisWeights {
+    lo: Vec<usize>,
+    hi: Vec<usize>,
+    w: Vec<[f64; 2]>,
+}
+
+/// The continuous input coordinate of output index `o`, exactly as SciPy computes it for
+/// `grid_mode=True`: `(o + 0.5) * (in / out) - 0.5`. It is not clamped: beyond the edges the
+/// neighbour indices are (mode "nearest"), and the weights stay those of the raw coordinate.
+fn source_coordinate(o: u64, n_in: u64, f: u64) -> f64 {
+    let zoom = n_in as f64 / (n_in * f) as f64;
+    (o as f64 + 0.5) * zoom - 0.5
+}
+
+fn axis_weights(n_in: u64, f: u64, out_start: u64, out_len: u64, in_start: u64) -> AxisWeights {
+    let mut a = AxisWeights {
+        lo: Vec::with_capacity(out_len as usize),
+        hi: Vec::with_capacity(out_len as usize),
+        w: Vec::with_capacity(out_len as usize),
+    };
+    for o in out_start..out_start + out_len {
+        let c = source_coordinate(o, n_in, f);
+        let i0 = c.floor();
+        let t = c - i0;
+        let clamp = |i: f64| (i.clamp(0.0, (n_in - 1) as f64) as u64 - in_start) as usize;
+        a.lo.push(clamp(i0));
+        a.hi.push(clamp(i0 + 1.0));
+        a.w.push([1.0 - t, t]);
+    }
+    a
+}
+
+fn nearest<T: Element>(
+    x: &[T],
+    input: &Region,
+    output: &Region,
+    factors: &[u64],
+    out: &mut Vec<T>,
+) {
+    let nd = output.ndim();
+    let last = nd - 1;
+    let in_strides = strides(&input.shape);
+    let row: Vec<usize> = (0..output.shape[last])
+        .map(|i| ((output.start[last] + i) / factors[last] - input.start[last]) as usize)
+        .collect();
+    for_each_row(&output.shape, |lead| {
+        let lead = absolute_lead(output, lead);
+        let offset: usize = lead
+            .iter()
+            .enumerate()
+            .map(|(d, &o)| ((o / factors[d] - input.start[d]) as usize) * in_strides[d])
+            .sum();
+        out.extend(row.iter().map(|&i| x[offset + i]));
+    });
+}
+
+fn linear<T: FromInterpolated>(
+    x: &[T],
+    input: &Region,
+    output: &Region,
+    shape: &[u64],
+    factors: &[u64],
+    out: &mut Vec<T>,
+) {
+    let nd = output.ndim();
+    let in_strides = strides(&input.shape);
+    let axes: Vec<AxisWeights> = (0..nd)
+        .map(|d| {
+            axis_weights(
+                shape[d],
+                factors[d],
+                output.start[d],
+                output.shape[d],
+                input.start[d],
+            )
+        })
+        .collect();
+    let corners = 1usize << nd;
+    let mut idx = vec![0usize; nd];
+    for_each_row(&output.shape, |lead| {
+        idx[..nd - 1].copy_from_slice(&lead.iter().map(|&i| i as usize).collect::<Vec<_>>());
+        for j in 0..output.shape[nd - 1] as usize {
+            idx[nd - 1] = j;
+            // SciPy's order: corners with the first axis slowest; each corner's value multiplied
+            // by its weight on axis 0, then 1, ...; summed from 0.
+            let mut v = 0.0;
+            for corner in 0..corners {
+                let mut offset = 0;
+                for (d, a) in axes.iter().enumerate() {
+                    let high = corner >> (nd - 1 - d) & 1 == 1;
+                    let i = if high { a.hi[idx[d]] } else { a.lo[idx[d]] };
+                    offset += i * in_strides[d];
+                }
+                let mut coeff = x[offset].to_f64();
+                for (d, a) in axes.iter().enumerate() {
+                    coeff *= a.w[idx[d]][corner >> (nd - 1 - d) & 1];
+                }
+                v += coeff;
+            }
+            out.push(T::from_f64(v));
+        }
+    });
+}
+
+impl Op for Upsample {
+    fn name(&self) -> &'static str {
+        "upsample"
+    }
+
+    fn describe(&self) -> String {
+        format!("factors={:?}, method={}", self.factors, self.method.name())
+    }
+
+    fn kind(&self) -> OpKind {
+        OpKind::Region
+    }
+
+    fn output_meta(&self, inputs: &[ArrayMeta]) -> Result<ArrayMeta> {
+        let [input] = inputs else {
+            return Err(Error::Invalid("upsample takes one input".into()));
+        };
+        if input.shape != self.input_shape {
+            return Err(Error::Invalid(format!(
+                "upsample was built for an input of shape {:?}, not {:?}",
+                self.input_shape, input.shape
+            )));
+        }
+        if self.factors.len() != input.shape.len() || self.factors.contains(&0) {
+            return Err(Error::Invalid(format!(
+                "upsample factors {:?} must give one factor of at least 1 per axis of the {}-d \
+                 input",
+                self.factors,
+                input.shape.len()
+            )));
+        }
+        let shape = input
+            .shape
+            .iter()
+            .zip(&self.factors)
+            .map(|(n, f)| n * f)
+            .collect();
+        ArrayMeta::new(shape, input.chunks.clone(), input.dtype)
+    }
+
+    fn input_regions(&self, output: &Region, inputs: &[ArrayMeta]) -> Vec<Region> {
+        let (mut start, mut end) = (Vec::new(), Vec::new());
+        let axes = inputs[0].shape.iter().zip(&self.factors);
+        for ((&n, &f), (&s, &len)) in axes.zip(output.start.iter().zip(&output.shape)) {
+            let e = s + len;
+            match self.method {
+                UpsampleMethod::Nearest => {
+                    start.push(s / f);
+                    end.push(e.div_ceil(f));
+                }
+                UpsampleMethod::Linear => {
+                    let last = (n - 1) as f64;
+                    let lo = source_coordinate(s, n, f).floor().clamp(0.0, last);
+                    let hi = (source_coordinate(e - 1, n, f).floor() + 1.0).clamp(0.0, last);
+                    start.push(lo as u64);
+                    end.push(hi as u64 + 1);
+                }
+            }
+        }
+        let shape = end.iter().zip(&start).map(|(e, s)| e - s).collect();
+        vec![Region::new(start, shape)]
+    }
+
+    fn compute_region(&self, inputs: &[RegionData<'_>], output: &Region) -> Result<Buffer> {
+        let [input] = inputs else {
+            return Err(Error::Invalid("upsample takes one input".into()));
+        };
+        let n = output.num_elements() as usize;
+        Ok(dispatch!(Buffer, input.data, x => {
+            let mut out = Vec::with_capacity(n);
+            match self.method {
+                UpsampleMethod::Nearest => nearest(x, input.region, output, &self.factors, &mut out),
+                UpsampleMethod::Linear => {
+                    linear(x, input.region, output, &self.input_shape, &self.factors, &mut out)
+                }
+            }
+            Element::into_buffer(out)
+        }))
+    }
+
+    fn preferred_block(&self, output_chunks: &[u64], input_chunks: &[u64]) -> Vec<u64> {
+        output_chunks
+            .iter()
+            .zip(input_chunks)
+            .zip(&self.factors)
+            .map(|((&c_out, &c_in), &f)| {
+                let period = c_in * f;
+                period / gcd(c_out, period)
+            })
+            .collect()
+    }
+}
+
+fn gcd(mut a: u64, mut b: u64) -> u64 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a.max(1)
+}
