@@ -18,6 +18,7 @@
 
 mod api;
 pub mod pipeline;
+pub mod pyramid;
 pub mod synthetic;
 
 pub use api::{from_ndarray, open, ArrayExt, Pipeline};
@@ -31,10 +32,12 @@ pub use chunkwise_ops as ops;
 /// Everything a pipeline author needs: `use chunkwise::prelude::*;`.
 pub mod prelude {
     pub use crate::api::{from_ndarray, open, ArrayExt, Pipeline};
+    pub use crate::pyramid::{write_pyramid, PyramidOptions};
     pub use chunkwise_engine::store::{Codec, Overwrite, WriteOptions, ZarrFormat};
     pub use chunkwise_engine::{Array, DType, ExecOptions, Scalar};
     pub use chunkwise_ops::elementwise::where_;
     pub use chunkwise_ops::ElementwiseExt;
+    pub use chunkwise_ops::{DownsampleMethod, ResampleExt, UpsampleMethod};
 }
 
 /// Compiles the README's Rust example as a doctest, so the documented API cannot drift.

@@ -44,6 +44,42 @@ enum Command {
         #[arg(long)]
         dot: bool,
     },
+    /// Write a multiscale OME-Zarr pyramid (NGFF 0.5 on Zarr v3, 0.4 on v2) of a Zarr array.
+    Pyramid {
+        /// The input array.
+        input: PathBuf,
+        /// The output OME-Zarr group (arrays 0, 1, ... inside).
+        output: PathBuf,
+        /// Downsampled levels below the full-resolution level 0.
+        #[arg(long, default_value_t = 3)]
+        levels: usize,
+        /// mean, min, max, median, mode or stride.
+        #[arg(long, default_value = "mean")]
+        method: String,
+        /// Factor per axis, comma separated (default 2 on space axes).
+        #[arg(long, value_delimiter = ',')]
+        factors: Option<Vec<u64>>,
+        /// Axis names, comma separated (default z,y,x for 3-d).
+        #[arg(long, value_delimiter = ',')]
+        axes: Option<Vec<String>>,
+        /// Unit of the space axes, e.g. micrometer.
+        #[arg(long)]
+        unit: Option<String>,
+        /// Pixel size of level 0 per axis, comma separated.
+        #[arg(long, value_delimiter = ',')]
+        scale: Option<Vec<f64>>,
+        /// Zarr format of the output: 3 (NGFF 0.5) or 2 (NGFF 0.4).
+        #[arg(long, default_value_t = 3)]
+        zarr_format: u8,
+        /// Chunk shape of every level, comma separated (default: the input's).
+        #[arg(long, value_delimiter = ',')]
+        chunks: Option<Vec<u64>>,
+        #[command(flatten)]
+        exec: ExecArgs,
+        /// Replace the output if it exists.
+        #[arg(long)]
+        overwrite: bool,
+    },
     /// Describe a Zarr array: shape, chunks, shards, dtype, codecs, format.
     Info {
         /// The array directory.
@@ -206,6 +242,64 @@ fn dispatch(command: Command) -> Result<()> {
                 if let Some(names) = &info.dimension_names {
                     println!("dimensions: {names}");
                 }
+            }
+            Ok(())
+        }
+        Command::Pyramid {
+            input,
+            output,
+            levels,
+            method,
+            factors,
+            axes,
+            unit,
+            scale,
+            zarr_format,
+            chunks,
+            exec,
+            overwrite,
+        } => {
+            let method: DownsampleMethod =
+                serde_json::from_value(serde_json::Value::String(method.clone())).map_err(
+                    |_| {
+                        Error::Invalid(format!(
+                    "unknown --method {method:?}; use mean, min, max, median, mode or stride"))
+                    },
+                )?;
+            let zarr_format = ZarrFormat::try_from(zarr_format).map_err(Error::Invalid)?;
+            let options = PyramidOptions {
+                levels,
+                method,
+                factors,
+                axes,
+                unit,
+                scale,
+                write: WriteOptions {
+                    zarr_format,
+                    chunks,
+                    overwrite: if overwrite {
+                        Overwrite::Replace
+                    } else {
+                        Overwrite::Refuse
+                    },
+                    ..WriteOptions::default()
+                },
+            };
+            let x = chunkwise::open(&input)?;
+            let (exec_options, bar) = exec.with_progress("pyramid")?;
+            let result = write_pyramid(&x, &output, &options, &exec_options);
+            if let Some(bar) = bar {
+                bar.finish_and_clear();
+            }
+            let stats = result?;
+            if !exec.quiet {
+                eprintln!(
+                    "done: {} levels, {} chunks in {:.2} s -> {}",
+                    levels + 1,
+                    stats.tasks,
+                    stats.elapsed.as_secs_f64(),
+                    output.display()
+                );
             }
             Ok(())
         }

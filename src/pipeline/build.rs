@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use chunkwise_engine::store::Overwrite;
 use chunkwise_engine::{Array, Error, Result};
 use chunkwise_ops::elementwise::{self as ew, Arith, Operand, UnaryFn};
+use chunkwise_ops::ResampleExt;
 
 use crate::api::{open, Pipeline};
 use crate::pipeline::spec::{OpSpec, OperandSpec, PipelineSpec};
@@ -115,6 +116,8 @@ fn apply(op: &OpSpec, names: &HashMap<String, Array>) -> Result<Array> {
         OpSpec::Sqrt { x } => ew::unary(UnaryFn::Sqrt, &get(x)?),
         OpSpec::Exp { x } => ew::unary(UnaryFn::Exp, &get(x)?),
         OpSpec::Log { x } => ew::unary(UnaryFn::Log, &get(x)?),
+        OpSpec::Downsample { x, factors, method } => get(x)?.downsample(factors, *method),
+        OpSpec::Upsample { x, factors, method } => get(x)?.upsample(factors, *method),
         OpSpec::Where { mask, a, b } => {
             ew::where_(&get(mask)?, operand(names, a)?, operand(names, b)?)
         }

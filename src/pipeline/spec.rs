@@ -6,6 +6,7 @@ use std::fmt;
 
 use chunkwise_engine::store::WriteOptions;
 use chunkwise_engine::{DType, Error, Result, Scalar};
+use chunkwise_ops::{DownsampleMethod, UpsampleMethod};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -160,6 +161,26 @@ pub enum OpSpec {
         /// Input name.
         x: String,
     },
+    /// `downsample(x, factors, method)` (TensorStore semantics)
+    Downsample {
+        /// Input name.
+        x: String,
+        /// Integer factor per axis.
+        factors: Vec<u64>,
+        /// mean (default), min, max, median, mode or stride.
+        #[serde(default = "default_down")]
+        method: DownsampleMethod,
+    },
+    /// `upsample(x, factors, method)` (nearest = `np.repeat`; linear = SciPy zoom order 1)
+    Upsample {
+        /// Input name.
+        x: String,
+        /// Integer factor per axis.
+        factors: Vec<u64>,
+        /// nearest (default) or linear.
+        #[serde(default = "default_up")]
+        method: UpsampleMethod,
+    },
     /// `np.where(mask, a, b)`
     Where {
         /// Mask name (non-zero is true).
@@ -169,6 +190,14 @@ pub enum OpSpec {
         /// Where false.
         b: OperandSpec,
     },
+}
+
+fn default_down() -> DownsampleMethod {
+    DownsampleMethod::Mean
+}
+
+fn default_up() -> UpsampleMethod {
+    UpsampleMethod::Nearest
 }
 
 /// One output.

@@ -51,6 +51,11 @@ pub trait TaskSet: Sync {
     fn dependents(&self, _task: usize) -> &[u32] {
         &[]
     }
+
+    /// Root tasks start in increasing order of this key.
+    fn order_key(&self, task: usize) -> u64 {
+        task as u64
+    }
 }
 
 /// Shared state of one run.
@@ -134,10 +139,12 @@ pub fn run_tasks<T: TaskSet>(
         failure: Mutex::new(None),
         budget,
     };
-    for t in 0..n {
-        if shared.pending[t].load(Ordering::Relaxed) == 0 {
-            shared.injector.push(t);
-        }
+    let mut roots: Vec<usize> = (0..n)
+        .filter(|&t| shared.pending[t].load(Ordering::Relaxed) == 0)
+        .collect();
+    roots.sort_by_key(|&t| tasks.order_key(t));
+    for t in roots {
+        shared.injector.push(t);
     }
     std::thread::scope(|scope| {
         for (me, local) in workers.into_iter().enumerate() {

@@ -197,7 +197,8 @@ impl Plan {
 /// Stages in dependency order: one per materialized node (with the sink of the output that
 /// asked for it, when one did), then the remaining outputs grouped by write grid.
 fn form_stages(graph: &ExprGraph, outputs: Vec<Output>) -> Vec<Stage> {
-    let materialized = stages::materialized_nodes(graph);
+    let output_ids: HashSet<u64> = outputs.iter().map(|o| o.array.id()).collect();
+    let materialized = stages::materialized_nodes(graph, &output_ids);
     let mut stages: Vec<Stage> = Vec::new();
     let mut rest: Vec<Output> = Vec::new();
     let mut claimed = HashSet::new();

@@ -9,7 +9,7 @@ use std::fmt::Debug;
 
 pub use memory::{MemorySink, MemorySource};
 pub use write_options::{Codec, Overwrite, WriteOptions, ZarrFormat};
-pub use zarr::{inspect_zarr, open_zarr, ZarrSink, ZarrSource};
+pub use zarr::{inspect_zarr, open_zarr, write_group, ZarrInfo, ZarrSink, ZarrSource};
 
 use crate::buffer::Buffer;
 use crate::error::Result;

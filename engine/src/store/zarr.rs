@@ -435,6 +435,34 @@ impl Sink for ZarrSink {
     }
 }
 
+/// Creates a Zarr group at `path` (which must exist) with `attributes`, through zarrs: v3
+/// `zarr.json`, or v2 `.zgroup` plus `.zattrs`.
+///
+/// # Errors
+/// [`Error::Store`] when the metadata cannot be written.
+pub fn write_group(
+    path: impl AsRef<Path>,
+    format: ZarrFormat,
+    attributes: serde_json::Map<String, Value>,
+) -> Result<()> {
+    let path = path.as_ref();
+    let failed = |e: &dyn std::fmt::Display| Error::Store {
+        path: path.display().to_string(),
+        detail: e.to_string(),
+    };
+    let metadata = match format {
+        ZarrFormat::V3 => json!({"zarr_format": 3, "node_type": "group", "attributes": attributes}),
+        ZarrFormat::V2 => json!({"zarr_format": 2, "attributes": attributes}),
+    };
+    let metadata = zarrs::group::GroupMetadata::try_from(metadata.to_string().as_str())
+        .map_err(|e| failed(&e))?;
+    let store = Arc::new(FilesystemStore::new(path).map_err(|e| failed(&e))?);
+    zarrs::group::Group::new_with_metadata(store, "/", metadata)
+        .map_err(|e| failed(&e))?
+        .store_metadata()
+        .map_err(|e| failed(&e))
+}
+
 /// What `chunkwise info` shows about a stored array.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct ZarrInfo {
