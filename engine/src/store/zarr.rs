@@ -450,12 +450,12 @@ pub fn write_group(
         path: path.display().to_string(),
         detail: e.to_string(),
     };
+    use zarrs::group::GroupMetadata;
+    use zarrs::metadata::{v2::GroupMetadataV2, v3::GroupMetadataV3};
     let metadata = match format {
-        ZarrFormat::V3 => json!({"zarr_format": 3, "node_type": "group", "attributes": attributes}),
-        ZarrFormat::V2 => json!({"zarr_format": 2, "attributes": attributes}),
+        ZarrFormat::V3 => GroupMetadata::V3(GroupMetadataV3::new().with_attributes(attributes)),
+        ZarrFormat::V2 => GroupMetadata::V2(GroupMetadataV2::new().with_attributes(attributes)),
     };
-    let metadata = zarrs::group::GroupMetadata::try_from(metadata.to_string().as_str())
-        .map_err(|e| failed(&e))?;
     let store = Arc::new(FilesystemStore::new(path).map_err(|e| failed(&e))?);
     zarrs::group::Group::new_with_metadata(store, "/", metadata)
         .map_err(|e| failed(&e))?
