@@ -1,15 +1,21 @@
-"""Side-by-side timing of chunkwise against Dask and the zarrs_reencode I/O floor.
+"""Side-by-side timing of chunkwise against Dask, TensorStore and the zarrs_reencode I/O floor.
 
 usage: python3 bench/compare.py [--size 512] [--chunk 128] [--threads 2] [--reps 5]
+                                [--pipelines clip,chain,downsample,upsample,pyramid]
                                 [--data DIR] [--json results.json]
 
 Generates a tomography-like uint16 volume (smooth structure plus noise, Zarr v3, zstd level 1,
 CHUNK^3 chunks) unless DATA/volume_zstd.zarr exists, then runs, alternating, for REPS rounds:
 
-  copy      zarrs_reencode (the I/O floor: decode + encode every chunk), if on PATH
-  clip      chunkwise run: clip(x, 10000, 40000)
-  chain     chunkwise run: ((f32(x) * 1.5 + 100).clip(0, 65535) / 2) as u16
-  dask-clip, dask-chain   the same pipelines in dask.array (threaded scheduler, same threads)
+  copy        zarrs_reencode (the I/O floor: decode + encode every chunk), if on PATH
+  clip        clip(x, 10000, 40000)
+  chain       ((f32(x) * 1.5 + 100).clip(0, 65535) / 2) as u16
+  downsample  2x2x2 mean (chunkwise and TensorStore round half to even; Dask's coarsen truncates)
+  upsample    2x nearest
+  pyramid     chunkwise: OME-Zarr with level 0 plus 3 mean levels, all in one run; Dask: the 3
+              downsampled levels only, each written then re-read (what the peer script does)
+  each as chunkwise, dask-NAME (threaded scheduler, same threads) and, for downsample,
+  tensorstore-downsample (same concurrency limits).
 
 Every run is a separate process, started with no output present; wall time and peak RSS (GNU
 time) are measured per process.
@@ -29,19 +35,48 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # Output directory name of each run (the others write to a directory named after the run).
-OUTPUT_OF = {"clip": "cw-clip", "chain": "cw-chain"}
+OUTPUT_OF = {name: f"cw-{name}" for name in ("clip", "chain", "downsample", "upsample", "pyramid")}
 DASK_SCRIPT = """
 import sys, numpy as np, dask, dask.array as da, zarr
 pipe, src, out, threads = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 x = da.from_zarr(zarr.open_array(src, mode="r"))
-if pipe == "clip":
-    y = da.clip(x, 10000, 40000)
-else:
-    y = ((x.astype(np.float32) * 1.5 + 100.0).clip(0, 65535) / 2.0).astype(np.uint16)
-z = zarr.create_array(store=out, shape=y.shape, chunks=x.chunksize, dtype=y.dtype,
-                      compressors=[zarr.codecs.ZstdCodec(level=1)], overwrite=True)
+
+def store(y, path):
+    z = zarr.create_array(store=path, shape=y.shape, chunks=x.chunksize, dtype=y.dtype,
+                          compressors=[zarr.codecs.ZstdCodec(level=1)], overwrite=True)
+    da.store(y.rechunk(x.chunksize), z, lock=False)
+
+def down2(a):
+    return da.coarsen(np.mean, a.astype(np.float32), {0: 2, 1: 2, 2: 2}, trim_excess=False).astype(np.uint16)
+
 with dask.config.set(scheduler="threads", num_workers=threads):
-    da.store(y, z, lock=False)
+    if pipe == "clip":
+        store(da.clip(x, 10000, 40000), out)
+    elif pipe == "chain":
+        store(((x.astype(np.float32) * 1.5 + 100.0).clip(0, 65535) / 2.0).astype(np.uint16), out)
+    elif pipe == "downsample":
+        store(down2(x), out)
+    elif pipe == "upsample":
+        store(da.repeat(da.repeat(da.repeat(x, 2, axis=0), 2, axis=1), 2, axis=2), out)
+    elif pipe == "pyramid":
+        level = x
+        for k in (1, 2, 3):
+            store(down2(level), f"{out}/{k}")
+            level = da.from_zarr(zarr.open_array(f"{out}/{k}", mode="r"))
+"""
+
+TENSORSTORE_SCRIPT = """
+import sys, tensorstore as ts
+src, out, threads = sys.argv[1], sys.argv[2], int(sys.argv[3])
+ctx = ts.Context({"data_copy_concurrency": {"limit": threads}, "file_io_concurrency": {"limit": 2 * threads}})
+x = ts.open({"driver": "zarr3", "kvstore": {"driver": "file", "path": src}}, context=ctx).result()
+y = ts.downsample(x, [2, 2, 2], "mean")
+spec = {"driver": "zarr3", "kvstore": {"driver": "file", "path": out}, "metadata": {
+    "shape": list(y.shape), "data_type": "uint16",
+    "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": list(x.chunk_layout.read_chunk.shape)}},
+    "codecs": [{"name": "bytes", "configuration": {"endian": "little"}},
+               {"name": "zstd", "configuration": {"level": 1}}]}}
+ts.open(spec, create=True, context=ctx).result().write(y).result()
 """
 
 
@@ -63,6 +98,8 @@ def make_volume(path: Path, size: int, chunk: int) -> None:
 def pipeline_file(work: Path, name: str, src: Path, out: Path) -> Path:
     steps = {
         "clip": [{"id": "y", "op": "clip", "x": "x", "min": 10000, "max": 40000}],
+        "downsample": [{"id": "y", "op": "downsample", "x": "x", "factors": [2, 2, 2], "method": "mean"}],
+        "upsample": [{"id": "y", "op": "upsample", "x": "x", "factors": [2, 2, 2], "method": "nearest"}],
         "chain": [
             {"id": "f", "op": "astype", "x": "x", "dtype": "float32"},
             {"id": "m", "op": "mul", "x": "f", "y": 1.5},
@@ -102,6 +139,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--memory-limit", default="2GiB")
+    ap.add_argument("--pipelines", default="clip,chain,downsample,upsample,pyramid")
     ap.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "chunkwise-bench")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
@@ -117,19 +155,32 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="chunkwise-compare-"))
     out = lambda name: work / f"{name}.zarr"  # noqa: E731
 
+    pipelines = args.pipelines.split(",")
+    dask_py = work / "dask_pipe.py"
+    dask_py.write_text(DASK_SCRIPT)
+    ts_py = work / "ts_pipe.py"
+    ts_py.write_text(TENSORSTORE_SCRIPT)
+    have_ts = subprocess.run([sys.executable, "-c", "import tensorstore"], capture_output=True).returncode == 0
+    common = ["--quiet", "--threads", str(args.threads), "--memory-limit", args.memory_limit]
     runners = {}
-    for name in ("clip", "chain"):
-        p = pipeline_file(work, name, src, out(f"cw-{name}"))
-        runners[name] = [cw, "run", str(p), "--quiet", "--threads", str(args.threads),
-                         "--memory-limit", args.memory_limit]
-        dask_py = work / "dask_pipe.py"
-        dask_py.write_text(DASK_SCRIPT)
-        runners[f"dask-{name}"] = [sys.executable, str(dask_py), name, str(src), str(out(f"dask-{name}")),
-                                   str(args.threads)]
     if shutil.which("zarrs_reencode"):
         runners["copy"] = ["zarrs_reencode", str(src), str(out("copy")), "--concurrent-chunks", str(args.threads)]
     else:
         print("zarrs_reencode not on PATH: copy (I/O floor) skipped; cargo install zarrs_tools", file=sys.stderr)
+    for name in pipelines:
+        if name == "pyramid":
+            runners[name] = [cw, "pyramid", str(src), str(out(OUTPUT_OF[name])), "--levels", "3", *common]
+        else:
+            p = pipeline_file(work, name, src, out(OUTPUT_OF[name]))
+            runners[name] = [cw, "run", str(p), *common]
+        runners[f"dask-{name}"] = [sys.executable, str(dask_py), name, str(src), str(out(f"dask-{name}")),
+                                   str(args.threads)]
+        if name == "downsample":
+            if have_ts:
+                runners["tensorstore-downsample"] = [sys.executable, str(ts_py), str(src),
+                                                     str(out("tensorstore-downsample")), str(args.threads)]
+            else:
+                print("tensorstore not installed: tensorstore-downsample skipped", file=sys.stderr)
 
     samples: dict[str, list[tuple[float, float]]] = {k: [] for k in runners}
     for rep in range(args.reps):
@@ -138,7 +189,7 @@ def main() -> None:
             shutil.rmtree(out(OUTPUT_OF.get(name, name)), ignore_errors=True)
             samples[name].append(timed(cmd))
         if rep == 0:
-            check_equal(out)
+            check_outputs(out, runners)
         print(f"round {rep + 1}/{args.reps} done", file=sys.stderr)
 
     med = {k: statistics.median(w for w, _ in v) for k, v in samples.items()}
@@ -150,29 +201,49 @@ def main() -> None:
     print("|---|---|---|---|---|")
     for k in runners:
         ratios = []
-        if k in ("clip", "chain"):
-            ratios.append(f"dask/{k} = {med['dask-' + k] / med[k]:.2f}x")
-            if "copy" in med:
-                ratios.append(f"{k}/copy = {med[k] / med['copy']:.2f}x")
-        if k == "chain":
+        for peer in (f"dask-{k}", f"tensorstore-{k}"):
+            if peer in med:
+                ratios.append(f"{peer.split('-')[0]}/chunkwise = {med[peer] / med[k]:.2f}x")
+        if k in ("clip", "chain") and "copy" in med:
+            ratios.append(f"{k}/copy = {med[k] / med['copy']:.2f}x")
+        if k == "chain" and "clip" in med:
             ratios.append(f"chain/clip = {med['chain'] / med['clip']:.2f}x")
         print(f"| {k} | {med[k]:.3f} | {mib / med[k]:.0f} | {rss[k]:.0f} | {', '.join(ratios)} |")
+    print(f"\nmemory limit given to chunkwise: {args.memory_limit}")
     if args.json:
         args.json.write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()},
                                          "samples": samples, "median_s": med, "peak_rss_mib": rss}, indent=1))
     shutil.rmtree(work, ignore_errors=True)
 
 
-def check_equal(out) -> None:
+def check_outputs(out, runners) -> None:
+    """Chunkwise must equal the peer that shares its semantics exactly; Dask's coarsen truncates
+    its float mean where TensorStore and chunkwise round, so against Dask a mean may differ by 1
+    per level."""
     import numpy as np
     import zarr
 
-    for name in ("clip", "chain"):
-        a = zarr.open_array(str(out(f"cw-{name}")), mode="r")[...]
-        b = zarr.open_array(str(out(f"dask-{name}")), mode="r")[...]
-        if a.dtype != b.dtype or not np.array_equal(a, b):
-            sys.exit(f"MISMATCH: chunkwise {name} differs from dask ({(a != b).sum()} elements)")
-    print("outputs equal to dask's: clip, chain", file=sys.stderr)
+    def read(name, sub=""):
+        return zarr.open_array(str(out(name)) + sub, mode="r")[...]
+
+    def compare(label, a, b, tolerance):
+        if a.shape != b.shape or a.dtype != b.dtype:
+            sys.exit(f"MISMATCH {label}: {a.shape} {a.dtype} vs {b.shape} {b.dtype}")
+        worst = int(np.abs(a.astype(np.int64) - b.astype(np.int64)).max()) if a.size else 0
+        if worst > tolerance:
+            sys.exit(f"MISMATCH {label}: differs by up to {worst} (allowed {tolerance})")
+        print(f"checked {label}: max difference {worst}", file=sys.stderr)
+
+    for name in ("clip", "chain", "upsample"):
+        if name in runners:
+            compare(f"{name} vs dask", read(f"cw-{name}"), read(f"dask-{name}"), 0)
+    if "downsample" in runners:
+        if "tensorstore-downsample" in runners:
+            compare("downsample vs tensorstore", read("cw-downsample"), read("tensorstore-downsample"), 0)
+        compare("downsample vs dask", read("cw-downsample"), read("dask-downsample"), 1)
+    if "pyramid" in runners:
+        for k in (1, 2, 3):
+            compare(f"pyramid level {k} vs dask", read("cw-pyramid", f"/{k}"), read("dask-pyramid", f"/{k}"), k)
 
 
 if __name__ == "__main__":
