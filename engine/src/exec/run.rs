@@ -58,12 +58,23 @@ impl PlanTasks<'_> {
         regs: &mut Vec<Buffer>,
     ) -> Result<()> {
         let regions = program.input_regions(region);
-        let inputs = program
+        let mut inputs = program
             .inputs
             .iter()
             .zip(&regions)
             .map(|(input, r)| self.input(input, r, regs))
             .collect::<Result<Vec<Buffer>>>()?;
+        if let Some(sources) = program.passthrough() {
+            // Outputs that are inputs unchanged (a resample written as is): move, don't copy.
+            for (k, &i) in sources.iter().enumerate() {
+                outputs[k] = if sources[k + 1..].contains(&i) {
+                    inputs[i].clone()
+                } else {
+                    std::mem::take(&mut inputs[i])
+                };
+            }
+            return Ok(());
+        }
         program.run(&inputs, outputs, regs, region.num_elements() as usize)
     }
 

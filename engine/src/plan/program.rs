@@ -154,6 +154,22 @@ impl FusedProgram {
             .collect()
     }
 
+    /// When the program computes nothing (every output is one of its inputs unchanged), the
+    /// input index behind each output.
+    pub fn passthrough(&self) -> Option<Vec<usize>> {
+        if !self.instrs.is_empty() || self.copies.len() != self.output_dtypes.len() {
+            return None;
+        }
+        let mut sources = vec![0; self.output_dtypes.len()];
+        for copy in &self.copies {
+            match copy.value {
+                Operand::Input(i) => sources[copy.output] = i,
+                Operand::Reg(_) => return None,
+            }
+        }
+        Some(sources)
+    }
+
     /// Runs the program over `n` elements: `inputs` are the source buffers, `outputs` are resized
     /// to `n` elements and filled; `regs` is scratch kept by the worker between tasks.
     ///

@@ -136,6 +136,8 @@ fn nearest<T: Element>(
     let row: Vec<usize> = (0..output.shape[last])
         .map(|i| ((output.start[last] + i) / factors[last] - input.start[last]) as usize)
         .collect();
+    let row_len = row.len();
+    let mut previous: Option<usize> = None;
     for_each_row(&output.shape, |lead| {
         let lead = absolute_lead(output, lead);
         let offset: usize = lead
@@ -143,7 +145,14 @@ fn nearest<T: Element>(
             .enumerate()
             .map(|(d, &o)| ((o / factors[d] - input.start[d]) as usize) * in_strides[d])
             .sum();
-        out.extend(row.iter().map(|&i| x[offset + i]));
+        if previous == Some(offset) {
+            // The same input row as the row just written: repeat it with one copy.
+            let start = out.len() - row_len;
+            out.extend_from_within(start..);
+        } else {
+            out.extend(row.iter().map(|&i| x[offset + i]));
+            previous = Some(offset);
+        }
     });
 }
 
