@@ -315,3 +315,78 @@ fn malformed_files_fail_cleanly() {
         );
     }
 }
+
+#[test]
+fn resampling_steps_and_the_pyramid_command() {
+    let (dir, data) = setup();
+    let p = json!({"inputs": {"vol": "in.zarr"},
+                   "steps": [{"id": "c", "op": "clip", "x": "vol", "min": 1000, "max": 60000},
+                             {"id": "d", "op": "downsample", "x": "c", "factors": [2, 2, 2], "method": "max"},
+                             {"id": "u", "op": "upsample", "x": "vol", "factors": [1, 1, 2]}],
+                   "outputs": [{"from": "d", "path": "d.zarr"}, {"from": "u", "path": "u.zarr"}]});
+    let path = write_pipeline(dir.path(), "p.json", &p);
+    let out = chunkwise_cmd(&["run", path.to_str().unwrap(), "-q"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let d: ArrayD<u16> = chunkwise::open(dir.path().join("d.zarr"))
+        .unwrap()
+        .compute(&exec(1))
+        .unwrap();
+    assert_eq!(d.shape(), &[15, 10, 5]);
+    let block_max = (0..2)
+        .flat_map(|z| (0..2).flat_map(move |y| (0..2).map(move |x| (z, y, x))))
+        .map(|(z, y, x)| data[[2 + z, 4 + y, 6 + x]].clamp(1000, 60000))
+        .max()
+        .unwrap();
+    assert_eq!(d[[1, 2, 3]], block_max);
+    let u: ArrayD<u16> = chunkwise::open(dir.path().join("u.zarr"))
+        .unwrap()
+        .compute(&exec(1))
+        .unwrap();
+    assert_eq!(
+        (u[[3, 4, 10]], u[[3, 4, 11]]),
+        (data[[3, 4, 5]], data[[3, 4, 5]])
+    );
+
+    let input = dir.path().join("in.zarr");
+    let image = dir.path().join("image.zarr");
+    let args = [
+        "pyramid",
+        input.to_str().unwrap(),
+        image.to_str().unwrap(),
+        "--levels",
+        "2",
+        "--unit",
+        "micrometer",
+        "-q",
+    ];
+    let out = chunkwise_cmd(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let group: Value =
+        serde_json::from_slice(&std::fs::read(image.join("zarr.json")).unwrap()).unwrap();
+    assert_eq!(
+        group["attributes"]["ome"]["multiscales"][0]["datasets"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    assert_fails(&chunkwise_cmd(&args), "--overwrite");
+    let missing = dir.path().join("x.zarr");
+    let bad = [
+        "pyramid",
+        input.to_str().unwrap(),
+        missing.to_str().unwrap(),
+        "--method",
+        "average",
+    ];
+    assert_fails(&chunkwise_cmd(&bad), "unknown --method");
+    assert!(!missing.exists());
+}

@@ -261,3 +261,71 @@ fn chained_downsamples_are_computed_from_memory() {
         }
     }
 }
+
+/// Output chunks that align neither with the input chunks nor with factor x input chunk, written
+/// to Zarr (v2 and v3, sharded): every layout gives the same array.
+#[test]
+fn unaligned_output_chunks_give_the_same_result() {
+    let data: ArrayD<i16> = common::random_array(&[29, 23, 14], 12);
+    let whole = chunkwise::from_ndarray(data.clone(), &[29, 23, 14]).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for method in [DownsampleMethod::Mean, DownsampleMethod::Median] {
+        let want: ArrayD<i16> = whole
+            .downsample(&[3, 2, 4], method)
+            .unwrap()
+            .compute(&exec(1))
+            .unwrap();
+        let x = chunkwise::from_ndarray(data.clone(), &[8, 8, 8]).unwrap();
+        let y = x.downsample(&[3, 2, 4], method).unwrap();
+        let layouts = [
+            (ZarrFormat::V3, vec![5, 3, 2], None),
+            (ZarrFormat::V2, vec![7, 12, 4], None),
+            (ZarrFormat::V3, vec![2, 2, 2], Some(vec![4, 6, 4])),
+        ];
+        for (i, (format, chunks, shards)) in layouts.into_iter().enumerate() {
+            let path = dir.path().join(format!("{method:?}_{i}.zarr"));
+            let opts = WriteOptions {
+                zarr_format: format,
+                chunks: Some(chunks),
+                shards,
+                ..WriteOptions::default()
+            };
+            y.to_zarr(&path, &opts, &exec(2)).unwrap();
+            let got: ArrayD<i16> = chunkwise::open(&path).unwrap().compute(&exec(2)).unwrap();
+            assert_same(&got, &want, &format!("{method:?} layout {i}"));
+        }
+        let up = x.upsample(&[2, 3, 1], UpsampleMethod::Linear).unwrap();
+        let want_up: ArrayD<i16> = whole
+            .upsample(&[2, 3, 1], UpsampleMethod::Linear)
+            .unwrap()
+            .compute(&exec(1))
+            .unwrap();
+        let path = dir.path().join(format!("up_{method:?}.zarr"));
+        up.to_zarr(
+            &path,
+            &WriteOptions {
+                chunks: Some(vec![9, 5, 6]),
+                ..WriteOptions::default()
+            },
+            &exec(2),
+        )
+        .unwrap();
+        let got: ArrayD<i16> = chunkwise::open(&path).unwrap().compute(&exec(2)).unwrap();
+        assert_same(&got, &want_up, "upsample, unaligned chunks");
+    }
+}
+
+#[test]
+fn bad_factors_are_rejected_when_building() {
+    let x = chunkwise::from_ndarray(common::random_array::<u8>(&[10, 10], 1), &[4, 4]).unwrap();
+    let err = x
+        .downsample(&[2], DownsampleMethod::Mean)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("one factor"), "{err}");
+    let err = x
+        .upsample(&[2, 0], UpsampleMethod::Nearest)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("at least 1"), "{err}");
+}

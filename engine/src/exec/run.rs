@@ -10,7 +10,7 @@ use crate::exec::budget::MemoryBudget;
 use crate::exec::held::HeldStore;
 use crate::exec::options::ExecOptions;
 use crate::exec::scheduler::{run_tasks, TaskSet};
-use crate::geometry::{copy_buffer_region, Region};
+use crate::geometry::{extract_region, Region};
 use crate::op::RegionData;
 use crate::plan::{FusedProgram, Plan, ProgramInput, Stage};
 use crate::store::IoContext;
@@ -141,8 +141,7 @@ impl PlanTasks<'_> {
             }
             for unit in stage.units.chunks_overlapping(region) {
                 let unit_region = stage.units.chunk_region(&unit);
-                let mut part = Buffer::zeros(data.dtype(), unit_region.num_elements() as usize);
-                copy_buffer_region(data, region, &mut part, &unit_region)?;
+                let part = extract_region(data, region, &unit_region);
                 sink.write(&unit, &unit_region, &part, &self.io)
                     .map_err(failed)?;
             }
