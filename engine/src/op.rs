@@ -72,8 +72,9 @@ pub trait Op: Send + Sync + Debug {
         )))
     }
 
-    /// Region kernel ([`OpKind::Region`] ops): computes `output` from the regions
-    /// [`Op::input_regions`] asked for.
+    /// Region kernel ([`OpKind::Region`] ops): computes `output` from input data covering (at
+    /// least) the regions [`Op::input_regions`] asked for; a region may be larger (a whole
+    /// block already read), so kernels index relative to each input's own region.
     ///
     /// # Errors
     /// Kernel failures; [`crate::Error::Invalid`] when called on an op of another kind.

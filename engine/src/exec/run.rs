@@ -2,6 +2,7 @@
 //! sinks — or, on any error, remove what was written.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::buffer::Buffer;
@@ -13,7 +14,7 @@ use crate::exec::scheduler::{run_tasks, TaskSet};
 use crate::geometry::{extract_region, Region};
 use crate::op::RegionData;
 use crate::plan::{FusedProgram, Plan, ProgramInput, Stage};
-use crate::store::IoContext;
+use crate::store::{IoContext, Source};
 
 /// What a finished run did.
 #[derive(Clone, Debug)]
@@ -32,6 +33,29 @@ struct PlanTasks<'a> {
     io: IoContext,
     held: HeldStore,
     budget: &'a MemoryBudget,
+}
+
+/// Source reads of one block task, shared by its units.
+#[derive(Default)]
+struct ReadCache {
+    entries: Vec<(Arc<dyn Source>, Region, Buffer)>,
+}
+
+impl ReadCache {
+    fn get(&self, source: &Arc<dyn Source>) -> Option<(&Region, &Buffer)> {
+        self.entries
+            .iter()
+            .find(|(s, _, _)| Arc::ptr_eq(s, source))
+            .map(|(_, r, b)| (r, b))
+    }
+
+    /// The cached read behind a sub-program that only passes one source through.
+    fn direct(&self, program: &FusedProgram) -> Option<(&Region, &Buffer)> {
+        match (program.passthrough().as_deref(), program.inputs.first()) {
+            (Some([0]), Some(ProgramInput::Source(source))) => self.get(source),
+            _ => None,
+        }
+    }
 }
 
 /// Buffers a worker keeps between tasks.
@@ -56,13 +80,14 @@ impl PlanTasks<'_> {
         region: &Region,
         outputs: &mut [Buffer],
         regs: &mut Vec<Buffer>,
+        cache: Option<&ReadCache>,
     ) -> Result<()> {
         let regions = program.input_regions(region);
         let mut inputs = program
             .inputs
             .iter()
             .zip(&regions)
-            .map(|(input, r)| self.input(input, r, regs))
+            .map(|(input, r)| self.input(input, r, regs, cache))
             .collect::<Result<Vec<Buffer>>>()?;
         if let Some(sources) = program.passthrough() {
             // Outputs that are inputs unchanged (a resample written as is): move, don't copy.
@@ -78,16 +103,51 @@ impl PlanTasks<'_> {
         program.run(&inputs, outputs, regs, region.num_elements() as usize)
     }
 
+    /// Reads every source the program needs for `region` into `cache`, once.
+    fn prefetch(
+        &self,
+        program: &FusedProgram,
+        region: &Region,
+        cache: &mut ReadCache,
+    ) -> Result<()> {
+        for (input, r) in program.inputs.iter().zip(program.input_regions(region)) {
+            match input {
+                ProgramInput::Source(source) if cache.get(source).is_none() => {
+                    let data = source.read(&r, &self.io).map_err(|e| {
+                        Error::Invalid(format!("reading {}: {e}", source.describe()))
+                    })?;
+                    cache.entries.push((Arc::clone(source), r, data));
+                }
+                ProgramInput::Region {
+                    op,
+                    inputs,
+                    input_metas,
+                    ..
+                } => {
+                    for (sub, sr) in inputs.iter().zip(op.input_regions(&r, input_metas)) {
+                        self.prefetch(sub, &sr, cache)?;
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
     fn input(
         &self,
         input: &ProgramInput,
         region: &Region,
         regs: &mut Vec<Buffer>,
+        cache: Option<&ReadCache>,
     ) -> Result<Buffer> {
         match input {
-            ProgramInput::Source(source) => source
-                .read(region, &self.io)
-                .map_err(|e| Error::Invalid(format!("reading {}: {e}", source.describe()))),
+            ProgramInput::Source(source) => match cache.and_then(|c| c.get(source)) {
+                Some((cached, data)) => Ok(extract_region(data, cached, region)),
+                None => source
+                    .read(region, &self.io)
+                    .map_err(|e| Error::Invalid(format!("reading {}: {e}", source.describe()))),
+            },
             ProgramInput::Held {
                 stage,
                 output,
@@ -106,16 +166,25 @@ impl PlanTasks<'_> {
                 ..
             } => {
                 let in_regions = op.input_regions(region, input_metas);
-                let mut data = Vec::with_capacity(inputs.len());
+                let mut owned: Vec<(Region, Option<Buffer>, Option<&Buffer>)> =
+                    Vec::with_capacity(inputs.len());
                 for (sub, r) in inputs.iter().zip(&in_regions) {
+                    // A source read as is: hand the op the cached block (a region containing the
+                    // one it asked for) without copying.
+                    if let Some((cached, data)) = cache.and_then(|c| c.direct(sub)) {
+                        owned.push((cached.clone(), None, Some(data)));
+                        continue;
+                    }
                     let mut out = vec![Buffer::default()];
-                    self.eval(sub, r, &mut out, regs)?;
-                    data.extend(out);
+                    self.eval(sub, r, &mut out, regs, cache)?;
+                    owned.push((r.clone(), out.pop(), None));
                 }
-                let views: Vec<RegionData<'_>> = in_regions
+                let views: Vec<RegionData<'_>> = owned
                     .iter()
-                    .zip(&data)
-                    .map(|(region, data)| RegionData { region, data })
+                    .filter_map(|(region, mine, cached)| {
+                        let data = mine.as_ref().or(*cached)?;
+                        Some(RegionData { region, data })
+                    })
                     .collect();
                 op.compute_region(&views, region)
                     .map_err(|e| Error::Invalid(format!("{}({}): {e}", op.name(), op.describe())))
@@ -125,7 +194,11 @@ impl PlanTasks<'_> {
 
     /// Writes a task's outputs: each write unit inside the task's region separately.
     fn write(&self, stage: &Stage, region: &Region, outputs: &[Buffer]) -> Result<()> {
-        let whole_unit = stage.block.iter().all(|&b| b == 1);
+        let whole_unit = region
+            .shape
+            .iter()
+            .zip(region.start.iter().zip(stage.units.chunk_shape()))
+            .all(|(n, (s, c))| s % c == 0 && *n <= *c);
         for (output, data) in stage.outputs.iter().zip(outputs) {
             let Some(sink) = &output.sink else { continue };
             let failed = |e: Error| Error::Invalid(format!("writing {}: {e}", sink.describe()));
@@ -172,21 +245,45 @@ impl TaskSet for PlanTasks<'_> {
         scratch
             .outputs
             .resize_with(stage.outputs.len(), Buffer::default);
-        self.eval(
-            &stage.program,
-            &region,
-            &mut scratch.outputs,
-            &mut scratch.regs,
-        )
-        .map_err(as_task_error)?;
-        self.write(stage, &region, &scratch.outputs)
+        let whole_unit = stage.block.iter().all(|&b| b == 1);
+        if whole_unit || stage.outputs.iter().any(|o| o.held) {
+            self.eval(
+                &stage.program,
+                &region,
+                &mut scratch.outputs,
+                &mut scratch.regs,
+                None,
+            )
             .map_err(as_task_error)?;
+            self.write(stage, &region, &scratch.outputs)
+                .map_err(as_task_error)?;
+        } else {
+            // A block of units (an upsample reading whole input chunks): read the block's inputs
+            // once, then compute and write unit by unit from them, so no block-sized output
+            // buffer is built and cut up.
+            let mut cache = ReadCache::default();
+            self.prefetch(&stage.program, &region, &mut cache)
+                .map_err(as_task_error)?;
+            for unit in stage.units.chunks_overlapping(&region) {
+                let unit_region = stage.units.chunk_region(&unit);
+                self.eval(
+                    &stage.program,
+                    &unit_region,
+                    &mut scratch.outputs,
+                    &mut scratch.regs,
+                    Some(&cache),
+                )
+                .map_err(as_task_error)?;
+                self.write(stage, &unit_region, &scratch.outputs)
+                    .map_err(as_task_error)?;
+            }
+        }
         let kept: Vec<Buffer> = stage
             .outputs
             .iter()
-            .zip(&scratch.outputs)
+            .zip(scratch.outputs.iter_mut())
             .filter(|(o, _)| o.held)
-            .map(|(_, b)| b.clone())
+            .map(|(_, b)| std::mem::take(b))
             .collect();
         if !kept.is_empty() {
             let consumers = self.dependents(task).len() as u32;
