@@ -133,10 +133,16 @@ fn nearest<T: Element>(
     let nd = output.ndim();
     let last = nd - 1;
     let in_strides = strides(&input.shape);
+    let f = factors[last] as usize;
+    let (out_start, row_len) = (output.start[last], output.shape[last] as usize);
+    // Along the last axis, an output row aligned to the factor is each input element repeated
+    // f times: filled in place; otherwise element by element through an index table.
+    let aligned = out_start % factors[last] == 0 && row_len % f == 0;
+    let first_in = (out_start / factors[last] - input.start[last]) as usize;
     let row: Vec<usize> = (0..output.shape[last])
-        .map(|i| ((output.start[last] + i) / factors[last] - input.start[last]) as usize)
+        .map(|i| ((out_start + i) / factors[last] - input.start[last]) as usize)
         .collect();
-    let row_len = row.len();
+    let mut repeated = vec![T::default(); if aligned { row_len } else { 0 }];
     let mut previous: Option<usize> = None;
     for_each_row(&output.shape, |lead| {
         let lead = absolute_lead(output, lead);
@@ -149,10 +155,16 @@ fn nearest<T: Element>(
             // The same input row as the row just written: repeat it with one copy.
             let start = out.len() - row_len;
             out.extend_from_within(start..);
+        } else if aligned {
+            let src = &x[offset + first_in..offset + first_in + row_len / f];
+            for (dst, &v) in repeated.chunks_exact_mut(f).zip(src) {
+                dst.fill(v);
+            }
+            out.extend_from_slice(&repeated);
         } else {
             out.extend(row.iter().map(|&i| x[offset + i]));
-            previous = Some(offset);
         }
+        previous = Some(offset);
     });
 }
 
