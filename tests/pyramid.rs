@@ -175,3 +175,65 @@ fn pyramid_refuses_existing_output_and_bad_options() {
     assert!(err.to_string().contains("2 to 5 axes"), "{err}");
     assert!(!dir.path().join("q.zarr").exists() && !dir.path().join("r.zarr").exists());
 }
+
+/// From a Zarr input stored as the pyramid stores its levels, level 0 is the input's stored
+/// chunks copied byte for byte (decoded once for level 1); a corrupt input chunk still fails the
+/// run and leaves nothing behind.
+#[test]
+fn level_zero_copies_stored_chunks_and_catches_corruption() {
+    let dir = tempfile::tempdir().unwrap();
+    let data: ArrayD<u16> = random_array(&[21, 18, 11], 8);
+    let input = dir.path().join("in.zarr");
+    chunkwise::from_ndarray(data.clone(), &[21, 18, 11])
+        .unwrap()
+        .to_zarr(
+            &input,
+            &WriteOptions {
+                chunks: Some(vec![8, 8, 8]),
+                ..WriteOptions::default()
+            },
+            &exec(1),
+        )
+        .unwrap();
+    let image = dir.path().join("image.zarr");
+    let x = chunkwise::open(&input).unwrap();
+    write_pyramid(
+        &x,
+        &image,
+        &PyramidOptions {
+            levels: 2,
+            ..PyramidOptions::default()
+        },
+        &exec(2),
+    )
+    .unwrap();
+    for key in ["c/0/0/0", "c/2/2/1", "c/1/0/1"] {
+        assert_eq!(
+            std::fs::read(input.join(key)).unwrap(),
+            std::fs::read(image.join("0").join(key)).unwrap(),
+            "{key}"
+        );
+    }
+    let want = levels_of(&data, 2, DownsampleMethod::Mean);
+    for (k, level) in want.iter().enumerate() {
+        let got: ArrayD<u16> = chunkwise::open(image.join(k.to_string()))
+            .unwrap()
+            .compute(&exec(2))
+            .unwrap();
+        assert_same(&got, level, &format!("level {k}"));
+    }
+    std::fs::write(input.join("c/1/1/0"), b"not zstd").unwrap();
+    let broken = dir.path().join("broken.zarr");
+    let err = write_pyramid(
+        &x,
+        &broken,
+        &PyramidOptions {
+            levels: 2,
+            ..PyramidOptions::default()
+        },
+        &exec(2),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("[1, 1, 0]"), "{err}");
+    assert!(!broken.exists());
+}

@@ -192,6 +192,46 @@ impl PlanTasks<'_> {
         }
     }
 
+    /// The source whose stored chunks this stage can copy as they are: its one output is that
+    /// source unchanged, written with the same encoding and chunks, one chunk per task, and kept
+    /// for later stages (so every copied chunk is also decoded, and a corrupt one is caught).
+    fn raw_copy_source(&self, stage: &Stage) -> Option<Arc<dyn Source>> {
+        let [output] = stage.outputs.as_slice() else {
+            return None;
+        };
+        if !output.held {
+            return None;
+        }
+        let (Some(sink), Some(sources)) = (&output.sink, stage.program.passthrough()) else {
+            return None;
+        };
+        let (Some(0), Some(ProgramInput::Source(source))) =
+            (sources.first().copied(), stage.program.inputs.first())
+        else {
+            return None;
+        };
+        let same = stage.block.iter().all(|&b| b == 1)
+            && source.meta().chunks == stage.units.chunk_shape()
+            && sink.chunk_encoding().is_some()
+            && sink.chunk_encoding() == source.chunk_encoding();
+        same.then(|| Arc::clone(source))
+    }
+
+    fn copy_encoded(
+        &self,
+        stage: &Stage,
+        source: &dyn Source,
+        chunk: &[u64],
+        outputs: &mut [Buffer],
+    ) -> Result<()> {
+        let bytes = source.encoded_chunk(chunk)?;
+        if let Some(sink) = &stage.outputs[0].sink {
+            sink.write_encoded(chunk, bytes.as_deref())?;
+        }
+        outputs[0] = source.decode_chunk(chunk, bytes.as_deref())?;
+        Ok(())
+    }
+
     /// Writes a task's outputs: each write unit inside the task's region separately.
     fn write(&self, stage: &Stage, region: &Region, outputs: &[Buffer]) -> Result<()> {
         let whole_unit = region
@@ -246,7 +286,12 @@ impl TaskSet for PlanTasks<'_> {
             .outputs
             .resize_with(stage.outputs.len(), Buffer::default);
         let whole_unit = stage.block.iter().all(|&b| b == 1);
-        if whole_unit || stage.outputs.iter().any(|o| o.held) {
+        if let Some(source) = self.raw_copy_source(stage) {
+            // Level 0 of a pyramid and other unchanged copies: move the stored bytes and decode
+            // only what later stages keep.
+            self.copy_encoded(stage, source.as_ref(), &index, &mut scratch.outputs)
+                .map_err(as_task_error)?;
+        } else if whole_unit || stage.outputs.iter().any(|o| o.held) {
             self.eval(
                 &stage.program,
                 &region,

@@ -38,6 +38,33 @@ pub trait Source: Send + Sync + Debug {
         None
     }
 
+    /// How stored chunks are encoded (format, type, fill value, codecs, chunk shape), when the
+    /// source is stored: a sink with the same encoding can take its chunks as stored bytes.
+    fn chunk_encoding(&self) -> Option<String> {
+        None
+    }
+
+    /// The stored bytes of chunk `chunk` (`None` when the chunk is not stored: all fill value).
+    ///
+    /// # Errors
+    /// I/O failures; [`crate::Error::Invalid`] for sources without stored chunks.
+    fn encoded_chunk(&self, _chunk: &[u64]) -> Result<Option<Vec<u8>>> {
+        Err(crate::Error::Invalid(
+            "this source has no stored chunks".into(),
+        ))
+    }
+
+    /// Decodes stored bytes of chunk `chunk` (or makes the fill-value chunk for `None`), clipped
+    /// to the array bounds.
+    ///
+    /// # Errors
+    /// A corrupt chunk.
+    fn decode_chunk(&self, _chunk: &[u64], _bytes: Option<&[u8]>) -> Result<Buffer> {
+        Err(crate::Error::Invalid(
+            "this source has no stored chunks".into(),
+        ))
+    }
+
     /// Reads `region` (inside the array bounds) as a C-order buffer.
     ///
     /// # Errors
@@ -85,6 +112,21 @@ pub trait Sink: Send + Sync + Debug {
     /// # Errors
     /// Encoding or store errors.
     fn write(&self, unit: &[u64], region: &Region, data: &Buffer, io: &IoContext) -> Result<()>;
+
+    /// How chunks are encoded (see [`Source::chunk_encoding`]); `None` when not stored.
+    fn chunk_encoding(&self) -> Option<String> {
+        None
+    }
+
+    /// Writes one unit as already-encoded bytes (`None`: the unit is all fill value).
+    ///
+    /// # Errors
+    /// Store errors; [`crate::Error::Invalid`] for sinks that store nothing.
+    fn write_encoded(&self, _unit: &[u64], _bytes: Option<&[u8]>) -> Result<()> {
+        Err(crate::Error::Invalid(
+            "this sink does not store encoded chunks".into(),
+        ))
+    }
 
     /// Marks the output complete (for Zarr: writes the metadata, so a reader never sees a
     /// half-written array as valid).

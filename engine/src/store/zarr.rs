@@ -56,6 +56,31 @@ fn dtype_of(dt: &DataType, path: &Path) -> Result<DType> {
         })
 }
 
+/// What decides the stored bytes of a chunk: format, type, fill value, codecs and chunk shape.
+fn encoding_signature(array: &ZArray<Store>) -> Option<String> {
+    let (format, json) = match array.metadata() {
+        ArrayMetadata::V2(m) => (2, serde_json::to_value(m).ok()?),
+        ArrayMetadata::V3(m) => (3, serde_json::to_value(m).ok()?),
+    };
+    let keys: &[&str] = if format == 2 {
+        &[
+            "dtype",
+            "fill_value",
+            "compressor",
+            "filters",
+            "chunks",
+            "order",
+        ]
+    } else {
+        &["data_type", "fill_value", "codecs", "chunk_grid"]
+    };
+    let picked: Vec<&Value> = keys.iter().map(|k| &json[*k]).collect();
+    Some(format!(
+        "v{format}:{}",
+        serde_json::to_string(&picked).ok()?
+    ))
+}
+
 fn open_array(path: &Path) -> Result<ZArray<Store>> {
     let missing = |detail: String| Error::MissingArray {
         path: path.display().to_string(),
@@ -142,6 +167,56 @@ impl Source for ZarrSource {
 
     fn location(&self) -> Option<PathBuf> {
         Some(self.path.clone())
+    }
+
+    fn chunk_encoding(&self) -> Option<String> {
+        encoding_signature(&self.array)
+    }
+
+    fn encoded_chunk(&self, chunk: &[u64]) -> Result<Option<Vec<u8>>> {
+        self.array
+            .retrieve_encoded_chunk(chunk)
+            .map(|b| b.map(|b| b.to_vec()))
+            .map_err(|e| Error::Invalid(format!("reading {}: {e}", self.path.display())))
+    }
+
+    fn decode_chunk(&self, chunk: &[u64], bytes: Option<&[u8]>) -> Result<Buffer> {
+        let failed = |e: &dyn std::fmt::Display| {
+            Error::Invalid(format!("stored chunk {chunk:?} is unreadable: {e}"))
+        };
+        let shape = self.array.chunk_shape(chunk).map_err(|e| failed(&e))?;
+        let full: Vec<u64> = shape.iter().map(|c| c.get()).collect();
+        let full_region = Region::new(
+            chunk.iter().zip(&full).map(|(i, c)| i * c).collect(),
+            full.clone(),
+        );
+        let n = full_region.num_elements() as usize;
+        let decoded = match bytes {
+            None => Buffer::zeros(self.meta.dtype, n),
+            Some(bytes) => {
+                let raw = self
+                    .array
+                    .codecs()
+                    .decode(
+                        std::borrow::Cow::Borrowed(bytes),
+                        &shape,
+                        self.array.data_type(),
+                        self.array.fill_value(),
+                        &codec_options(&IoContext { codec_threads: 1 }),
+                    )
+                    .map_err(|e| failed(&e))?;
+                let raw = raw.into_fixed().map_err(|e| failed(&e))?;
+                bytes_to_buffer(&raw, self.meta.dtype).ok_or_else(|| failed(&"wrong size"))?
+            }
+        };
+        let clipped = full_region
+            .intersect(&Region::whole(&self.meta.shape))
+            .unwrap_or_else(|| full_region.clone());
+        Ok(if clipped == full_region {
+            decoded
+        } else {
+            crate::geometry::extract_region(&decoded, &full_region, &clipped)
+        })
     }
 
     fn read(&self, region: &Region, io: &IoContext) -> Result<Buffer> {
@@ -325,6 +400,36 @@ fn parse_metadata(value: Value, format: ZarrFormat) -> Result<ArrayMetadata> {
     })
 }
 
+/// Little-endian element bytes as a typed buffer (`None` when the length does not fit).
+fn bytes_to_buffer(raw: &[u8], dtype: DType) -> Option<Buffer> {
+    macro_rules! le {
+        ($variant:ident, $t:ty) => {{
+            const N: usize = std::mem::size_of::<$t>();
+            if raw.len() % N != 0 {
+                return None;
+            }
+            Buffer::$variant(
+                raw.chunks_exact(N)
+                    .map(|c| <$t>::from_le_bytes(c.try_into().unwrap_or([0; N])))
+                    .collect(),
+            )
+        }};
+    }
+    Some(match dtype {
+        DType::Bool => Buffer::Bool(raw.iter().map(|&b| b != 0).collect()),
+        DType::Int8 => le!(Int8, i8),
+        DType::Int16 => le!(Int16, i16),
+        DType::Int32 => le!(Int32, i32),
+        DType::Int64 => le!(Int64, i64),
+        DType::Uint8 => Buffer::Uint8(raw.to_vec()),
+        DType::Uint16 => le!(Uint16, u16),
+        DType::Uint32 => le!(Uint32, u32),
+        DType::Uint64 => le!(Uint64, u64),
+        DType::Float32 => le!(Float32, f32),
+        DType::Float64 => le!(Float64, f64),
+    })
+}
+
 /// Writes `data` to `path` through a hidden temporary file and a rename, so a reader (or a crashed
 /// run) never sees a torn chunk. No fsync per chunk: zarrs' own store syncs every file, which left
 /// a run waiting on the disk for a third of its time; the metadata, written last, marks completion.
@@ -363,6 +468,22 @@ impl Sink for ZarrSink {
 
     fn location(&self) -> Option<PathBuf> {
         Some(self.path.clone())
+    }
+
+    fn chunk_encoding(&self) -> Option<String> {
+        encoding_signature(&self.array)
+    }
+
+    fn write_encoded(&self, unit: &[u64], bytes: Option<&[u8]>) -> Result<()> {
+        let file = self.path.join(self.array.chunk_key(unit).as_str());
+        let written = match bytes {
+            Some(bytes) => write_atomically(&file, bytes),
+            None => match std::fs::remove_file(&file) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+                _ => Ok(()),
+            },
+        };
+        written.map_err(|e| self.store_error(e))
     }
 
     fn validate(&self) -> Result<()> {
