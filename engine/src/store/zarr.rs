@@ -417,7 +417,7 @@ fn bytes_to_buffer(raw: &[u8], dtype: DType) -> Option<Buffer> {
     }
     Some(match dtype {
         DType::Bool => Buffer::Bool(raw.iter().map(|&b| b != 0).collect()),
-        DType::Int8 => le!(Int8, i8),
+        DType::Int8 => Buffer::Int8(raw.iter().map(|&b| b as i8).collect()),
         DType::Int16 => le!(Int16, i16),
         DType::Int32 => le!(Int32, i32),
         DType::Int64 => le!(Int64, i64),
