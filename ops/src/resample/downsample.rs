@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use chunkwise_engine::{
     dispatch, ArrayMeta, Buffer, Element, Error, Op, OpKind, Region, RegionData, Result,
 };
+use multiversion::multiversion;
 use serde::{Deserialize, Serialize};
 
 use crate::resample::nd::{absolute_lead, for_each_row, strides};
@@ -70,13 +71,36 @@ pub trait MeanElement: Element + PartialOrd {
     const HIGHEST: Self;
 }
 
-fn round_half_even(sum: i128, count: u64) -> i128 {
-    let c = i128::from(count);
-    let (q, r) = (sum.div_euclid(c), sum.rem_euclid(c));
-    match (2 * r).cmp(&c) {
-        std::cmp::Ordering::Greater => q + 1,
-        std::cmp::Ordering::Equal => q + (q & 1),
-        std::cmp::Ordering::Less => q,
+/// `sum / count` rounded half to even, in the accumulator's own width (an i128 division per
+/// output element costs more than the whole 2x2x2 sum).
+macro_rules! round_half_even {
+    ($name:ident, $t:ty) => {
+        fn $name(sum: $t, count: u64) -> $t {
+            let c = count as $t;
+            let (q, r) = (sum.div_euclid(c), sum.rem_euclid(c));
+            match (2 * r).cmp(&c) {
+                std::cmp::Ordering::Greater => q + 1,
+                std::cmp::Ordering::Equal => q + (q & 1),
+                std::cmp::Ordering::Less => q,
+            }
+        }
+    };
+}
+round_half_even!(round_half_even_i64, i64);
+round_half_even!(round_half_even_i128, i128);
+
+/// The rounding for each accumulator width.
+trait RoundMean: Sized {
+    fn round_mean(self, count: u64) -> Self;
+}
+impl RoundMean for i64 {
+    fn round_mean(self, count: u64) -> Self {
+        round_half_even_i64(self, count)
+    }
+}
+impl RoundMean for i128 {
+    fn round_mean(self, count: u64) -> Self {
+        round_half_even_i128(self, count)
     }
 }
 
@@ -86,7 +110,7 @@ macro_rules! mean_int {
             type Acc = $acc;
             #[inline(always)]
             fn widen(self) -> $acc { self as $acc }
-            fn mean(sum: $acc, count: u64) -> Self { round_half_even(sum as i128, count) as Self }
+            fn mean(sum: $acc, count: u64) -> Self { sum.round_mean(count) as Self }
             fn key(self) -> u64 { self as i128 as u64 }
             const LOWEST: Self = <$t>::MIN;
             const HIGHEST: Self = <$t>::MAX;
@@ -99,12 +123,12 @@ mean_int!(i64 => i8, i16, i32, u8, u16, u32);
 mean_int!(i128 => i64, u64);
 
 impl MeanElement for bool {
-    type Acc = i128;
-    fn widen(self) -> i128 {
-        i128::from(self)
+    type Acc = i64;
+    fn widen(self) -> i64 {
+        i64::from(self)
     }
-    fn mean(sum: i128, count: u64) -> Self {
-        round_half_even(sum, count) != 0
+    fn mean(sum: i64, count: u64) -> Self {
+        sum.round_mean(count) != 0
     }
     fn key(self) -> u64 {
         u64::from(self)
@@ -181,23 +205,54 @@ fn mean_kernel<T: MeanElement>(x: &[T], layout: &Layout<'_>, out: &mut Vec<T>) {
     let blocks: Vec<(usize, usize)> = (0..row_len)
         .map(|i| layout.block(last, layout.output.start[last] + i as u64))
         .collect();
+    let f = layout.factors[last] as usize;
+    // How many leading outputs of the row have a complete block that starts where the previous
+    // ended: those are summed with a fixed-size inner loop.
+    let full = blocks
+        .iter()
+        .enumerate()
+        .take_while(|(i, &(s, e))| e - s == f && s == blocks[0].0 + i * f)
+        .count();
     for_each_row(&layout.output.shape, |lead| {
         let lead = absolute_lead(layout.output, lead);
         acc.iter_mut().for_each(|a| *a = T::Acc::default());
         let mut rows = 0u64;
         layout.block_rows(&lead, |offset| {
             rows += 1;
-            let row = &x[offset..];
-            for (a, &(s, e)) in acc.iter_mut().zip(&blocks) {
-                for &v in &row[s..e] {
-                    *a += v.widen();
-                }
-            }
+            accumulate_row(&x[offset..], &blocks, full, f, &mut acc);
         });
         for (a, &(s, e)) in acc.iter().zip(&blocks) {
             out.push(T::mean(*a, rows * (e - s) as u64));
         }
     });
+}
+
+#[multiversion(targets("x86_64+avx2", "x86_64+sse4.1"))]
+/// Adds one input row's block sums into `acc`: the first `full` outputs have whole blocks of `f`
+/// consecutive elements, the rest (a partial block at the array end) their own ranges.
+fn accumulate_row<T: MeanElement>(
+    row: &[T],
+    blocks: &[(usize, usize)],
+    full: usize,
+    f: usize,
+    acc: &mut [T::Acc],
+) {
+    if full > 0 {
+        let start = blocks[0].0;
+        for (a, block) in acc[..full]
+            .iter_mut()
+            .zip(row[start..start + full * f].chunks_exact(f))
+        {
+            for &v in block {
+                *a += v.widen();
+            }
+        }
+    }
+    for (a, &(s, e)) in acc[full..].iter_mut().zip(&blocks[full..]) {
+        for &v in &row[s..e] {
+            *a += v.widen();
+        }
+    }
 }
 
 fn general_kernel<T: MeanElement>(
