@@ -1,10 +1,12 @@
 //! Execution: the work-stealing scheduler, the memory budget, and running a [`crate::Plan`].
 
 mod budget;
+mod eval;
 mod held;
 mod options;
 mod run;
 mod scheduler;
+mod tasks;
 
 pub use budget::MemoryBudget;
 pub use options::{default_memory_limit, parse_bytes, ExecOptions, Progress};

@@ -1,0 +1,156 @@
+//! Evaluating a stage's program over a region: reading sources, assembling results kept in
+//! memory, computing region ops from their sub-programs, then the fused element-wise pass.
+
+use std::sync::Arc;
+
+use crate::buffer::Buffer;
+use crate::error::{Error, Result};
+use crate::exec::tasks::PlanTasks;
+use crate::geometry::{extract_region, Region};
+use crate::op::RegionData;
+use crate::plan::{FusedProgram, ProgramInput};
+use crate::store::Source;
+
+/// Source reads of one block task, shared by its units.
+#[derive(Default)]
+pub(super) struct ReadCache {
+    pub(super) entries: Vec<(Arc<dyn Source>, Region, Buffer)>,
+}
+
+impl ReadCache {
+    pub(super) fn get(&self, source: &Arc<dyn Source>) -> Option<(&Region, &Buffer)> {
+        self.entries
+            .iter()
+            .find(|(s, _, _)| Arc::ptr_eq(s, source))
+            .map(|(_, r, b)| (r, b))
+    }
+
+    /// The cached read behind a sub-program that only passes one source through.
+    fn direct(&self, program: &FusedProgram) -> Option<(&Region, &Buffer)> {
+        match (program.passthrough().as_deref(), program.inputs.first()) {
+            (Some([0]), Some(ProgramInput::Source(source))) => self.get(source),
+            _ => None,
+        }
+    }
+}
+
+impl PlanTasks<'_> {
+    /// Computes `program`'s outputs over `region` into `outputs`.
+    pub(super) fn eval(
+        &self,
+        program: &FusedProgram,
+        region: &Region,
+        outputs: &mut [Buffer],
+        regs: &mut Vec<Buffer>,
+        cache: Option<&ReadCache>,
+    ) -> Result<()> {
+        let regions = program.input_regions(region);
+        let mut inputs = program
+            .inputs
+            .iter()
+            .zip(&regions)
+            .map(|(input, r)| self.input(input, r, regs, cache))
+            .collect::<Result<Vec<Buffer>>>()?;
+        if let Some(sources) = program.passthrough() {
+            // Outputs that are inputs unchanged (a resample written as is): move, don't copy.
+            for (k, &i) in sources.iter().enumerate() {
+                outputs[k] = if sources[k + 1..].contains(&i) {
+                    inputs[i].clone()
+                } else {
+                    std::mem::take(&mut inputs[i])
+                };
+            }
+            return Ok(());
+        }
+        program.run(&inputs, outputs, regs, region.num_elements() as usize)
+    }
+
+    /// Reads every source the program needs for `region` into `cache`, once.
+    pub(super) fn prefetch(
+        &self,
+        program: &FusedProgram,
+        region: &Region,
+        cache: &mut ReadCache,
+    ) -> Result<()> {
+        for (input, r) in program.inputs.iter().zip(program.input_regions(region)) {
+            match input {
+                ProgramInput::Source(source) if cache.get(source).is_none() => {
+                    let data = source.read(&r, &self.io).map_err(|e| {
+                        Error::Invalid(format!("reading {}: {e}", source.describe()))
+                    })?;
+                    cache.entries.push((Arc::clone(source), r, data));
+                }
+                ProgramInput::Region {
+                    op,
+                    inputs,
+                    input_metas,
+                    ..
+                } => {
+                    for (sub, sr) in inputs.iter().zip(op.input_regions(&r, input_metas)) {
+                        self.prefetch(sub, &sr, cache)?;
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn input(
+        &self,
+        input: &ProgramInput,
+        region: &Region,
+        regs: &mut Vec<Buffer>,
+        cache: Option<&ReadCache>,
+    ) -> Result<Buffer> {
+        match input {
+            ProgramInput::Source(source) => match cache.and_then(|c| c.get(source)) {
+                Some((cached, data)) => Ok(extract_region(data, cached, region)),
+                None => source
+                    .read(region, &self.io)
+                    .map_err(|e| Error::Invalid(format!("reading {}: {e}", source.describe()))),
+            },
+            ProgramInput::Held {
+                stage,
+                output,
+                meta,
+            } => self.held.assemble(
+                &self.plan.stages[*stage].tasks,
+                self.plan.offsets[*stage],
+                *output,
+                region,
+                meta.dtype,
+            ),
+            ProgramInput::Region {
+                op,
+                inputs,
+                input_metas,
+                ..
+            } => {
+                let in_regions = op.input_regions(region, input_metas);
+                let mut owned: Vec<(Region, Option<Buffer>, Option<&Buffer>)> =
+                    Vec::with_capacity(inputs.len());
+                for (sub, r) in inputs.iter().zip(&in_regions) {
+                    // A source read as is: hand the op the cached block (a region containing the
+                    // one it asked for) without copying.
+                    if let Some((cached, data)) = cache.and_then(|c| c.direct(sub)) {
+                        owned.push((cached.clone(), None, Some(data)));
+                        continue;
+                    }
+                    let mut out = vec![Buffer::default()];
+                    self.eval(sub, r, &mut out, regs, cache)?;
+                    owned.push((r.clone(), out.pop(), None));
+                }
+                let views: Vec<RegionData<'_>> = owned
+                    .iter()
+                    .filter_map(|(region, mine, cached)| {
+                        let data = mine.as_ref().or(*cached)?;
+                        Some(RegionData { region, data })
+                    })
+                    .collect();
+                op.compute_region(&views, region)
+                    .map_err(|e| Error::Invalid(format!("{}({}): {e}", op.name(), op.describe())))
+            }
+        }
+    }
+}

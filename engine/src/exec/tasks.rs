@@ -1,0 +1,222 @@
+//! The plan's stages as one flat task set for the scheduler: what one task does (evaluate,
+//! write, keep results for later stages, release what it read), and in which order roots start.
+
+use std::sync::Arc;
+
+use crate::buffer::Buffer;
+use crate::error::{Error, Result};
+use crate::exec::budget::MemoryBudget;
+use crate::exec::eval::ReadCache;
+use crate::exec::held::HeldStore;
+use crate::exec::scheduler::TaskSet;
+use crate::geometry::{extract_region, Region};
+use crate::plan::{Plan, ProgramInput, Stage};
+use crate::store::{IoContext, Source};
+
+/// The plan's stages as one flat task set: task `t` is task `t - offsets[s]` of stage `s`.
+pub(super) struct PlanTasks<'a> {
+    pub(super) plan: &'a Plan,
+    pub(super) io: IoContext,
+    pub(super) held: HeldStore,
+    pub(super) budget: &'a MemoryBudget,
+}
+/// Buffers a worker keeps between tasks.
+#[derive(Default)]
+pub(super) struct Scratch {
+    outputs: Vec<Buffer>,
+    regs: Vec<Buffer>,
+}
+
+impl PlanTasks<'_> {
+    fn locate(&self, task: usize) -> (usize, &Stage, Vec<u64>) {
+        let t = task as u64;
+        let s = self.plan.offsets.partition_point(|&o| o <= t) - 1;
+        let stage = &self.plan.stages[s];
+        (s, stage, stage.tasks.unravel(t - self.plan.offsets[s]))
+    }
+
+    /// The source whose stored chunks this stage can copy as they are: its one output is that
+    /// source unchanged, written with the same encoding and chunks, one chunk per task, and kept
+    /// for later stages (so every copied chunk is also decoded, and a corrupt one is caught).
+    fn raw_copy_source(&self, stage: &Stage) -> Option<Arc<dyn Source>> {
+        let [output] = stage.outputs.as_slice() else {
+            return None;
+        };
+        if !output.held {
+            return None;
+        }
+        let (Some(sink), Some(sources)) = (&output.sink, stage.program.passthrough()) else {
+            return None;
+        };
+        let (Some(0), Some(ProgramInput::Source(source))) =
+            (sources.first().copied(), stage.program.inputs.first())
+        else {
+            return None;
+        };
+        let same = stage.block.iter().all(|&b| b == 1)
+            && source.meta().chunks == stage.units.chunk_shape()
+            && sink.chunk_encoding().is_some()
+            && sink.chunk_encoding() == source.chunk_encoding();
+        same.then(|| Arc::clone(source))
+    }
+
+    fn copy_encoded(
+        &self,
+        stage: &Stage,
+        source: &dyn Source,
+        chunk: &[u64],
+        outputs: &mut [Buffer],
+    ) -> Result<()> {
+        let bytes = source.encoded_chunk(chunk)?;
+        if let Some(sink) = &stage.outputs[0].sink {
+            sink.write_encoded(chunk, bytes.as_deref())?;
+        }
+        outputs[0] = source.decode_chunk(chunk, bytes.as_deref())?;
+        Ok(())
+    }
+
+    /// Writes a task's outputs: each write unit inside the task's region separately.
+    fn write(&self, stage: &Stage, region: &Region, outputs: &[Buffer]) -> Result<()> {
+        let whole_unit = region
+            .shape
+            .iter()
+            .zip(region.start.iter().zip(stage.units.chunk_shape()))
+            .all(|(n, (s, c))| s % c == 0 && *n <= *c);
+        for (output, data) in stage.outputs.iter().zip(outputs) {
+            let Some(sink) = &output.sink else { continue };
+            let failed = |e: Error| Error::Invalid(format!("writing {}: {e}", sink.describe()));
+            if whole_unit {
+                let unit: Vec<u64> = region
+                    .start
+                    .iter()
+                    .zip(stage.units.chunk_shape())
+                    .map(|(s, c)| s / c)
+                    .collect();
+                sink.write(&unit, region, data, &self.io).map_err(failed)?;
+                continue;
+            }
+            for unit in stage.units.chunks_overlapping(region) {
+                let unit_region = stage.units.chunk_region(&unit);
+                let part = extract_region(data, region, &unit_region);
+                sink.write(&unit, &unit_region, &part, &self.io)
+                    .map_err(failed)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl TaskSet for PlanTasks<'_> {
+    type Scratch = Scratch;
+
+    fn num_tasks(&self) -> usize {
+        self.plan.num_tasks() as usize
+    }
+
+    fn projected_bytes(&self, task: usize) -> u64 {
+        self.locate(task).1.task_bytes
+    }
+
+    fn run(&self, task: usize, scratch: &mut Scratch) -> Result<()> {
+        let (_, stage, index) = self.locate(task);
+        let region = stage.tasks.chunk_region(&index);
+        let as_task_error = |e: Error| Error::Task {
+            op: format!("computing {}", stage.label()),
+            chunk: index.clone(),
+            cause: e.to_string(),
+        };
+        scratch
+            .outputs
+            .resize_with(stage.outputs.len(), Buffer::default);
+        let whole_unit = stage.block.iter().all(|&b| b == 1);
+        if let Some(source) = self.raw_copy_source(stage) {
+            // Level 0 of a pyramid and other unchanged copies: move the stored bytes and decode
+            // only what later stages keep.
+            self.copy_encoded(stage, source.as_ref(), &index, &mut scratch.outputs)
+                .map_err(as_task_error)?;
+        } else if whole_unit || stage.outputs.iter().any(|o| o.held) {
+            self.eval(
+                &stage.program,
+                &region,
+                &mut scratch.outputs,
+                &mut scratch.regs,
+                None,
+            )
+            .map_err(as_task_error)?;
+            self.write(stage, &region, &scratch.outputs)
+                .map_err(as_task_error)?;
+        } else {
+            // A block of units (an upsample reading whole input chunks): read the block's inputs
+            // once, then compute and write unit by unit from them, so no block-sized output
+            // buffer is built and cut up.
+            let mut cache = ReadCache::default();
+            self.prefetch(&stage.program, &region, &mut cache)
+                .map_err(as_task_error)?;
+            for unit in stage.units.chunks_overlapping(&region) {
+                let unit_region = stage.units.chunk_region(&unit);
+                self.eval(
+                    &stage.program,
+                    &unit_region,
+                    &mut scratch.outputs,
+                    &mut scratch.regs,
+                    Some(&cache),
+                )
+                .map_err(as_task_error)?;
+                self.write(stage, &unit_region, &scratch.outputs)
+                    .map_err(as_task_error)?;
+            }
+        }
+        let kept: Vec<Buffer> = stage
+            .outputs
+            .iter()
+            .zip(scratch.outputs.iter_mut())
+            .filter(|(o, _)| o.held)
+            .map(|(_, b)| std::mem::take(b))
+            .collect();
+        if !kept.is_empty() {
+            let consumers = self.dependents(task).len() as u32;
+            self.budget
+                .hold(self.held.put(task as u32, kept, consumers));
+        }
+        for &up in self.plan.deps.upstream.of(task) {
+            self.budget.free(self.held.release(up));
+        }
+        Ok(())
+    }
+
+    fn describe(&self, task: usize) -> (String, Vec<u64>) {
+        let (_, stage, index) = self.locate(task);
+        (format!("computing {}", stage.label()), index)
+    }
+
+    fn dependency_count(&self, task: usize) -> u32 {
+        self.plan.deps.upstream.of(task).len() as u32
+    }
+
+    fn dependents(&self, task: usize) -> &[u32] {
+        self.plan.deps.downstream.of(task)
+    }
+
+    /// Stage by stage, and within a stage in Morton (Z-curve) order of the chunk index: the
+    /// blocks of chunks a consumer task reads (the 8 chunks under one chunk of the next pyramid
+    /// level) finish close together, so results kept for consumers are freed early.
+    fn order_key(&self, task: usize) -> u64 {
+        let (s, _, index) = self.locate(task);
+        ((s as u64) << 56) | (morton(&index) & ((1 << 56) - 1))
+    }
+}
+/// Interleaves the bits of a chunk index (axis 0 most significant within each bit plane).
+fn morton(index: &[u64]) -> u64 {
+    let mut code = 0u64;
+    let mut bit = 0;
+    for plane in 0..64 {
+        for &i in index {
+            if bit == 64 {
+                return code;
+            }
+            code |= ((i >> plane) & 1) << bit;
+            bit += 1;
+        }
+    }
+    code
+}
