@@ -305,7 +305,7 @@ fn existing_output_is_refused_unless_replaced_and_inputs_are_never_outputs() {
         .unwrap()
         .to_zarr(&out, &replace, &exec(1))
         .unwrap_err();
-    assert!(err.to_string().contains("also an input"), "{err}");
+    assert!(err.to_string().contains("is an input"), "{err}");
     assert!(chunkwise::open(&out).is_ok(), "the input survived");
 }
 
@@ -316,4 +316,23 @@ fn missing_input_is_a_clear_error() {
         err.to_string().contains("/definitely/not/here.zarr"),
         "{err}"
     );
+}
+
+#[test]
+fn an_output_containing_an_input_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("data/in.zarr");
+    let x = chunkwise::from_ndarray(random_array::<u8>(&[10], 1), &[4]).unwrap();
+    x.to_zarr(&input, &WriteOptions::default(), &exec(1))
+        .unwrap();
+    let y = chunkwise::open(&input).unwrap().add(1).unwrap();
+    let replace = WriteOptions {
+        overwrite: Overwrite::Replace,
+        ..WriteOptions::default()
+    };
+    let err = y
+        .to_zarr(dir.path().join("data"), &replace, &exec(1))
+        .unwrap_err();
+    assert!(err.to_string().contains("contains or lies inside"), "{err}");
+    assert!(input.join("zarr.json").exists(), "the input survived");
 }

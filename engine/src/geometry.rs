@@ -48,6 +48,15 @@ impl Region {
             .collect()
     }
 
+    /// True when `other` lies entirely inside `self`.
+    pub fn contains(&self, other: &Region) -> bool {
+        self.ndim() == other.ndim()
+            && (0..self.ndim()).all(|d| {
+                other.start[d] >= self.start[d]
+                    && other.start[d] + other.shape[d] <= self.start[d] + self.shape[d]
+            })
+    }
+
     /// The part of `self` inside `other`, or `None` when they do not overlap.
     pub fn intersect(&self, other: &Region) -> Option<Region> {
         let mut start = Vec::with_capacity(self.ndim());

@@ -37,10 +37,13 @@ impl MemoryBudget {
     }
 
     fn try_acquire(&self, bytes: u64) -> bool {
+        // Count this task as running first: of several tasks arriving together, only the one
+        // that saw no other may take the lone-task exception (a spurious refusal just waits).
+        let alone = self.running.fetch_add(1, Ordering::SeqCst) == 0;
         let mut used = self.used.load(Ordering::Relaxed);
         loop {
-            let alone = self.running.load(Ordering::SeqCst) == 0;
             if !alone && used + bytes > self.limit {
+                self.running.fetch_sub(1, Ordering::SeqCst);
                 return false;
             }
             match self.used.compare_exchange_weak(
@@ -50,7 +53,6 @@ impl MemoryBudget {
                 Ordering::Relaxed,
             ) {
                 Ok(_) => {
-                    self.running.fetch_add(1, Ordering::SeqCst);
                     self.peak.fetch_max(used + bytes, Ordering::Relaxed);
                     return true;
                 }

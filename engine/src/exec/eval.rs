@@ -18,17 +18,23 @@ pub(super) struct ReadCache {
 }
 
 impl ReadCache {
-    pub(super) fn get(&self, source: &Arc<dyn Source>) -> Option<(&Region, &Buffer)> {
+    /// A cached read of `source` that covers `needed`.
+    pub(super) fn get(
+        &self,
+        source: &Arc<dyn Source>,
+        needed: &Region,
+    ) -> Option<(&Region, &Buffer)> {
         self.entries
             .iter()
-            .find(|(s, _, _)| Arc::ptr_eq(s, source))
+            .find(|(s, r, _)| Arc::ptr_eq(s, source) && r.contains(needed))
             .map(|(_, r, b)| (r, b))
     }
 
-    /// The cached read behind a sub-program that only passes one source through.
-    fn direct(&self, program: &FusedProgram) -> Option<(&Region, &Buffer)> {
+    /// The cached read behind a sub-program that only passes one source through, covering
+    /// `needed`.
+    fn direct(&self, program: &FusedProgram, needed: &Region) -> Option<(&Region, &Buffer)> {
         match (program.passthrough().as_deref(), program.inputs.first()) {
-            (Some([0]), Some(ProgramInput::Source(source))) => self.get(source),
+            (Some([0]), Some(ProgramInput::Source(source))) => self.get(source, needed),
             _ => None,
         }
     }
@@ -74,7 +80,7 @@ impl PlanTasks<'_> {
     ) -> Result<()> {
         for (input, r) in program.inputs.iter().zip(program.input_regions(region)) {
             match input {
-                ProgramInput::Source(source) if cache.get(source).is_none() => {
+                ProgramInput::Source(source) if cache.get(source, &r).is_none() => {
                     let data = source.read(&r, &self.io).map_err(|e| {
                         Error::Invalid(format!("reading {}: {e}", source.describe()))
                     })?;
@@ -104,7 +110,7 @@ impl PlanTasks<'_> {
         cache: Option<&ReadCache>,
     ) -> Result<Buffer> {
         match input {
-            ProgramInput::Source(source) => match cache.and_then(|c| c.get(source)) {
+            ProgramInput::Source(source) => match cache.and_then(|c| c.get(source, region)) {
                 Some((cached, data)) => Ok(extract_region(data, cached, region)),
                 None => source
                     .read(region, &self.io)
@@ -133,7 +139,7 @@ impl PlanTasks<'_> {
                 for (sub, r) in inputs.iter().zip(&in_regions) {
                     // A source read as is: hand the op the cached block (a region containing the
                     // one it asked for) without copying.
-                    if let Some((cached, data)) = cache.and_then(|c| c.direct(sub)) {
+                    if let Some((cached, data)) = cache.and_then(|c| c.direct(sub, r)) {
                         owned.push((cached.clone(), None, Some(data)));
                         continue;
                     }

@@ -78,6 +78,19 @@ pub fn held_regions(program: &FusedProgram, region: &Region, out: &mut Vec<(usiz
 /// Builds the task DAG of `stages` whose first tasks have global ids `offsets`.
 pub fn build(stages: &[Stage], offsets: &[u64]) -> TaskDeps {
     let total = offsets.last().copied().unwrap_or(0) as usize;
+    let mut probe = Vec::new();
+    let any_held = stages.iter().any(|s| {
+        probe.clear();
+        let first = s.tasks.chunk_region(&vec![0; s.tasks.shape().len()]);
+        s.num_tasks() > 0 && {
+            held_regions(&s.program, &first, &mut probe);
+            !probe.is_empty()
+        }
+    });
+    if !any_held {
+        // Element-wise and single-level resampling plans: no edges, nothing per task.
+        return TaskDeps::default();
+    }
     let mut upstream: Vec<Vec<u32>> = vec![Vec::new(); total];
     let mut downstream: Vec<Vec<u32>> = vec![Vec::new(); total];
     let mut needs = Vec::new();
@@ -94,12 +107,14 @@ pub fn build(stages: &[Stage], offsets: &[u64]) -> TaskDeps {
                         .iter()
                         .zip(p.tasks.grid_shape())
                         .fold(0u64, |acc, (i, g)| acc * g + i);
-                    let up = (offsets[*producer] + linear) as u32;
-                    if !upstream[task].contains(&up) {
-                        upstream[task].push(up);
-                        downstream[up as usize].push(task as u32);
-                    }
+                    upstream[task].push((offsets[*producer] + linear) as u32);
                 }
+            }
+            let ups = &mut upstream[task];
+            ups.sort_unstable();
+            ups.dedup();
+            for &up in ups.iter() {
+                downstream[up as usize].push(task as u32);
             }
         }
     }

@@ -149,7 +149,9 @@ impl Plan {
                 .map(|(c, b)| c * b)
                 .collect();
             stage.tasks = ChunkGrid::new(stage.units.shape().to_vec(), task_shape);
-            (stage.task_bytes, stage.held_bytes) = memory::projected_task_bytes(stage);
+            if stage.num_tasks() > 0 {
+                (stage.task_bytes, stage.held_bytes) = memory::projected_task_bytes(stage);
+            }
             if stage.task_bytes > memory_limit {
                 return Err(Error::MemoryLimit {
                     limit: memory_limit,
@@ -200,15 +202,12 @@ fn form_stages(graph: &ExprGraph, outputs: Vec<Output>) -> Vec<Stage> {
     let output_ids: HashSet<u64> = outputs.iter().map(|o| o.array.id()).collect();
     let materialized = stages::materialized_nodes(graph, &output_ids);
     let mut stages: Vec<Stage> = Vec::new();
-    let mut rest: Vec<Output> = Vec::new();
-    let mut claimed = HashSet::new();
+    let mut claimed = vec![false; outputs.len()];
     for node in &materialized {
-        let own = outputs
-            .iter()
-            .position(|o| o.array.id() == node.id() && !claimed.contains(&o.sink.describe()));
+        let own = (0..outputs.len()).find(|&i| !claimed[i] && outputs[i].array.id() == node.id());
         let (sink, units) = match own {
             Some(i) => {
-                claimed.insert(outputs[i].sink.describe());
+                claimed[i] = true;
                 (Some(outputs[i].sink.clone()), outputs[i].sink.write_grid())
             }
             None => (None, node.meta().grid()),
@@ -222,11 +221,12 @@ fn form_stages(graph: &ExprGraph, outputs: Vec<Output>) -> Vec<Stage> {
             units,
         ));
     }
-    for o in outputs {
-        if !claimed.contains(&o.sink.describe()) {
-            rest.push(o);
-        }
-    }
+    let rest: Vec<Output> = outputs
+        .into_iter()
+        .zip(claimed)
+        .filter(|(_, c)| !c)
+        .map(|(o, _)| o)
+        .collect();
     let first_plain = stages.len();
     for output in rest {
         let grid = output.sink.write_grid();
@@ -288,9 +288,13 @@ fn validate_outputs(graph: &ExprGraph, outputs: &[Output]) -> Result<()> {
         }
         if let Some(p) = o.sink.location() {
             let p = canonical(&p);
-            if sources.contains(&p) {
+            // Replacing an output deletes its directory: it must not hold, or lie in, an input.
+            if sources
+                .iter()
+                .any(|s: &std::path::PathBuf| s.starts_with(&p) || p.starts_with(s))
+            {
                 return Err(Error::Invalid(format!(
-                    "output {} is also an input; write to another path",
+                    "output {} is an input, or contains or lies inside one; write to another path",
                     o.sink.describe()
                 )));
             }

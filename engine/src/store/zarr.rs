@@ -494,6 +494,8 @@ impl Sink for ZarrSink {
     }
 
     fn prepare(&self) -> Result<()> {
+        // Checked again here: the output may have appeared since planning.
+        self.validate()?;
         if self.path.exists() {
             let removed = if self.path.is_dir() {
                 std::fs::remove_dir_all(&self.path)

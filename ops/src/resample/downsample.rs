@@ -350,6 +350,11 @@ impl Op for Downsample {
                 input.shape.len()
             )));
         }
+        if input.shape.is_empty() {
+            return Err(Error::Invalid(
+                "downsample needs an array with at least one axis".into(),
+            ));
+        }
         let shape = input
             .shape
             .iter()

@@ -247,12 +247,23 @@ impl Op for Upsample {
                 input.shape.len()
             )));
         }
+        if input.shape.is_empty() {
+            return Err(Error::Invalid(
+                "upsample needs an array with at least one axis".into(),
+            ));
+        }
         let shape = input
             .shape
             .iter()
             .zip(&self.factors)
-            .map(|(n, f)| n * f)
-            .collect();
+            .map(|(n, f)| n.checked_mul(*f))
+            .collect::<Option<Vec<u64>>>()
+            .ok_or_else(|| {
+                Error::Invalid(format!(
+                    "upsample of shape {:?} by {:?} overflows 64-bit sizes",
+                    input.shape, self.factors
+                ))
+            })?;
         ArrayMeta::new(shape, input.chunks.clone(), input.dtype)
     }
 
@@ -265,6 +276,10 @@ impl Op for Upsample {
                 UpsampleMethod::Nearest => {
                     start.push(s / f);
                     end.push(e.div_ceil(f));
+                }
+                UpsampleMethod::Linear if n == 0 || len == 0 => {
+                    start.push(0);
+                    end.push(0);
                 }
                 UpsampleMethod::Linear => {
                     let last = (n - 1) as f64;
