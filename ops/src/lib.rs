@@ -3,10 +3,11 @@
 //! Concrete operations for chunkwise, each implementing the engine's [`chunkwise_engine::Op`]
 //! trait, with builders that apply NumPy 2 semantics. This release has the element-wise family:
 //! `clip`, `threshold`, arithmetic with scalars or arrays, `abs`/`sqrt`/`exp`/`log`, `where` and
-//! `astype`; and resampling: `downsample` and `upsample`.
+//! `astype`; resampling: `downsample` and `upsample`; stencils: `gaussian_filter`.
 
 pub mod elementwise;
 pub mod resample;
+pub mod stencil;
 
 pub use elementwise::{ElementwiseExt, Operand};
 pub use resample::{DownsampleMethod, ResampleExt, UpsampleMethod};

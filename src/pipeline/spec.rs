@@ -6,6 +6,7 @@ use std::fmt;
 
 use chunkwise_engine::store::WriteOptions;
 use chunkwise_engine::{DType, Error, Result, Scalar};
+use chunkwise_ops::stencil::BoundaryMode;
 use chunkwise_ops::{DownsampleMethod, UpsampleMethod};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -181,6 +182,25 @@ pub enum OpSpec {
         #[serde(default = "default_up")]
         method: UpsampleMethod,
     },
+    /// `scipy.ndimage.gaussian_filter(x, sigma, truncate=, mode=, cval=)`, float32 output
+    GaussianFilter {
+        /// Input name.
+        x: String,
+        /// One sigma per axis.
+        sigma: Vec<f64>,
+        /// Radius in sigmas (default 4.0).
+        #[serde(default = "default_truncate")]
+        truncate: f64,
+        /// reflect (default), mirror, nearest, wrap or constant.
+        #[serde(default)]
+        mode: BoundaryMode,
+        /// Value beyond the edges in constant mode.
+        #[serde(default)]
+        cval: f64,
+        /// float32 (default) or float64.
+        #[serde(default)]
+        output: Option<DType>,
+    },
     /// `np.where(mask, a, b)`
     Where {
         /// Mask name (non-zero is true).
@@ -190,6 +210,10 @@ pub enum OpSpec {
         /// Where false.
         b: OperandSpec,
     },
+}
+
+fn default_truncate() -> f64 {
+    4.0
 }
 
 fn default_down() -> DownsampleMethod {
