@@ -54,28 +54,28 @@ impl GaussianFilter {
     }
 }
 
-/// One pass along `axis`: `out[.., o, ..] = sum_j w[j] * cur[.., tap(o, j), ..]`, vectorized over
-/// the contiguous axes after `axis`.
-#[multiversion(targets("x86_64+avx2", "x86_64+sse4.1"))]
-fn correlate_axis(
-    cur: &[f64],
-    outer: usize,
-    len_in: usize,
-    inner: usize,
-    taps: &[Vec<Option<usize>>],
-    weights: &[f64],
+/// The taps of one pass: for each output position the input positions (or the constant) that
+/// the weights apply to.
+struct Pass<'a> {
+    taps: &'a [Vec<Option<usize>>],
+    weights: &'a [f64],
     cval: f64,
-    out: &mut Vec<f64>,
-) {
-    let len_out = taps.len();
+}
+
+/// One pass along an axis of a block seen as `[outer, len_in, inner]`:
+/// `out[b, o, i] = sum_j w[j] * cur[b, tap(o, j), i]`, vectorized over the contiguous `inner`.
+#[multiversion(targets("x86_64+avx2", "x86_64+sse4.1"))]
+fn correlate_axis(cur: &[f64], dims: [usize; 3], pass: &Pass<'_>, out: &mut Vec<f64>) {
+    let [outer, len_in, inner] = dims;
+    let len_out = pass.taps.len();
     out.clear();
     out.resize(outer * len_out * inner, 0.0);
     for b in 0..outer {
         let src = &cur[b * len_in * inner..(b + 1) * len_in * inner];
         let dst = &mut out[b * len_out * inner..(b + 1) * len_out * inner];
-        for (o, tap) in taps.iter().enumerate() {
+        for (o, tap) in pass.taps.iter().enumerate() {
             let row = &mut dst[o * inner..(o + 1) * inner];
-            for (w, t) in weights.iter().zip(tap) {
+            for (w, t) in pass.weights.iter().zip(tap) {
                 match t {
                     Some(p) => {
                         let s = &src[p * inner..(p + 1) * inner];
@@ -83,7 +83,7 @@ fn correlate_axis(
                             *d += w * v;
                         }
                     }
-                    None => row.iter_mut().for_each(|d| *d += w * cval),
+                    None => row.iter_mut().for_each(|d| *d += w * pass.cval),
                 }
             }
         }
@@ -120,7 +120,8 @@ impl Op for GaussianFilter {
                 input.shape.len()
             )));
         }
-        if self.sigma.iter().any(|s| !s.is_finite() || *s < 0.0) || !(self.truncate > 0.0) {
+        let bad_truncate = !self.truncate.is_finite() || self.truncate <= 0.0;
+        if self.sigma.iter().any(|s| !s.is_finite() || *s < 0.0) || bad_truncate {
             return Err(Error::Invalid(
                 "gaussian_filter needs finite sigma >= 0 and truncate > 0".into(),
             ));
