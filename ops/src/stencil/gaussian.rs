@@ -65,7 +65,7 @@ struct Pass<'a> {
 /// One pass along an axis of a block seen as `[outer, len_in, inner]`:
 /// `out[b, o, i] = sum_j w[j] * cur[b, tap(o, j), i]`, vectorized over the contiguous `inner`.
 #[multiversion(targets("x86_64+avx2", "x86_64+sse4.1"))]
-fn correlate_axis(cur: &[f64], dims: [usize; 3], pass: &Pass<'_>, out: &mut Vec<f64>) {
+fn correlate_axis<'a>(cur: &[f64], dims: [usize; 3], pass: &Pass<'a>, out: &mut Vec<f64>) {
     let [outer, len_in, inner] = dims;
     let len_out = pass.taps.len();
     out.clear();
@@ -180,9 +180,12 @@ impl Op for GaussianFilter {
                 .collect();
             let outer: usize = shape[..d].iter().product();
             let inner: usize = shape[d + 1..].iter().product();
-            correlate_axis(
-                &cur, outer, shape[d], inner, &taps, &weights, self.cval, &mut next,
-            );
+            let pass = Pass {
+                taps: &taps,
+                weights: &weights,
+                cval: self.cval,
+            };
+            correlate_axis(&cur, [outer, shape[d], inner], &pass, &mut next);
             if self.output == DType::Float32 && self.active(d) {
                 // SciPy stores each pass in the output type.
                 next.iter_mut().for_each(|v| *v = f64::from(*v as f32));
