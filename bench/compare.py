@@ -12,6 +12,8 @@ CHUNK^3 chunks) unless DATA/volume_zstd.zarr exists, then runs, alternating, for
   chain       ((f32(x) * 1.5 + 100).clip(0, 65535) / 2) as u16
   downsample  2x2x2 mean (chunkwise and TensorStore round half to even; Dask's coarsen truncates)
   upsample    2x nearest
+  gaussian    gaussian_filter sigma 2, reflect, float32 out (Dask: map_overlap + scipy.ndimage)
+  seed        clip -> gaussian -> astype uint16 -> 2x mean downsample
   pyramid     chunkwise: OME-Zarr with level 0 plus 3 mean levels, all in one run; Dask: the 3
               downsampled levels only, each written then re-read (what the peer script does)
   each as chunkwise, dask-NAME (threaded scheduler, same threads) and, for downsample,
@@ -35,7 +37,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # Output directory name of each run (the others write to a directory named after the run).
-OUTPUT_OF = {name: f"cw-{name}" for name in ("clip", "chain", "downsample", "upsample", "pyramid")}
+OUTPUT_OF = {name: f"cw-{name}" for name in
+             ("clip", "chain", "downsample", "upsample", "gaussian", "seed", "pyramid")}
 DASK_SCRIPT = """
 import sys, numpy as np, dask, dask.array as da, zarr
 pipe, src, out, threads = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
@@ -45,6 +48,12 @@ def store(y, path):
     z = zarr.create_array(store=path, shape=y.shape, chunks=x.chunksize, dtype=y.dtype,
                           compressors=[zarr.codecs.ZstdCodec(level=1)], overwrite=True)
     da.store(y.rechunk(x.chunksize), z, lock=False)
+
+def gauss(a, sigma=2.0):
+    from scipy import ndimage
+    depth = int(4 * sigma + 0.5)
+    return a.astype(np.float32).map_overlap(ndimage.gaussian_filter, depth=depth, boundary="reflect",
+                                            sigma=sigma, mode="reflect", dtype=np.float32)
 
 def down2(a):
     return da.coarsen(np.mean, a.astype(np.float32), {0: 2, 1: 2, 2: 2}, trim_excess=False).astype(np.uint16)
@@ -58,6 +67,10 @@ with dask.config.set(scheduler="threads", num_workers=threads):
         store(down2(x), out)
     elif pipe == "upsample":
         store(da.repeat(da.repeat(da.repeat(x, 2, axis=0), 2, axis=1), 2, axis=2), out)
+    elif pipe == "gaussian":
+        store(gauss(x), out)
+    elif pipe == "seed":
+        store(down2(gauss(da.clip(x, 10000, 40000)).astype(np.uint16)), out)
     elif pipe == "pyramid":
         level = x
         for k in (1, 2, 3):
@@ -100,6 +113,13 @@ def pipeline_file(work: Path, name: str, src: Path, out: Path) -> Path:
         "clip": [{"id": "y", "op": "clip", "x": "x", "min": 10000, "max": 40000}],
         "downsample": [{"id": "y", "op": "downsample", "x": "x", "factors": [2, 2, 2], "method": "mean"}],
         "upsample": [{"id": "y", "op": "upsample", "x": "x", "factors": [2, 2, 2], "method": "nearest"}],
+        "gaussian": [{"id": "y", "op": "gaussian_filter", "x": "x", "sigma": [2.0, 2.0, 2.0]}],
+        "seed": [
+            {"id": "c", "op": "clip", "x": "x", "min": 10000, "max": 40000},
+            {"id": "g", "op": "gaussian_filter", "x": "c", "sigma": [2.0, 2.0, 2.0]},
+            {"id": "u", "op": "astype", "x": "g", "dtype": "uint16"},
+            {"id": "y", "op": "downsample", "x": "u", "factors": [2, 2, 2], "method": "mean"},
+        ],
         "chain": [
             {"id": "f", "op": "astype", "x": "x", "dtype": "float32"},
             {"id": "m", "op": "mul", "x": "f", "y": 1.5},
@@ -139,7 +159,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--memory-limit", default="2GiB")
-    ap.add_argument("--pipelines", default="clip,chain,downsample,upsample,pyramid")
+    ap.add_argument("--pipelines", default="clip,chain,downsample,upsample,gaussian,seed,pyramid")
     ap.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "chunkwise-bench")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
@@ -229,6 +249,11 @@ def check_outputs(out, runners) -> None:
     def compare(label, a, b, tolerance):
         if a.shape != b.shape or a.dtype != b.dtype:
             sys.exit(f"MISMATCH {label}: {a.shape} {a.dtype} vs {b.shape} {b.dtype}")
+        if a.dtype.kind == "f":
+            if not np.allclose(a, b, rtol=1e-5, atol=1e-5 * float(np.abs(b).max())):
+                sys.exit(f"MISMATCH {label}: max difference {float(np.abs(a - b).max())}")
+            print(f"checked {label}: within 1e-5", file=sys.stderr)
+            return
         worst = int(np.abs(a.astype(np.int64) - b.astype(np.int64)).max()) if a.size else 0
         if worst > tolerance:
             sys.exit(f"MISMATCH {label}: differs by up to {worst} (allowed {tolerance})")
@@ -241,6 +266,10 @@ def check_outputs(out, runners) -> None:
         if "tensorstore-downsample" in runners:
             compare("downsample vs tensorstore", read("cw-downsample"), read("tensorstore-downsample"), 0)
         compare("downsample vs dask", read("cw-downsample"), read("dask-downsample"), 1)
+    if "gaussian" in runners:
+        compare("gaussian vs dask+scipy", read("cw-gaussian"), read("dask-gaussian"), 0)
+    if "seed" in runners:
+        compare("seed vs dask+scipy", read("cw-seed"), read("dask-seed"), 2)
     if "pyramid" in runners:
         for k in (1, 2, 3):
             compare(f"pyramid level {k} vs dask", read("cw-pyramid", f"/{k}"), read("dask-pyramid", f"/{k}"), k)
