@@ -46,6 +46,9 @@ pub fn execute(plan: &Plan, options: &ExecOptions) -> Result<RunStats> {
         plan,
         io: IoContext {
             codec_threads: (cores / busy).max(1),
+            // Decoded chunks shared by tasks whose reads span chunks (stencil halos): up to a
+            // quarter of the limit, on top of what running tasks are admitted for.
+            cache_bytes: options.memory_limit / 4,
         },
         held: HeldStore::default(),
         budget: &budget,

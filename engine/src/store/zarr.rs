@@ -5,8 +5,9 @@
 //! handed to zarrs whole: the JSON is the stable, documented interface of every codec. Chunks are
 //! encoded by zarrs' codec chain and written here, atomically (see [`write_atomically`]).
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value};
 use zarrs::array::{
@@ -99,6 +100,49 @@ pub struct ZarrSource {
     path: PathBuf,
     array: ZArray<Store>,
     meta: ArrayMeta,
+    cache: Mutex<ChunkCache>,
+}
+
+/// Decoded chunks kept for reads that span several chunks, least recently used out first: the
+/// tasks of a stencil read overlapping halos, and without this each chunk would be decoded by up
+/// to 27 tasks.
+#[derive(Debug, Default)]
+struct ChunkCache {
+    chunks: HashMap<Vec<u64>, (Arc<Buffer>, u64)>,
+    bytes: u64,
+    clock: u64,
+}
+
+impl ChunkCache {
+    fn get(&mut self, idx: &[u64]) -> Option<Arc<Buffer>> {
+        self.clock += 1;
+        let clock = self.clock;
+        self.chunks.get_mut(idx).map(|(b, used)| {
+            *used = clock;
+            Arc::clone(b)
+        })
+    }
+
+    fn insert(&mut self, idx: Vec<u64>, chunk: Arc<Buffer>, capacity: u64) {
+        self.clock += 1;
+        self.bytes += chunk.nbytes() as u64;
+        if let Some((old, _)) = self.chunks.insert(idx, (chunk, self.clock)) {
+            self.bytes -= old.nbytes() as u64;
+        }
+        while self.bytes > capacity {
+            let Some(oldest) = self
+                .chunks
+                .iter()
+                .min_by_key(|(_, (_, used))| *used)
+                .map(|(k, _)| k.clone())
+            else {
+                break;
+            };
+            if let Some((b, _)) = self.chunks.remove(&oldest) {
+                self.bytes -= b.nbytes() as u64;
+            }
+        }
+    }
 }
 
 /// Opens the Zarr array at `path` (v3 metadata first, then v2).
@@ -113,7 +157,12 @@ pub fn open_zarr(path: impl AsRef<Path>) -> Result<ZarrSource> {
     let shape = array.shape().to_vec();
     let chunks = natural_chunks(&array, &path)?;
     let meta = ArrayMeta::new(shape, chunks, dtype)?;
-    Ok(ZarrSource { path, array, meta })
+    Ok(ZarrSource {
+        path,
+        array,
+        meta,
+        cache: Mutex::default(),
+    })
 }
 
 /// The unit worth reading at once: the inner chunk of a sharded array, else the chunk.
@@ -145,6 +194,40 @@ impl ZarrSource {
             }
         }
         Error::Invalid(detail)
+    }
+
+    /// Assembles `region` from decoded chunks, decoding only those not in the cache.
+    fn read_through_cache(
+        &self,
+        region: &Region,
+        grid: &ChunkGrid,
+        chunks: &[Vec<u64>],
+        io: &IoContext,
+    ) -> Result<Buffer> {
+        let opts = codec_options(io);
+        let mut out = Buffer::zeros(self.meta.dtype, region.num_elements() as usize);
+        for idx in chunks {
+            let cached = self.lock_cache().get(idx);
+            let chunk = match cached {
+                Some(c) => c,
+                None => {
+                    let decoded = macro_read(&self.array, idx, &opts, self.meta.dtype)
+                        .map_err(|e| self.locate_failure(region, &opts, e))?;
+                    let decoded = Arc::new(decoded);
+                    self.lock_cache()
+                        .insert(idx.clone(), Arc::clone(&decoded), io.cache_bytes);
+                    decoded
+                }
+            };
+            // Edge chunks decode at full chunk size: their region may pass the array end.
+            let full = Region::new(grid.chunk_region(idx).start, grid.chunk_shape().to_vec());
+            copy_buffer_region(&chunk, &full, &mut out, region)?;
+        }
+        Ok(out)
+    }
+
+    fn lock_cache(&self) -> std::sync::MutexGuard<'_, ChunkCache> {
+        self.cache.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn stored_chunk_shape(&self) -> Vec<u64> {
@@ -202,7 +285,10 @@ impl Source for ZarrSource {
                         &shape,
                         self.array.data_type(),
                         self.array.fill_value(),
-                        &codec_options(&IoContext { codec_threads: 1 }),
+                        &codec_options(&IoContext {
+                            codec_threads: 1,
+                            cache_bytes: 0,
+                        }),
                     )
                     .map_err(|e| failed(&e))?;
                 let raw = raw.into_fixed().map_err(|e| failed(&e))?;
@@ -220,6 +306,11 @@ impl Source for ZarrSource {
     }
 
     fn read(&self, region: &Region, io: &IoContext) -> Result<Buffer> {
+        let grid = ChunkGrid::new(self.meta.shape.clone(), self.stored_chunk_shape());
+        let chunks = grid.chunks_overlapping(region);
+        if io.cache_bytes > 0 && chunks.len() > 1 {
+            return self.read_through_cache(region, &grid, &chunks, io);
+        }
         let subset = ArraySubset::new_with_start_shape(region.start.clone(), region.shape.clone())
             .map_err(|e| Error::Invalid(e.to_string()))?;
         let opts = codec_options(io);
@@ -398,6 +489,27 @@ fn parse_metadata(value: Value, format: ZarrFormat) -> Result<ArrayMetadata> {
             ArrayMetadata::V2(serde_json::from_value::<ArrayMetadataV2>(value).map_err(bad)?)
         }
     })
+}
+
+/// Decodes one stored chunk (full chunk shape) as a typed buffer.
+fn macro_read(
+    array: &ZArray<Store>,
+    idx: &[u64],
+    opts: &CodecOptions,
+    dtype: DType,
+) -> std::result::Result<Buffer, String> {
+    macro_rules! arm {
+        ($($variant:ident: $t:ty),*) => {
+            match dtype {
+                $(DType::$variant => array
+                    .retrieve_chunk_opt::<Vec<$t>>(idx, opts)
+                    .map(Buffer::$variant),)*
+            }
+        };
+    }
+    arm!(Bool: bool, Int8: i8, Int16: i16, Int32: i32, Int64: i64, Uint8: u8, Uint16: u16,
+         Uint32: u32, Uint64: u64, Float32: f32, Float64: f64)
+    .map_err(|e| e.to_string())
 }
 
 /// Little-endian element bytes as a typed buffer (`None` when the length does not fit).
