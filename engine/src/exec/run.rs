@@ -13,6 +13,10 @@ use crate::exec::tasks::PlanTasks;
 use crate::plan::Plan;
 use crate::store::IoContext;
 
+/// The most bytes of decoded chunks a source keeps: a stencil task's halo spans up to 27
+/// chunks (4 MiB each for 128^3 uint16), and Morton order keeps neighbours close in time.
+const CHUNK_CACHE_MAX: u64 = 192 << 20;
+
 /// What a finished run did.
 #[derive(Clone, Debug)]
 pub struct RunStats {
@@ -47,8 +51,9 @@ pub fn execute(plan: &Plan, options: &ExecOptions) -> Result<RunStats> {
         io: IoContext {
             codec_threads: (cores / busy).max(1),
             // Decoded chunks shared by tasks whose reads span chunks (stencil halos): up to a
-            // quarter of the limit, on top of what running tasks are admitted for.
-            cache_bytes: options.memory_limit / 4,
+            // quarter of the limit and CHUNK_CACHE_MAX, on top of what running tasks are
+            // admitted for.
+            cache_bytes: (options.memory_limit / 4).min(CHUNK_CACHE_MAX),
         },
         held: HeldStore::default(),
         budget: &budget,
