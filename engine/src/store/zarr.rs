@@ -308,7 +308,12 @@ impl Source for ZarrSource {
     fn read(&self, region: &Region, io: &IoContext) -> Result<Buffer> {
         let grid = ChunkGrid::new(self.meta.shape.clone(), self.stored_chunk_shape());
         let chunks = grid.chunks_overlapping(region);
-        if io.cache_bytes > 0 && chunks.len() > 1 {
+        // Whole chunks (a downsample's block) are each read by one task only: no cache.
+        let whole_chunks = (0..region.ndim()).all(|d| {
+            let (c, end) = (grid.chunk_shape()[d], region.start[d] + region.shape[d]);
+            region.start[d] % c == 0 && (end % c == 0 || end == self.meta.shape[d])
+        });
+        if io.cache_bytes > 0 && chunks.len() > 1 && !whole_chunks {
             return self.read_through_cache(region, &grid, &chunks, io);
         }
         let subset = ArraySubset::new_with_start_shape(region.start.clone(), region.shape.clone())
