@@ -311,7 +311,8 @@ impl Source for ZarrSource {
         // Whole chunks (a downsample's block) are each read by one task only: no cache.
         let whole_chunks = (0..region.ndim()).all(|d| {
             let (c, end) = (grid.chunk_shape()[d], region.start[d] + region.shape[d]);
-            region.start[d] % c == 0 && (end % c == 0 || end == self.meta.shape[d])
+            region.start[d].is_multiple_of(c)
+                && (end.is_multiple_of(c) || end == self.meta.shape[d])
         });
         if io.cache_bytes > 0 && chunks.len() > 1 && !whole_chunks {
             return self.read_through_cache(region, &grid, &chunks, io);
