@@ -73,8 +73,9 @@ struct Pass<'a> {
 fn correlate_axis<'a, F: Sample>(cur: &[F], dims: [usize; 3], pass: &Pass<'a>, out: &mut Vec<F>) {
     let [outer, len_in, inner] = dims;
     let len_out = pass.taps.len();
+    // Rows are produced in order, so the output is appended to, never zero-filled first.
     out.clear();
-    out.resize(outer * len_out * inner, F::default());
+    out.reserve(outer * len_out * inner);
     if inner == 1 {
         last_axis(cur, outer, len_in, pass, out);
         return;
@@ -82,8 +83,7 @@ fn correlate_axis<'a, F: Sample>(cur: &[F], dims: [usize; 3], pass: &Pass<'a>, o
     let mut acc = vec![0.0f64; inner];
     for b in 0..outer {
         let src = &cur[b * len_in * inner..(b + 1) * len_in * inner];
-        let dst = &mut out[b * len_out * inner..(b + 1) * len_out * inner];
-        for (o, tap) in pass.taps.iter().enumerate() {
+        for tap in pass.taps {
             acc.iter_mut().for_each(|a| *a = 0.0);
             for (&w, t) in pass.weights.iter().zip(tap) {
                 match t {
@@ -96,9 +96,7 @@ fn correlate_axis<'a, F: Sample>(cur: &[F], dims: [usize; 3], pass: &Pass<'a>, o
                     None => acc.iter_mut().for_each(|a| *a += w * pass.cval),
                 }
             }
-            for (d, &a) in dst[o * inner..(o + 1) * inner].iter_mut().zip(&acc) {
-                *d = F::narrow(a);
-            }
+            out.extend(acc.iter().map(|&a| F::narrow(a)));
         }
     }
 }
@@ -112,7 +110,7 @@ fn last_axis<'a, F: Sample>(
     outer: usize,
     len_in: usize,
     pass: &Pass<'a>,
-    out: &mut [F],
+    out: &mut Vec<F>,
 ) {
     let len_out = pass.taps.len();
     // Output o is interior when tap j reads position o + shift + j.
@@ -127,7 +125,6 @@ fn last_axis<'a, F: Sample>(
     let mut acc = vec![0.0f64; len_out];
     for b in 0..outer {
         let src = &cur[b * len_in..(b + 1) * len_in];
-        let dst = &mut out[b * len_out..(b + 1) * len_out];
         acc.iter_mut().for_each(|a| *a = 0.0);
         if lo < hi {
             for (j, &w) in pass.weights.iter().enumerate() {
@@ -142,9 +139,7 @@ fn last_axis<'a, F: Sample>(
                 acc[o] += w * t.map_or(pass.cval, |p| src[p].widen());
             }
         }
-        for (d, &a) in dst.iter_mut().zip(&acc) {
-            *d = F::narrow(a);
-        }
+        out.extend(acc.iter().map(|&a| F::narrow(a)));
     }
 }
 
