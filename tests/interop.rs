@@ -35,36 +35,11 @@ fn python(script: &str, dir: &Path) {
     );
 }
 
-fn from_le_bytes<T: Element>(bytes: &[u8], dtype: &str) -> Vec<T> {
-    macro_rules! decode {
-        ($t:ty, $n:expr) => {
-            bytes
-                .chunks_exact($n)
-                .map(|c| <$t>::from_le_bytes(c.try_into().unwrap()))
-                .collect::<Vec<$t>>()
-        };
-    }
-    let buf = match dtype {
-        "bool" => chunkwise::Buffer::Bool(bytes.iter().map(|&b| b != 0).collect()),
-        "int8" => chunkwise::Buffer::Int8(decode!(i8, 1)),
-        "int32" => chunkwise::Buffer::Int32(decode!(i32, 4)),
-        "int64" => chunkwise::Buffer::Int64(decode!(i64, 8)),
-        "uint16" => chunkwise::Buffer::Uint16(decode!(u16, 2)),
-        "uint64" => chunkwise::Buffer::Uint64(decode!(u64, 8)),
-        "float32" => chunkwise::Buffer::Float32(decode!(f32, 4)),
-        "float64" => chunkwise::Buffer::Float64(decode!(f64, 8)),
-        other => panic!("fixture dtype {other} not handled"),
-    };
-    T::from_buffer(buf).expect("dtype matches")
-}
-
 fn check_fixture<T: common::Exact>(dir: &Path, name: &str, dtype: &str, shape: &[usize]) {
     let want = ArrayD::from_shape_vec(
         shape.to_vec(),
-        from_le_bytes::<T>(
-            &std::fs::read(dir.join(format!("{name}.bin"))).unwrap(),
-            dtype,
-        ),
+        T::from_buffer(common::load_le(&dir.join(format!("{name}.bin")), dtype))
+            .expect("dtype matches"),
     )
     .unwrap();
     let x = chunkwise::open(dir.join(format!("{name}.zarr"))).unwrap();

@@ -18,28 +18,6 @@ fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/resample")
 }
 
-fn load(path: &Path, dtype: &str) -> Buffer {
-    let bytes = std::fs::read(path).unwrap();
-    macro_rules! le {
-        ($t:ty, $n:expr) => {
-            bytes
-                .chunks_exact($n)
-                .map(|c| <$t>::from_le_bytes(c.try_into().unwrap()))
-                .collect()
-        };
-    }
-    match dtype {
-        "bool" => Buffer::Bool(bytes.iter().map(|&b| b != 0).collect()),
-        "uint8" => Buffer::Uint8(bytes),
-        "uint16" => Buffer::Uint16(le!(u16, 2)),
-        "int16" => Buffer::Int16(le!(i16, 2)),
-        "int32" => Buffer::Int32(le!(i32, 4)),
-        "float32" => Buffer::Float32(le!(f32, 4)),
-        "float64" => Buffer::Float64(le!(f64, 8)),
-        other => panic!("fixture dtype {other}"),
-    }
-}
-
 /// Chunkings that do not divide the shape, plus the whole array in one chunk.
 fn chunkings(shape: &[u64]) -> Vec<Vec<u64>> {
     vec![
@@ -108,8 +86,8 @@ fn resampling_matches_tensorstore_and_scipy() {
     for case in cases {
         let name = case["name"].as_str().unwrap();
         let dtype = case["dtype"].as_str().unwrap();
-        let input = load(&fixtures().join(format!("{name}.in.bin")), dtype);
-        let want = load(&fixtures().join(format!("{name}.out.bin")), dtype);
+        let input = common::load_le(&fixtures().join(format!("{name}.in.bin")), dtype);
+        let want = common::load_le(&fixtures().join(format!("{name}.out.bin")), dtype);
         // Bit-identical, floats included: the kernels follow TensorStore's and SciPy's order of
         // arithmetic.
         match (input, want) {

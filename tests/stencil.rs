@@ -18,26 +18,6 @@ fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/stencil")
 }
 
-fn load(path: &Path, dtype: &str) -> Buffer {
-    let bytes = std::fs::read(path).unwrap();
-    macro_rules! le {
-        ($t:ty, $n:expr) => {
-            bytes
-                .chunks_exact($n)
-                .map(|c| <$t>::from_le_bytes(c.try_into().unwrap()))
-                .collect()
-        };
-    }
-    match dtype {
-        "uint8" => Buffer::Uint8(bytes),
-        "uint16" => Buffer::Uint16(le!(u16, 2)),
-        "int16" => Buffer::Int16(le!(i16, 2)),
-        "float32" => Buffer::Float32(le!(f32, 4)),
-        "float64" => Buffer::Float64(le!(f64, 8)),
-        other => panic!("fixture dtype {other}"),
-    }
-}
-
 fn as_f64(b: Buffer) -> Vec<f64> {
     match b {
         Buffer::Float32(v) => v.into_iter().map(f64::from).collect(),
@@ -106,11 +86,11 @@ fn gaussian_filter_matches_scipy_on_every_mode_chunking_and_thread_count() {
             .map(|v| v.as_f64().unwrap())
             .collect();
         let mode: BoundaryMode = serde_json::from_value(case["mode"].clone()).unwrap();
-        let want = as_f64(load(
+        let want = as_f64(common::load_le(
             &fixtures().join(format!("{name}.out.bin")),
             case["out_dtype"].as_str().unwrap(),
         ));
-        let input = load(&fixtures().join(format!("{name}.in.bin")), dtype);
+        let input = common::load_le(&fixtures().join(format!("{name}.in.bin")), dtype);
         let chunkings: Vec<Vec<u64>> = vec![
             shape.clone(),
             shape.iter().map(|&n| n.div_ceil(3).max(1)).collect(),

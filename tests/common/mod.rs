@@ -3,8 +3,10 @@
 
 #![allow(dead_code)]
 
+use std::path::Path;
+
 use chunkwise::prelude::*;
-use chunkwise::Element;
+use chunkwise::{Buffer, Element};
 use ndarray::ArrayD;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -121,5 +123,32 @@ pub fn assert_same<T: Exact>(got: &ArrayD<T>, want: &ArrayD<T>, context: &str) {
         if !g.same(w) {
             panic!("{context}: element {i}: got {g:?}, want {w:?}");
         }
+    }
+}
+
+/// Reads a fixture file of raw little-endian C-order values of `dtype` (NumPy's name for it).
+pub fn load_le(path: &Path, dtype: &str) -> Buffer {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    macro_rules! le {
+        ($t:ty) => {
+            bytes
+                .chunks_exact(std::mem::size_of::<$t>())
+                .map(|c| <$t>::from_le_bytes(c.try_into().unwrap()))
+                .collect()
+        };
+    }
+    match dtype {
+        "bool" => Buffer::Bool(bytes.iter().map(|&b| b != 0).collect()),
+        "int8" => Buffer::Int8(bytes.iter().map(|&b| b as i8).collect()),
+        "uint8" => Buffer::Uint8(bytes),
+        "int16" => Buffer::Int16(le!(i16)),
+        "uint16" => Buffer::Uint16(le!(u16)),
+        "int32" => Buffer::Int32(le!(i32)),
+        "uint32" => Buffer::Uint32(le!(u32)),
+        "int64" => Buffer::Int64(le!(i64)),
+        "uint64" => Buffer::Uint64(le!(u64)),
+        "float32" => Buffer::Float32(le!(f32)),
+        "float64" => Buffer::Float64(le!(f64)),
+        other => panic!("fixture dtype {other}"),
     }
 }
