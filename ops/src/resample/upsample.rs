@@ -161,8 +161,34 @@ fn nearest<T: Element>(
         .collect();
     let mut repeated = vec![T::default(); if aligned { row_len } else { 0 }];
     let mut previous: Option<usize> = None;
-    for_each_row(&output.shape, |lead| {
-        let lead = absolute_lead(output, lead);
+    // Planes (all rows of one index on the axes before the last two) repeat too: a plane that
+    // reads the same input plane as the one just written is copied whole.
+    let plane_len = if nd >= 3 {
+        output.shape[nd - 2] as usize * row_len
+    } else {
+        0
+    };
+    let mut previous_plane: Option<usize> = None;
+    let mut copying_plane = false;
+    for_each_row(&output.shape, |relative| {
+        if nd >= 3 && relative[nd - 2] == 0 {
+            let key: usize = (0..nd - 2)
+                .map(|d| {
+                    let o = output.start[d] + relative[d];
+                    ((o / factors[d] - input.start[d]) as usize) * in_strides[d]
+                })
+                .sum();
+            copying_plane = previous_plane == Some(key) && plane_len > 0;
+            if copying_plane {
+                let start = out.len() - plane_len;
+                out.extend_from_within(start..);
+            }
+            previous_plane = Some(key);
+        }
+        if copying_plane {
+            return;
+        }
+        let lead = absolute_lead(output, relative);
         let offset: usize = lead
             .iter()
             .enumerate()
