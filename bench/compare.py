@@ -27,6 +27,7 @@ Needs: numpy, scipy, zarr>=3, dask[array]; the chunkwise binary (built by this s
 """
 import argparse
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -205,8 +206,10 @@ def main() -> None:
     samples: dict[str, list[tuple[float, float]]] = {k: [] for k in runners}
     for rep in range(args.reps):
         for name, cmd in runners.items():
-            # Every tool starts from no output: deleting the last round's files is not timed.
+            # Every tool starts from no output, with the previous run's dirty pages already on
+            # disk (writeback of 2 GiB would otherwise slow whoever runs next): not timed.
             shutil.rmtree(out(OUTPUT_OF.get(name, name)), ignore_errors=True)
+            os.sync()
             samples[name].append(timed(cmd))
         if rep == 0:
             check_outputs(out, runners)
