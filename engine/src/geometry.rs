@@ -131,6 +131,13 @@ impl ChunkGrid {
         idx
     }
 
+    /// The linear (C-order) number of chunk `idx`; the inverse of [`ChunkGrid::unravel`].
+    pub fn ravel(&self, idx: &[u64]) -> u64 {
+        idx.iter()
+            .zip(&self.grid_shape)
+            .fold(0, |acc, (i, g)| acc * g + i)
+    }
+
     /// The region covered by chunk `idx`, clipped to the array bounds.
     pub fn chunk_region(&self, idx: &[u64]) -> Region {
         let start: Vec<u64> = idx
@@ -163,26 +170,56 @@ impl ChunkGrid {
             .map(|((e, c), g)| e.div_ceil(*c).min(*g))
             .collect();
         let mut out = Vec::new();
-        if region.num_elements() == 0 || lo.iter().zip(&hi).any(|(l, h)| l >= h) {
-            return out;
+        if region.num_elements() > 0 {
+            for_each_index(&lo, &hi, |idx| out.push(idx.to_vec()));
         }
-        let mut idx = lo.clone();
+        out
+    }
+}
+
+/// Calls `f` with every index of the box `lo[d]..hi[d]` in C order (last axis fastest): one
+/// empty index for a 0-d box, nothing when a range is empty. The one N-d loop of the project.
+pub fn for_each_index(lo: &[u64], hi: &[u64], mut f: impl FnMut(&[u64])) {
+    if lo.iter().zip(hi).any(|(l, h)| l >= h) {
+        return;
+    }
+    let mut idx = lo.to_vec();
+    loop {
+        f(&idx);
+        let mut d = idx.len();
         loop {
-            out.push(idx.clone());
-            let mut d = idx.len();
-            loop {
-                if d == 0 {
-                    return out;
-                }
-                d -= 1;
-                idx[d] += 1;
-                if idx[d] < hi[d] {
-                    break;
-                }
-                idx[d] = lo[d];
+            if d == 0 {
+                return;
             }
+            d -= 1;
+            idx[d] += 1;
+            if idx[d] < hi[d] {
+                break;
+            }
+            idx[d] = lo[d];
         }
     }
+}
+
+/// C-order strides, in elements, of a buffer of `shape`.
+pub fn strides(shape: &[u64]) -> Vec<usize> {
+    let mut s = vec![1usize; shape.len()];
+    for d in (0..shape.len().saturating_sub(1)).rev() {
+        s[d] = s[d + 1] * shape[d + 1] as usize;
+    }
+    s
+}
+
+/// Offset, in a C-order buffer over `region` with `strides`, of the row that starts at absolute
+/// index `lead` on the leading axes and `last` on the last axis.
+fn row_offset(region: &Region, strides: &[usize], lead: &[u64], last: u64) -> usize {
+    let nd = region.ndim();
+    lead.iter()
+        .chain(std::iter::once(&last))
+        .enumerate()
+        .map(|(d, &i)| (i - region.start[d]) as usize * strides[d])
+        .take(nd)
+        .sum()
 }
 
 /// Copies the elements of `src` (laid out in C order over `src_region`) that fall inside `dst_region`
@@ -204,33 +241,13 @@ pub fn copy_region<T: Copy>(
         return;
     }
     let row = part.shape[nd - 1] as usize;
-    let strides = |r: &Region| {
-        let mut st = vec![1usize; nd];
-        for d in (0..nd - 1).rev() {
-            st[d] = st[d + 1] * r.shape[d + 1] as usize;
-        }
-        st
-    };
-    let (ss, ds) = (strides(src_region), strides(dst_region));
-    let rows: u64 = part.shape[..nd - 1].iter().product();
-    let mut idx = vec![0u64; nd - 1];
-    for _ in 0..rows {
-        let mut so = 0usize;
-        let mut doff = 0usize;
-        for d in 0..nd {
-            let i = if d < nd - 1 { idx[d] } else { 0 } + part.start[d];
-            so += (i - src_region.start[d]) as usize * ss[d];
-            doff += (i - dst_region.start[d]) as usize * ds[d];
-        }
+    let (ss, ds) = (strides(&src_region.shape), strides(&dst_region.shape));
+    let end = part.end();
+    for_each_index(&part.start[..nd - 1], &end[..nd - 1], |lead| {
+        let so = row_offset(src_region, &ss, lead, part.start[nd - 1]);
+        let doff = row_offset(dst_region, &ds, lead, part.start[nd - 1]);
         dst[doff..doff + row].copy_from_slice(&src[so..so + row]);
-        for d in (0..nd - 1).rev() {
-            idx[d] += 1;
-            if idx[d] < part.shape[d] {
-                break;
-            }
-            idx[d] = 0;
-        }
-    }
+    });
 }
 
 /// [`copy_region`] between typed buffers: copies the overlap of `src_region` and `dst_region`.
@@ -270,34 +287,14 @@ pub fn extract_region(src: &Buffer, src_region: &Region, part: &Region) -> Buffe
             out.extend_from_slice(&src[..part.num_elements().min(src.len() as u64) as usize]);
             return out;
         }
-        let mut strides = vec![1usize; nd];
-        for d in (0..nd - 1).rev() {
-            strides[d] = strides[d + 1] * src_region.shape[d + 1] as usize;
-        }
+        let st = strides(&src_region.shape);
         let row = part.shape[nd - 1] as usize;
-        let mut idx = vec![0u64; nd - 1];
-        loop {
-            let offset: usize = (0..nd)
-                .map(|d| {
-                    let i =
-                        if d < nd - 1 { idx[d] } else { 0 } + part.start[d] - src_region.start[d];
-                    i as usize * strides[d]
-                })
-                .sum();
+        let end = part.end();
+        for_each_index(&part.start[..nd - 1], &end[..nd - 1], |lead| {
+            let offset = row_offset(src_region, &st, lead, part.start[nd - 1]);
             out.extend_from_slice(&src[offset..offset + row]);
-            let mut d = nd - 1;
-            loop {
-                if d == 0 {
-                    return out;
-                }
-                d -= 1;
-                idx[d] += 1;
-                if idx[d] < part.shape[d] {
-                    break;
-                }
-                idx[d] = 0;
-            }
-        }
+        });
+        out
     }
     macro_rules! arm {
         ($($variant:ident),*) => {
@@ -314,6 +311,7 @@ mod tests {
     #[test]
     fn ragged_grid_regions_cover_the_array() {
         let g = ChunkGrid::new(vec![10, 7], vec![4, 3]);
+        assert!((0..g.num_chunks()).all(|i| g.ravel(&g.unravel(i)) == i));
         assert_eq!(g.grid_shape(), &[3, 3]);
         assert_eq!(g.chunk_region(&[2, 2]), Region::new(vec![8, 6], vec![2, 1]));
         let total: u64 = (0..g.num_chunks())

@@ -66,10 +66,7 @@ impl HeldStore {
     ) -> Result<Buffer> {
         let mut out = Buffer::zeros(dtype, region.num_elements() as usize);
         for idx in grid.chunks_overlapping(region) {
-            let linear = idx
-                .iter()
-                .zip(grid.grid_shape())
-                .fold(0u64, |acc, (i, g)| acc * g + i);
+            let linear = grid.ravel(&idx);
             let task = (first_task + linear) as u32;
             let buffer = self
                 .lock()

@@ -103,10 +103,7 @@ pub fn build(stages: &[Stage], offsets: &[u64]) -> TaskDeps {
             for (producer, r) in &needs {
                 let p = &stages[*producer];
                 for idx in p.tasks.chunks_overlapping(r) {
-                    let linear = idx
-                        .iter()
-                        .zip(p.tasks.grid_shape())
-                        .fold(0u64, |acc, (i, g)| acc * g + i);
+                    let linear = p.tasks.ravel(&idx);
                     upstream[task].push((offsets[*producer] + linear) as u32);
                 }
             }

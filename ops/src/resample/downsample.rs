@@ -12,6 +12,8 @@ use chunkwise_engine::{
 use multiversion::multiversion;
 use serde::{Deserialize, Serialize};
 
+use chunkwise_engine::geometry::for_each_index;
+
 use crate::resample::nd::{absolute_lead, for_each_row, strides};
 
 /// How a block of input elements becomes one output element.
@@ -173,27 +175,21 @@ impl Layout<'_> {
     /// Calls `f(offset)` for the start offset (in the input buffer) of every input row that
     /// belongs to the blocks of output row `lead` (absolute leading index).
     fn block_rows(&self, lead: &[u64], mut f: impl FnMut(usize)) {
-        let ranges: Vec<(usize, usize)> = lead
+        let (lo, hi): (Vec<u64>, Vec<u64>) = lead
             .iter()
             .enumerate()
-            .map(|(axis, &o)| self.block(axis, o))
-            .collect();
-        let mut idx: Vec<usize> = ranges.iter().map(|r| r.0).collect();
-        loop {
-            f(idx.iter().zip(&self.in_strides).map(|(i, s)| i * s).sum());
-            let mut d = idx.len();
-            loop {
-                if d == 0 {
-                    return;
-                }
-                d -= 1;
-                idx[d] += 1;
-                if idx[d] < ranges[d].1 {
-                    break;
-                }
-                idx[d] = ranges[d].0;
-            }
-        }
+            .map(|(axis, &o)| {
+                let (s, e) = self.block(axis, o);
+                (s as u64, e as u64)
+            })
+            .unzip();
+        for_each_index(&lo, &hi, |idx| {
+            f(idx
+                .iter()
+                .zip(&self.in_strides)
+                .map(|(&i, s)| i as usize * s)
+                .sum());
+        });
     }
 }
 
