@@ -134,11 +134,16 @@ impl ExecArgs {
         Ok(o)
     }
 
-    /// Options with a progress bar (unless quiet); the bar is returned to be finished.
-    fn with_progress(&self, label: &str) -> Result<(ExecOptions, Option<ProgressBar>)> {
+    /// Runs `work` with these options and a progress bar (unless quiet), cleared afterwards
+    /// whatever the outcome.
+    fn with_progress<T>(
+        &self,
+        label: &str,
+        work: impl FnOnce(&ExecOptions) -> Result<T>,
+    ) -> Result<T> {
         let mut o = self.options()?;
         if self.quiet {
-            return Ok((o, None));
+            return work(&o);
         }
         let bar = ProgressBar::new(0);
         bar.set_style(
@@ -155,7 +160,9 @@ impl ExecArgs {
             b.set_position(done);
         });
         o.progress = Some(progress);
-        Ok((o, Some(bar)))
+        let result = work(&o);
+        bar.finish_and_clear();
+        result
     }
 }
 
@@ -190,19 +197,16 @@ fn dispatch(command: Command) -> Result<()> {
                 Overwrite::Refuse
             };
             let loaded = load(&pipeline, mode)?;
-            let (options, bar) = exec.with_progress("run")?;
-            let plan = loaded.pipeline.plan(&options)?;
-            let result = chunkwise::engine::execute(&plan, &options);
-            if let Some(bar) = bar {
-                bar.finish_and_clear();
-            }
-            let stats = result?;
+            let (stats, threads) = exec.with_progress("run", |options| {
+                let plan = loaded.pipeline.plan(options)?;
+                Ok((chunkwise::engine::execute(&plan, options)?, options.threads))
+            })?;
             if !exec.quiet {
                 eprintln!(
                     "done: {} chunks in {:.2} s with {} threads",
                     stats.tasks,
                     stats.elapsed.as_secs_f64(),
-                    options.threads
+                    threads
                 );
             }
             Ok(())
@@ -286,12 +290,9 @@ fn dispatch(command: Command) -> Result<()> {
                 },
             };
             let x = chunkwise::open(&input)?;
-            let (exec_options, bar) = exec.with_progress("pyramid")?;
-            let result = write_pyramid(&x, &output, &options, &exec_options);
-            if let Some(bar) = bar {
-                bar.finish_and_clear();
-            }
-            let stats = result?;
+            let stats = exec.with_progress("pyramid", |exec_options| {
+                write_pyramid(&x, &output, &options, exec_options)
+            })?;
             if !exec.quiet {
                 eprintln!(
                     "done: {} levels, {} chunks in {:.2} s -> {}",
@@ -320,19 +321,14 @@ fn demo(dir: &Path, size: u64, chunk: u64, exec: &ExecArgs) -> Result<()> {
         ..WriteOptions::default()
     };
     if chunkwise::open(&volume).is_err() {
-        let (options, bar) = exec.with_progress("generate")?;
-        let generated = SyntheticVolume::new(size, chunk)?.into_array().to_zarr(
-            &volume,
-            &WriteOptions {
-                overwrite: Overwrite::Replace,
-                ..write.clone()
-            },
-            &options,
-        );
-        if let Some(bar) = bar {
-            bar.finish_and_clear();
-        }
-        let stats = generated?;
+        let replace = WriteOptions {
+            overwrite: Overwrite::Replace,
+            ..write.clone()
+        };
+        let volume_array = SyntheticVolume::new(size, chunk)?.into_array();
+        let stats = exec.with_progress("generate", |options| {
+            volume_array.to_zarr(&volume, &replace, options)
+        })?;
         println!(
             "generated {} ({size}^3 uint16, zstd) in {:.2} s",
             volume.display(),
@@ -353,14 +349,11 @@ fn demo(dir: &Path, size: u64, chunk: u64, exec: &ExecArgs) -> Result<()> {
         ..write
     };
     for (name, array) in [("clip", clip), ("chain", chain)] {
-        let (options, bar) = exec.with_progress(name)?;
-        println!("{}", array.explain(&options)?.trim_end());
         let out = dir.join(format!("{name}.zarr"));
-        let result = array.to_zarr(&out, &replace, &options);
-        if let Some(bar) = bar {
-            bar.finish_and_clear();
-        }
-        let stats = result?;
+        let stats = exec.with_progress(name, |options| {
+            println!("{}", array.explain(options)?.trim_end());
+            array.to_zarr(&out, &replace, options)
+        })?;
         let mib = (size * size * size * 2) as f64 / (1 << 20) as f64;
         let secs = stats.elapsed.as_secs_f64();
         println!(
