@@ -120,6 +120,12 @@ pub trait ArrayExt {
     /// # Errors
     /// Planning errors.
     fn explain(&self, exec: &ExecOptions) -> Result<String>;
+
+    /// The plan computing this array into memory would run with (stages, tasks, memory).
+    ///
+    /// # Errors
+    /// Planning errors.
+    fn plan(&self, exec: &ExecOptions) -> Result<Plan>;
 }
 
 impl ArrayExt for Array {
@@ -149,7 +155,11 @@ impl ArrayExt for Array {
     }
 
     fn explain(&self, exec: &ExecOptions) -> Result<String> {
+        Ok(ArrayExt::plan(self, exec)?.explain())
+    }
+
+    fn plan(&self, exec: &ExecOptions) -> Result<Plan> {
         let sink = Arc::new(MemorySink::new(self.meta().clone()));
-        Ok(Pipeline::new().write_to(self, sink).plan(exec)?.explain())
+        Pipeline::new().write_to(self, sink).plan(exec)
     }
 }

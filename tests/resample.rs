@@ -147,13 +147,7 @@ fn elementwise_ops_fuse_around_a_downsample() {
             .unwrap()
             .astype(DType::Uint8)
             .unwrap();
-        let plan = Pipeline::new()
-            .write_to(
-                &y,
-                std::sync::Arc::new(chunkwise::engine::store::MemorySink::new(y.meta().clone())),
-            )
-            .plan(&exec(2))
-            .unwrap();
+        let plan = ArrayExt::plan(&y, &exec(2)).unwrap();
         assert_eq!(plan.stages.len(), 1, "{}", plan.explain());
         for threads in [1, 2, 7] {
             assert_same(
@@ -172,13 +166,7 @@ fn upsample_tasks_cover_whole_input_chunks() {
     let x =
         chunkwise::from_ndarray(common::random_array::<u8>(&[16, 16, 16], 3), &[8, 8, 8]).unwrap();
     let y = x.upsample(&[2, 2, 2], UpsampleMethod::Nearest).unwrap();
-    let plan = Pipeline::new()
-        .write_to(
-            &y,
-            std::sync::Arc::new(chunkwise::engine::store::MemorySink::new(y.meta().clone())),
-        )
-        .plan(&exec(2))
-        .unwrap();
+    let plan = ArrayExt::plan(&y, &exec(2)).unwrap();
     assert_eq!(plan.stages[0].block, vec![2, 2, 2]);
     assert_eq!(plan.num_tasks(), 8, "{}", plan.explain());
 }

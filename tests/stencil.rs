@@ -149,13 +149,7 @@ fn clip_then_gaussian_fuses_and_bad_parameters_are_rejected() {
         .unwrap()
     };
     let y = build(&x);
-    let plan = Pipeline::new()
-        .write_to(
-            &y,
-            std::sync::Arc::new(chunkwise::engine::store::MemorySink::new(y.meta().clone())),
-        )
-        .plan(&exec(2))
-        .unwrap();
+    let plan = ArrayExt::plan(&y, &exec(2)).unwrap();
     assert_eq!(plan.stages.len(), 1, "{}", plan.explain());
     let want: ArrayD<f32> = build(&whole).compute(&exec(1)).unwrap();
     let got: ArrayD<f32> = y.compute(&exec(2)).unwrap();
