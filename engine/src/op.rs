@@ -54,6 +54,18 @@ pub trait Op: Send + Sync + Debug {
         vec![output.clone(); inputs.len()]
     }
 
+    /// The input regions as one or more boxes per input, for ops whose needs are not one box: a
+    /// wrap-mode stencil at the array's edge needs both ends of an axis, and its bounding box
+    /// would be the whole axis. [`Op::compute_region`] then receives one [`RegionData`] per box,
+    /// inputs in order, each input's boxes in the order given here. Defaults to the single
+    /// region of [`Op::input_regions`].
+    fn input_pieces(&self, output: &Region, inputs: &[ArrayMeta]) -> Vec<Vec<Region>> {
+        self.input_regions(output, inputs)
+            .into_iter()
+            .map(|r| vec![r])
+            .collect()
+    }
+
     /// Extra bytes the kernel allocates for an output region, for the projected-memory model.
     fn scratch_bytes(&self, _output: &Region) -> u64 {
         0
@@ -73,8 +85,8 @@ pub trait Op: Send + Sync + Debug {
     }
 
     /// Region kernel ([`OpKind::Region`] ops): computes `output` from input data covering (at
-    /// least) the regions [`Op::input_regions`] asked for; a region may be larger (a whole
-    /// block already read), so kernels index relative to each input's own region.
+    /// least) the boxes [`Op::input_pieces`] asked for, one [`RegionData`] per box; a box may be
+    /// larger (a whole block already read), so kernels index relative to each box's own region.
     ///
     /// # Errors
     /// Kernel failures; [`crate::Error::Invalid`] when called on an op of another kind.

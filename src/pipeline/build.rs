@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use chunkwise_engine::store::Overwrite;
 use chunkwise_engine::{Array, Error, Result};
 use chunkwise_ops::elementwise::{self as ew, Arith, Operand, UnaryFn};
-use chunkwise_ops::stencil::gaussian_filter;
 use chunkwise_ops::ResampleExt;
 
 use crate::api::{open, Pipeline};
@@ -119,16 +118,9 @@ fn apply(op: &OpSpec, names: &HashMap<String, Array>) -> Result<Array> {
         OpSpec::Log { x } => ew::unary(UnaryFn::Log, &get(x)?),
         OpSpec::Downsample { x, factors, method } => get(x)?.downsample(factors, *method),
         OpSpec::Upsample { x, factors, method } => get(x)?.upsample(factors, *method),
-        OpSpec::GaussianFilter {
-            x,
-            sigma,
-            truncate,
-            mode,
-            cval,
-            output,
-        } => gaussian_filter(&get(x)?, sigma, *truncate, *mode, *cval, *output),
         OpSpec::Where { mask, a, b } => {
             ew::where_(&get(mask)?, operand(names, a)?, operand(names, b)?)
         }
+        stencil => crate::pipeline::stencil::apply(stencil, &get),
     }
 }

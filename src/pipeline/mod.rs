@@ -13,6 +13,9 @@
 
 mod build;
 mod spec;
+mod stencil;
+mod values;
 
 pub use build::{load, LoadedPipeline};
 pub use spec::{OpSpec, OperandSpec, OutputSpec, PipelineSpec, StepSpec};
+pub use values::{Nested, PerAxis};

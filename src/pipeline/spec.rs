@@ -8,6 +8,8 @@ use chunkwise_engine::store::WriteOptions;
 use chunkwise_engine::{DType, Error, Result, Scalar};
 use chunkwise_ops::stencil::BoundaryMode;
 use chunkwise_ops::{DownsampleMethod, UpsampleMethod};
+
+use crate::pipeline::values::{Nested, PerAxis};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -182,12 +184,12 @@ pub enum OpSpec {
         #[serde(default = "default_up")]
         method: UpsampleMethod,
     },
-    /// `scipy.ndimage.gaussian_filter(x, sigma, truncate=, mode=, cval=)`, float32 output
+    /// `scipy.ndimage.gaussian_filter(x, sigma, truncate, mode, cval)`
     GaussianFilter {
         /// Input name.
         x: String,
-        /// One sigma per axis.
-        sigma: Vec<f64>,
+        /// Sigma per axis, or one for all axes.
+        sigma: PerAxis<f64>,
         /// Radius in sigmas (default 4.0).
         #[serde(default = "default_truncate")]
         truncate: f64,
@@ -197,7 +199,191 @@ pub enum OpSpec {
         /// Value beyond the edges in constant mode.
         #[serde(default)]
         cval: f64,
-        /// float32 (default) or float64.
+        /// float32 (default; float64 for float64 input) or float64.
+        #[serde(default)]
+        output: Option<DType>,
+    },
+    /// `scipy.ndimage.uniform_filter(x, size, origin, mode, cval)`
+    UniformFilter {
+        /// Input name.
+        x: String,
+        /// Box size per axis, or one for all axes.
+        size: PerAxis<usize>,
+        /// Window shift per axis, or one for all (default 0).
+        #[serde(default = "zero_origin")]
+        origin: PerAxis<i64>,
+        /// reflect (default), mirror, nearest, wrap or constant.
+        #[serde(default)]
+        mode: BoundaryMode,
+        /// Value beyond the edges in constant mode.
+        #[serde(default)]
+        cval: f64,
+        /// float32 (default; float64 for float64 input) or float64.
+        #[serde(default)]
+        output: Option<DType>,
+    },
+    /// `scipy.ndimage.correlate(x, weights, origin, mode, cval)`
+    Correlate {
+        /// Input name.
+        x: String,
+        /// The N-d kernel as a nested array (give this or `kernels`).
+        #[serde(default)]
+        weights: Option<Nested>,
+        /// One 1-D kernel per axis, applied axis by axis (the fast separable path).
+        #[serde(default)]
+        kernels: Option<Vec<Vec<f64>>>,
+        /// Window shift per axis, or one for all (default 0).
+        #[serde(default = "zero_origin")]
+        origin: PerAxis<i64>,
+        /// reflect (default), mirror, nearest, wrap or constant.
+        #[serde(default)]
+        mode: BoundaryMode,
+        /// Value beyond the edges in constant mode.
+        #[serde(default)]
+        cval: f64,
+        /// float32 (default; float64 for float64 input) or float64.
+        #[serde(default)]
+        output: Option<DType>,
+    },
+    /// `scipy.ndimage.convolve(x, weights, origin, mode, cval)`
+    Convolve {
+        /// Input name.
+        x: String,
+        /// The N-d kernel as a nested array (give this or `kernels`).
+        #[serde(default)]
+        weights: Option<Nested>,
+        /// One 1-D kernel per axis, applied axis by axis (the fast separable path).
+        #[serde(default)]
+        kernels: Option<Vec<Vec<f64>>>,
+        /// Window shift per axis, or one for all (default 0).
+        #[serde(default = "zero_origin")]
+        origin: PerAxis<i64>,
+        /// reflect (default), mirror, nearest, wrap or constant.
+        #[serde(default)]
+        mode: BoundaryMode,
+        /// Value beyond the edges in constant mode.
+        #[serde(default)]
+        cval: f64,
+        /// float32 (default; float64 for float64 input) or float64.
+        #[serde(default)]
+        output: Option<DType>,
+    },
+    /// `scipy.ndimage.median_filter(x, size | footprint, origin, mode, cval)`
+    MedianFilter {
+        /// Input name.
+        x: String,
+        /// Box size per axis, or one for all axes (give this or `footprint`).
+        #[serde(default)]
+        size: Option<PerAxis<usize>>,
+        /// Nested 0/1 (or true/false) array selecting the window's positions.
+        #[serde(default)]
+        footprint: Option<Nested>,
+        /// Window shift per axis, or one for all (default 0).
+        #[serde(default = "zero_origin")]
+        origin: PerAxis<i64>,
+        /// reflect (default), mirror, nearest, wrap or constant.
+        #[serde(default)]
+        mode: BoundaryMode,
+        /// Value beyond the edges in constant mode.
+        #[serde(default)]
+        cval: f64,
+        /// float32 (default; float64 for float64 input) or float64.
+        #[serde(default)]
+        output: Option<DType>,
+    },
+    /// `scipy.ndimage.minimum_filter(x, size | footprint, origin, mode, cval)`
+    MinimumFilter {
+        /// Input name.
+        x: String,
+        /// Box size per axis, or one for all axes (give this or `footprint`).
+        #[serde(default)]
+        size: Option<PerAxis<usize>>,
+        /// Nested 0/1 (or true/false) array selecting the window's positions.
+        #[serde(default)]
+        footprint: Option<Nested>,
+        /// Window shift per axis, or one for all (default 0).
+        #[serde(default = "zero_origin")]
+        origin: PerAxis<i64>,
+        /// reflect (default), mirror, nearest, wrap or constant.
+        #[serde(default)]
+        mode: BoundaryMode,
+        /// Value beyond the edges in constant mode.
+        #[serde(default)]
+        cval: f64,
+        /// float32 (default; float64 for float64 input) or float64.
+        #[serde(default)]
+        output: Option<DType>,
+    },
+    /// `scipy.ndimage.maximum_filter(x, size | footprint, origin, mode, cval)`
+    MaximumFilter {
+        /// Input name.
+        x: String,
+        /// Box size per axis, or one for all axes (give this or `footprint`).
+        #[serde(default)]
+        size: Option<PerAxis<usize>>,
+        /// Nested 0/1 (or true/false) array selecting the window's positions.
+        #[serde(default)]
+        footprint: Option<Nested>,
+        /// Window shift per axis, or one for all (default 0).
+        #[serde(default = "zero_origin")]
+        origin: PerAxis<i64>,
+        /// reflect (default), mirror, nearest, wrap or constant.
+        #[serde(default)]
+        mode: BoundaryMode,
+        /// Value beyond the edges in constant mode.
+        #[serde(default)]
+        cval: f64,
+        /// float32 (default; float64 for float64 input) or float64.
+        #[serde(default)]
+        output: Option<DType>,
+    },
+    /// `scipy.ndimage.sobel(x, axis, mode, cval)`
+    Sobel {
+        /// Input name.
+        x: String,
+        /// The derivative's axis (default -1, the last).
+        #[serde(default = "last_axis")]
+        axis: i64,
+        /// reflect (default), mirror, nearest, wrap or constant.
+        #[serde(default)]
+        mode: BoundaryMode,
+        /// Value beyond the edges in constant mode.
+        #[serde(default)]
+        cval: f64,
+        /// float32 (default; float64 for float64 input) or float64.
+        #[serde(default)]
+        output: Option<DType>,
+    },
+    /// `scipy.ndimage.laplace(x, mode, cval)`
+    Laplace {
+        /// Input name.
+        x: String,
+        /// reflect (default), mirror, nearest, wrap or constant.
+        #[serde(default)]
+        mode: BoundaryMode,
+        /// Value beyond the edges in constant mode.
+        #[serde(default)]
+        cval: f64,
+        /// float32 (default; float64 for float64 input) or float64.
+        #[serde(default)]
+        output: Option<DType>,
+    },
+    /// `scipy.ndimage.gaussian_gradient_magnitude(x, sigma, truncate, mode, cval)`
+    GaussianGradientMagnitude {
+        /// Input name.
+        x: String,
+        /// Sigma per axis, or one for all axes.
+        sigma: PerAxis<f64>,
+        /// Radius in sigmas (default 4.0).
+        #[serde(default = "default_truncate")]
+        truncate: f64,
+        /// reflect (default), mirror, nearest, wrap or constant.
+        #[serde(default)]
+        mode: BoundaryMode,
+        /// Value beyond the edges in constant mode.
+        #[serde(default)]
+        cval: f64,
+        /// float32 (default; float64 for float64 input) or float64.
         #[serde(default)]
         output: Option<DType>,
     },
@@ -210,6 +396,14 @@ pub enum OpSpec {
         /// Where false.
         b: OperandSpec,
     },
+}
+
+fn zero_origin() -> PerAxis<i64> {
+    PerAxis::One(0)
+}
+
+fn last_axis() -> i64 {
+    -1
 }
 
 fn default_truncate() -> f64 {

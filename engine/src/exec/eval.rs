@@ -92,8 +92,10 @@ impl PlanTasks<'_> {
                     input_metas,
                     ..
                 } => {
-                    for (sub, sr) in inputs.iter().zip(op.input_regions(&r, input_metas)) {
-                        self.prefetch(sub, &sr, cache)?;
+                    for (sub, pieces) in inputs.iter().zip(op.input_pieces(&r, input_metas)) {
+                        for piece in &pieces {
+                            self.prefetch(sub, piece, cache)?;
+                        }
                     }
                 }
                 _ => {}
@@ -133,10 +135,14 @@ impl PlanTasks<'_> {
                 input_metas,
                 ..
             } => {
-                let in_regions = op.input_regions(region, input_metas);
+                let in_pieces = op.input_pieces(region, input_metas);
                 let mut owned: Vec<(Region, Option<Buffer>, Option<&Buffer>)> =
                     Vec::with_capacity(inputs.len());
-                for (sub, r) in inputs.iter().zip(&in_regions) {
+                let pieces = inputs
+                    .iter()
+                    .zip(&in_pieces)
+                    .flat_map(|(sub, rs)| rs.iter().map(move |r| (sub, r)));
+                for (sub, r) in pieces {
                     // A source read as is: hand the op the cached block (a region containing the
                     // one it asked for) without copying.
                     if let Some((cached, data)) = cache.and_then(|c| c.direct(sub, r)) {

@@ -67,8 +67,10 @@ pub fn held_regions(program: &FusedProgram, region: &Region, out: &mut Vec<(usiz
                 input_metas,
                 ..
             } => {
-                for (sub, sub_region) in inputs.iter().zip(op.input_regions(&r, input_metas)) {
-                    held_regions(sub, &sub_region, out);
+                for (sub, pieces) in inputs.iter().zip(op.input_pieces(&r, input_metas)) {
+                    for piece in &pieces {
+                        held_regions(sub, piece, out);
+                    }
                 }
             }
         }

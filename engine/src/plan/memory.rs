@@ -54,10 +54,12 @@ fn program_bytes(program: &FusedProgram, region: &Region) -> u64 {
             } => {
                 let subs: u64 = inputs
                     .iter()
-                    .zip(op.input_regions(&r, input_metas))
+                    .zip(op.input_pieces(&r, input_metas))
                     .zip(input_metas)
-                    .map(|((sub, sr), meta)| {
-                        program_bytes(sub, &sr) + sr.num_elements() * meta.dtype.size() as u64
+                    .flat_map(|((sub, pieces), meta)| {
+                        pieces.into_iter().map(move |p| {
+                            program_bytes(sub, &p) + p.num_elements() * meta.dtype.size() as u64
+                        })
                     })
                     .sum();
                 subs + r.num_elements() * dtype.size() as u64 + op.scratch_bytes(&r)

@@ -1,41 +1,152 @@
-//! Stencil filters with halos (scipy.ndimage semantics): an output chunk needs its input region
-//! plus a halo, read as one region per task.
+//! Stencil filters with halos, with scipy.ndimage's semantics and parameter names: an output
+//! chunk needs its input region plus a halo, read as one region (or, for wrap mode at an edge,
+//! the few boxes it really touches) per task.
+//!
+//! Every filter outputs float32 (float64 for float64 input) unless [`FilterOptions::output`]
+//! asks for the other float type; blocks are computed in the output type. Two families share the
+//! machinery: separable filters run 1-D passes along axes ([`separable`]), footprint filters work
+//! on an N-d window ([`nd`]).
 
 mod boundary;
-mod gaussian;
+mod correlation;
+mod filter;
+mod gradient;
+mod line;
+mod nd;
+mod rank;
+mod sample;
+mod separable;
+mod smooth;
+mod window;
 
 use std::sync::Arc;
 
-pub use boundary::BoundaryMode;
-use chunkwise_engine::{Array, DType, Result};
-pub use gaussian::GaussianFilter;
+use chunkwise_engine::{Array, DType, Error, Result};
 
-/// `scipy.ndimage.gaussian_filter(x, sigma, truncate=truncate, mode=mode, cval=cval)` with
-/// float32 output (float64 for float64 input, or `output` when given).
-///
-/// # Errors
-/// [`chunkwise_engine::Error::Invalid`] for a sigma per axis mismatch, negative or non-finite
-/// sigma, truncate <= 0, or a non-float output type.
-pub fn gaussian_filter(
+pub use boundary::BoundaryMode;
+pub use correlation::{convolve, correlate};
+pub use gradient::{gaussian_gradient_magnitude, laplace, sobel};
+pub use rank::{maximum_filter, median_filter, minimum_filter};
+pub use smooth::{gaussian_filter, uniform_filter};
+
+use filter::{Boundary, Kernel, Stencil};
+
+/// Boundary handling and output type, shared by every filter.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FilterOptions {
+    /// How the array extends beyond its edges (scipy's `mode`, default reflect).
+    pub mode: BoundaryMode,
+    /// The value beyond the edges in constant mode (scipy's `cval`).
+    pub cval: f64,
+    /// float32 or float64; by default float32, or float64 for float64 input.
+    pub output: Option<DType>,
+}
+
+/// The window of a rank filter: a box (scipy's `size`) or a footprint mask.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Window {
+    /// A box of this extent per axis.
+    Size(Vec<usize>),
+    /// The positions where `mask` (C order over `shape`) is true.
+    Footprint {
+        /// The footprint's extent per axis.
+        shape: Vec<usize>,
+        /// Which positions count.
+        mask: Vec<bool>,
+    },
+}
+
+/// The weights of a correlation or convolution.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Weights {
+    /// An N-d kernel: `values` in C order over `shape`.
+    Full {
+        /// The kernel's extent per axis.
+        shape: Vec<usize>,
+        /// The weights.
+        values: Vec<f64>,
+    },
+    /// One 1-D kernel per axis, applied as 1-D passes in axis order (the same as the full
+    /// kernel that is their outer product, up to rounding, and much faster).
+    Separable(Vec<Vec<f64>>),
+}
+
+/// Wraps `kernel` as an op on `x`.
+fn apply<K: Kernel>(
     x: &Array,
-    sigma: &[f64],
-    truncate: f64,
-    mode: BoundaryMode,
-    cval: f64,
-    output: Option<DType>,
+    name: &'static str,
+    params: String,
+    kernel: K,
+    options: &FilterOptions,
 ) -> Result<Array> {
-    let output = output.unwrap_or(if x.dtype() == DType::Float64 {
-        DType::Float64
-    } else {
-        DType::Float32
-    });
-    let op = GaussianFilter {
-        sigma: sigma.to_vec(),
-        truncate,
-        mode,
-        cval,
+    let output = output_type(name, x.dtype(), options.output)?;
+    if !options.cval.is_finite() && options.mode == BoundaryMode::Constant {
+        return Err(Error::Invalid(format!(
+            "{name}: cval must be a finite number"
+        )));
+    }
+    let op = Stencil {
+        name,
+        params,
+        kernel,
+        boundary: Boundary {
+            mode: options.mode,
+            cval: options.cval,
+            input_shape: x.shape().to_vec(),
+        },
         output,
-        input_shape: x.shape().to_vec(),
     };
     Array::apply(Arc::new(op), vec![x.clone()])
+}
+
+fn output_type(name: &str, input: DType, asked: Option<DType>) -> Result<DType> {
+    match asked {
+        None if input == DType::Float64 => Ok(DType::Float64),
+        None => Ok(DType::Float32),
+        Some(t @ (DType::Float32 | DType::Float64)) => Ok(t),
+        Some(t) => Err(Error::Invalid(format!(
+            "{name}: output must be float32 or float64, not {t} (cast the result with astype)"
+        ))),
+    }
+}
+
+/// Checks that `x` has axes and that `values` gives one entry per axis.
+fn per_axis<T>(name: &str, what: &str, values: &[T], x: &Array) -> Result<()> {
+    if x.shape().is_empty() {
+        return Err(Error::Invalid(format!(
+            "{name} needs an array with at least one axis"
+        )));
+    }
+    if values.len() != x.shape().len() {
+        return Err(Error::Invalid(format!(
+            "{name}: {what} must give one value per axis of the {}-d input, got {}",
+            x.shape().len(),
+            values.len()
+        )));
+    }
+    Ok(())
+}
+
+/// The origins per axis (zeros when `origin` is empty), checked against the window sizes as
+/// scipy checks them: `-(size // 2) <= origin <= (size - 1) // 2`.
+fn origins(name: &str, origin: &[i64], sizes: &[usize]) -> Result<Vec<i64>> {
+    if origin.is_empty() {
+        return Ok(vec![0; sizes.len()]);
+    }
+    if origin.len() != sizes.len() {
+        return Err(Error::Invalid(format!(
+            "{name}: origin must give one value per axis ({}), got {}",
+            sizes.len(),
+            origin.len()
+        )));
+    }
+    for (d, (&o, &n)) in origin.iter().zip(sizes).enumerate() {
+        let (lo, hi) = (-(n as i64 / 2), (n as i64 - 1) / 2);
+        if o < lo || o > hi {
+            return Err(Error::Invalid(format!(
+                "{name}: origin {o} on axis {d} is outside {lo}..={hi} for a window of {n}"
+            )));
+        }
+    }
+    Ok(origin.to_vec())
 }
