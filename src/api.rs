@@ -83,7 +83,7 @@ impl Pipeline {
     /// # Errors
     /// See [`Plan::build`].
     pub fn plan(&self, exec: &ExecOptions) -> Result<Plan> {
-        Plan::build(self.outputs.clone(), exec.memory_limit)
+        Plan::build(self.outputs.clone(), exec.memory_limit, exec.stencil_chains)
     }
 
     /// Plans and runs.

@@ -7,6 +7,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
+use chunkwise::engine::plan::StencilChains;
 use chunkwise::engine::NodeKind;
 use chunkwise::ops::stencil::{
     convolve, correlate, gaussian_filter, gaussian_gradient_magnitude, laplace, maximum_filter,
@@ -262,5 +263,53 @@ fn bad_filter_parameters_are_rejected_with_the_reason() {
     assert!(message(sobel(&x, 3, &o)).contains("axis 3"));
     assert!(
         message(gaussian_gradient_magnitude(&x, &[1.0, 1.0, 1.0], 0.0, &o)).contains("truncate")
+    );
+}
+
+#[test]
+fn stencil_chains_recomputed_or_materialized_give_the_same_result() {
+    let data: ArrayD<u16> = common::random_array(&[30, 21, 17], 5);
+    let build = |chunks: &[u64]| {
+        let x = chunkwise::from_ndarray(data.clone(), chunks).unwrap();
+        let o = FilterOptions::default();
+        let smooth = gaussian_filter(&x, &[1.5, 1.0, 2.0], 4.0, &o).unwrap();
+        let edges = sobel(&smooth, 0, &o).unwrap();
+        // A third stencil reading the first as well: the producer feeds two consumers.
+        let box_ = uniform_filter(&smooth, &[3, 3, 3], &[], &o).unwrap();
+        edges.add(&box_).unwrap()
+    };
+    let whole = build(&[30, 21, 17]);
+    let want: ArrayD<f32> = whole.compute(&exec(1)).unwrap();
+    for chunks in [[8, 8, 8], [30, 5, 4], [3, 21, 17]] {
+        let y = build(&chunks);
+        for (chains, stages) in [
+            (StencilChains::Recompute, 1),
+            (StencilChains::Materialize, 2),
+        ] {
+            for threads in [1, 2, 7] {
+                let options = ExecOptions {
+                    stencil_chains: chains,
+                    ..exec(threads)
+                };
+                let plan = ArrayExt::plan(&y, &options).unwrap();
+                assert_eq!(plan.stages.len(), stages, "{chains:?}\n{}", plan.explain());
+                let got: ArrayD<f32> = y.compute(&options).unwrap();
+                common::assert_same(&got, &want, &format!("{chains:?} {chunks:?} {threads}"));
+            }
+        }
+    }
+    // Auto: a gaussian with a halo of 8 under a sobel on 32^3 chunks costs (34/32)^3 = 1.2x
+    // to recompute; under another gaussian on 16^3 chunks (32/16)^3 = 8x: materialized.
+    let big: ArrayD<u16> = common::random_array(&[64, 64, 64], 6);
+    let o = FilterOptions::default();
+    let stages = |chunk: u64, second: &dyn Fn(&Array) -> Array| {
+        let x = chunkwise::from_ndarray(big.clone(), &[chunk; 3]).unwrap();
+        let y = second(&gaussian_filter(&x, &[2.0; 3], 4.0, &o).unwrap());
+        ArrayExt::plan(&y, &exec(2)).unwrap().stages.len()
+    };
+    assert_eq!(stages(32, &|a| sobel(a, 0, &o).unwrap()), 1);
+    assert_eq!(
+        stages(16, &|a| gaussian_filter(a, &[2.0; 3], 4.0, &o).unwrap()),
+        2
     );
 }

@@ -4,6 +4,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
+use crate::plan::StencilChains;
 
 /// Called after each finished task with (tasks done, total tasks).
 pub type Progress = Arc<dyn Fn(u64, u64) + Send + Sync>;
@@ -20,6 +21,9 @@ pub struct ExecOptions {
     pub progress: Option<Progress>,
     /// Set to true from another thread to stop the run early.
     pub cancel: Arc<AtomicBool>,
+    /// Whether stencils feeding stencils are recomputed per task or materialized (default:
+    /// chosen by projected cost).
+    pub stencil_chains: StencilChains,
 }
 
 impl Default for ExecOptions {
@@ -29,6 +33,7 @@ impl Default for ExecOptions {
             memory_limit: default_memory_limit(),
             progress: None,
             cancel: Arc::new(AtomicBool::new(false)),
+            stencil_chains: StencilChains::Auto,
         }
     }
 }
@@ -38,6 +43,7 @@ impl std::fmt::Debug for ExecOptions {
         f.debug_struct("ExecOptions")
             .field("threads", &self.threads)
             .field("memory_limit", &self.memory_limit)
+            .field("stencil_chains", &self.stencil_chains)
             .finish_non_exhaustive()
     }
 }

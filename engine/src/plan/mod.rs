@@ -16,6 +16,7 @@ use std::sync::Arc;
 pub use deps::{Adjacency, TaskDeps};
 pub use explain::human_bytes;
 pub use program::{Dest, FusedProgram, Instr, Operand, ProgramInput, BLOCK};
+pub use stages::{StencilChains, RECOMPUTE_MAX_OVERLAP};
 
 use crate::error::{Error, Result};
 use crate::expr::Array;
@@ -119,13 +120,13 @@ impl Plan {
     /// [`Error::Invalid`] for shape or type mismatches between an expression and its sink, or an
     /// output that is also an input; [`Error::OutputExists`] from sinks; [`Error::MemoryLimit`]
     /// when one task alone exceeds the limit.
-    pub fn build(outputs: Vec<Output>, memory_limit: u64) -> Result<Plan> {
+    pub fn build(outputs: Vec<Output>, memory_limit: u64, chains: StencilChains) -> Result<Plan> {
         if outputs.is_empty() {
             return Err(Error::Invalid("the pipeline has no outputs".into()));
         }
         let graph = ExprGraph::collect(outputs.iter().map(|o| &o.array));
         validate_outputs(&graph, &outputs)?;
-        let mut stages = form_stages(&graph, outputs);
+        let mut stages = form_stages(&graph, outputs, chains);
         let mut held: HeldNodes = HeldNodes::new();
         for (s, stage) in stages.iter().enumerate() {
             for (k, o) in stage.outputs.iter().enumerate() {
@@ -198,9 +199,9 @@ impl Plan {
 
 /// Stages in dependency order: one per materialized node (with the sink of the output that
 /// asked for it, when one did), then the remaining outputs grouped by write grid.
-fn form_stages(graph: &ExprGraph, outputs: Vec<Output>) -> Vec<Stage> {
+fn form_stages(graph: &ExprGraph, outputs: Vec<Output>, chains: StencilChains) -> Vec<Stage> {
     let output_ids: HashSet<u64> = outputs.iter().map(|o| o.array.id()).collect();
-    let materialized = stages::materialized_nodes(graph, &output_ids);
+    let materialized = stages::materialized_nodes(graph, &output_ids, chains);
     let mut stages: Vec<Stage> = Vec::new();
     let mut claimed = vec![false; outputs.len()];
     for node in &materialized {
