@@ -99,20 +99,8 @@ pub(crate) fn apply<F: Sample>(cur: &[F], dims: [usize; 3], line: &Line, out: &m
                 }
             }
             Line::Uniform(n) => uniform(src, [len_in, inner], *n, dst, &mut scratch.2),
-            Line::Min(n) => extreme(src, [len_in, inner], *n, dst, &mut scratch, |a, b| {
-                if b < a {
-                    b
-                } else {
-                    a
-                }
-            }),
-            Line::Max(n) => extreme(src, [len_in, inner], *n, dst, &mut scratch, |a, b| {
-                if b > a {
-                    b
-                } else {
-                    a
-                }
-            }),
+            Line::Min(n) => extreme(src, [len_in, inner], *n, dst, &mut scratch, F::min_num),
+            Line::Max(n) => extreme(src, [len_in, inner], *n, dst, &mut scratch, F::max_num),
         }
     }
 }

@@ -13,6 +13,7 @@ mod filter;
 mod gradient;
 mod line;
 mod nd;
+mod network;
 mod rank;
 mod sample;
 mod separable;

@@ -4,16 +4,21 @@
 //! A task gathers its output region plus the footprint's halo (boundary mode applied while
 //! gathering; one gather equals SciPy's single extension) and computes each output row along the
 //! last axis: correlation as one shifted multiply-add of a whole row per nonzero weight, extremes
-//! as one shifted comparison per footprint position, and the median from a sorted window that
-//! slides along the row, trading only the values that leave and enter it.
+//! as one shifted comparison per footprint position, and ranks (the median) by a pruned sorting
+//! network run lane-wise over whole rows, or for windows over 128 values from a sorted window
+//! that slides along the row, trading only the values that leave and enter it.
 
 use chunkwise_engine::Region;
 
 use crate::stencil::filter::{Boundary, Extended, Kernel};
+use crate::stencil::network::{select, selection_network};
 use crate::stencil::sample::Sample;
 use crate::stencil::window::Halo;
 
-/// What an [`NdFilter`] computes over its footprint.
+/// Windows up to this many values are ranked by a sorting network (a 5x5x5 box is 125).
+const NETWORK_MAX: usize = 128;
+
+/// What a [`Footprint`] filter computes over its footprint.
 #[derive(Clone, Debug)]
 pub(crate) enum NdKind {
     /// `sum w * x` over the footprint positions (weights in C order over the kernel shape).
@@ -78,6 +83,13 @@ impl Kernel for Footprint {
         let mut out: Vec<F> = Vec::with_capacity(output.num_elements() as usize);
         let mut window: Vec<F> = Vec::with_capacity(taps.len());
         let (leaving, entering) = self.sliding_taps(&taps);
+        // Small windows select with a vectorized network, large ones slide a sorted window.
+        let network = match self.kind {
+            NdKind::Rank(rank) if taps.len() <= NETWORK_MAX => selection_network(taps.len(), rank),
+            _ => Vec::new(),
+        };
+        let mut wires: Vec<F> = Vec::new();
+        let infinity = F::from_f64(f64::INFINITY);
 
         let lead_hi = &output.shape[..nd - 1];
         chunkwise_engine::geometry::for_each_index(&vec![0; nd - 1], lead_hi, |lead| {
@@ -103,12 +115,23 @@ impl Kernel for Footprint {
                     let max = matches!(self.kind, NdKind::Max);
                     dst.copy_from_slice(shifted(taps[0].0));
                     for &(offset, _) in &taps[1..] {
-                        for (d, &x) in dst.iter_mut().zip(shifted(offset)) {
-                            if (max && x > *d) || (!max && x < *d) {
-                                *d = x;
-                            }
+                        let x = shifted(offset);
+                        if max {
+                            dst.iter_mut().zip(x).for_each(|(d, &v)| *d = d.max_num(v));
+                        } else {
+                            dst.iter_mut().zip(x).for_each(|(d, &v)| *d = d.min_num(v));
                         }
                     }
+                }
+                NdKind::Rank(rank) if !network.is_empty() => {
+                    // Each footprint position's shifted row is a wire; +inf pads to a power of 2.
+                    wires.clear();
+                    for &(offset, _) in &taps {
+                        wires.extend_from_slice(shifted(offset));
+                    }
+                    wires.resize(taps.len().next_power_of_two() * row, infinity);
+                    select(&network, &mut wires, row);
+                    dst.copy_from_slice(&wires[rank * row..(rank + 1) * row]);
                 }
                 NdKind::Rank(rank) => {
                     window.clear();

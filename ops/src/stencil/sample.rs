@@ -13,6 +13,10 @@ pub(crate) trait Sample:
     fn to_f64(self) -> f64;
     fn sqrt(self) -> Self;
     fn total_cmp(&self, other: &Self) -> std::cmp::Ordering;
+    /// The lesser (IEEE minNum: a NaN loses to a number).
+    fn min_num(self, other: Self) -> Self;
+    /// The greater (IEEE maxNum).
+    fn max_num(self, other: Self) -> Self;
 }
 
 impl Sample for f32 {
@@ -31,6 +35,14 @@ impl Sample for f32 {
     fn total_cmp(&self, other: &Self) -> std::cmp::Ordering {
         f32::total_cmp(self, other)
     }
+    #[inline(always)]
+    fn min_num(self, other: Self) -> Self {
+        f32::min(self, other)
+    }
+    #[inline(always)]
+    fn max_num(self, other: Self) -> Self {
+        f32::max(self, other)
+    }
 }
 
 impl Sample for f64 {
@@ -48,5 +60,13 @@ impl Sample for f64 {
     }
     fn total_cmp(&self, other: &Self) -> std::cmp::Ordering {
         f64::total_cmp(self, other)
+    }
+    #[inline(always)]
+    fn min_num(self, other: Self) -> Self {
+        f64::min(self, other)
+    }
+    #[inline(always)]
+    fn max_num(self, other: Self) -> Self {
+        f64::max(self, other)
     }
 }
