@@ -78,30 +78,25 @@ impl PlanTasks<'_> {
         region: &Region,
         cache: &mut ReadCache,
     ) -> Result<()> {
-        for (input, r) in program.inputs.iter().zip(program.input_regions(region)) {
-            match input {
-                ProgramInput::Source(source) if cache.get(source, &r).is_none() => {
-                    let data = source.read(&r, &self.io).map_err(|e| {
-                        Error::Invalid(format!("reading {}: {e}", source.describe()))
-                    })?;
-                    cache.entries.push((Arc::clone(source), r, data));
-                }
-                ProgramInput::Region {
-                    op,
-                    inputs,
-                    input_metas,
-                    ..
-                } => {
-                    for (sub, pieces) in inputs.iter().zip(op.input_pieces(&r, input_metas)) {
-                        for piece in &pieces {
-                            self.prefetch(sub, piece, cache)?;
-                        }
-                    }
-                }
-                _ => {}
+        let mut outcome = Ok(());
+        program.visit_reads(region, &mut |input, r| {
+            let ProgramInput::Source(source) = input else {
+                return;
+            };
+            if outcome.is_err() || cache.get(source, r).is_some() {
+                return;
             }
-        }
-        Ok(())
+            match source.read(r, &self.io) {
+                Ok(data) => cache.entries.push((Arc::clone(source), r.clone(), data)),
+                Err(e) => {
+                    outcome = Err(Error::Invalid(format!(
+                        "reading {}: {e}",
+                        source.describe()
+                    )))
+                }
+            }
+        });
+        outcome
     }
 
     fn input(

@@ -10,12 +10,8 @@ use crate::exec::held::HeldStore;
 use crate::exec::options::ExecOptions;
 use crate::exec::scheduler::run_tasks;
 use crate::exec::tasks::PlanTasks;
-use crate::plan::Plan;
+use crate::plan::{Plan, ProgramInput};
 use crate::store::IoContext;
-
-/// The most bytes of decoded chunks a source keeps: a stencil task's halo spans up to 27
-/// chunks (4 MiB each for 128^3 uint16), and Morton order keeps neighbours close in time.
-const CHUNK_CACHE_MAX: u64 = 192 << 20;
 
 /// What a finished run did.
 #[derive(Clone, Debug)]
@@ -45,15 +41,16 @@ pub fn execute(plan: &Plan, options: &ExecOptions) -> Result<RunStats> {
     let threads = options.threads.max(1);
     // Outer (task) parallelism first; codec threads only where tasks are fewer than cores.
     let busy = (threads as u64).min(total.max(1)) as usize;
-    let budget = MemoryBudget::new(plan.memory_limit.min(options.memory_limit));
+    // The chunk cache lives inside the limit: running tasks are admitted against the rest.
+    let limit = plan.memory_limit.min(options.memory_limit);
+    let cache_bytes = plan.cache_bytes.min(limit / 4);
+    let budget = MemoryBudget::new(limit - cache_bytes);
     let tasks = PlanTasks {
         plan,
         io: IoContext {
             codec_threads: (cores / busy).max(1),
-            // Decoded chunks shared by tasks whose reads span chunks (stencil halos): up to a
-            // quarter of the limit and CHUNK_CACHE_MAX, on top of what running tasks are
-            // admitted for.
-            cache_bytes: (options.memory_limit / 4).min(CHUNK_CACHE_MAX),
+            // Decoded chunks shared by tasks whose reads span chunks (stencil halos).
+            cache_bytes,
         },
         held: HeldStore::default(),
         budget: &budget,
@@ -65,6 +62,9 @@ pub fn execute(plan: &Plan, options: &ExecOptions) -> Result<RunStats> {
         "running plan"
     );
 
+    if cache_bytes > 0 {
+        announce_reads(plan);
+    }
     let mut prepared = Vec::new();
     let mut outcome = Ok(());
     for sink in &sinks {
@@ -96,9 +96,32 @@ pub fn execute(plan: &Plan, options: &ExecOptions) -> Result<RunStats> {
         }
         return Err(e);
     }
-    Ok(RunStats {
+    let stats = RunStats {
         tasks: total,
         elapsed: start.elapsed(),
         peak_projected_bytes: budget.peak(),
-    })
+    };
+    tracing::info!(
+        tasks = total,
+        seconds = stats.elapsed.as_secs_f64(),
+        peak_projected = %crate::plan::human_bytes(stats.peak_projected_bytes),
+        chunk_cache = %crate::plan::human_bytes(cache_bytes),
+        "finished"
+    );
+    Ok(stats)
+}
+
+/// Tells every source each read the run will make ([`crate::store::Source::expect_read`]), so
+/// cached chunks are dropped after their last reader.
+fn announce_reads(plan: &Plan) {
+    for stage in &plan.stages {
+        for t in 0..stage.num_tasks() {
+            let region = stage.tasks.chunk_region(&stage.tasks.unravel(t));
+            stage.program.visit_reads(&region, &mut |input, r| {
+                if let ProgramInput::Source(source) = input {
+                    source.expect_read(r);
+                }
+            });
+        }
+    }
 }

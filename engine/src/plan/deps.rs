@@ -57,24 +57,11 @@ pub struct TaskDeps {
 /// Every (stage, region) of materialized input that `program` needs for `region`, through
 /// nested region ops.
 pub fn held_regions(program: &FusedProgram, region: &Region, out: &mut Vec<(usize, Region)>) {
-    for (input, r) in program.inputs.iter().zip(program.input_regions(region)) {
-        match input {
-            ProgramInput::Source(_) => {}
-            ProgramInput::Held { stage, .. } => out.push((*stage, r)),
-            ProgramInput::Region {
-                op,
-                inputs,
-                input_metas,
-                ..
-            } => {
-                for (sub, pieces) in inputs.iter().zip(op.input_pieces(&r, input_metas)) {
-                    for piece in &pieces {
-                        held_regions(sub, piece, out);
-                    }
-                }
-            }
+    program.visit_reads(region, &mut |input, r| {
+        if let ProgramInput::Held { stage, .. } = input {
+            out.push((*stage, r.clone()));
         }
-    }
+    });
 }
 
 /// Builds the task DAG of `stages` whose first tasks have global ids `offsets`.

@@ -110,8 +110,16 @@ pub struct Plan {
     pub deps: TaskDeps,
     /// The memory limit the plan was checked against, in bytes.
     pub memory_limit: u64,
+    /// Bytes of decoded input chunks kept for reads that span chunks (stencil halos), inside the
+    /// limit: a quarter of it, at most [`CHUNK_CACHE_MAX`], and never so much that the largest
+    /// task no longer fits beside it.
+    pub cache_bytes: u64,
     graph_dot: String,
 }
+
+/// The most bytes of decoded chunks a plan keeps: a stencil task's halo spans up to 27 chunks
+/// (4 MiB each for 128^3 uint16), and Morton order keeps neighbours close in time.
+pub const CHUNK_CACHE_MAX: u64 = 192 << 20;
 
 impl Plan {
     /// Validates and plans `outputs` under `memory_limit` bytes. Nothing is created or read.
@@ -172,11 +180,16 @@ impl Plan {
         }
         let deps = deps::build(&stages, &offsets);
         let graph_dot = explain::dot(&graph, &stages);
+        let largest_task = stages.iter().map(|s| s.task_bytes).max().unwrap_or(0);
+        let cache_bytes = (memory_limit / 4)
+            .min(CHUNK_CACHE_MAX)
+            .min(memory_limit - largest_task);
         Ok(Plan {
             stages,
             offsets,
             deps,
             memory_limit,
+            cache_bytes,
             graph_dot,
         })
     }

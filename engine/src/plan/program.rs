@@ -154,6 +154,27 @@ impl FusedProgram {
             .collect()
     }
 
+    /// Calls `visit` with every input the program reads for `region` and the region it reads,
+    /// also inside region ops (each box of [`crate::Op::input_pieces`] of their sub-programs).
+    pub fn visit_reads(&self, region: &Region, visit: &mut dyn FnMut(&ProgramInput, &Region)) {
+        for (input, r) in self.inputs.iter().zip(self.input_regions(region)) {
+            visit(input, &r);
+            if let ProgramInput::Region {
+                op,
+                inputs,
+                input_metas,
+                ..
+            } = input
+            {
+                for (sub, pieces) in inputs.iter().zip(op.input_pieces(&r, input_metas)) {
+                    for piece in &pieces {
+                        sub.visit_reads(piece, visit);
+                    }
+                }
+            }
+        }
+    }
+
     /// When the program computes nothing (every output is one of its inputs unchanged), the
     /// input index behind each output.
     pub fn passthrough(&self) -> Option<Vec<usize>> {

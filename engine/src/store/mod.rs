@@ -1,6 +1,7 @@
 //! Where data comes from and goes to: the [`Source`] and [`Sink`] traits, with Zarr (through
 //! zarrs) and in-memory implementations.
 
+mod chunk_cache;
 mod memory;
 mod write_options;
 mod zarr;
@@ -73,6 +74,11 @@ pub trait Source: Send + Sync + Debug {
     /// # Errors
     /// [`crate::Error::Task`]-ready causes: a missing or corrupt chunk, an I/O failure.
     fn read(&self, region: &Region, io: &IoContext) -> Result<Buffer>;
+
+    /// Announces, before a run, one [`Source::read`] of `region` that the run will make, so a
+    /// source that keeps decoded chunks for overlapping reads can drop each chunk after its last
+    /// reader instead of keeping it until it is evicted.
+    fn expect_read(&self, _region: &Region) {}
 }
 
 /// An array the graph writes to.

@@ -5,8 +5,9 @@
 //! handed to zarrs whole: the JSON is the stable, documented interface of every codec. Chunks are
 //! encoded by zarrs' codec chain and written here, atomically (see [`write_atomically`]).
 
-use std::collections::HashMap;
+use crate::store::chunk_cache::ChunkCache;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value};
@@ -101,46 +102,15 @@ pub struct ZarrSource {
     array: ZArray<Store>,
     meta: ArrayMeta,
     cache: Mutex<ChunkCache>,
+    /// Chunks decoded through the cache (reported at debug level when the source is dropped).
+    decoded: AtomicU64,
 }
 
-/// Decoded chunks kept for reads that span several chunks, least recently used out first: the
-/// tasks of a stencil read overlapping halos, and without this each chunk would be decoded by up
-/// to 27 tasks.
-#[derive(Debug, Default)]
-struct ChunkCache {
-    chunks: HashMap<Vec<u64>, (Arc<Buffer>, u64)>,
-    bytes: u64,
-    clock: u64,
-}
-
-impl ChunkCache {
-    fn get(&mut self, idx: &[u64]) -> Option<Arc<Buffer>> {
-        self.clock += 1;
-        let clock = self.clock;
-        self.chunks.get_mut(idx).map(|(b, used)| {
-            *used = clock;
-            Arc::clone(b)
-        })
-    }
-
-    fn insert(&mut self, idx: Vec<u64>, chunk: Arc<Buffer>, capacity: u64) {
-        self.clock += 1;
-        self.bytes += chunk.nbytes() as u64;
-        if let Some((old, _)) = self.chunks.insert(idx, (chunk, self.clock)) {
-            self.bytes -= old.nbytes() as u64;
-        }
-        while self.bytes > capacity {
-            let Some(oldest) = self
-                .chunks
-                .iter()
-                .min_by_key(|(_, (_, used))| *used)
-                .map(|(k, _)| k.clone())
-            else {
-                break;
-            };
-            if let Some((b, _)) = self.chunks.remove(&oldest) {
-                self.bytes -= b.nbytes() as u64;
-            }
+impl Drop for ZarrSource {
+    fn drop(&mut self) {
+        let decoded = self.decoded.load(Ordering::Relaxed);
+        if decoded > 0 {
+            tracing::debug!(path = %self.path.display(), decoded, "chunks decoded for halo reads");
         }
     }
 }
@@ -162,6 +132,7 @@ pub fn open_zarr(path: impl AsRef<Path>) -> Result<ZarrSource> {
         array,
         meta,
         cache: Mutex::default(),
+        decoded: AtomicU64::new(0),
     })
 }
 
@@ -207,23 +178,50 @@ impl ZarrSource {
         let opts = codec_options(io);
         let mut out = Buffer::zeros(self.meta.dtype, region.num_elements() as usize);
         for idx in chunks {
-            let cached = self.lock_cache().get(idx);
-            let chunk = match cached {
-                Some(c) => c,
+            // Edge chunks decode at full chunk size: their region may pass the array end.
+            let full = Region::new(grid.chunk_region(idx).start, grid.chunk_shape().to_vec());
+            let Some(part) = full.intersect(region) else {
+                continue;
+            };
+            let cached = {
+                let mut cache = self.lock_cache();
+                let found = cache.get(idx, &part);
+                cache.read_done(idx);
+                found
+            };
+            let (block_region, block) = match cached {
+                Some(found) => found,
                 None => {
                     let decoded = macro_read(&self.array, idx, &opts, self.meta.dtype)
                         .map_err(|e| self.locate_failure(region, &opts, e))?;
                     let decoded = Arc::new(decoded);
-                    self.lock_cache()
-                        .insert(idx.clone(), Arc::clone(&decoded), io.cache_bytes);
-                    decoded
+                    self.decoded.fetch_add(1, Ordering::Relaxed);
+                    let mut cache = self.lock_cache();
+                    if cache.wanted(idx) {
+                        let kept = Arc::clone(&decoded);
+                        cache.insert(idx.clone(), full.clone(), kept, io.cache_bytes);
+                    }
+                    (full, decoded)
                 }
             };
-            // Edge chunks decode at full chunk size: their region may pass the array end.
-            let full = Region::new(grid.chunk_region(idx).start, grid.chunk_shape().to_vec());
-            copy_buffer_region(&chunk, &full, &mut out, region)?;
+            copy_buffer_region(&block, &block_region, &mut out, region)?;
         }
         Ok(out)
+    }
+
+    fn stored_grid(&self) -> ChunkGrid {
+        ChunkGrid::new(self.meta.shape.clone(), self.stored_chunk_shape())
+    }
+
+    /// True when `region` covers some chunk only in part: such reads (stencil halos, output
+    /// chunks finer than the input's) share chunks with other tasks, so they go through the
+    /// cache. Whole chunks (a downsample's block) are read by one task only.
+    fn partial(&self, grid: &ChunkGrid, region: &Region) -> bool {
+        !(0..region.ndim()).all(|d| {
+            let (c, end) = (grid.chunk_shape()[d], region.start[d] + region.shape[d]);
+            region.start[d].is_multiple_of(c)
+                && (end.is_multiple_of(c) || end == self.meta.shape[d])
+        })
     }
 
     fn lock_cache(&self) -> std::sync::MutexGuard<'_, ChunkCache> {
@@ -305,16 +303,23 @@ impl Source for ZarrSource {
         })
     }
 
+    fn expect_read(&self, region: &Region) {
+        let grid = self.stored_grid();
+        if self.partial(&grid, region) {
+            let mut cache = self.lock_cache();
+            for idx in grid.chunks_overlapping(region) {
+                let full = Region::new(grid.chunk_region(&idx).start, grid.chunk_shape().to_vec());
+                if let Some(part) = full.intersect(region) {
+                    cache.expect(idx, &full, &part);
+                }
+            }
+        }
+    }
+
     fn read(&self, region: &Region, io: &IoContext) -> Result<Buffer> {
-        let grid = ChunkGrid::new(self.meta.shape.clone(), self.stored_chunk_shape());
-        let chunks = grid.chunks_overlapping(region);
-        // Whole chunks (a downsample's block) are each read by one task only: no cache.
-        let whole_chunks = (0..region.ndim()).all(|d| {
-            let (c, end) = (grid.chunk_shape()[d], region.start[d] + region.shape[d]);
-            region.start[d].is_multiple_of(c)
-                && (end.is_multiple_of(c) || end == self.meta.shape[d])
-        });
-        if io.cache_bytes > 0 && chunks.len() > 1 && !whole_chunks {
+        let grid = self.stored_grid();
+        if io.cache_bytes > 0 && self.partial(&grid, region) {
+            let chunks = grid.chunks_overlapping(region);
             return self.read_through_cache(region, &grid, &chunks, io);
         }
         let subset = ArraySubset::new_with_start_shape(region.start.clone(), region.shape.clone())

@@ -59,15 +59,15 @@ fn symmetry(w: &[f64]) -> Symmetry {
     }
 }
 
-/// Applies `line` along the middle axis of `cur` (`dims = [outer, len_in, inner]`), leaving
-/// `[outer, len_in - size + 1, inner]` in `out`.
+/// Applies `line` along the middle axis of `block` (`dims = [outer, len_in, inner]`) in place,
+/// leaving `[outer, len_in - size + 1, inner]`. In place is safe because output row `o` is
+/// computed (into a strip-sized buffer) before it is stored, and it is stored at or before input
+/// row `o`: every input row a later output needs lies after it.
 #[multiversion(targets("x86_64+avx2", "x86_64+sse4.1"))]
-pub(crate) fn apply<F: Sample>(cur: &[F], dims: [usize; 3], line: &Line, out: &mut Vec<F>) {
+pub(crate) fn apply<F: Sample>(block: &mut Vec<F>, dims: [usize; 3], line: &Line) {
     let [outer, len_in, inner] = dims;
     let size = line.size();
     let len_out = len_in + 1 - size;
-    out.clear();
-    out.resize(outer * len_out * inner, F::default());
     let weights: Vec<F> = match line {
         Line::Correlate(w) => w.iter().map(|&v| F::from_f64(v)).collect(),
         _ => Vec::new(),
@@ -76,33 +76,53 @@ pub(crate) fn apply<F: Sample>(cur: &[F], dims: [usize; 3], line: &Line, out: &m
         Line::Correlate(w) => symmetry(w),
         _ => Symmetry::None,
     };
+    let mut tmp: Vec<F> = Vec::new();
     let mut scratch: (Vec<F>, Vec<F>, Vec<f64>) = Default::default();
     for b in 0..outer {
-        let src = &cur[b * len_in * inner..(b + 1) * len_in * inner];
-        let dst = &mut out[b * len_out * inner..(b + 1) * len_out * inner];
+        let (src, dst) = (b * len_in * inner, b * len_out * inner);
         match line {
             Line::Correlate(_) if inner == 1 => {
-                correlate(&weights, sym, |k| &src[k..k + len_out], dst);
+                tmp.clear();
+                tmp.resize(len_out, F::default());
+                correlate(
+                    &weights,
+                    sym,
+                    |k| &block[src + k..src + k + len_out],
+                    &mut tmp,
+                );
+                block[dst..dst + len_out].copy_from_slice(&tmp);
             }
             Line::Correlate(_) => {
                 for s in (0..inner).step_by(STRIP) {
                     let w = STRIP.min(inner - s);
+                    tmp.clear();
+                    tmp.resize(w, F::default());
                     for o in 0..len_out {
-                        let row = |k: usize| &src[(o + k) * inner + s..(o + k) * inner + s + w];
-                        correlate(
-                            &weights,
-                            sym,
-                            row,
-                            &mut dst[o * inner + s..o * inner + s + w],
-                        );
+                        let at = |k: usize| src + (o + k) * inner + s;
+                        correlate(&weights, sym, |k| &block[at(k)..at(k) + w], &mut tmp);
+                        let out = dst + o * inner + s;
+                        block[out..out + w].copy_from_slice(&tmp);
                     }
                 }
             }
-            Line::Uniform(n) => uniform(src, [len_in, inner], *n, dst, &mut scratch.2),
-            Line::Min(n) => extreme(src, [len_in, inner], *n, dst, &mut scratch, F::min_num),
-            Line::Max(n) => extreme(src, [len_in, inner], *n, dst, &mut scratch, F::max_num),
+            Line::Uniform(n) => uniform(block, [src, dst, len_in, inner], *n, &mut scratch.2),
+            Line::Min(n) => extreme(
+                block,
+                [src, dst, len_in, inner],
+                *n,
+                &mut scratch,
+                F::min_num,
+            ),
+            Line::Max(n) => extreme(
+                block,
+                [src, dst, len_in, inner],
+                *n,
+                &mut scratch,
+                F::max_num,
+            ),
         }
     }
+    block.truncate(outer * len_out * inner);
 }
 
 /// `out[i] = sum_k w[k] * row(k)[i]`, mirrored pairs added first when the weights allow.
@@ -144,23 +164,23 @@ fn correlate<'a, F: Sample>(w: &[F], sym: Symmetry, row: impl Fn(usize) -> &'a [
 /// whole line; that makes a value depend on where the line starts, so here each window is summed
 /// on its own, which keeps results independent of the chunking (and within rounding of scipy's).
 #[inline(always)]
-fn uniform<F: Sample>(src: &[F], dims: [usize; 2], size: usize, dst: &mut [F], acc: &mut Vec<f64>) {
-    let [len_in, inner] = dims;
+fn uniform<F: Sample>(block: &mut [F], at: [usize; 4], size: usize, acc: &mut Vec<f64>) {
+    let [src, dst, len_in, inner] = at;
     let len_out = len_in + 1 - size;
     let n = size as f64;
     for s in (0..inner).step_by(STRIP) {
         let w = STRIP.min(inner - s);
-        let row = |t: usize| &src[t * inner + s..t * inner + s + w];
         for o in 0..len_out {
+            let row = |t: usize| src + t * inner + s;
             acc.clear();
-            acc.extend(row(o).iter().map(|v| v.to_f64()));
+            acc.extend(block[row(o)..row(o) + w].iter().map(|v| v.to_f64()));
             for t in o + 1..o + size {
-                for (a, &v) in acc.iter_mut().zip(row(t)) {
+                for (a, &v) in acc.iter_mut().zip(&block[row(t)..row(t) + w]) {
                     *a += v.to_f64();
                 }
             }
-            let out = &mut dst[o * inner + s..o * inner + s + w];
-            for (d, &a) in out.iter_mut().zip(acc.iter()) {
+            let out = dst + o * inner + s;
+            for (d, &a) in block[out..out + w].iter_mut().zip(acc.iter()) {
                 *d = F::from_f64(a / n);
             }
         }
@@ -172,19 +192,18 @@ fn uniform<F: Sample>(src: &[F], dims: [usize; 2], size: usize, dst: &mut [F], a
 /// of `size` rows, suffix extremes backward; each window is one suffix and one prefix.
 #[inline(always)]
 fn extreme<F: Sample>(
-    src: &[F],
-    dims: [usize; 2],
+    block: &mut [F],
+    at: [usize; 4],
     size: usize,
-    dst: &mut [F],
     scratch: &mut (Vec<F>, Vec<F>, Vec<f64>),
     pick: impl Fn(F, F) -> F + Copy,
 ) {
-    let [len_in, inner] = dims;
+    let [src, dst, len_in, inner] = at;
     let len_out = len_in + 1 - size;
     let (prefix, suffix, _) = scratch;
     for s in (0..inner).step_by(STRIP) {
         let w = STRIP.min(inner - s);
-        let row = |t: usize| &src[t * inner + s..t * inner + s + w];
+        let row = |t: usize| src + t * inner + s;
         prefix.clear();
         prefix.resize(len_in * w, F::default());
         suffix.clear();
@@ -192,11 +211,12 @@ fn extreme<F: Sample>(
         for t in 0..len_in {
             let (done, rest) = prefix.split_at_mut(t * w);
             let cur = &mut rest[..w];
+            let input = &block[row(t)..row(t) + w];
             if t.is_multiple_of(size) {
-                cur.copy_from_slice(row(t));
+                cur.copy_from_slice(input);
             } else {
                 let prev = &done[(t - 1) * w..];
-                for ((c, &p), &v) in cur.iter_mut().zip(prev).zip(row(t)) {
+                for ((c, &p), &v) in cur.iter_mut().zip(prev).zip(input) {
                     *c = pick(p, v);
                 }
             }
@@ -204,21 +224,23 @@ fn extreme<F: Sample>(
         for t in (0..len_in).rev() {
             let (cur, later) = suffix.split_at_mut((t + 1) * w);
             let cur = &mut cur[t * w..];
+            let input = &block[row(t)..row(t) + w];
             if t % size == size - 1 || t == len_in - 1 {
-                cur.copy_from_slice(row(t));
+                cur.copy_from_slice(input);
             } else {
-                for ((c, &n), &v) in cur.iter_mut().zip(&later[..w]).zip(row(t)) {
+                for ((c, &n), &v) in cur.iter_mut().zip(&later[..w]).zip(input) {
                     *c = pick(n, v);
                 }
             }
         }
+        // Every input row of this strip is in the prefix/suffix buffers: overwrite freely.
         for o in 0..len_out {
-            let out = &mut dst[o * inner + s..o * inner + s + w];
+            let out = dst + o * inner + s;
             let (h, g) = (
                 &suffix[o * w..(o + 1) * w],
                 &prefix[(o + size - 1) * w..][..w],
             );
-            for ((d, &a), &b) in out.iter_mut().zip(h).zip(g) {
+            for ((d, &a), &b) in block[out..out + w].iter_mut().zip(h).zip(g) {
                 *d = pick(a, b);
             }
         }

@@ -79,7 +79,9 @@ mod tests {
     fn pruned_networks_select_every_rank_of_random_inputs() {
         let mut seed = 12345u64;
         let mut next = || {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             (seed >> 33) as f32
         };
         for n in [1, 2, 3, 5, 9, 27, 31, 33] {

@@ -109,12 +109,12 @@ impl Kernel for Separable {
     }
 
     fn scratch_blocks(&self) -> u64 {
-        // The extended block, a pass's result, and with several terms a term's copy and the
-        // running combination.
+        // The extended block (passes run in place), and with several terms a term's copy and
+        // the running combination.
         if self.terms.len() > 1 {
-            4
+            3
         } else {
-            2
+            1
         }
     }
 }
@@ -131,7 +131,6 @@ fn term_value<F: Sample>(
         margins[pass.axis] = (pass.before(), pass.after());
     }
     let mut block = block.crop(output, &margins);
-    let mut next = Vec::new();
     for (k, pass) in term.iter().enumerate() {
         let d = pass.axis;
         let dims = [
@@ -139,8 +138,7 @@ fn term_value<F: Sample>(
             block.shape[d],
             block.shape[d + 1..].iter().product(),
         ];
-        line::apply(&block.data, dims, &pass.line, &mut next);
-        std::mem::swap(&mut block.data, &mut next);
+        line::apply(&mut block.data, dims, &pass.line);
         block.shape[d] = output.shape[d] as usize;
         block.start[d] = output.start[d] as i64;
         if boundary.mode == BoundaryMode::Constant {

@@ -1,0 +1,189 @@
+//! Decoded chunks kept for reads that cover chunks only in part — stencil halos above all: the
+//! tasks around a chunk all read a slab of it, and without a cache each chunk would be decoded by
+//! up to 27 tasks.
+//!
+//! Three things keep it small. Reads are announced before the run ([`ChunkCache::expect`]), so
+//! a chunk is dropped right after its last reader. A chunk whose remaining readers need only its
+//! faces (the slabs of halo width along each side) can be cut down to those faces, about a third
+//! of a 128^3 chunk for a halo of 8. And when the cache is full it first cuts the least recently
+//! used whole chunks to faces (their owner task re-decodes if it comes later), and only then
+//! evicts, least recently used first.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::buffer::Buffer;
+use crate::geometry::{extract_region, Region};
+
+/// A cached chunk: all of it, or only its faces.
+#[derive(Debug)]
+enum Kept {
+    Whole(Region, Arc<Buffer>),
+    Faces(Vec<(Region, Arc<Buffer>)>),
+}
+
+impl Kept {
+    fn bytes(&self) -> u64 {
+        match self {
+            Kept::Whole(_, b) => b.nbytes() as u64,
+            Kept::Faces(f) => f.iter().map(|(_, b)| b.nbytes() as u64).sum(),
+        }
+    }
+
+    /// A block containing `part`, with its region.
+    fn serving(&self, part: &Region) -> Option<(Region, Arc<Buffer>)> {
+        match self {
+            Kept::Whole(r, b) => Some((r.clone(), Arc::clone(b))),
+            Kept::Faces(faces) => faces
+                .iter()
+                .find(|(r, _)| r.contains(part))
+                .map(|(r, b)| (r.clone(), Arc::clone(b))),
+        }
+    }
+}
+
+/// The cache of one source.
+#[derive(Debug, Default)]
+pub(crate) struct ChunkCache {
+    chunks: HashMap<Vec<u64>, (Kept, u64)>,
+    bytes: u64,
+    clock: u64,
+    /// Announced reads not made yet, per chunk.
+    pending: HashMap<Vec<u64>, u32>,
+    /// The thickest face slab any announced read needs, per axis (0: none on that axis).
+    face_width: Vec<u64>,
+}
+
+impl ChunkCache {
+    /// Announces a read of `part` of the chunk at `chunk` (its full region).
+    pub(crate) fn expect(&mut self, idx: Vec<u64>, chunk: &Region, part: &Region) {
+        *self.pending.entry(idx).or_default() += 1;
+        if self.face_width.len() != chunk.ndim() {
+            self.face_width = vec![0; chunk.ndim()];
+        }
+        if let Some((axis, width)) = thinnest_face(chunk, part) {
+            self.face_width[axis] = self.face_width[axis].max(width);
+        }
+    }
+
+    /// A cached block (and its region) that contains `part` of chunk `idx`.
+    pub(crate) fn get(&mut self, idx: &[u64], part: &Region) -> Option<(Region, Arc<Buffer>)> {
+        self.clock += 1;
+        let clock = self.clock;
+        let (kept, used) = self.chunks.get_mut(idx)?;
+        let found = kept.serving(part)?;
+        *used = clock;
+        Some(found)
+    }
+
+    /// Counts one read of chunk `idx` as made; drops the chunk when no announced read is left.
+    /// Returns false in that case (nothing later wants it); true otherwise, or when nothing
+    /// was announced.
+    pub(crate) fn read_done(&mut self, idx: &[u64]) -> bool {
+        let Some(left) = self.pending.get_mut(idx) else {
+            return true;
+        };
+        *left = left.saturating_sub(1);
+        if *left > 0 {
+            return true;
+        }
+        self.pending.remove(idx);
+        self.remove(idx);
+        false
+    }
+
+    /// Whether a later read wants chunk `idx` (true when nothing was announced).
+    pub(crate) fn wanted(&self, idx: &[u64]) -> bool {
+        self.pending.get(idx).is_none_or(|&left| left > 0)
+    }
+
+    /// Keeps a freshly decoded chunk (covering `region`), then shrinks to `capacity` bytes.
+    pub(crate) fn insert(
+        &mut self,
+        idx: Vec<u64>,
+        region: Region,
+        chunk: Arc<Buffer>,
+        capacity: u64,
+    ) {
+        self.clock += 1;
+        self.remove(&idx);
+        let kept = Kept::Whole(region, chunk);
+        self.bytes += kept.bytes();
+        self.chunks.insert(idx, (kept, self.clock));
+        while self.bytes > capacity && self.shrink_one() {}
+    }
+
+    /// Cuts the least recently used whole chunk to its faces, or when none can be cut, evicts the
+    /// least recently used entry. False when empty.
+    fn shrink_one(&mut self) -> bool {
+        let whole = self
+            .chunks
+            .iter()
+            .filter(|(_, (k, _))| matches!(k, Kept::Whole(..)))
+            .min_by_key(|(_, (_, used))| *used)
+            .map(|(idx, _)| idx.clone());
+        if let Some(idx) = whole {
+            if let Some((Kept::Whole(region, data), used)) = self.chunks.get(&idx) {
+                if let Some(faces) = faces(region, data, &self.face_width) {
+                    let used = *used;
+                    self.remove(&idx);
+                    let kept = Kept::Faces(faces);
+                    self.bytes += kept.bytes();
+                    self.chunks.insert(idx, (kept, used));
+                    return true;
+                }
+            }
+        }
+        let oldest = self
+            .chunks
+            .iter()
+            .min_by_key(|(_, (_, used))| *used)
+            .map(|(idx, _)| idx.clone());
+        match oldest {
+            Some(idx) => {
+                self.remove(&idx);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn remove(&mut self, idx: &[u64]) {
+        if let Some((kept, _)) = self.chunks.remove(idx) {
+            self.bytes -= kept.bytes();
+        }
+    }
+}
+
+/// For a read of `part` of `chunk` that lies against one of its faces without reaching the
+/// opposite one: the axis and thickness of the thinnest such slab.
+fn thinnest_face(chunk: &Region, part: &Region) -> Option<(usize, u64)> {
+    let end = chunk.end();
+    (0..chunk.ndim())
+        .filter(|&d| part.shape[d] < chunk.shape[d])
+        .filter(|&d| part.start[d] == chunk.start[d] || part.start[d] + part.shape[d] == end[d])
+        .map(|d| (d, part.shape[d]))
+        .min_by_key(|&(_, w)| w)
+}
+
+/// The face slabs of a chunk, or None when they would not be smaller than the chunk.
+fn faces(region: &Region, data: &Buffer, width: &[u64]) -> Option<Vec<(Region, Arc<Buffer>)>> {
+    let mut slabs = Vec::new();
+    for (d, &w) in width.iter().enumerate() {
+        if w == 0 {
+            continue;
+        }
+        if 2 * w >= region.shape[d] {
+            return None;
+        }
+        for start in [region.start[d], region.start[d] + region.shape[d] - w] {
+            let mut slab = region.clone();
+            slab.start[d] = start;
+            slab.shape[d] = w;
+            let part = extract_region(data, region, &slab);
+            slabs.push((slab, Arc::new(part)));
+        }
+    }
+    let bytes: u64 = slabs.iter().map(|(_, b)| b.nbytes() as u64).sum();
+    (!slabs.is_empty() && bytes < data.nbytes() as u64).then_some(slabs)
+}
