@@ -19,6 +19,7 @@ use chunkwise::Buffer;
 use common::exec;
 use ndarray::ArrayD;
 use serde_json::Value;
+use std::sync::Arc;
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/stencil")
@@ -312,4 +313,80 @@ fn stencil_chains_recomputed_or_materialized_give_the_same_result() {
         stages(16, &|a| gaussian_filter(a, &[2.0; 3], 4.0, &o).unwrap()),
         2
     );
+}
+
+#[test]
+fn halo_reads_from_zarr_share_decoded_chunks_within_any_memory_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let data: ArrayD<u16> = common::random_array(&[64, 48, 40], 8);
+    let path = dir.path().join("in.zarr");
+    chunkwise::from_ndarray(data.clone(), &[16, 16, 16])
+        .unwrap()
+        .to_zarr(&path, &WriteOptions::default(), &exec(2))
+        .unwrap();
+    let reference = chunkwise::from_ndarray(data, &[64, 48, 40]).unwrap();
+    let filters = |x: &Array| {
+        let o = FilterOptions {
+            mode: BoundaryMode::Wrap,
+            ..FilterOptions::default()
+        };
+        let smooth = gaussian_filter(x, &[1.0, 1.0, 1.0], 4.0, &o).unwrap();
+        let median = median_filter(x, &Window::Size(vec![3, 3, 3]), &[], &o).unwrap();
+        smooth.add(&median).unwrap()
+    };
+    let want: ArrayD<f32> = filters(&reference).compute(&exec(1)).unwrap();
+    let chunks = 4 * 3 * 3;
+    // 512 KiB leaves a cache smaller than one task's halo neighbourhood (27 chunks): chunks are
+    // decoded again, results stay right. From 2 MiB every chunk is decoded about once (two
+    // workers may both decode a chunk they miss at the same moment).
+    let about_once = chunks + chunks / 2;
+    for (limit, most_decodes) in [
+        (512 << 10, 27 * 2 * chunks),
+        (2 << 20, about_once),
+        (64 << 20, about_once),
+    ] {
+        for threads in [1, 2] {
+            let source = Arc::new(chunkwise::engine::store::open_zarr(&path).unwrap());
+            let x = Array::from_source(source.clone());
+            let options = ExecOptions {
+                memory_limit: limit,
+                ..exec(threads)
+            };
+            let got: ArrayD<f32> = filters(&x).compute(&options).unwrap();
+            common::assert_same(&got, &want, &format!("limit {limit} threads {threads}"));
+            let decoded = source.chunks_decoded();
+            assert!(
+                decoded <= most_decodes,
+                "limit {limit}: {decoded} decodes of {chunks} chunks"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_stencil_feeding_a_downsample_through_a_cast_holds_the_cast() {
+    let data: ArrayD<u16> = common::random_array(&[32, 24, 20], 9);
+    let build = |chunks: &[u64]| {
+        let x = chunkwise::from_ndarray(data.clone(), chunks).unwrap();
+        let o = FilterOptions::default();
+        let smooth = gaussian_filter(&x.clip(100, 60000).unwrap(), &[2.0; 3], 4.0, &o).unwrap();
+        smooth
+            .astype(DType::Uint16)
+            .unwrap()
+            .downsample(&[2, 2, 2], DownsampleMethod::Mean)
+            .unwrap()
+    };
+    let want: ArrayD<u16> = build(&[32, 24, 20]).compute(&exec(1)).unwrap();
+    let y = build(&[8, 8, 8]);
+    let plan = ArrayExt::plan(&y, &exec(2)).unwrap();
+    assert_eq!(
+        plan.stages[0].outputs[0].array.dtype(),
+        DType::Uint16,
+        "{}",
+        plan.explain()
+    );
+    for threads in [1, 2, 7] {
+        let got: ArrayD<u16> = y.compute(&exec(threads)).unwrap();
+        common::assert_same(&got, &want, &format!("threads {threads}"));
+    }
 }

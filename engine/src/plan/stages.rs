@@ -7,7 +7,7 @@
 //! output that a region op reads (level 0 of a pyramid) is always computed once, written, and
 //! kept for its readers.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use crate::expr::{Array, NodeKind};
 use crate::geometry::{ChunkGrid, Region};
@@ -39,6 +39,15 @@ pub fn materialized_nodes(
     chains: StencilChains,
 ) -> Vec<Array> {
     let mut marked = HashSet::new();
+    let mut readers: HashMap<u64, usize> = HashMap::new();
+    for ix in graph.graph.node_indices() {
+        if let NodeKind::Op { inputs, .. } = graph.graph[ix].node() {
+            let distinct: HashSet<u64> = inputs.iter().map(Array::id).collect();
+            for id in distinct {
+                *readers.entry(id).or_default() += 1;
+            }
+        }
+    }
     for ix in graph.graph.node_indices() {
         let consumer = &graph.graph[ix];
         let NodeKind::Op { op, inputs } = consumer.node() else {
@@ -52,25 +61,25 @@ pub fn materialized_nodes(
             StencilChains::Materialize => false,
             StencilChains::Auto => cheap_to_recompute(consumer),
         };
-        // Walk down each input through element-wise ops; the first region ops met are cut.
-        let mut stack: Vec<Array> = inputs.clone();
-        let mut seen = HashSet::new();
-        while let Some(a) = stack.pop() {
-            if !seen.insert(a.id()) {
+        for input in inputs {
+            if outputs.contains(&input.id()) {
+                marked.insert(input.id());
                 continue;
             }
-            if outputs.contains(&a.id()) {
-                marked.insert(a.id());
+            // Walk down through element-wise ops; the first region ops met are cut.
+            let (regions, private) = region_ops_below(input, outputs, &readers);
+            if recompute || regions.is_empty() {
                 continue;
             }
-            if let NodeKind::Op { op, inputs } = a.node() {
-                if op.kind() == OpKind::Region {
-                    if !recompute {
-                        marked.insert(a.id());
-                    }
-                } else {
-                    stack.extend(inputs.iter().cloned());
-                }
+            // When the element-wise ops between are this consumer's alone and make the data no
+            // larger (gaussian -> astype(uint16) -> downsample), hold what the consumer reads.
+            let narrower = regions
+                .iter()
+                .all(|r| input.dtype().size() <= r.dtype().size());
+            if private && narrower {
+                marked.insert(input.id());
+            } else {
+                marked.extend(regions.iter().map(Array::id));
             }
         }
     }
@@ -82,6 +91,37 @@ pub fn materialized_nodes(
         .map(|ix| graph.graph[ix].clone())
         .filter(|a| marked.contains(&a.id()))
         .collect()
+}
+
+/// The region ops reached from `input` through element-wise ops (and outputs met on the way),
+/// and whether every node on the way, `input` and the region ops included, is read only once
+/// and is not an output.
+fn region_ops_below(
+    input: &Array,
+    outputs: &HashSet<u64>,
+    readers: &HashMap<u64, usize>,
+) -> (Vec<Array>, bool) {
+    let mut found = Vec::new();
+    let mut private = true;
+    let mut stack = vec![input.clone()];
+    let mut seen = HashSet::new();
+    while let Some(a) = stack.pop() {
+        if !seen.insert(a.id()) {
+            continue;
+        }
+        let NodeKind::Op { op, inputs } = a.node() else {
+            continue;
+        };
+        private &= readers.get(&a.id()).copied().unwrap_or(0) <= 1 && !outputs.contains(&a.id());
+        if a.id() != input.id() && outputs.contains(&a.id()) {
+            found.push(a.clone());
+        } else if op.kind() == OpKind::Region {
+            found.push(a.clone());
+        } else {
+            stack.extend(inputs.iter().cloned());
+        }
+    }
+    (found, private)
 }
 
 /// Whether the region-op inputs of `consumer` are cheap to recompute in its tasks: judged on an

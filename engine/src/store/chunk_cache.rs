@@ -187,3 +187,62 @@ fn faces(region: &Region, data: &Buffer, width: &[u64]) -> Option<Vec<(Region, A
     let bytes: u64 = slabs.iter().map(|(_, b)| b.nbytes() as u64).sum();
     (!slabs.is_empty() && bytes < data.nbytes() as u64).then_some(slabs)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chunk(idx: u64) -> (Vec<u64>, Region, Arc<Buffer>) {
+        let region = Region::new(vec![idx * 10, 0], vec![10, 10]);
+        let data: Vec<u16> = (0..100).map(|v| v as u16 + 100 * idx as u16).collect();
+        (vec![idx, 0], region, Arc::new(Buffer::Uint16(data)))
+    }
+
+    #[test]
+    fn a_chunk_is_dropped_after_its_last_announced_read() {
+        let mut cache = ChunkCache::default();
+        let (idx, region, data) = chunk(0);
+        let face = Region::new(vec![8, 0], vec![2, 10]);
+        cache.expect(idx.clone(), &region, &region);
+        cache.expect(idx.clone(), &region, &face);
+        assert!(cache.wanted(&idx));
+        cache.insert(idx.clone(), region.clone(), data, 1 << 20);
+        assert!(cache.read_done(&idx), "one read left");
+        assert!(cache.get(&idx, &face).is_some());
+        assert!(!cache.read_done(&idx), "that was the last");
+        assert!(cache.get(&idx, &face).is_none());
+        assert_eq!(cache.bytes, 0);
+    }
+
+    #[test]
+    fn a_full_cache_cuts_chunks_to_faces_before_evicting() {
+        let mut cache = ChunkCache::default();
+        let (a, ra, da) = chunk(0);
+        let (b, rb, db) = chunk(1);
+        // Neighbours read slabs of width 2 along axis 0.
+        cache.expect(a.clone(), &ra, &Region::new(vec![8, 0], vec![2, 10]));
+        cache.expect(b.clone(), &rb, &Region::new(vec![10, 0], vec![2, 10]));
+        cache.insert(a.clone(), ra, da, 300);
+        cache.insert(b.clone(), rb, db, 300);
+        // 2 x 200 bytes did not fit in 300: the older chunk is cut to two 2x10 faces (80 bytes).
+        assert_eq!(cache.bytes, 280);
+        let (r, buf) = cache.get(&a, &Region::new(vec![8, 3], vec![2, 4])).unwrap();
+        assert_eq!(r, Region::new(vec![8, 0], vec![2, 10]));
+        let Buffer::Uint16(v) = buf.as_ref() else {
+            panic!()
+        };
+        assert_eq!(v[0], 80, "row 8 of chunk 0 starts at 80");
+        assert!(
+            cache
+                .get(&a, &Region::new(vec![4, 0], vec![2, 10]))
+                .is_none(),
+            "interior"
+        );
+        assert!(
+            cache
+                .get(&b, &Region::new(vec![14, 0], vec![2, 10]))
+                .is_some(),
+            "whole"
+        );
+    }
+}

@@ -209,6 +209,11 @@ impl ZarrSource {
         Ok(out)
     }
 
+    /// Chunks decoded so far for reads that cover chunks in part (through the chunk cache).
+    pub fn chunks_decoded(&self) -> u64 {
+        self.decoded.load(Ordering::Relaxed)
+    }
+
     fn stored_grid(&self) -> ChunkGrid {
         ChunkGrid::new(self.meta.shape.clone(), self.stored_chunk_shape())
     }
