@@ -113,9 +113,8 @@ fn region_ops_below(
             continue;
         };
         private &= readers.get(&a.id()).copied().unwrap_or(0) <= 1 && !outputs.contains(&a.id());
-        if a.id() != input.id() && outputs.contains(&a.id()) {
-            found.push(a.clone());
-        } else if op.kind() == OpKind::Region {
+        let output_below = a.id() != input.id() && outputs.contains(&a.id());
+        if output_below || op.kind() == OpKind::Region {
             found.push(a.clone());
         } else {
             stack.extend(inputs.iter().cloned());
