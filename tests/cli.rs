@@ -390,3 +390,114 @@ fn resampling_steps_and_the_pyramid_command() {
     assert_fails(&chunkwise_cmd(&bad), "unknown --method");
     assert!(!missing.exists());
 }
+
+#[test]
+fn stencil_steps_run_from_pipeline_files_and_bad_ones_fail_cleanly() {
+    let (dir, data) = setup();
+    let p = json!({
+        "inputs": {"vol": "in.zarr"},
+        "steps": [
+            {"id": "g", "op": "gaussian_filter", "x": "vol", "sigma": 1.5, "mode": "wrap"},
+            {"id": "m", "op": "median_filter", "x": "vol", "footprint": [[[0, 1, 0], [1, 1, 1], [0, 1, 0]]]},
+            {"id": "k", "op": "convolve", "x": "vol", "kernels": [[1, 2, 1], [1, -1], [0.5]],
+             "origin": [0, -1, 0], "mode": "constant", "cval": 3},
+            {"id": "e", "op": "sobel", "x": "g", "axis": 1},
+            {"id": "s", "op": "add", "x": "e", "y": "m"}
+        ],
+        "outputs": [{"from": "s", "path": "s.zarr"}, {"from": "k", "path": "k.zarr"}]
+    });
+    let path = write_pipeline(dir.path(), "stencils.json", &p);
+    let out = chunkwise_cmd(&["run", path.to_str().unwrap(), "-q"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The same through the API on the whole array in one chunk.
+    use chunkwise::ops::stencil::{self as st, BoundaryMode, FilterOptions, Weights, Window};
+    let x = chunkwise::from_ndarray(data, &[30, 20, 10]).unwrap();
+    let wrap = FilterOptions {
+        mode: BoundaryMode::Wrap,
+        ..FilterOptions::default()
+    };
+    let plain = FilterOptions::default();
+    let cross = Window::Footprint {
+        shape: vec![1, 3, 3],
+        mask: [0, 1, 0, 1, 1, 1, 0, 1, 0]
+            .iter()
+            .map(|&v| v == 1)
+            .collect(),
+    };
+    let g = st::gaussian_filter(&x, &[1.5; 3], 4.0, &wrap).unwrap();
+    let s = st::sobel(&g, 1, &plain)
+        .unwrap()
+        .add(&st::median_filter(&x, &cross, &[], &plain).unwrap())
+        .unwrap();
+    let constant = FilterOptions {
+        mode: BoundaryMode::Constant,
+        cval: 3.0,
+        output: None,
+    };
+    let kernels = Weights::Separable(vec![vec![1.0, 2.0, 1.0], vec![1.0, -1.0], vec![0.5]]);
+    let k = st::convolve(&x, &kernels, &[0, -1, 0], &constant).unwrap();
+    for (name, want) in [("s.zarr", s), ("k.zarr", k)] {
+        let want: ArrayD<f32> = want.compute(&exec(1)).unwrap();
+        let got: ArrayD<f32> = chunkwise::open(dir.path().join(name))
+            .unwrap()
+            .compute(&exec(2))
+            .unwrap();
+        assert_same(&got, &want, name);
+    }
+
+    let bad = |name: &str, step: Value, needle: &str| {
+        let p = json!({
+            "inputs": {"vol": "in.zarr"},
+            "steps": [step],
+            "outputs": [{"from": "y", "path": "bad.zarr"}]
+        });
+        let path = write_pipeline(dir.path(), &format!("{name}.json"), &p);
+        assert_fails(
+            &chunkwise_cmd(&["run", path.to_str().unwrap(), "-q"]),
+            needle,
+        );
+        assert!(
+            !dir.path().join("bad.zarr").exists(),
+            "{name}: output created"
+        );
+    };
+    bad(
+        "ragged",
+        json!({"id": "y", "op": "correlate", "x": "vol", "weights": [[1, 2], [3]]}),
+        "ragged",
+    );
+    bad(
+        "both",
+        json!({"id": "y", "op": "correlate", "x": "vol", "weights": [[[1]]], "kernels": [[1], [1], [1]]}),
+        "either weights",
+    );
+    bad(
+        "no_window",
+        json!({"id": "y", "op": "median_filter", "x": "vol"}),
+        "either size",
+    );
+    bad(
+        "rank",
+        json!({"id": "y", "op": "uniform_filter", "x": "vol", "size": [3, 3]}),
+        "one value per axis",
+    );
+    bad(
+        "origin",
+        json!({"id": "y", "op": "maximum_filter", "x": "vol", "size": 3, "origin": 2}),
+        "origin 2",
+    );
+    bad(
+        "string_weight",
+        json!({"id": "y", "op": "convolve", "x": "vol", "weights": [["a"]]}),
+        "expected numbers",
+    );
+    bad(
+        "int_output",
+        json!({"id": "y", "op": "laplace", "x": "vol", "output": "uint16"}),
+        "output must be float32 or float64",
+    );
+}

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chunkwise::engine::exec::{parse_bytes, Progress};
+use chunkwise::engine::plan::StencilChains;
 use chunkwise::engine::store::{inspect_zarr, Overwrite, WriteOptions};
 use chunkwise::pipeline::load;
 use chunkwise::prelude::*;
@@ -116,11 +117,30 @@ struct ExecArgs {
     /// No progress bar.
     #[arg(long, short)]
     quiet: bool,
+    /// Stencils feeding stencils: recomputed per task, materialized in memory, or chosen by
+    /// projected cost (auto).
+    #[arg(long, value_enum, default_value = "auto")]
+    stencil_chains: Chains,
+}
+
+/// `--stencil-chains` values.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Chains {
+    Auto,
+    Recompute,
+    Materialize,
 }
 
 impl ExecArgs {
     fn options(&self) -> Result<ExecOptions> {
-        let mut o = ExecOptions::default();
+        let mut o = ExecOptions {
+            stencil_chains: match self.stencil_chains {
+                Chains::Auto => StencilChains::Auto,
+                Chains::Recompute => StencilChains::Recompute,
+                Chains::Materialize => StencilChains::Materialize,
+            },
+            ..ExecOptions::default()
+        };
         if let Some(t) = self.threads {
             if t == 0 {
                 return Err(Error::Invalid("--threads must be at least 1".into()));
