@@ -431,7 +431,7 @@ fn stencil_steps_run_from_pipeline_files_and_bad_ones_fail_cleanly() {
     let g = st::gaussian_filter(&x, &[1.5; 3], 4.0, &wrap).unwrap();
     let s = st::sobel(&g, 1, &plain)
         .unwrap()
-        .add(&st::median_filter(&x, &cross, &[], &plain).unwrap())
+        .add(st::median_filter(&x, &cross, &[], &plain).unwrap())
         .unwrap();
     let constant = FilterOptions {
         mode: BoundaryMode::Constant,
