@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use chunkwise::engine::exec::{parse_bytes, Progress};
 use chunkwise::engine::plan::StencilChains;
-use chunkwise::engine::store::{inspect_zarr, Overwrite, WriteOptions};
+use chunkwise::engine::store::{inspect_zarr, Codec, Overwrite, WriteOptions};
 use chunkwise::pipeline::load;
 use chunkwise::prelude::*;
 use chunkwise::synthetic::SyntheticVolume;
@@ -88,6 +88,23 @@ enum Command {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Write the synthetic tomography-like uint16 test volume (smooth structure plus noise) that
+    /// the demo and the benchmarks use.
+    Generate {
+        /// The output array.
+        output: PathBuf,
+        /// Edge length of the cubic volume.
+        #[arg(long, default_value_t = 512)]
+        size: u64,
+        /// Edge length of the cubic chunks.
+        #[arg(long, default_value_t = 128)]
+        chunk: u64,
+        /// zstd (level 1) or none.
+        #[arg(long, default_value = "zstd")]
+        codec: String,
+        #[command(flatten)]
+        exec: ExecArgs,
     },
     /// The main job on a generated volume: writes a tomography-like uint16 volume (if absent),
     /// then runs clip and the 5-op chain on it and reports the timings.
@@ -324,6 +341,13 @@ fn dispatch(command: Command) -> Result<()> {
             }
             Ok(())
         }
+        Command::Generate {
+            output,
+            size,
+            chunk,
+            codec,
+            exec,
+        } => generate(&output, size, chunk, &codec, &exec),
         Command::Demo {
             dir,
             size,
@@ -331,6 +355,30 @@ fn dispatch(command: Command) -> Result<()> {
             exec,
         } => demo(&dir, size, chunk, &exec),
     }
+}
+
+fn generate(output: &Path, size: u64, chunk: u64, codec: &str, exec: &ExecArgs) -> Result<()> {
+    let codec = match codec {
+        "zstd" => Codec::Zstd { level: 1 },
+        "none" => Codec::None,
+        other => {
+            return Err(Error::Invalid(format!(
+                "--codec {other:?}: expected zstd or none"
+            )))
+        }
+    };
+    let write = WriteOptions {
+        chunks: Some(vec![chunk; 3]),
+        dimension_names: Some(vec!["z".into(), "y".into(), "x".into()]),
+        codec,
+        overwrite: Overwrite::Replace,
+        ..WriteOptions::default()
+    };
+    let volume = SyntheticVolume::new(size, chunk)?.into_array();
+    exec.with_progress("generate", |options| {
+        volume.to_zarr(output, &write, options)
+    })?;
+    Ok(())
 }
 
 fn demo(dir: &Path, size: u64, chunk: u64, exec: &ExecArgs) -> Result<()> {

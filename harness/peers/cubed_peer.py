@@ -1,0 +1,22 @@
+"""The element-wise benchmark pipelines in Cubed (bounded memory, Zarr intermediates), threads
+executor.
+
+usage: python3 cubed_peer.py PIPELINE SRC OUT THREADS
+"""
+import sys
+import tempfile
+
+import cubed
+import cubed.array_api as xp
+
+pipe, src, out, threads = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+spec = cubed.Spec(work_dir=tempfile.mkdtemp(), allowed_mem="2GB", executor_name="threads",
+                  executor_options={"max_workers": threads})
+x = cubed.from_zarr(src, spec=spec)
+if pipe == "clip":
+    y = xp.clip(x, 10000, 40000)
+elif pipe == "chain":
+    y = xp.astype(xp.clip(xp.astype(x, xp.float32) * 1.5 + 100.0, 0, 65535) / 2.0, xp.uint16)
+else:
+    sys.exit(f"cubed_peer: no pipeline {pipe}")
+cubed.to_zarr(y, out)

@@ -1,0 +1,56 @@
+"""The benchmark pipelines in Dask (threaded scheduler), with SciPy for the filters.
+
+usage: python3 dask_peer.py PIPELINE SRC OUT THREADS
+Writes Zarr v3, zstd level 1, with the input's chunks. The pyramid writes OUT/1..3, each level
+written and then re-read for the next.
+"""
+import sys
+
+import dask
+import dask.array as da
+import numpy as np
+import zarr
+
+pipe, src, out, threads = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+x = da.from_zarr(zarr.open_array(src, mode="r"))
+
+
+def store(y, path):
+    z = zarr.create_array(store=path, shape=y.shape, chunks=x.chunksize, dtype=y.dtype,
+                          compressors=[zarr.codecs.ZstdCodec(level=1)], overwrite=True)
+    da.store(y.rechunk(x.chunksize), z, lock=False)
+
+
+def gauss(a, sigma=2.0):
+    from scipy import ndimage
+    depth = int(4 * sigma + 0.5)
+    return a.astype(np.float32).map_overlap(ndimage.gaussian_filter, depth=depth, boundary="reflect",
+                                            sigma=sigma, mode="reflect", dtype=np.float32)
+
+
+def down2(a):
+    return da.coarsen(np.mean, a.astype(np.float32), {0: 2, 1: 2, 2: 2}, trim_excess=False).astype(np.uint16)
+
+
+with dask.config.set(scheduler="threads", num_workers=threads):
+    if pipe == "copy":
+        store(x, out)
+    elif pipe == "clip":
+        store(da.clip(x, 10000, 40000), out)
+    elif pipe == "chain":
+        store(((x.astype(np.float32) * 1.5 + 100.0).clip(0, 65535) / 2.0).astype(np.uint16), out)
+    elif pipe == "downsample":
+        store(down2(x), out)
+    elif pipe == "upsample":
+        store(da.repeat(da.repeat(da.repeat(x, 2, axis=0), 2, axis=1), 2, axis=2), out)
+    elif pipe == "gaussian":
+        store(gauss(x), out)
+    elif pipe == "seed":
+        store(down2(gauss(da.clip(x, 10000, 40000)).astype(np.uint16)), out)
+    elif pipe == "pyramid":
+        level = x
+        for k in (1, 2, 3):
+            store(down2(level), f"{out}/{k}")
+            level = da.from_zarr(zarr.open_array(f"{out}/{k}", mode="r"))
+    else:
+        sys.exit(f"dask_peer: no pipeline {pipe}")

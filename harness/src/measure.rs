@@ -1,0 +1,294 @@
+//! Timing: every run is its own process, started with no output present and with the previous
+//! run's dirty pages already written back (untimed), timed by wall clock, its peak RSS taken from
+//! GNU time. Tools alternate within a round (the order reverses every round) so a noisy neighbour
+//! hurts all of them alike; medians are reported.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::data::Volume;
+use crate::pipelines::Pipeline;
+use crate::tools::Peer;
+use crate::verify;
+
+/// What every run shares.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// The chunkwise CLI.
+    pub chunkwise: PathBuf,
+    /// Worker threads for every tool.
+    pub threads: usize,
+    /// chunkwise's `--memory-limit`.
+    pub memory_limit: String,
+    /// Scratch folder for outputs and pipeline files.
+    pub work: PathBuf,
+}
+
+impl Context {
+    /// The chunkwise command for `pipeline` on `src`, writing `out`.
+    ///
+    /// # Errors
+    /// When the pipeline file cannot be written.
+    pub fn chunkwise_command(
+        &self,
+        pipeline: Pipeline,
+        src: &Path,
+        out: &Path,
+        threads: usize,
+    ) -> Result<Vec<String>, String> {
+        let mut cmd = vec![self.chunkwise.display().to_string()];
+        cmd.extend(pipeline.chunkwise_args(src, out, &self.work)?);
+        cmd.extend(["--quiet".into(), "--threads".into(), threads.to_string()]);
+        cmd.extend(["--memory-limit".into(), self.memory_limit.clone()]);
+        Ok(cmd)
+    }
+}
+
+/// One timed run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Sample {
+    /// Round number, from 0.
+    pub round: usize,
+    /// Wall time.
+    pub seconds: f64,
+    /// Peak resident memory of the process (NaN without GNU time).
+    pub peak_rss_mib: f64,
+}
+
+/// How a peer's output compared with chunkwise's.
+#[derive(Debug, Clone, Serialize)]
+pub enum Check {
+    /// chunkwise itself.
+    Reference,
+    /// Within tolerance (with the largest difference seen).
+    Agrees(String),
+    /// Outside tolerance: its times do not count.
+    Mismatch(String),
+    /// The run failed.
+    Failed(String),
+}
+
+/// One tool's runs of one pipeline.
+#[derive(Debug, Clone, Serialize)]
+pub struct ToolRuns {
+    /// "chunkwise" or a peer name.
+    pub tool: String,
+    /// Every timed run.
+    pub samples: Vec<Sample>,
+    /// The output check.
+    pub check: Check,
+}
+
+impl ToolRuns {
+    /// Median wall time (None when no run succeeded).
+    pub fn median_seconds(&self) -> Option<f64> {
+        median(self.samples.iter().map(|s| s.seconds).collect())
+    }
+
+    /// Highest peak RSS over the runs.
+    pub fn peak_rss_mib(&self) -> f64 {
+        self.samples
+            .iter()
+            .map(|s| s.peak_rss_mib)
+            .fold(f64::NAN, f64::max)
+    }
+
+    /// True when the times may be compared (the output agreed, or this is chunkwise).
+    pub fn counts(&self) -> bool {
+        matches!(self.check, Check::Reference | Check::Agrees(_))
+    }
+}
+
+/// Every tool's runs of one pipeline.
+#[derive(Debug, Clone, Serialize)]
+pub struct Comparison {
+    /// The pipeline name.
+    pub pipeline: String,
+    /// What it computes.
+    pub description: String,
+    /// chunkwise first, then the peers that run it.
+    pub tools: Vec<ToolRuns>,
+}
+
+impl Comparison {
+    /// True when some peer's output differed from chunkwise's.
+    pub fn mismatched(&self) -> bool {
+        self.tools
+            .iter()
+            .any(|t| matches!(t.check, Check::Mismatch(_)))
+    }
+}
+
+/// The median of `v` (None when empty).
+pub fn median(mut v: Vec<f64>) -> Option<f64> {
+    v.retain(|x| x.is_finite());
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(v[n / 2]),
+        _ => Some((v[n / 2 - 1] + v[n / 2]) / 2.0),
+    }
+}
+
+/// Runs `pipeline` in chunkwise and every peer that can express it, `reps` alternating rounds;
+/// after the first round checks each peer's output against chunkwise's.
+///
+/// # Errors
+/// When chunkwise itself fails.
+pub fn compare(
+    ctx: &Context,
+    pipeline: Pipeline,
+    volume: &Volume,
+    peers: &[Peer],
+    reps: usize,
+) -> Result<Comparison, String> {
+    let out = |tool: &str| ctx.work.join(format!("{tool}-{}.zarr", pipeline.name()));
+    let mut commands = vec![(
+        "chunkwise".to_string(),
+        ctx.chunkwise_command(pipeline, &volume.zstd, &out("chunkwise"), ctx.threads)?,
+    )];
+    for &peer in peers {
+        let cmd = pipeline.peer_command(
+            peer,
+            &volume.zstd,
+            &out(peer.name()),
+            ctx.threads,
+            &ctx.work,
+        );
+        if let Some(cmd) = cmd {
+            commands.push((peer.name().to_string(), cmd));
+        }
+    }
+    let mut runs: Vec<ToolRuns> = commands
+        .iter()
+        .map(|(tool, _)| ToolRuns {
+            tool: tool.clone(),
+            samples: Vec::new(),
+            check: if tool == "chunkwise" {
+                Check::Reference
+            } else {
+                Check::Agrees(String::new())
+            },
+        })
+        .collect();
+    println!("{}: {}", pipeline.name(), pipeline.describe());
+    for round in 0..reps.max(1) {
+        let mut order: Vec<usize> = (0..commands.len()).collect();
+        if round % 2 == 1 {
+            order.reverse();
+        }
+        for i in order {
+            let (tool, cmd) = &commands[i];
+            if matches!(runs[i].check, Check::Failed(_) | Check::Mismatch(_)) {
+                continue;
+            }
+            match timed(cmd, &out(tool)) {
+                Ok((seconds, peak_rss_mib)) => runs[i].samples.push(Sample {
+                    round,
+                    seconds,
+                    peak_rss_mib,
+                }),
+                Err(e) if tool == "chunkwise" => return Err(e),
+                Err(e) => {
+                    println!("  {tool} failed: {e}");
+                    runs[i].check = Check::Failed(e);
+                }
+            }
+        }
+        if round == 0 {
+            for (i, (tool, _)) in commands.iter().enumerate().skip(1) {
+                if matches!(runs[i].check, Check::Failed(_)) {
+                    continue;
+                }
+                let peer = peers.iter().copied().find(|p| p.name() == tool);
+                let Some(peer) = peer else { continue };
+                runs[i].check = match verify::outputs_agree(
+                    &out("chunkwise"),
+                    &out(tool),
+                    &pipeline.compared_arrays(),
+                    pipeline.tolerance(peer),
+                ) {
+                    Ok(detail) => Check::Agrees(detail),
+                    Err(detail) => {
+                        println!("  MISMATCH {tool}: {detail}");
+                        Check::Mismatch(detail)
+                    }
+                };
+            }
+        }
+        let line: Vec<String> = runs
+            .iter()
+            .filter_map(|r| Some(format!("{} {:.2} s", r.tool, r.samples.last()?.seconds)))
+            .collect();
+        println!("  round {}: {}", round + 1, line.join(", "));
+    }
+    for (tool, _) in &commands {
+        let _ = std::fs::remove_dir_all(out(tool));
+    }
+    Ok(Comparison {
+        pipeline: pipeline.name().to_string(),
+        description: pipeline.describe().to_string(),
+        tools: runs,
+    })
+}
+
+/// Runs `cmd` once with no `output` present: (wall seconds, peak RSS MiB).
+///
+/// # Errors
+/// When the command cannot start or exits with an error (its stderr is returned).
+pub fn timed(cmd: &[String], output: &Path) -> Result<(f64, f64), String> {
+    let _ = std::fs::remove_dir_all(output);
+    // Write back the previous run's output before the clock starts.
+    let _ = Command::new("sync").status();
+    let rss_file = output.with_extension("rss");
+    let gnu_time = Path::new("/usr/bin/time").exists();
+    let mut command = if gnu_time {
+        let mut c = Command::new("/usr/bin/time");
+        c.args(["-f", "%M", "-o"]).arg(&rss_file).args(cmd);
+        c
+    } else {
+        let mut c = Command::new(&cmd[0]);
+        c.args(&cmd[1..]);
+        c
+    };
+    let start = Instant::now();
+    let result = command
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", cmd[0]))?;
+    let seconds = start.elapsed().as_secs_f64();
+    if !result.status.success() {
+        let stderr = String::from_utf8_lossy(&result.stderr);
+        let last: Vec<&str> = stderr.lines().rev().take(3).collect();
+        return Err(format!(
+            "{} exited with {}: {}",
+            cmd[0],
+            result.status,
+            last.join(" | ")
+        ));
+    }
+    let rss = std::fs::read_to_string(&rss_file)
+        .ok()
+        .and_then(|s| s.lines().last()?.trim().parse::<f64>().ok())
+        .map_or(f64::NAN, |kib| kib / 1024.0);
+    let _ = std::fs::remove_file(&rss_file);
+    Ok((seconds, rss))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::median;
+
+    #[test]
+    fn median_of_odd_even_and_empty_ignores_failed_runs() {
+        assert_eq!(median(vec![3.0, 1.0, 2.0]), Some(2.0));
+        assert_eq!(median(vec![4.0, 1.0, 2.0, 3.0]), Some(2.5));
+        assert_eq!(median(vec![f64::NAN, 5.0]), Some(5.0));
+        assert_eq!(median(Vec::new()), None);
+    }
+}
