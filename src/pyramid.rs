@@ -110,6 +110,11 @@ pub fn write_pyramid(
             "factors and scale need one value per axis ({ndim})"
         )));
     }
+    if options.write.overwrite == Overwrite::Resume {
+        return Err(Error::Invalid(
+            "pyramids cannot be resumed yet; write them again with overwrite".into(),
+        ));
+    }
     if output.exists() && options.write.overwrite == Overwrite::Refuse {
         return Err(Error::OutputExists(output.display().to_string()));
     }

@@ -32,8 +32,12 @@ enum Command {
         #[command(flatten)]
         exec: ExecArgs,
         /// Replace outputs that already exist.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "resume")]
         overwrite: bool,
+        /// Continue an interrupted run of this pipeline: keep the chunks it stored, compute the
+        /// rest.
+        #[arg(long)]
+        resume: bool,
     },
     /// Show how a pipeline would run: stages, fused ops, tasks, memory per task.
     Plan {
@@ -227,11 +231,12 @@ fn dispatch(command: Command) -> Result<()> {
             pipeline,
             exec,
             overwrite,
+            resume,
         } => {
-            let mode = if overwrite {
-                Overwrite::Replace
-            } else {
-                Overwrite::Refuse
+            let mode = match (overwrite, resume) {
+                (true, _) => Overwrite::Replace,
+                (_, true) => Overwrite::Resume,
+                _ => Overwrite::Refuse,
             };
             let loaded = load(&pipeline, mode)?;
             let (stats, threads) = exec.with_progress("run", |options| {

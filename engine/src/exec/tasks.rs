@@ -60,6 +60,20 @@ impl PlanTasks<'_> {
         same.then(|| Arc::clone(source))
     }
 
+    /// True when every output of the stage goes only to a sink that already holds all the
+    /// task's units (a resumed run); results kept for later stages are always computed.
+    fn already_written(&self, stage: &Stage, region: &Region) -> bool {
+        let units = stage.units.chunks_overlapping(region);
+        !stage.outputs.is_empty()
+            && stage.outputs.iter().all(|o| {
+                !o.held
+                    && o
+                        .sink
+                        .as_ref()
+                        .is_some_and(|s| units.iter().all(|u| s.is_done(u)))
+            })
+    }
+
     fn copy_encoded(
         &self,
         stage: &Stage,
@@ -129,7 +143,9 @@ impl TaskSet for PlanTasks<'_> {
             .outputs
             .resize_with(stage.outputs.len(), Buffer::default);
         let whole_unit = stage.block.iter().all(|&b| b == 1);
-        if let Some(source) = self.raw_copy_source(stage) {
+        if self.already_written(stage, &region) {
+            // Resuming: an interrupted run stored every unit of this task.
+        } else if let Some(source) = self.raw_copy_source(stage) {
             // Level 0 of a pyramid and other unchanged copies: move the stored bytes and decode
             // only what later stages keep.
             self.copy_encoded(stage, source.as_ref(), &index, &mut scratch.outputs)

@@ -117,9 +117,11 @@ pub struct Plan {
     graph_dot: String,
 }
 
-/// The most bytes of decoded chunks a plan keeps: a stencil task's halo spans up to 27 chunks
-/// (4 MiB each for 128^3 uint16), and Morton order keeps neighbours close in time.
-pub const CHUNK_CACHE_MAX: u64 = 192 << 20;
+/// The most bytes of decoded chunks a plan keeps. Only chunks a later task still reads are
+/// kept (cut to their halo faces under pressure), so the cache holds the "wavefront" of the
+/// task order — about 40 chunks of a 4^3 grid, 170 of an 8^3 one — and is sized by the limit
+/// (a quarter of it) more than by this cap.
+pub const CHUNK_CACHE_MAX: u64 = 1 << 30;
 
 impl Plan {
     /// Validates and plans `outputs` under `memory_limit` bytes. Nothing is created or read.

@@ -2,6 +2,7 @@
 //! zarrs) and in-memory implementations.
 
 mod chunk_cache;
+mod journal;
 mod memory;
 mod write_options;
 mod zarr;
@@ -135,6 +136,12 @@ pub trait Sink: Send + Sync + Debug {
         Err(crate::Error::Invalid(
             "this sink does not store encoded chunks".into(),
         ))
+    }
+
+    /// Whether `unit` was stored completely by an interrupted run this one resumes (its task
+    /// need not run again).
+    fn is_done(&self, _unit: &[u64]) -> bool {
+        false
     }
 
     /// Marks the output complete (for Zarr: writes the metadata, so a reader never sees a

@@ -129,6 +129,10 @@ pub enum Overwrite {
     Refuse,
     /// Delete what is there once planning has succeeded, then write.
     Replace,
+    /// Continue an interrupted run of the same pipeline: keep the chunks it stored (listed in its
+    /// journal), compute the rest. A fresh output when nothing is there; refused when what is
+    /// there was started with other settings, or is already complete.
+    Resume,
 }
 
 /// How to write an output array.

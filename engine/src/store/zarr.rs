@@ -6,9 +6,10 @@
 //! encoded by zarrs' codec chain and written here, atomically (see [`write_atomically`]).
 
 use crate::store::chunk_cache::ChunkCache;
+use crate::store::journal::Journal;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
 use serde_json::{json, Value};
 use zarrs::array::{
@@ -355,6 +356,9 @@ pub struct ZarrSink {
     meta: ArrayMeta,
     write_grid: ChunkGrid,
     overwrite: Overwrite,
+    /// The metadata this run writes last, as the resume marker records it.
+    metadata: String,
+    journal: RwLock<Journal>,
 }
 
 impl ZarrSink {
@@ -385,6 +389,7 @@ impl ZarrSink {
             ZarrFormat::V3 => v3_metadata(&meta, &unit, options),
             ZarrFormat::V2 => v2_metadata(&meta, options),
         };
+        let metadata_text = metadata.to_string();
         let metadata = parse_metadata(metadata, options.zarr_format)?;
         let store = FilesystemStore::new(&path).map_err(|e| Error::Store {
             path: path.display().to_string(),
@@ -394,12 +399,25 @@ impl ZarrSink {
             .map_err(|e| Error::Invalid(format!("output {}: {e}", path.display())))?;
         let write_grid = ChunkGrid::new(meta.shape.clone(), unit);
         Ok(Self {
+            journal: RwLock::new(Journal::new(&path)),
             path,
             array,
             meta,
             write_grid,
             overwrite: options.overwrite,
+            metadata: metadata_text,
         })
+    }
+
+    fn journal(&self) -> std::sync::RwLockReadGuard<'_, Journal> {
+        self.journal.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Notes a stored unit in the resume journal.
+    fn record(&self, unit: &[u64]) -> Result<()> {
+        self.journal()
+            .record(unit)
+            .map_err(|e| self.store_error(format!("journal: {e}")))
     }
 
     fn store_error(&self, detail: impl ToString) -> Error {
@@ -611,19 +629,38 @@ impl Sink for ZarrSink {
                 _ => Ok(()),
             },
         };
-        written.map_err(|e| self.store_error(e))
+        written.map_err(|e| self.store_error(e))?;
+        self.record(unit)
+    }
+
+    fn is_done(&self, unit: &[u64]) -> bool {
+        self.journal().was_done(unit)
     }
 
     fn validate(&self) -> Result<()> {
-        if self.overwrite == Overwrite::Refuse && dir_is_nonempty(&self.path) {
-            return Err(Error::OutputExists(self.path.display().to_string()));
+        let exists = dir_is_nonempty(&self.path);
+        let resumable = Journal::exists(&self.path);
+        match self.overwrite {
+            Overwrite::Refuse if exists => {
+                Err(Error::OutputExists(self.path.display().to_string()))
+            }
+            Overwrite::Resume if exists && !resumable => Err(Error::Invalid(format!(
+                "cannot resume {}: it holds no unfinished chunkwise run (a complete array, or                  something else); use --overwrite to replace it",
+                self.path.display()
+            ))),
+            _ => Ok(()),
         }
-        Ok(())
     }
 
     fn prepare(&self) -> Result<()> {
         // Checked again here: the output may have appeared since planning.
         self.validate()?;
+        let mut journal = self.journal.write().unwrap_or_else(|p| p.into_inner());
+        if self.overwrite == Overwrite::Resume && Journal::exists(&self.path) {
+            return journal.resume(&self.metadata).map_err(|e| {
+                Error::Invalid(format!("cannot resume {}: {e}", self.path.display()))
+            });
+        }
         if self.path.exists() {
             let removed = if self.path.is_dir() {
                 std::fs::remove_dir_all(&self.path)
@@ -632,7 +669,10 @@ impl Sink for ZarrSink {
             };
             removed.map_err(|e| self.store_error(format!("cannot replace: {e}")))?;
         }
-        std::fs::create_dir_all(&self.path).map_err(|e| self.store_error(e))
+        std::fs::create_dir_all(&self.path).map_err(|e| self.store_error(e))?;
+        journal
+            .start(&self.metadata)
+            .map_err(|e| self.store_error(format!("journal: {e}")))
     }
 
     fn write(&self, unit: &[u64], region: &Region, data: &Buffer, io: &IoContext) -> Result<()> {
@@ -657,10 +697,10 @@ impl Sink for ZarrSink {
         let file = self.path.join(self.array.chunk_key(unit).as_str());
         if bytes.is_fill_value(self.array.fill_value()) {
             // As zarrs and zarr-python do: a chunk of only the fill value is not stored.
-            return match std::fs::remove_file(&file) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(failed(&e)),
-                _ => Ok(()),
-            };
+            match std::fs::remove_file(&file) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(failed(&e)),
+                _ => return self.record(unit),
+            }
         }
         let shape = self.array.chunk_shape(unit).map_err(|e| failed(&e))?;
         let encoded = self
@@ -674,15 +714,25 @@ impl Sink for ZarrSink {
                 &opts,
             )
             .map_err(|e| failed(&e))?;
-        write_atomically(&file, &encoded).map_err(|e| failed(&e))
+        write_atomically(&file, &encoded).map_err(|e| failed(&e))?;
+        self.record(unit)
     }
 
     fn finish(&self) -> Result<()> {
-        self.array.store_metadata().map_err(|e| self.store_error(e))
+        self.array
+            .store_metadata()
+            .map_err(|e| self.store_error(e))?;
+        self.journal()
+            .complete()
+            .map_err(|e| self.store_error(format!("journal: {e}")))
     }
 
     fn abort(&self) {
-        let _ = std::fs::remove_dir_all(&self.path);
+        // A resumable run keeps what it stored (no metadata, so it never opens as complete):
+        // the next --resume continues from there.
+        if self.overwrite != Overwrite::Resume {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
     }
 }
 

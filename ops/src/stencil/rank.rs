@@ -5,7 +5,7 @@ use chunkwise_engine::{Array, DType, Error, Result};
 use crate::stencil::line::Line;
 use crate::stencil::nd::{Footprint, NdKind};
 use crate::stencil::separable::{Combine, Pass, Separable};
-use crate::stencil::{apply, origins, per_axis, FilterOptions, Window};
+use crate::stencil::{apply, check_window, origins, per_axis, FilterOptions, Window};
 
 /// `scipy.ndimage.median_filter(x, size | footprint, origin=origin, mode, cval)`: the value of
 /// rank `count // 2` among the window's values (the upper median for an even count, as scipy).
@@ -143,7 +143,10 @@ fn cval_in_type(cval: f64, dtype: DType) -> f64 {
 /// The window as a footprint shape and mask, validated.
 fn footprint(name: &str, x: &Array, window: &Window) -> Result<(Vec<usize>, Vec<bool>)> {
     let (shape, mask) = match window {
-        Window::Size(size) => (size.clone(), vec![true; size.iter().product()]),
+        Window::Size(size) => {
+            check_window(name, size)?;
+            (size.clone(), vec![true; size.iter().product()])
+        }
         Window::Footprint { shape, mask } => (shape.clone(), mask.clone()),
     };
     per_axis(name, "the window shape", &shape, x)?;

@@ -4,7 +4,7 @@ use chunkwise_engine::{Array, Error, Result};
 
 use crate::stencil::line::Line;
 use crate::stencil::separable::{Combine, Pass, Separable};
-use crate::stencil::{apply, origins, per_axis, FilterOptions};
+use crate::stencil::{apply, origins, per_axis, FilterOptions, MAX_WINDOW};
 
 /// `scipy.ndimage.gaussian_filter(x, sigma, truncate=truncate, mode, cval)` (derivative order
 /// 0): a 1-D pass per axis with sigma > 0, the sampled normalized Gaussian of radius
@@ -73,6 +73,12 @@ pub(crate) fn check_sigma(name: &str, x: &Array, sigma: &[f64], truncate: f64) -
     if !truncate.is_finite() || truncate <= 0.0 {
         return Err(Error::Invalid(format!(
             "{name}: truncate must be > 0, got {truncate}"
+        )));
+    }
+    if sigma.iter().any(|s| truncate * s > (MAX_WINDOW / 2) as f64) {
+        return Err(Error::Invalid(format!(
+            "{name}: truncate * sigma must stay below {} (the widest window is {MAX_WINDOW})",
+            MAX_WINDOW / 2
         )));
     }
     Ok(())

@@ -1,0 +1,119 @@
+//! Chunk-level resume: the CLI killed with SIGKILL at random points, then run again with
+//! `--resume`, gives bit for bit what an uninterrupted run gives; an interrupted output never
+//! opens as a complete array; resuming with other settings, or a complete array, is refused.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use chunkwise::prelude::*;
+use common::{assert_same, exec, random_array};
+use ndarray::ArrayD;
+use rand::{Rng, SeedableRng};
+use serde_json::json;
+
+fn cli(args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_chunkwise"));
+    c.args(args);
+    c
+}
+
+fn pipeline(dir: &Path, sigma: f64) -> String {
+    let p = json!({
+        "inputs": {"vol": "in.zarr"},
+        "steps": [
+            {"id": "c", "op": "clip", "x": "vol", "min": 100, "max": 60000},
+            {"id": "g", "op": "gaussian_filter", "x": "c", "sigma": sigma},
+            {"id": "y", "op": "mul", "x": "g", "y": 0.5}
+        ],
+        "outputs": [{"from": "y", "path": "out.zarr", "chunks": [8, 8, 8]}]
+    });
+    let path = dir.join(format!("p{sigma}.json"));
+    std::fs::write(&path, p.to_string()).unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn runs_killed_at_random_points_resume_to_the_same_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let data: ArrayD<u16> = random_array(&[40, 40, 40], 11);
+    chunkwise::from_ndarray(data, &[8, 8, 8])
+        .unwrap()
+        .to_zarr(dir.path().join("in.zarr"), &WriteOptions::default(), &exec(2))
+        .unwrap();
+    let p = pipeline(dir.path(), 1.0);
+    let out = dir.path().join("out.zarr");
+
+    let start = Instant::now();
+    let status = cli(&["run", &p, "-q", "--threads", "2"]).status().unwrap();
+    assert!(status.success());
+    let full = start.elapsed();
+    let want: ArrayD<f32> = chunkwise::open(&out).unwrap().compute(&exec(1)).unwrap();
+    std::fs::remove_dir_all(&out).unwrap();
+
+    let mut rng = rand::rngs::StdRng::seed_from_u64(2024);
+    let mut interrupted = 0;
+    for kill in 0..12 {
+        let _ = std::fs::remove_dir_all(&out);
+        let mut child = cli(&["run", &p, "-q", "--threads", "2", "--resume"])
+            .spawn()
+            .unwrap();
+        let at = full.mul_f64(rng.random_range(0.05..0.9));
+        std::thread::sleep(at);
+        child.kill().unwrap(); // SIGKILL
+        let killed = !child.wait().unwrap().success();
+        if killed {
+            interrupted += 1;
+            assert!(
+                !out.join("zarr.json").exists(),
+                "kill {kill}: an interrupted output must not open as complete"
+            );
+            assert!(chunkwise::open(&out).is_err());
+        }
+        let resumed = cli(&["run", &p, "-q", "--threads", "2", "--resume"])
+            .output()
+            .unwrap();
+        if !killed {
+            // Finished before the kill: nothing to resume, and it says so.
+            assert!(!resumed.status.success());
+            continue;
+        }
+        assert!(
+            resumed.status.success(),
+            "kill {kill} at {at:?}: {}",
+            String::from_utf8_lossy(&resumed.stderr)
+        );
+        let got: ArrayD<f32> = chunkwise::open(&out).unwrap().compute(&exec(1)).unwrap();
+        assert_same(&got, &want, &format!("kill {kill} at {at:?}"));
+        assert!(
+            !out.join(".chunkwise-done").exists(),
+            "journal removed once complete"
+        );
+    }
+    assert!(interrupted >= 10, "only {interrupted} kills landed mid-run");
+}
+
+#[test]
+fn resuming_other_settings_or_a_complete_array_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let data: ArrayD<u16> = random_array(&[16, 16, 16], 12);
+    chunkwise::from_ndarray(data, &[8, 8, 8])
+        .unwrap()
+        .to_zarr(dir.path().join("in.zarr"), &WriteOptions::default(), &exec(1))
+        .unwrap();
+    let p = pipeline(dir.path(), 1.0);
+    let out = dir.path().join("out.zarr");
+    // Nothing there: --resume starts a fresh run.
+    assert!(cli(&["run", &p, "-q", "--resume"]).status().unwrap().success());
+    let complete = cli(&["run", &p, "-q", "--resume"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&complete.stderr).contains("no unfinished chunkwise run"));
+    // An unfinished run of other settings (a float64 output) is not continued.
+    std::fs::remove_file(out.join("zarr.json")).unwrap();
+    std::fs::write(out.join(".chunkwise-run.json"), "{\"other\": 1}").unwrap();
+    let other = cli(&["run", &p, "-q", "--resume"]).output().unwrap();
+    assert_eq!(other.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&other.stderr).contains("another shape"));
+    assert!(cli(&["run", &p, "-q", "--overwrite"]).status().unwrap().success());
+}
