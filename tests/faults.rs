@@ -10,10 +10,10 @@ use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 use chunkwise::engine::store::{IoContext, Sink, Source, ZarrSink};
+use chunkwise::engine::ChunkGrid;
 use chunkwise::ops::stencil::{gaussian_filter, FilterOptions};
 use chunkwise::prelude::*;
 use chunkwise::{ArrayMeta, Buffer, Error, Region, Result};
-use chunkwise::ChunkGrid;
 use common::{exec, random_array};
 use ndarray::ArrayD;
 
@@ -102,7 +102,9 @@ fn pipeline(x: &Array, dir: &Path, sink_fault: Option<usize>) -> Pipeline {
         let sink = FaultySink {
             inner,
             writes: AtomicUsize::new(0),
-            fail_at: sink_fault.filter(|_| name == "small.zarr").unwrap_or(usize::MAX),
+            fail_at: sink_fault
+                .filter(|_| name == "small.zarr")
+                .unwrap_or(usize::MAX),
         };
         p.write_to(array, Arc::new(sink));
     }

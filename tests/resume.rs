@@ -6,7 +6,7 @@ mod common;
 
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use chunkwise::prelude::*;
 use common::{assert_same, exec, random_array};
@@ -41,7 +41,11 @@ fn runs_killed_at_random_points_resume_to_the_same_result() {
     let data: ArrayD<u16> = random_array(&[40, 40, 40], 11);
     chunkwise::from_ndarray(data, &[8, 8, 8])
         .unwrap()
-        .to_zarr(dir.path().join("in.zarr"), &WriteOptions::default(), &exec(2))
+        .to_zarr(
+            dir.path().join("in.zarr"),
+            &WriteOptions::default(),
+            &exec(2),
+        )
         .unwrap();
     let p = pipeline(dir.path(), 1.0);
     let out = dir.path().join("out.zarr");
@@ -101,12 +105,19 @@ fn resuming_other_settings_or_a_complete_array_is_refused() {
     let data: ArrayD<u16> = random_array(&[16, 16, 16], 12);
     chunkwise::from_ndarray(data, &[8, 8, 8])
         .unwrap()
-        .to_zarr(dir.path().join("in.zarr"), &WriteOptions::default(), &exec(1))
+        .to_zarr(
+            dir.path().join("in.zarr"),
+            &WriteOptions::default(),
+            &exec(1),
+        )
         .unwrap();
     let p = pipeline(dir.path(), 1.0);
     let out = dir.path().join("out.zarr");
     // Nothing there: --resume starts a fresh run.
-    assert!(cli(&["run", &p, "-q", "--resume"]).status().unwrap().success());
+    assert!(cli(&["run", &p, "-q", "--resume"])
+        .status()
+        .unwrap()
+        .success());
     let complete = cli(&["run", &p, "-q", "--resume"]).output().unwrap();
     assert!(String::from_utf8_lossy(&complete.stderr).contains("no unfinished chunkwise run"));
     // An unfinished run of other settings (a float64 output) is not continued.
@@ -115,5 +126,8 @@ fn resuming_other_settings_or_a_complete_array_is_refused() {
     let other = cli(&["run", &p, "-q", "--resume"]).output().unwrap();
     assert_eq!(other.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&other.stderr).contains("another shape"));
-    assert!(cli(&["run", &p, "-q", "--overwrite"]).status().unwrap().success());
+    assert!(cli(&["run", &p, "-q", "--overwrite"])
+        .status()
+        .unwrap()
+        .success());
 }

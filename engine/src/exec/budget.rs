@@ -3,8 +3,11 @@
 //! A task starts only when its projected bytes fit under the limit next to the tasks already
 //! running and the results held in memory for later stages. A task also starts whenever no other
 //! task runs, whatever is held: the planner guarantees each task fits the limit alone, and held
-//! results are only freed by running their consumers, so this is what rules out deadlock. The fast path is one compare-and-swap; waiting uses a
-//! condition variable with a short timeout, which also makes a lost wake-up harmless.
+//! //! results are only freed by running their consumers, so this is what rules out deadlock (the
+//! planner also checks that the results held along the task order's front fit beside the
+//! largest task, so this exception never takes the total over the limit). Admission decisions
+//! take a small lock; waiting uses a condition variable with a short timeout, which also makes a
+//! lost wake-up harmless.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
@@ -18,6 +21,7 @@ pub struct MemoryBudget {
     peak: AtomicU64,
     running: AtomicUsize,
     waiting: AtomicUsize,
+    admit: Mutex<()>,
     lock: Mutex<()>,
     freed: Condvar,
 }
@@ -31,34 +35,26 @@ impl MemoryBudget {
             peak: AtomicU64::new(0),
             running: AtomicUsize::new(0),
             waiting: AtomicUsize::new(0),
+            admit: Mutex::new(()),
             lock: Mutex::new(()),
             freed: Condvar::new(),
         }
     }
 
     fn try_acquire(&self, bytes: u64) -> bool {
-        // Count this task as running first: of several tasks arriving together, only the one
-        // that saw no other may take the lone-task exception (a spurious refusal just waits).
-        let alone = self.running.fetch_add(1, Ordering::SeqCst) == 0;
-        let mut used = self.used.load(Ordering::Relaxed);
-        loop {
-            if !alone && used + bytes > self.limit {
-                self.running.fetch_sub(1, Ordering::SeqCst);
-                return false;
-            }
-            match self.used.compare_exchange_weak(
-                used,
-                used + bytes,
-                Ordering::AcqRel,
-                Ordering::Relaxed,
-            ) {
-                Ok(_) => {
-                    self.peak.fetch_max(used + bytes, Ordering::Relaxed);
-                    return true;
-                }
-                Err(now) => used = now,
-            }
+        // One decision at a time: two tasks must not both see "no other task runs" and take the
+        // lone-task exception together (tasks ending meanwhile only make a refusal spurious,
+        // and a refused task retries within a millisecond).
+        let _decide = self.admit.lock().unwrap_or_else(|p| p.into_inner());
+        let alone = self.running.load(Ordering::SeqCst) == 0;
+        let used = self.used.load(Ordering::SeqCst);
+        if !alone && used + bytes > self.limit {
+            return false;
         }
+        self.running.fetch_add(1, Ordering::SeqCst);
+        let now = self.used.fetch_add(bytes, Ordering::AcqRel) + bytes;
+        self.peak.fetch_max(now, Ordering::Relaxed);
+        true
     }
 
     /// Blocks until `bytes` fit, or returns false once `stop()` says the run is over.

@@ -67,8 +67,7 @@ impl PlanTasks<'_> {
         !stage.outputs.is_empty()
             && stage.outputs.iter().all(|o| {
                 !o.held
-                    && o
-                        .sink
+                    && o.sink
                         .as_ref()
                         .is_some_and(|s| units.iter().all(|u| s.is_done(u)))
             })
@@ -135,7 +134,7 @@ impl TaskSet for PlanTasks<'_> {
         let (_, stage, index) = self.locate(task);
         let region = stage.tasks.chunk_region(&index);
         let as_task_error = |e: Error| Error::Task {
-            op: format!("computing {}", stage.label()),
+            op: stage.work(),
             chunk: index.clone(),
             cause: e.to_string(),
         };
@@ -202,7 +201,7 @@ impl TaskSet for PlanTasks<'_> {
 
     fn describe(&self, task: usize) -> (String, Vec<u64>) {
         let (_, stage, index) = self.locate(task);
-        (format!("computing {}", stage.label()), index)
+        (stage.work(), index)
     }
 
     fn dependency_count(&self, task: usize) -> u32 {

@@ -73,6 +73,23 @@ impl Stage {
         self.tasks.num_chunks()
     }
 
+    /// What the stage computes, for errors: its ops in order (region ops with the element-wise
+    /// ops fused around them) and the outputs, e.g. `clip, gaussian_filter for out.zarr`.
+    pub fn work(&self) -> String {
+        let mut ops = Vec::new();
+        self.program.visit_ops(&mut |name| {
+            if !ops.contains(&name) {
+                ops.push(name);
+            }
+        });
+        let ops = if ops.is_empty() {
+            "copying".to_string()
+        } else {
+            ops.join(", ")
+        };
+        format!("{ops} for {}", self.label())
+    }
+
     /// A label for messages: the outputs it writes or holds.
     pub fn label(&self) -> String {
         let names: Vec<String> = self
@@ -134,6 +151,7 @@ impl Plan {
         if outputs.is_empty() {
             return Err(Error::Invalid("the pipeline has no outputs".into()));
         }
+        let retry = (chains == StencilChains::Auto).then(|| outputs.clone());
         let graph = ExprGraph::collect(outputs.iter().map(|o| &o.array));
         validate_outputs(&graph, &outputs)?;
         let mut stages = form_stages(&graph, outputs, chains);
@@ -182,7 +200,24 @@ impl Plan {
         }
         let deps = deps::build(&stages, &offsets);
         let graph_dot = explain::dot(&graph, &stages);
-        let largest_task = stages.iter().map(|s| s.task_bytes).max().unwrap_or(0);
+        let largest_task = largest_with_inputs(&stages, &offsets, &deps, memory_limit)?;
+        // Results held for consumers stay in memory along the whole front of the task order;
+        // when that front cannot fit, recompute the stencil chains instead (when allowed), or
+        // refuse: there is no spilling to disk yet, and the limit is a promise.
+        let front = held_front(&stages, &offsets, &deps) + largest_task;
+        if front > memory_limit {
+            if let Some(outputs) = retry {
+                tracing::info!("held results would not fit the limit: recomputing stencil chains");
+                if let Ok(plan) = Plan::build(outputs, memory_limit, StencilChains::Recompute) {
+                    return Ok(plan);
+                }
+            }
+            return Err(Error::MemoryLimit {
+                limit: memory_limit,
+                task: front,
+                stage: "the results kept in memory between stages, with the largest task".into(),
+            });
+        }
         let cache_bytes = (memory_limit / 4)
             .min(CHUNK_CACHE_MAX)
             .min(memory_limit - largest_task);
@@ -210,6 +245,84 @@ impl Plan {
     pub fn dot(&self) -> &str {
         &self.graph_dot
     }
+}
+
+/// The largest projected bytes of one task together with the held results it reads (they are
+/// all in memory while it runs).
+///
+/// # Errors
+/// [`Error::MemoryLimit`] when that exceeds `limit`.
+fn largest_with_inputs(
+    stages: &[Stage],
+    offsets: &[u64],
+    deps: &TaskDeps,
+    limit: u64,
+) -> Result<u64> {
+    let mut largest = 0;
+    for (s, stage) in stages.iter().enumerate() {
+        let mut worst = stage.task_bytes;
+        if !deps.upstream.is_empty() {
+            for t in offsets[s]..offsets[s + 1] {
+                let held: u64 = deps
+                    .upstream
+                    .of(t as usize)
+                    .iter()
+                    .map(|&p| {
+                        let producer = offsets.partition_point(|&o| o <= u64::from(p)) - 1;
+                        stages[producer].held_bytes
+                    })
+                    .sum();
+                worst = worst.max(stage.task_bytes + held);
+            }
+        }
+        if worst > limit {
+            return Err(Error::MemoryLimit {
+                limit,
+                task: worst,
+                stage: format!("{} (with the results it reads)", stage.label()),
+            });
+        }
+        largest = largest.max(worst);
+    }
+    Ok(largest)
+}
+
+/// Projected bytes of results held at once: for each stage that keeps results, the results of
+/// a slab of its tasks as thick as one consumer reaches along the first axis, across the
+/// other axes (what stays live while the tasks sweep the grid).
+fn held_front(stages: &[Stage], offsets: &[u64], deps: &TaskDeps) -> u64 {
+    if deps.upstream.is_empty() {
+        return 0;
+    }
+    let mut total = 0;
+    for (s, stage) in stages.iter().enumerate() {
+        if stage.held_bytes == 0 || stage.num_tasks() == 0 {
+            continue;
+        }
+        // A consumer of a task in the middle of the grid: how many task layers it reads.
+        let grid = stage.tasks.grid_shape().to_vec();
+        let middle: Vec<u64> = grid.iter().map(|&n| n / 2).collect();
+        let task = (offsets[s] + stage.tasks.ravel(&middle)) as usize;
+        let layers = deps
+            .downstream
+            .of(task)
+            .first()
+            .map(|&c| {
+                let first_axis: Vec<u64> = deps
+                    .upstream
+                    .of(c as usize)
+                    .iter()
+                    .filter(|&&p| (offsets[s]..offsets[s + 1]).contains(&u64::from(p)))
+                    .map(|&p| stage.tasks.unravel(u64::from(p) - offsets[s])[0])
+                    .collect();
+                let (lo, hi) = (first_axis.iter().min(), first_axis.iter().max());
+                lo.zip(hi).map_or(1, |(lo, hi)| hi - lo + 1)
+            })
+            .unwrap_or(1);
+        let across: u64 = grid.iter().skip(1).product();
+        total += layers * across * stage.held_bytes;
+    }
+    total
 }
 
 /// Stages in dependency order: one per materialized node (with the sink of the output that

@@ -175,6 +175,17 @@ impl FusedProgram {
         }
     }
 
+    /// Calls `visit` with the name of every op the program runs, inputs' ops first.
+    pub fn visit_ops(&self, visit: &mut dyn FnMut(&'static str)) {
+        for input in &self.inputs {
+            if let ProgramInput::Region { op, inputs, .. } = input {
+                inputs.iter().for_each(|sub| sub.visit_ops(visit));
+                visit(op.name());
+            }
+        }
+        self.instrs.iter().for_each(|i| visit(i.op.name()));
+    }
+
     /// When the program computes nothing (every output is one of its inputs unchanged), the
     /// input index behind each output.
     pub fn passthrough(&self) -> Option<Vec<usize>> {

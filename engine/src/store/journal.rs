@@ -55,9 +55,11 @@ impl Journal {
     pub(crate) fn resume(&mut self, metadata: &str) -> Result<(), String> {
         let marker = std::fs::read_to_string(self.dir.join(MARKER)).map_err(|e| e.to_string())?;
         if marker != metadata {
-            return Err("it was started with another shape, type, chunking or codec; use \
+            return Err(
+                "it was started with another shape, type, chunking or codec; use \
                         --overwrite to start again"
-                .into());
+                    .into(),
+            );
         }
         let listed = std::fs::read_to_string(self.dir.join(DONE)).unwrap_or_default();
         self.done = listed

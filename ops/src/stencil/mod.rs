@@ -83,7 +83,9 @@ fn check_window(name: &str, extents: &[usize]) -> Result<()> {
             "{name}: a window of {n} along axis {d} is too large (at most {MAX_WINDOW})"
         )));
     }
-    let total = extents.iter().try_fold(1usize, |acc, &n| acc.checked_mul(n));
+    let total = extents
+        .iter()
+        .try_fold(1usize, |acc, &n| acc.checked_mul(n));
     if total.is_none_or(|t| t > MAX_WINDOW * 256) {
         return Err(Error::Invalid(format!(
             "{name}: a window of {extents:?} is too large (at most {} values)",
@@ -103,7 +105,12 @@ fn apply<K: Kernel>(
 ) -> Result<Array> {
     let output = output_type(name, x.dtype(), options.output)?;
     let halo = kernel.halo(x.shape().len());
-    let extents: Vec<usize> = halo.before.iter().zip(&halo.after).map(|(b, a)| b + a + 1).collect();
+    let extents: Vec<usize> = halo
+        .before
+        .iter()
+        .zip(&halo.after)
+        .map(|(b, a)| b + a + 1)
+        .collect();
     check_window(name, &extents)?;
     if !options.cval.is_finite() && options.mode == BoundaryMode::Constant {
         return Err(Error::Invalid(format!(
