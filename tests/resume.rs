@@ -64,7 +64,7 @@ fn runs_killed_at_random_points_resume_to_the_same_result() {
         let mut child = cli(&["run", &p, "-q", "--threads", "2", "--resume"])
             .spawn()
             .unwrap();
-        let at = full.mul_f64(rng.random_range(0.05..0.9));
+        let at = full.mul_f64(rng.random_range(0.05..0.8));
         std::thread::sleep(at);
         child.kill().unwrap(); // SIGKILL
         let killed = !child.wait().unwrap().success();
@@ -96,7 +96,7 @@ fn runs_killed_at_random_points_resume_to_the_same_result() {
             "journal removed once complete"
         );
     }
-    assert!(interrupted >= 10, "only {interrupted} kills landed mid-run");
+    assert!(interrupted >= 8, "only {interrupted} kills landed mid-run");
 }
 
 #[test]
