@@ -83,7 +83,7 @@ impl Pipeline {
     /// # Errors
     /// See [`Plan::build`].
     pub fn plan(&self, exec: &ExecOptions) -> Result<Plan> {
-        Plan::build(self.outputs.clone(), exec.memory_limit, exec.stencil_chains)
+        Plan::build(self.outputs.clone(), exec)
     }
 
     /// Plans and runs.

@@ -126,8 +126,9 @@ fn two_hundred_random_pipelines_match_the_whole_array_evaluation() {
             };
             match pipeline.plan(&options) {
                 Ok(_) => break options,
-                Err(chunkwise::Error::MemoryLimit { task, .. }) => {
-                    assert!(task > limit, "case {case}");
+                Err(chunkwise::Error::MemoryLimit { task: needed, .. })
+                | Err(chunkwise::Error::HeldMemory { needed, .. }) => {
+                    assert!(needed > limit, "case {case}");
                     limit *= 2;
                 }
                 Err(e) => panic!("case {case}: {e}"),

@@ -19,6 +19,7 @@ pub use program::{Dest, FusedProgram, Instr, Operand, ProgramInput, BLOCK};
 pub use stages::{StencilChains, RECOMPUTE_MAX_OVERLAP};
 
 use crate::error::{Error, Result};
+use crate::exec::ExecOptions;
 use crate::expr::Array;
 use crate::geometry::ChunkGrid;
 use crate::op::OpKind;
@@ -147,7 +148,9 @@ impl Plan {
     /// [`Error::Invalid`] for shape or type mismatches between an expression and its sink, or an
     /// output that is also an input; [`Error::OutputExists`] from sinks; [`Error::MemoryLimit`]
     /// when one task alone exceeds the limit.
-    pub fn build(outputs: Vec<Output>, memory_limit: u64, chains: StencilChains) -> Result<Plan> {
+    pub fn build(outputs: Vec<Output>, options: &ExecOptions) -> Result<Plan> {
+        let (memory_limit, chains) = (options.memory_limit, options.stencil_chains);
+        let threads = options.threads.max(1) as u64;
         if outputs.is_empty() {
             return Err(Error::Invalid("the pipeline has no outputs".into()));
         }
@@ -204,18 +207,21 @@ impl Plan {
         // Results held for consumers stay in memory along the whole front of the task order;
         // when that front cannot fit, recompute the stencil chains instead (when allowed), or
         // refuse: there is no spilling to disk yet, and the limit is a promise.
-        let front = held_front(&stages, &offsets, &deps) + largest_task;
+        let front = held_front(&stages, &offsets, &deps, threads) + largest_task;
         if front > memory_limit {
             if let Some(outputs) = retry {
                 tracing::info!("held results would not fit the limit: recomputing stencil chains");
-                if let Ok(plan) = Plan::build(outputs, memory_limit, StencilChains::Recompute) {
+                let recompute = ExecOptions {
+                    stencil_chains: StencilChains::Recompute,
+                    ..options.clone()
+                };
+                if let Ok(plan) = Plan::build(outputs, &recompute) {
                     return Ok(plan);
                 }
             }
-            return Err(Error::MemoryLimit {
+            return Err(Error::HeldMemory {
                 limit: memory_limit,
-                task: front,
-                stage: "the results kept in memory between stages, with the largest task".into(),
+                needed: front,
             });
         }
         let cache_bytes = (memory_limit / 4)
@@ -287,10 +293,12 @@ fn largest_with_inputs(
     Ok(largest)
 }
 
-/// Projected bytes of results held at once: for each stage that keeps results, the results of
-/// a slab of its tasks as thick as one consumer reaches along the first axis, across the
-/// other axes (what stays live while the tasks sweep the grid).
-fn held_front(stages: &[Stage], offsets: &[u64], deps: &TaskDeps) -> u64 {
+/// Projected bytes of results held at once, per stage that keeps results. When each result has
+/// one consumer (pyramid levels: disjoint blocks, completed close together in Morton order), a
+/// block being consumed and one being filled per worker. When consumers overlap (stencil
+/// halos), a slab of tasks as thick as one consumer reaches along the first axis, across the
+/// other axes: what stays live while the tasks sweep the grid.
+fn held_front(stages: &[Stage], offsets: &[u64], deps: &TaskDeps, threads: u64) -> u64 {
     if deps.upstream.is_empty() {
         return 0;
     }
@@ -299,28 +307,36 @@ fn held_front(stages: &[Stage], offsets: &[u64], deps: &TaskDeps) -> u64 {
         if stage.held_bytes == 0 || stage.num_tasks() == 0 {
             continue;
         }
-        // A consumer of a task in the middle of the grid: how many task layers it reads.
+        let ids = offsets[s] as usize..offsets[s + 1] as usize;
+        let shared = ids.clone().any(|t| deps.downstream.of(t).len() > 1);
+        // A consumer of a task in the middle of the grid: the producers it reads.
         let grid = stage.tasks.grid_shape().to_vec();
         let middle: Vec<u64> = grid.iter().map(|&n| n / 2).collect();
         let task = (offsets[s] + stage.tasks.ravel(&middle)) as usize;
-        let layers = deps
+        let producers: Vec<Vec<u64>> = deps
             .downstream
             .of(task)
             .first()
             .map(|&c| {
-                let first_axis: Vec<u64> = deps
-                    .upstream
+                deps.upstream
                     .of(c as usize)
                     .iter()
-                    .filter(|&&p| (offsets[s]..offsets[s + 1]).contains(&u64::from(p)))
-                    .map(|&p| stage.tasks.unravel(u64::from(p) - offsets[s])[0])
-                    .collect();
-                let (lo, hi) = (first_axis.iter().min(), first_axis.iter().max());
-                lo.zip(hi).map_or(1, |(lo, hi)| hi - lo + 1)
+                    .filter(|&&p| ids.contains(&(p as usize)))
+                    .map(|&p| stage.tasks.unravel(u64::from(p) - offsets[s]))
+                    .collect()
             })
-            .unwrap_or(1);
-        let across: u64 = grid.iter().skip(1).product();
-        total += layers * across * stage.held_bytes;
+            .unwrap_or_default();
+        let live = if shared {
+            let first: Vec<u64> = producers.iter().map(|i| i[0]).collect();
+            let layers = match (first.iter().min(), first.iter().max()) {
+                (Some(lo), Some(hi)) => hi - lo + 1,
+                _ => 1,
+            };
+            layers * grid.iter().skip(1).product::<u64>()
+        } else {
+            2 * threads * producers.len().max(1) as u64
+        };
+        total += live.min(stage.num_tasks()) * stage.held_bytes;
     }
     total
 }
