@@ -9,7 +9,7 @@
 //! take a small lock; waiting uses a condition variable with a short timeout, which also makes a
 //! lost wake-up harmless.
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
@@ -22,6 +22,7 @@ pub struct MemoryBudget {
     running: AtomicUsize,
     waiting: AtomicUsize,
     admit: Mutex<()>,
+    over: AtomicBool,
     lock: Mutex<()>,
     freed: Condvar,
 }
@@ -36,6 +37,7 @@ impl MemoryBudget {
             running: AtomicUsize::new(0),
             waiting: AtomicUsize::new(0),
             admit: Mutex::new(()),
+            over: AtomicBool::new(false),
             lock: Mutex::new(()),
             freed: Condvar::new(),
         }
@@ -54,6 +56,14 @@ impl MemoryBudget {
         self.running.fetch_add(1, Ordering::SeqCst);
         let now = self.used.fetch_add(bytes, Ordering::AcqRel) + bytes;
         self.peak.fetch_max(now, Ordering::Relaxed);
+        if now > self.limit && !self.over.swap(true, Ordering::Relaxed) {
+            // The planner sizes held results to avoid this; say so when its estimate was short.
+            tracing::warn!(
+                limit = self.limit,
+                admitted = now,
+                "a task ran alone over the memory limit because of results held for later stages"
+            );
+        }
         true
     }
 

@@ -43,7 +43,13 @@ pub fn execute(plan: &Plan, options: &ExecOptions) -> Result<RunStats> {
     let busy = (threads as u64).min(total.max(1)) as usize;
     // The chunk cache lives inside the limit: running tasks are admitted against the rest.
     let limit = plan.memory_limit.min(options.memory_limit);
-    let cache_bytes = plan.cache_bytes.min(limit / 4);
+    // Reserved only when some read goes through a source's chunk cache.
+    let cached_reads = plan.cache_bytes > 0 && announce_reads(plan);
+    let cache_bytes = if cached_reads {
+        plan.cache_bytes.min(limit / 4)
+    } else {
+        0
+    };
     let budget = MemoryBudget::new(limit - cache_bytes);
     let tasks = PlanTasks {
         plan,
@@ -62,9 +68,6 @@ pub fn execute(plan: &Plan, options: &ExecOptions) -> Result<RunStats> {
         "running plan"
     );
 
-    if cache_bytes > 0 {
-        announce_reads(plan);
-    }
     let mut prepared = Vec::new();
     let mut outcome = Ok(());
     for sink in &sinks {
@@ -112,16 +115,18 @@ pub fn execute(plan: &Plan, options: &ExecOptions) -> Result<RunStats> {
 }
 
 /// Tells every source each read the run will make ([`crate::store::Source::expect_read`]), so
-/// cached chunks are dropped after their last reader.
-fn announce_reads(plan: &Plan) {
+/// cached chunks are dropped after their last reader; true when any read goes through a cache.
+fn announce_reads(plan: &Plan) -> bool {
+    let mut cached = false;
     for stage in &plan.stages {
         for t in 0..stage.num_tasks() {
             let region = stage.tasks.chunk_region(&stage.tasks.unravel(t));
             stage.program.visit_reads(&region, &mut |input, r| {
                 if let ProgramInput::Source(source) = input {
-                    source.expect_read(r);
+                    cached |= source.expect_read(r);
                 }
             });
         }
     }
+    cached
 }

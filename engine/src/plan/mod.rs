@@ -295,7 +295,7 @@ fn largest_with_inputs(
 
 /// Projected bytes of results held at once, per stage that keeps results. When each result has
 /// one consumer (pyramid levels: disjoint blocks, completed close together in Morton order), a
-/// block being consumed and one being filled per worker. When consumers overlap (stencil
+/// block being consumed, one being filled, and one result per worker in flight. When consumers overlap (stencil
 /// halos), a slab of tasks as thick as one consumer reaches along the first axis, across the
 /// other axes: what stays live while the tasks sweep the grid.
 fn held_front(stages: &[Stage], offsets: &[u64], deps: &TaskDeps, threads: u64) -> u64 {
@@ -334,7 +334,7 @@ fn held_front(stages: &[Stage], offsets: &[u64], deps: &TaskDeps, threads: u64) 
             };
             layers * grid.iter().skip(1).product::<u64>()
         } else {
-            2 * threads * producers.len().max(1) as u64
+            2 * producers.len().max(1) as u64 + threads
         };
         total += live.min(stage.num_tasks()) * stage.held_bytes;
     }

@@ -78,8 +78,11 @@ pub trait Source: Send + Sync + Debug {
 
     /// Announces, before a run, one [`Source::read`] of `region` that the run will make, so a
     /// source that keeps decoded chunks for overlapping reads can drop each chunk after its last
-    /// reader instead of keeping it until it is evicted.
-    fn expect_read(&self, _region: &Region) {}
+    /// reader instead of keeping it until it is evicted. True when that read will go through
+    /// such a cache (so the run reserves memory for one).
+    fn expect_read(&self, _region: &Region) -> bool {
+        false
+    }
 }
 
 /// An array the graph writes to.

@@ -309,17 +309,19 @@ impl Source for ZarrSource {
         })
     }
 
-    fn expect_read(&self, region: &Region) {
+    fn expect_read(&self, region: &Region) -> bool {
         let grid = self.stored_grid();
-        if self.partial(&grid, region) {
-            let mut cache = self.lock_cache();
-            for idx in grid.chunks_overlapping(region) {
-                let full = Region::new(grid.chunk_region(&idx).start, grid.chunk_shape().to_vec());
-                if let Some(part) = full.intersect(region) {
-                    cache.expect(idx, &full, &part);
-                }
+        if !self.partial(&grid, region) {
+            return false;
+        }
+        let mut cache = self.lock_cache();
+        for idx in grid.chunks_overlapping(region) {
+            let full = Region::new(grid.chunk_region(&idx).start, grid.chunk_shape().to_vec());
+            if let Some(part) = full.intersect(region) {
+                cache.expect(idx, &full, &part);
             }
         }
+        true
     }
 
     fn read(&self, region: &Region, io: &IoContext) -> Result<Buffer> {
