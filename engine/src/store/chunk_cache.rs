@@ -4,8 +4,8 @@
 //!
 //! Three things keep it small. Reads are announced before the run ([`ChunkCache::expect`]), so
 //! a chunk is dropped right after its last reader. A chunk whose remaining readers need only its
-//! faces (the slabs of halo width along each side) can be cut down to those faces, about a third
-//! of a 128^3 chunk for a halo of 8. And when the cache is full it first cuts the least recently
+//! faces (the slabs of halo width along each side) is cut down to those faces, about a third of
+//! a 128^3 chunk for a halo of 8. And when the cache is full it first cuts the least recently
 //! used whole chunks to faces (their owner task re-decodes if it comes later), and only then
 //! evicts, least recently used first.
 
@@ -50,6 +50,8 @@ pub(crate) struct ChunkCache {
     clock: u64,
     /// Announced reads not made yet, per chunk.
     pending: HashMap<Vec<u64>, u32>,
+    /// Of those, the reads that need more than a face slab (the task owning the chunk).
+    pending_interior: HashMap<Vec<u64>, u32>,
     /// The thickest face slab any announced read needs, per axis (0: none on that axis).
     face_width: Vec<u64>,
 }
@@ -57,13 +59,16 @@ pub(crate) struct ChunkCache {
 impl ChunkCache {
     /// Announces a read of `part` of the chunk at `chunk` (its full region).
     pub(crate) fn expect(&mut self, idx: Vec<u64>, chunk: &Region, part: &Region) {
-        *self.pending.entry(idx).or_default() += 1;
         if self.face_width.len() != chunk.ndim() {
             self.face_width = vec![0; chunk.ndim()];
         }
-        if let Some((axis, width)) = thinnest_face(chunk, part) {
-            self.face_width[axis] = self.face_width[axis].max(width);
+        match thinnest_face(chunk, part) {
+            Some((axis, width)) => {
+                self.face_width[axis] = self.face_width[axis].max(width);
+            }
+            None => *self.pending_interior.entry(idx.clone()).or_default() += 1,
         }
+        *self.pending.entry(idx).or_default() += 1;
     }
 
     /// A cached block (and its region) that contains `part` of chunk `idx`.
@@ -76,25 +81,31 @@ impl ChunkCache {
         Some(found)
     }
 
-    /// Counts one read of chunk `idx` as made; drops the chunk when no announced read is left.
-    /// Returns false in that case (nothing later wants it); true otherwise, or when nothing
-    /// was announced.
-    pub(crate) fn read_done(&mut self, idx: &[u64]) -> bool {
+    /// Counts the read of `part` of chunk `idx` (its full region `chunk`) as made: drops the
+    /// chunk when no announced read is left, and cuts it to its faces when only face reads are.
+    pub(crate) fn read_done(&mut self, idx: &[u64], chunk: &Region, part: &Region) {
+        if thinnest_face(chunk, part).is_none() {
+            if let Some(left) = self.pending_interior.get_mut(idx) {
+                *left = left.saturating_sub(1);
+            }
+        }
         let Some(left) = self.pending.get_mut(idx) else {
-            return true;
+            return;
         };
         *left = left.saturating_sub(1);
-        if *left > 0 {
-            return true;
+        if *left == 0 {
+            self.pending.remove(idx);
+            self.pending_interior.remove(idx);
+            self.remove(idx);
+        } else if self.pending_interior.get(idx).is_none_or(|&n| n == 0) {
+            self.cut_to_faces(idx);
         }
-        self.pending.remove(idx);
-        self.remove(idx);
-        false
     }
 
-    /// Whether a later read wants chunk `idx` (true when nothing was announced).
-    pub(crate) fn wanted(&self, idx: &[u64]) -> bool {
-        self.pending.get(idx).is_none_or(|&left| left > 0)
+    /// Whether a read after the current one wants chunk `idx` (true when nothing was
+    /// announced): only then is a freshly decoded chunk worth keeping.
+    pub(crate) fn wanted_later(&self, idx: &[u64]) -> bool {
+        self.pending.get(idx).is_none_or(|&left| left > 1)
     }
 
     /// Keeps a freshly decoded chunk (covering `region`), then shrinks to `capacity` bytes.
@@ -123,15 +134,8 @@ impl ChunkCache {
             .min_by_key(|(_, (_, used))| *used)
             .map(|(idx, _)| idx.clone());
         if let Some(idx) = whole {
-            if let Some((Kept::Whole(region, data), used)) = self.chunks.get(&idx) {
-                if let Some(faces) = faces(region, data, &self.face_width) {
-                    let used = *used;
-                    self.remove(&idx);
-                    let kept = Kept::Faces(faces);
-                    self.bytes += kept.bytes();
-                    self.chunks.insert(idx, (kept, used));
-                    return true;
-                }
+            if self.cut_to_faces(&idx) {
+                return true;
             }
         }
         let oldest = self
@@ -146,6 +150,23 @@ impl ChunkCache {
             }
             None => false,
         }
+    }
+
+    /// Keeps only the face slabs of a whole cached chunk; false when it is not cached whole or
+    /// its faces would not be smaller.
+    fn cut_to_faces(&mut self, idx: &[u64]) -> bool {
+        let Some((Kept::Whole(region, data), used)) = self.chunks.get(idx) else {
+            return false;
+        };
+        let Some(faces) = faces(region, data, &self.face_width) else {
+            return false;
+        };
+        let used = *used;
+        self.remove(idx);
+        let kept = Kept::Faces(faces);
+        self.bytes += kept.bytes();
+        self.chunks.insert(idx.to_vec(), (kept, used));
+        true
     }
 
     fn remove(&mut self, idx: &[u64]) {
@@ -205,11 +226,11 @@ mod tests {
         let face = Region::new(vec![8, 0], vec![2, 10]);
         cache.expect(idx.clone(), &region, &region);
         cache.expect(idx.clone(), &region, &face);
-        assert!(cache.wanted(&idx));
+        assert!(cache.wanted_later(&idx));
         cache.insert(idx.clone(), region.clone(), data, 1 << 20);
-        assert!(cache.read_done(&idx), "one read left");
-        assert!(cache.get(&idx, &face).is_some());
-        assert!(!cache.read_done(&idx), "that was the last");
+        cache.read_done(&idx, &region, &region);
+        assert!(cache.get(&idx, &face).is_some(), "one read left");
+        cache.read_done(&idx, &region, &face);
         assert!(cache.get(&idx, &face).is_none());
         assert_eq!(cache.bytes, 0);
     }
@@ -244,5 +265,26 @@ mod tests {
                 .is_some(),
             "whole"
         );
+    }
+}
+
+#[cfg(test)]
+mod faces_after_owner {
+    use super::*;
+
+    #[test]
+    fn after_its_interior_read_a_chunk_keeps_only_its_faces() {
+        let mut cache = ChunkCache::default();
+        let region = Region::new(vec![0, 0], vec![10, 10]);
+        let face = Region::new(vec![0, 0], vec![2, 10]);
+        let idx = vec![0, 0];
+        cache.expect(idx.clone(), &region, &region);
+        cache.expect(idx.clone(), &region, &face);
+        let data = Arc::new(Buffer::Uint16(vec![7; 100]));
+        cache.insert(idx.clone(), region.clone(), data, 1 << 20);
+        assert_eq!(cache.bytes, 200);
+        cache.read_done(&idx, &region, &region);
+        assert_eq!(cache.bytes, 80, "two 2x10 faces of u16");
+        assert!(cache.get(&idx, &face).is_some());
     }
 }

@@ -184,12 +184,7 @@ impl ZarrSource {
             let Some(part) = full.intersect(region) else {
                 continue;
             };
-            let cached = {
-                let mut cache = self.lock_cache();
-                let found = cache.get(idx, &part);
-                cache.read_done(idx);
-                found
-            };
+            let cached = self.lock_cache().get(idx, &part);
             let (block_region, block) = match cached {
                 Some(found) => found,
                 None => {
@@ -198,14 +193,16 @@ impl ZarrSource {
                     let decoded = Arc::new(decoded);
                     self.decoded.fetch_add(1, Ordering::Relaxed);
                     let mut cache = self.lock_cache();
-                    if cache.wanted(idx) {
+                    if cache.wanted_later(idx) {
                         let kept = Arc::clone(&decoded);
                         cache.insert(idx.clone(), full.clone(), kept, io.cache_bytes);
                     }
-                    (full, decoded)
+                    (full.clone(), decoded)
                 }
             };
             copy_buffer_region(&block, &block_region, &mut out, region)?;
+            // Counted after the copy: this read may have been the chunk's last, or its owner's.
+            self.lock_cache().read_done(idx, &full, &part);
         }
         Ok(out)
     }
