@@ -207,16 +207,7 @@ fn document(rng: &mut StdRng) -> Value {
 
 #[test]
 fn random_pipeline_files_never_panic_and_fail_with_one_clear_line() {
-    let dir = tempfile::tempdir().unwrap();
-    let data: ArrayD<u16> = random_array(&[6, 5, 4], 31);
-    chunkwise::from_ndarray(data, &[4, 4, 4])
-        .unwrap()
-        .to_zarr(
-            dir.path().join("in.zarr"),
-            &WriteOptions::default(),
-            &exec(1),
-        )
-        .unwrap();
+    let dir = common::dir_with_input(&[6, 5, 4], &[4, 4, 4], 31);
     let mut rng = StdRng::seed_from_u64(77);
     let (mut ran, mut refused) = (0, 0);
     for case in 0..400 {

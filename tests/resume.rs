@@ -37,16 +37,7 @@ fn pipeline(dir: &Path, sigma: f64) -> String {
 
 #[test]
 fn runs_killed_at_random_points_resume_to_the_same_result() {
-    let dir = tempfile::tempdir().unwrap();
-    let data: ArrayD<u16> = random_array(&[40, 40, 40], 11);
-    chunkwise::from_ndarray(data, &[8, 8, 8])
-        .unwrap()
-        .to_zarr(
-            dir.path().join("in.zarr"),
-            &WriteOptions::default(),
-            &exec(2),
-        )
-        .unwrap();
+    let dir = common::dir_with_input(&[40, 40, 40], &[8, 8, 8], 11);
     let p = pipeline(dir.path(), 1.0);
     let out = dir.path().join("out.zarr");
 
@@ -101,16 +92,7 @@ fn runs_killed_at_random_points_resume_to_the_same_result() {
 
 #[test]
 fn resuming_other_settings_or_a_complete_array_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let data: ArrayD<u16> = random_array(&[16, 16, 16], 12);
-    chunkwise::from_ndarray(data, &[8, 8, 8])
-        .unwrap()
-        .to_zarr(
-            dir.path().join("in.zarr"),
-            &WriteOptions::default(),
-            &exec(1),
-        )
-        .unwrap();
+    let dir = common::dir_with_input(&[16, 16, 16], &[8, 8, 8], 12);
     let p = pipeline(dir.path(), 1.0);
     let out = dir.path().join("out.zarr");
     // Nothing there: --resume starts a fresh run.

@@ -146,26 +146,36 @@ pub fn compare(
     peers: &[Peer],
     reps: usize,
 ) -> Result<Comparison, String> {
-    let out = |tool: &str| ctx.work.join(format!("{tool}-{}.zarr", pipeline.name()));
-    let mut commands = vec![(
-        "chunkwise".to_string(),
-        ctx.chunkwise_command(pipeline, &volume.zstd, &out("chunkwise"), ctx.threads)?,
-    )];
+    // A fresh output name every round: re-creating thousands of chunk files right where they
+    // were just deleted makes ext4 search its inode bitmaps ("recently deleted" inodes), which
+    // slowed small-chunk runs several times over.
+    let out = |tool: &str, round: usize| {
+        ctx.work
+            .join(format!("{tool}-{}-r{round}.zarr", pipeline.name()))
+    };
+    let command = |tool: &str, round: usize| -> Result<Option<Vec<String>>, String> {
+        let target = out(tool, round);
+        match peers.iter().copied().find(|p| p.name() == tool) {
+            None => Ok(Some(ctx.chunkwise_command(
+                pipeline,
+                &volume.zstd,
+                &target,
+                ctx.threads,
+            )?)),
+            Some(peer) => {
+                Ok(pipeline.peer_command(peer, &volume.zstd, &target, ctx.threads, &ctx.work))
+            }
+        }
+    };
+    let mut tools = vec!["chunkwise".to_string()];
     for &peer in peers {
-        let cmd = pipeline.peer_command(
-            peer,
-            &volume.zstd,
-            &out(peer.name()),
-            ctx.threads,
-            &ctx.work,
-        );
-        if let Some(cmd) = cmd {
-            commands.push((peer.name().to_string(), cmd));
+        if command(peer.name(), 0)?.is_some() {
+            tools.push(peer.name().to_string());
         }
     }
-    let mut runs: Vec<ToolRuns> = commands
+    let mut runs: Vec<ToolRuns> = tools
         .iter()
-        .map(|(tool, _)| ToolRuns {
+        .map(|tool| ToolRuns {
             tool: tool.clone(),
             samples: Vec::new(),
             check: if tool == "chunkwise" {
@@ -177,16 +187,19 @@ pub fn compare(
         .collect();
     println!("{}: {}", pipeline.name(), pipeline.describe());
     for round in 0..reps.max(1) {
-        let mut order: Vec<usize> = (0..commands.len()).collect();
+        let mut order: Vec<usize> = (0..tools.len()).collect();
         if round % 2 == 1 {
             order.reverse();
         }
         for i in order {
-            let (tool, cmd) = &commands[i];
+            let tool = &tools[i];
             if matches!(runs[i].check, Check::Failed(_) | Check::Mismatch(_)) {
                 continue;
             }
-            match timed(cmd, &out(tool)) {
+            let Some(cmd) = command(tool, round)? else {
+                continue;
+            };
+            match timed(&cmd, &out(tool, round)) {
                 Ok((seconds, peak_rss_mib)) => runs[i].samples.push(Sample {
                     round,
                     seconds,
@@ -200,15 +213,15 @@ pub fn compare(
             }
         }
         if round == 0 {
-            for (i, (tool, _)) in commands.iter().enumerate().skip(1) {
+            for (i, tool) in tools.iter().enumerate().skip(1) {
                 if matches!(runs[i].check, Check::Failed(_)) {
                     continue;
                 }
                 let peer = peers.iter().copied().find(|p| p.name() == tool);
                 let Some(peer) = peer else { continue };
                 runs[i].check = match verify::outputs_agree(
-                    &out("chunkwise"),
-                    &out(tool),
+                    &out("chunkwise", 0),
+                    &out(tool, 0),
                     &pipeline.compared_arrays(),
                     pipeline.tolerance(peer),
                 ) {
@@ -225,9 +238,9 @@ pub fn compare(
             .filter_map(|r| Some(format!("{} {:.2} s", r.tool, r.samples.last()?.seconds)))
             .collect();
         println!("  round {}: {}", round + 1, line.join(", "));
-    }
-    for (tool, _) in &commands {
-        let _ = std::fs::remove_dir_all(out(tool));
+        for tool in &tools {
+            let _ = std::fs::remove_dir_all(out(tool, round));
+        }
     }
     Ok(Comparison {
         pipeline: pipeline.name().to_string(),

@@ -27,13 +27,18 @@ pub struct Sweep {
 pub fn run(ctx: &Context, args: &Args) -> Result<Vec<Sweep>, String> {
     let reps = args.reps.clamp(1, 3);
     let point = |pipeline: Pipeline, volume: &data::Volume, threads: usize| {
-        let out = ctx.work.join(format!("sweep-{}.zarr", pipeline.name()));
-        let cmd = ctx.chunkwise_command(pipeline, &volume.zstd, &out, threads)?;
+        // Fresh output names, deleted after the point (see measure::compare on why).
         let mut times = Vec::new();
-        for _ in 0..reps {
-            times.push(timed(&cmd, &out)?.0);
+        let outs: Vec<_> = (0..reps)
+            .map(|r| ctx.work.join(format!("sweep-{}-{r}.zarr", pipeline.name())))
+            .collect();
+        for out in &outs {
+            let cmd = ctx.chunkwise_command(pipeline, &volume.zstd, out, threads)?;
+            times.push(timed(&cmd, out)?.0);
         }
-        let _ = std::fs::remove_dir_all(&out);
+        for out in &outs {
+            let _ = std::fs::remove_dir_all(out);
+        }
         median(times).ok_or_else(|| "no successful run".to_string())
     };
     let mut sweeps = Vec::new();

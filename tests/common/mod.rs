@@ -152,3 +152,19 @@ pub fn load_le(path: &Path, dtype: &str) -> Buffer {
         other => panic!("fixture dtype {other}"),
     }
 }
+
+/// A work directory holding `in.zarr`: a random uint16 array of `shape` (from `seed`) in chunks
+/// of `chunks`, Zarr v3, zstd.
+pub fn dir_with_input(shape: &[usize], chunks: &[u64], seed: u64) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let data: ArrayD<u16> = random_array(shape, seed);
+    chunkwise::from_ndarray(data, chunks)
+        .expect("chunks fit the shape")
+        .to_zarr(
+            dir.path().join("in.zarr"),
+            &chunkwise::engine::store::WriteOptions::default(),
+            &exec(1),
+        )
+        .expect("the input is written");
+    dir
+}
