@@ -6,9 +6,6 @@ mod common;
 
 use std::process::Command;
 
-use chunkwise::prelude::*;
-use common::{exec, random_array};
-use ndarray::ArrayD;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Map, Value};

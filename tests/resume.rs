@@ -9,7 +9,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use chunkwise::prelude::*;
-use common::{assert_same, exec, random_array};
+use common::{assert_same, exec};
 use ndarray::ArrayD;
 use rand::{Rng, SeedableRng};
 use serde_json::json;

@@ -308,37 +308,57 @@ fn held_front(stages: &[Stage], offsets: &[u64], deps: &TaskDeps, threads: u64) 
             continue;
         }
         let ids = offsets[s] as usize..offsets[s + 1] as usize;
+        let consumers: Vec<u32> = {
+            let mut c: Vec<u32> = ids
+                .clone()
+                .flat_map(|t| deps.downstream.of(t))
+                .copied()
+                .collect();
+            c.sort_unstable();
+            c.dedup();
+            c
+        };
+        // The producers (of this stage) each consumer reads, as task indices.
+        let read_by = |c: u32| -> Vec<Vec<u64>> {
+            deps.upstream
+                .of(c as usize)
+                .iter()
+                .filter(|&&p| ids.contains(&(p as usize)))
+                .map(|&p| stage.tasks.unravel(u64::from(p) - offsets[s]))
+                .collect()
+        };
         let shared = ids.clone().any(|t| deps.downstream.of(t).len() > 1);
-        // A consumer of a task in the middle of the grid: the producers it reads.
-        let grid = stage.tasks.grid_shape().to_vec();
-        let middle: Vec<u64> = grid.iter().map(|&n| n / 2).collect();
-        let task = (offsets[s] + stage.tasks.ravel(&middle)) as usize;
-        let producers: Vec<Vec<u64>> = deps
-            .downstream
-            .of(task)
-            .first()
-            .map(|&c| {
-                deps.upstream
-                    .of(c as usize)
-                    .iter()
-                    .filter(|&&p| ids.contains(&(p as usize)))
-                    .map(|&p| stage.tasks.unravel(u64::from(p) - offsets[s]))
-                    .collect()
-            })
-            .unwrap_or_default();
         let live = if shared {
-            let first: Vec<u64> = producers.iter().map(|i| i[0]).collect();
-            let layers = match (first.iter().min(), first.iter().max()) {
-                (Some(lo), Some(hi)) => hi - lo + 1,
-                _ => 1,
-            };
-            layers * grid.iter().skip(1).product::<u64>()
+            // The thickest span of layers along the first axis any consumer reads (wrap mode
+            // at an edge spans the whole axis), plus the layer being filled.
+            let layers = consumers
+                .iter()
+                .map(|&c| {
+                    let first: Vec<u64> = read_by(c).iter().map(|i| i[0]).collect();
+                    match (first.iter().min(), first.iter().max()) {
+                        (Some(lo), Some(hi)) => hi - lo + 1,
+                        _ => 1,
+                    }
+                })
+                .max()
+                .unwrap_or(1);
+            (layers + 1) * grid_rest(stage)
         } else {
-            2 * producers.len().max(1) as u64 + threads
+            let block = consumers
+                .iter()
+                .map(|&c| read_by(c).len())
+                .max()
+                .unwrap_or(1);
+            2 * block.max(1) as u64 + threads
         };
         total += live.min(stage.num_tasks()) * stage.held_bytes;
     }
     total
+}
+
+/// Tasks of `stage` across every axis but the first.
+fn grid_rest(stage: &Stage) -> u64 {
+    stage.tasks.grid_shape().iter().skip(1).product()
 }
 
 /// Stages in dependency order: one per materialized node (with the sink of the output that
