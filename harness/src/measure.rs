@@ -56,6 +56,9 @@ pub struct Sample {
     pub seconds: f64,
     /// Peak resident memory of the process (NaN without GNU time).
     pub peak_rss_mib: f64,
+    /// chunkwise only: its own projection of that peak (running tasks, held results and the
+    /// chunk cache), for calibrating the memory model against the measured RSS.
+    pub projected_mib: Option<f64>,
 }
 
 /// How a peer's output compared with chunkwise's.
@@ -200,10 +203,11 @@ pub fn compare(
                 continue;
             };
             match timed(&cmd, &out(tool, round)) {
-                Ok((seconds, peak_rss_mib)) => runs[i].samples.push(Sample {
+                Ok(run) => runs[i].samples.push(Sample {
                     round,
-                    seconds,
-                    peak_rss_mib,
+                    seconds: run.seconds,
+                    peak_rss_mib: run.peak_rss_mib,
+                    projected_mib: run.projected_mib,
                 }),
                 Err(e) if tool == "chunkwise" => return Err(e),
                 Err(e) => {
@@ -249,11 +253,21 @@ pub fn compare(
     })
 }
 
-/// Runs `cmd` once with no `output` present: (wall seconds, peak RSS MiB).
+/// What one run measured.
+pub struct Measured {
+    /// Wall time.
+    pub seconds: f64,
+    /// Peak RSS (NaN without GNU time).
+    pub peak_rss_mib: f64,
+    /// chunkwise's projected peak, from its `finished` log line.
+    pub projected_mib: Option<f64>,
+}
+
+/// Runs `cmd` once with no `output` present.
 ///
 /// # Errors
 /// When the command cannot start or exits with an error (its stderr is returned).
-pub fn timed(cmd: &[String], output: &Path) -> Result<(f64, f64), String> {
+pub fn timed(cmd: &[String], output: &Path) -> Result<Measured, String> {
     let _ = std::fs::remove_dir_all(output);
     // Write back the previous run's output before the clock starts.
     let _ = Command::new("sync").status();
@@ -270,6 +284,7 @@ pub fn timed(cmd: &[String], output: &Path) -> Result<(f64, f64), String> {
     };
     let start = Instant::now();
     let result = command
+        .env("CHUNKWISE_LOG", "info")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .output()
@@ -290,12 +305,53 @@ pub fn timed(cmd: &[String], output: &Path) -> Result<(f64, f64), String> {
         .and_then(|s| s.lines().last()?.trim().parse::<f64>().ok())
         .map_or(f64::NAN, |kib| kib / 1024.0);
     let _ = std::fs::remove_file(&rss_file);
-    Ok((seconds, rss))
+    let log = String::from_utf8_lossy(&result.stderr);
+    let field = |name: &str| logged_number(&log, name);
+    let projected_mib = field("peak_projected_bytes")
+        .map(|p| (p + field("chunk_cache_bytes").unwrap_or(0.0)) / f64::from(1u32 << 20));
+    Ok(Measured {
+        seconds,
+        peak_rss_mib: rss,
+        projected_mib,
+    })
+}
+
+/// The number after `name=` in a tracing log (colour codes removed first).
+fn logged_number(log: &str, name: &str) -> Option<f64> {
+    let mut plain = String::with_capacity(log.len());
+    let mut chars = log.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // An escape sequence: ESC [ parameters, ended by a letter.
+            for e in chars.by_ref() {
+                if e.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            plain.push(c);
+        }
+    }
+    let key = format!("{name}=");
+    let at = plain.rfind(&key)? + key.len();
+    let digits: String = plain[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
+    digits.parse().ok()
 }
 
 #[cfg(test)]
 mod tests {
-    use super::median;
+    use super::{logged_number, median};
+
+    #[test]
+    fn numbers_are_read_from_coloured_log_fields() {
+        let log = "INFO finished \u{1b}[3mpeak_projected_bytes\u{1b}[0m\u{1b}[2m=\u{1b}[0m102760448 \u{1b}[3mchunk_cache_bytes\u{1b}[0m=0";
+        assert_eq!(logged_number(log, "peak_projected_bytes"), Some(102_760_448.0));
+        assert_eq!(logged_number(log, "chunk_cache_bytes"), Some(0.0));
+        assert_eq!(logged_number(log, "missing"), None);
+    }
 
     #[test]
     fn median_of_odd_even_and_empty_ignores_failed_runs() {

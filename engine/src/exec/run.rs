@@ -109,6 +109,8 @@ pub fn execute(plan: &Plan, options: &ExecOptions) -> Result<RunStats> {
         seconds = stats.elapsed.as_secs_f64(),
         peak_projected = %crate::plan::human_bytes(stats.peak_projected_bytes),
         chunk_cache = %crate::plan::human_bytes(cache_bytes),
+        peak_projected_bytes = stats.peak_projected_bytes,
+        chunk_cache_bytes = cache_bytes,
         "finished"
     );
     Ok(stats)
