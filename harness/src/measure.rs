@@ -348,7 +348,10 @@ mod tests {
     #[test]
     fn numbers_are_read_from_coloured_log_fields() {
         let log = "INFO finished \u{1b}[3mpeak_projected_bytes\u{1b}[0m\u{1b}[2m=\u{1b}[0m102760448 \u{1b}[3mchunk_cache_bytes\u{1b}[0m=0";
-        assert_eq!(logged_number(log, "peak_projected_bytes"), Some(102_760_448.0));
+        assert_eq!(
+            logged_number(log, "peak_projected_bytes"),
+            Some(102_760_448.0)
+        );
         assert_eq!(logged_number(log, "chunk_cache_bytes"), Some(0.0));
         assert_eq!(logged_number(log, "missing"), None);
     }

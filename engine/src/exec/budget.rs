@@ -94,10 +94,11 @@ impl MemoryBudget {
         self.free(bytes);
     }
 
-    /// Accounts `bytes` of a result kept in memory after its task ended.
+    /// Accounts `bytes` of a result kept in memory after its task ended. Called just before
+    /// the task releases its own bytes, whose projection already counts that result (it is the
+    /// task's output buffer, moved), so the moment both are counted is not a new peak.
     pub fn hold(&self, bytes: u64) {
-        let now = self.used.fetch_add(bytes, Ordering::AcqRel) + bytes;
-        self.peak.fetch_max(now, Ordering::Relaxed);
+        self.used.fetch_add(bytes, Ordering::AcqRel);
     }
 
     /// Returns `bytes` of a kept result once its last consumer is done.
