@@ -160,7 +160,8 @@ fn every_filter_matches_scipy_on_every_mode_chunking_and_thread_count() {
             shape.iter().map(|&n| n.div_ceil(3).max(1)).collect(),
             shape.iter().map(|_| 2).collect(),
         ];
-        // Relative to each value, or to the output's largest magnitude where sums cancel.
+        // Relative to each value; near zero (sums that cancel: derivatives) relative to 1% of
+        // the output's largest magnitude.
         let scale = want.iter().fold(0.0f64, |m, v| m.max(v.abs()));
         let mut reference: Option<Vec<f64>> = None;
         for chunks in &chunkings {
@@ -171,7 +172,7 @@ fn every_filter_matches_scipy_on_every_mode_chunking_and_thread_count() {
                 assert_eq!(got.len(), want.len(), "{ctx}");
                 for (i, (g, w)) in got.iter().zip(&want).enumerate() {
                     assert!(
-                        (g - w).abs() <= 1e-5 * w.abs().max(scale),
+                        (g - w).abs() <= 1e-5 * w.abs().max(1e-2 * scale),
                         "{ctx}: element {i}: got {g}, scipy {w}"
                     );
                 }

@@ -68,7 +68,9 @@ fn max_difference(a: &dyn Source, b: &dyn Source, tolerance: Tolerance) -> Resul
             worst = worst.max(if d.is_nan() { f64::INFINITY } else { d });
             largest = largest.max(q.abs());
             if let Limit::Relative(rel) = tolerance.limit {
-                excess = excess.max(d - rel * q.abs());
+                // A NaN on one side only is a mismatch, not a value to skip.
+                let over = if d.is_nan() { f64::INFINITY } else { d - rel * q.abs() };
+                excess = excess.max(over);
             }
         }
         start += SLAB;

@@ -60,7 +60,8 @@ impl Nested {
                 "expected a non-empty (nested) array of numbers".into(),
             ));
         }
-        let mut values = Vec::with_capacity(shape.iter().product());
+        // No reservation from the first row's shape: a ragged file could claim terabytes.
+        let mut values = Vec::new();
         collect(value, &shape, &mut values)?;
         Ok(Nested { shape, values })
     }

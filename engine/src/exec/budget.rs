@@ -3,7 +3,7 @@
 //! A task starts only when its projected bytes fit under the limit next to the tasks already
 //! running and the results held in memory for later stages. A task also starts whenever no other
 //! task runs, whatever is held: the planner guarantees each task fits the limit alone, and held
-//! //! results are only freed by running their consumers, so this is what rules out deadlock (the
+//! results are only freed by running their consumers, so this is what rules out deadlock (the
 //! planner also checks that the results held along the task order's front fit beside the
 //! largest task, so this exception never takes the total over the limit). Admission decisions
 //! take a small lock; waiting uses a condition variable with a short timeout, which also makes a

@@ -130,7 +130,7 @@ pub struct Plan {
     pub memory_limit: u64,
     /// Bytes of decoded input chunks kept for reads that span chunks (stencil halos), inside the
     /// limit: a quarter of it, at most [`CHUNK_CACHE_MAX`], and never so much that the largest
-    /// task no longer fits beside it.
+    /// task and the results held along the task order's front no longer fit beside it.
     pub cache_bytes: u64,
     graph_dot: String,
 }
@@ -224,9 +224,10 @@ impl Plan {
                 needed: front,
             });
         }
+        // The cache takes what the held front and the largest task leave.
         let cache_bytes = (memory_limit / 4)
             .min(CHUNK_CACHE_MAX)
-            .min(memory_limit - largest_task);
+            .min(memory_limit - front);
         Ok(Plan {
             stages,
             offsets,

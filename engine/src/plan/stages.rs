@@ -68,7 +68,17 @@ pub fn materialized_nodes(
             }
             // Walk down through element-wise ops; the first region ops met are cut.
             let (regions, private) = region_ops_below(input, outputs, &readers);
-            if recompute || regions.is_empty() {
+            if recompute {
+                // Outputs met below are still computed once and kept, never recomputed.
+                marked.extend(
+                    regions
+                        .iter()
+                        .filter(|r| outputs.contains(&r.id()))
+                        .map(Array::id),
+                );
+                continue;
+            }
+            if regions.is_empty() {
                 continue;
             }
             // When the element-wise ops between are this consumer's alone and make the data no

@@ -202,7 +202,7 @@ impl ZarrSource {
             };
             copy_buffer_region(&block, &block_region, &mut out, region)?;
             // Counted after the copy: this read may have been the chunk's last, or its owner's.
-            self.lock_cache().read_done(idx, &full, &part);
+            self.lock_cache().read_done(idx, &grid.chunk_region(idx), &part);
         }
         Ok(out)
     }
@@ -313,9 +313,11 @@ impl Source for ZarrSource {
         }
         let mut cache = self.lock_cache();
         for idx in grid.chunks_overlapping(region) {
-            let full = Region::new(grid.chunk_region(&idx).start, grid.chunk_shape().to_vec());
-            if let Some(part) = full.intersect(region) {
-                cache.expect(idx, &full, &part);
+            // Reads are classified (face or interior) against the chunk clipped to the array:
+            // an edge chunk's owner reads all of what exists of it.
+            let clipped = grid.chunk_region(&idx);
+            if let Some(part) = clipped.intersect(region) {
+                cache.expect(idx, &clipped, &part);
             }
         }
         true
@@ -644,7 +646,8 @@ impl Sink for ZarrSink {
                 Err(Error::OutputExists(self.path.display().to_string()))
             }
             Overwrite::Resume if exists && !resumable => Err(Error::Invalid(format!(
-                "cannot resume {}: it holds no unfinished chunkwise run (a complete array, or                  something else); use --overwrite to replace it",
+                "cannot resume {}: it holds no unfinished chunkwise run (a complete array, or \
+                 something else); use --overwrite to replace it",
                 self.path.display()
             ))),
             _ => Ok(()),

@@ -6,7 +6,7 @@ use chunkwise_engine::{Array, Error, Result};
 use crate::stencil::line::Line;
 use crate::stencil::nd::{Footprint, NdKind};
 use crate::stencil::separable::{Combine, Pass, Separable};
-use crate::stencil::{apply, origins, per_axis, FilterOptions, Weights};
+use crate::stencil::{apply, check_footprint, origins, per_axis, FilterOptions, Weights};
 
 /// `scipy.ndimage.correlate(x, weights, origin=origin, mode, cval)`; with
 /// [`Weights::Separable`], `scipy.ndimage.correlate1d` along each axis in turn.
@@ -54,11 +54,8 @@ pub fn convolve(
             kernels.iter().map(Vec::len).collect(),
         ),
     };
-    let origin: Vec<i64> = if origin.is_empty() {
-        vec![0; sizes.len()]
-    } else {
-        origin.to_vec()
-    };
+    // Checked as given (count and range), then mirrored.
+    let origin = origins("convolve", origin, &sizes)?;
     let mirrored = origin
         .iter()
         .zip(&sizes)
@@ -77,6 +74,7 @@ fn build(
     match weights {
         Weights::Full { shape, values } => {
             per_axis(name, "the kernel shape", &shape, x)?;
+            check_footprint(name, &shape)?;
             let count: usize = shape.iter().product();
             if shape.contains(&0) || count != values.len() {
                 return Err(Error::Invalid(format!(

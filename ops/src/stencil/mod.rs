@@ -76,13 +76,19 @@ pub enum Weights {
 /// enough that planning never allocates absurd amounts for a mistyped parameter.
 pub(crate) const MAX_WINDOW: usize = 1 << 16;
 
-/// Checks window extents against [`MAX_WINDOW`] (and their product, for N-d footprints).
+/// Checks window extents against [`MAX_WINDOW`] per axis.
 fn check_window(name: &str, extents: &[usize]) -> Result<()> {
     if let Some((d, &n)) = extents.iter().enumerate().find(|(_, &n)| n > MAX_WINDOW) {
         return Err(Error::Invalid(format!(
             "{name}: a window of {n} along axis {d} is too large (at most {MAX_WINDOW})"
         )));
     }
+    Ok(())
+}
+
+/// Checks an N-d footprint (built position by position): its extents and their product.
+fn check_footprint(name: &str, extents: &[usize]) -> Result<()> {
+    check_window(name, extents)?;
     let total = extents
         .iter()
         .try_fold(1usize, |acc, &n| acc.checked_mul(n));

@@ -5,7 +5,7 @@ use chunkwise_engine::{Array, DType, Error, Result};
 use crate::stencil::line::Line;
 use crate::stencil::nd::{Footprint, NdKind};
 use crate::stencil::separable::{Combine, Pass, Separable};
-use crate::stencil::{apply, check_window, origins, per_axis, FilterOptions, Window};
+use crate::stencil::{apply, check_footprint, origins, per_axis, FilterOptions, Window};
 
 /// `scipy.ndimage.median_filter(x, size | footprint, origin=origin, mode, cval)`: the value of
 /// rank `count // 2` among the window's values (the upper median for an even count, as scipy).
@@ -144,12 +144,13 @@ fn cval_in_type(cval: f64, dtype: DType) -> f64 {
 fn footprint(name: &str, x: &Array, window: &Window) -> Result<(Vec<usize>, Vec<bool>)> {
     let (shape, mask) = match window {
         Window::Size(size) => {
-            check_window(name, size)?;
+            check_footprint(name, size)?;
             (size.clone(), vec![true; size.iter().product()])
         }
         Window::Footprint { shape, mask } => (shape.clone(), mask.clone()),
     };
     per_axis(name, "the window shape", &shape, x)?;
+    check_footprint(name, &shape)?;
     let count: usize = shape.iter().product();
     if shape.contains(&0) || count != mask.len() {
         return Err(Error::Invalid(format!(
