@@ -61,7 +61,8 @@ impl Pipeline {
             array.meta().chunks.clone(),
             array.dtype(),
             options,
-        )?;
+        )?
+        .with_signature(&array.signature());
         self.outputs.push(Output {
             array: array.clone(),
             sink: Arc::new(sink),

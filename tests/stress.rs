@@ -8,8 +8,8 @@
 
 mod common;
 
-use chunkwise::ops::stencil::{self as st, BoundaryMode, FilterOptions, Window};
 use chunkwise::engine::store::MemorySink;
+use chunkwise::ops::stencil::{self as st, BoundaryMode, FilterOptions, Window};
 use chunkwise::prelude::*;
 use common::{assert_same, exec, random_array};
 use ndarray::ArrayD;

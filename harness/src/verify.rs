@@ -69,7 +69,11 @@ fn max_difference(a: &dyn Source, b: &dyn Source, tolerance: Tolerance) -> Resul
             largest = largest.max(q.abs());
             if let Limit::Relative(rel) = tolerance.limit {
                 // A NaN on one side only is a mismatch, not a value to skip.
-                let over = if d.is_nan() { f64::INFINITY } else { d - rel * q.abs() };
+                let over = if d.is_nan() {
+                    f64::INFINITY
+                } else {
+                    d - rel * q.abs()
+                };
                 excess = excess.max(over);
             }
         }

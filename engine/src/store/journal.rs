@@ -56,8 +56,8 @@ impl Journal {
         let marker = std::fs::read_to_string(self.dir.join(MARKER)).map_err(|e| e.to_string())?;
         if marker != metadata {
             return Err(
-                "it was started with another shape, type, chunking or codec; use \
-                        --overwrite to start again"
+                "it was started by another pipeline (other ops, parameters or inputs) or with \
+                 another shape, type, chunking or codec; use --overwrite to start again"
                     .into(),
             );
         }

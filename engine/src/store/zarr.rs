@@ -202,7 +202,8 @@ impl ZarrSource {
             };
             copy_buffer_region(&block, &block_region, &mut out, region)?;
             // Counted after the copy: this read may have been the chunk's last, or its owner's.
-            self.lock_cache().read_done(idx, &grid.chunk_region(idx), &part);
+            self.lock_cache()
+                .read_done(idx, &grid.chunk_region(idx), &part);
         }
         Ok(out)
     }
@@ -408,6 +409,14 @@ impl ZarrSink {
             overwrite: options.overwrite,
             metadata: metadata_text,
         })
+    }
+
+    /// Records what computes this output (e.g. [`crate::Array::signature`]) in the resume
+    /// marker, so `--resume` refuses an unfinished output another pipeline started.
+    #[must_use]
+    pub fn with_signature(mut self, signature: &str) -> Self {
+        self.metadata = format!("{}\n{signature}", self.metadata);
+        self
     }
 
     fn journal(&self) -> std::sync::RwLockReadGuard<'_, Journal> {
