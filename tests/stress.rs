@@ -130,8 +130,7 @@ fn two_hundred_random_pipelines_match_the_whole_array_evaluation() {
             };
             match pipeline.plan(&options) {
                 Ok(_) => break options,
-                Err(chunkwise::Error::MemoryLimit { task: needed, .. })
-                | Err(chunkwise::Error::HeldMemory { needed, .. }) => {
+                Err(chunkwise::Error::MemoryLimit { task: needed, .. }) => {
                     assert!(needed > limit, "case {case}");
                     limit *= 2;
                 }

@@ -145,6 +145,59 @@ impl Default for Buffer {
 }
 
 impl Buffer {
+    /// Little-endian element bytes as a typed buffer (`None` when the length does not fit).
+    pub fn from_le_bytes(raw: &[u8], dtype: DType) -> Option<Buffer> {
+        macro_rules! le {
+            ($variant:ident, $t:ty) => {{
+                const N: usize = std::mem::size_of::<$t>();
+                if raw.len() % N != 0 {
+                    return None;
+                }
+                Buffer::$variant(
+                    raw.chunks_exact(N)
+                        .map(|c| <$t>::from_le_bytes(c.try_into().unwrap_or([0; N])))
+                        .collect(),
+                )
+            }};
+        }
+        Some(match dtype {
+            DType::Bool => Buffer::Bool(raw.iter().map(|&b| b != 0).collect()),
+            DType::Int8 => Buffer::Int8(raw.iter().map(|&b| b as i8).collect()),
+            DType::Int16 => le!(Int16, i16),
+            DType::Int32 => le!(Int32, i32),
+            DType::Int64 => le!(Int64, i64),
+            DType::Uint8 => Buffer::Uint8(raw.to_vec()),
+            DType::Uint16 => le!(Uint16, u16),
+            DType::Uint32 => le!(Uint32, u32),
+            DType::Uint64 => le!(Uint64, u64),
+            DType::Float32 => le!(Float32, f32),
+            DType::Float64 => le!(Float64, f64),
+        })
+    }
+
+    /// The elements as little-endian bytes (bools as 0/1), the inverse of
+    /// [`Buffer::from_le_bytes`].
+    pub fn to_le_bytes(&self) -> Vec<u8> {
+        macro_rules! le {
+            ($v:expr) => {
+                $v.iter().flat_map(|x| x.to_le_bytes()).collect()
+            };
+        }
+        match self {
+            Buffer::Bool(v) => v.iter().map(|&b| u8::from(b)).collect(),
+            Buffer::Int8(v) => le!(v),
+            Buffer::Int16(v) => le!(v),
+            Buffer::Int32(v) => le!(v),
+            Buffer::Int64(v) => le!(v),
+            Buffer::Uint8(v) => v.clone(),
+            Buffer::Uint16(v) => le!(v),
+            Buffer::Uint32(v) => le!(v),
+            Buffer::Uint64(v) => le!(v),
+            Buffer::Float32(v) => le!(v),
+            Buffer::Float64(v) => le!(v),
+        }
+    }
+
     /// A buffer of `len` zeros (false for bool) of `dtype`.
     pub fn zeros(dtype: DType, len: usize) -> Buffer {
         macro_rules! arm {

@@ -33,19 +33,6 @@ pub enum Error {
         /// The stage that task belongs to.
         stage: String,
     },
-    /// The results kept in memory between stages cannot fit (there is no spilling to disk yet).
-    #[error(
-        "memory limit {limit} bytes cannot hold the results kept in memory between stages beside \
-         the largest task ({needed} bytes projected); raise --memory-limit to at least {needed} \
-         bytes or use smaller chunks"
-    )]
-    HeldMemory {
-        /// The configured limit.
-        limit: u64,
-        /// Projected bytes of the held results along the task order's front plus the largest
-        /// task.
-        needed: u64,
-    },
     /// A task failed while running.
     #[error("{op} failed for output chunk {chunk:?}: {cause}")]
     Task {

@@ -111,6 +111,16 @@ impl MemoryBudget {
         }
     }
 
+    /// Bytes admitted or held now.
+    pub fn used(&self) -> u64 {
+        self.used.load(Ordering::SeqCst)
+    }
+
+    /// The limit.
+    pub fn limit(&self) -> u64 {
+        self.limit
+    }
+
     /// The most bytes ever admitted at once.
     pub fn peak(&self) -> u64 {
         self.peak.load(Ordering::Relaxed)

@@ -1,15 +1,25 @@
-//! Results kept in memory between stages (pyramid levels): one entry per producer task, freed
-//! when its last consumer task has finished.
+//! Results kept between stages (pyramid levels, materialized stencil chains): one entry per
+//! producer task, freed when its last consumer task has finished. In memory when the budget
+//! allows; otherwise spilled, uncompressed, to a temporary folder that is removed when the run
+//! ends, whether it succeeded or not.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use crate::buffer::Buffer;
+use crate::dtype::DType;
 use crate::error::{Error, Result};
 use crate::geometry::{copy_buffer_region, ChunkGrid, Region};
 
+enum Kept {
+    Memory(Vec<Arc<Buffer>>),
+    /// One file per output, with the type to read it back as.
+    Disk(Vec<(PathBuf, DType)>),
+}
+
 struct Entry {
-    buffers: Vec<Arc<Buffer>>,
+    kept: Kept,
     bytes: u64,
     consumers_left: u32,
 }
@@ -18,23 +28,81 @@ struct Entry {
 #[derive(Default)]
 pub struct HeldStore {
     entries: Mutex<HashMap<u32, Entry>>,
+    spill: Mutex<Option<PathBuf>>,
+    spilled: std::sync::atomic::AtomicU64,
+}
+
+impl Drop for HeldStore {
+    fn drop(&mut self) {
+        if let Some(dir) = self.spill.get_mut().ok().and_then(Option::take) {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
 }
 
 impl HeldStore {
     /// Keeps `buffers` (one per held output of the task, C order over the task's region) until
-    /// `consumers` tasks have released them. Returns the bytes now held (0 when no one needs it).
-    pub fn put(&self, task: u32, buffers: Vec<Buffer>, consumers: u32) -> u64 {
+    /// `consumers` tasks have released them: in memory, or on disk when `spill`. Returns the
+    /// bytes now held in memory (0 when no one needs them, or when spilled).
+    ///
+    /// # Errors
+    /// [`Error::Store`] when the spill folder cannot be written.
+    pub fn put(&self, task: u32, buffers: Vec<Buffer>, consumers: u32, spill: bool) -> Result<u64> {
         if consumers == 0 {
-            return 0;
+            return Ok(0);
         }
         let bytes = buffers.iter().map(|b| b.nbytes() as u64).sum();
+        let (kept, held) = if spill {
+            self.spilled
+                .fetch_add(bytes, std::sync::atomic::Ordering::Relaxed);
+            (Kept::Disk(self.write(task, &buffers)?), 0)
+        } else {
+            (
+                Kept::Memory(buffers.into_iter().map(Arc::new).collect()),
+                bytes,
+            )
+        };
         let entry = Entry {
-            buffers: buffers.into_iter().map(Arc::new).collect(),
-            bytes,
+            kept,
+            bytes: held,
             consumers_left: consumers,
         };
         self.lock().insert(task, entry);
-        bytes
+        Ok(held)
+    }
+
+    /// Bytes written to disk so far.
+    pub fn spilled_bytes(&self) -> u64 {
+        self.spilled.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn write(&self, task: u32, buffers: &[Buffer]) -> Result<Vec<(PathBuf, DType)>> {
+        let dir = {
+            let mut spill = self.spill.lock().unwrap_or_else(|p| p.into_inner());
+            match &*spill {
+                Some(dir) => dir.clone(),
+                None => {
+                    let dir = std::env::temp_dir().join(format!(
+                        "chunkwise-spill-{}-{:x}",
+                        std::process::id(),
+                        self as *const Self as usize
+                    ));
+                    std::fs::create_dir_all(&dir).map_err(|e| spill_error(&dir, e))?;
+                    tracing::info!(dir = %dir.display(), "spilling held results to disk");
+                    *spill = Some(dir.clone());
+                    dir
+                }
+            }
+        };
+        buffers
+            .iter()
+            .enumerate()
+            .map(|(k, b)| {
+                let path = dir.join(format!("{task}-{k}"));
+                std::fs::write(&path, b.to_le_bytes()).map_err(|e| spill_error(&path, e))?;
+                Ok((path, b.dtype()))
+            })
+            .collect()
     }
 
     /// One consumer is done with `task`'s results; returns the bytes freed when it was the last.
@@ -47,7 +115,15 @@ impl HeldStore {
         if entry.consumers_left > 0 {
             return 0;
         }
-        entries.remove(&task).map_or(0, |e| e.bytes)
+        let Some(entry) = entries.remove(&task) else {
+            return 0;
+        };
+        if let Kept::Disk(files) = &entry.kept {
+            for (path, _) in files {
+                let _ = std::fs::remove_file(path);
+            }
+        }
+        entry.bytes
     }
 
     /// Assembles `region` of output `output` of a stage whose tasks form `grid` and start at
@@ -62,19 +138,32 @@ impl HeldStore {
         first_task: u64,
         output: usize,
         region: &Region,
-        dtype: crate::DType,
+        dtype: DType,
     ) -> Result<Buffer> {
         let mut out = Buffer::zeros(dtype, region.num_elements() as usize);
         for idx in grid.chunks_overlapping(region) {
             let linear = grid.ravel(&idx);
             let task = (first_task + linear) as u32;
-            let buffer = self
-                .lock()
-                .get(&task)
-                .and_then(|e| e.buffers.get(output).cloned())
-                .ok_or_else(|| {
-                    Error::Invalid(format!("internal: result of task {task} is not in memory"))
-                })?;
+            let missing = || Error::Invalid(format!("internal: result of task {task} is not kept"));
+            let file = {
+                let entries = self.lock();
+                match entries.get(&task).map(|e| &e.kept) {
+                    Some(Kept::Memory(buffers)) => {
+                        Ok(buffers.get(output).cloned().ok_or_else(missing)?)
+                    }
+                    Some(Kept::Disk(files)) => {
+                        Err(files.get(output).cloned().ok_or_else(missing)?)
+                    }
+                    None => return Err(missing()),
+                }
+            };
+            let buffer = match file {
+                Ok(buffer) => buffer,
+                Err((path, dtype)) => {
+                    let raw = std::fs::read(&path).map_err(|e| spill_error(&path, e))?;
+                    Arc::new(Buffer::from_le_bytes(&raw, dtype).ok_or_else(missing)?)
+                }
+            };
             copy_buffer_region(&buffer, &grid.chunk_region(&idx), &mut out, region)?;
         }
         Ok(out)
@@ -82,5 +171,12 @@ impl HeldStore {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u32, Entry>> {
         self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn spill_error(path: &std::path::Path, e: std::io::Error) -> Error {
+    Error::Store {
+        path: path.display().to_string(),
+        detail: format!("spilling held results: {e}"),
     }
 }

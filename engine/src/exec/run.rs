@@ -22,6 +22,8 @@ pub struct RunStats {
     pub elapsed: Duration,
     /// Most projected bytes admitted at once (running tasks plus results kept in memory).
     pub peak_projected_bytes: u64,
+    /// Bytes of held results written to disk because memory ran short.
+    pub spilled_bytes: u64,
 }
 /// Executes `plan`: every output is complete on success; on error every output this run created is
 /// removed and the first error is returned.
@@ -103,6 +105,7 @@ pub fn execute(plan: &Plan, options: &ExecOptions) -> Result<RunStats> {
         tasks: total,
         elapsed: start.elapsed(),
         peak_projected_bytes: budget.peak(),
+        spilled_bytes: tasks.held.spilled_bytes(),
     };
     tracing::info!(
         tasks = total,
@@ -111,6 +114,7 @@ pub fn execute(plan: &Plan, options: &ExecOptions) -> Result<RunStats> {
         chunk_cache = %crate::plan::human_bytes(cache_bytes),
         peak_projected_bytes = stats.peak_projected_bytes,
         chunk_cache_bytes = cache_bytes,
+        spilled = %crate::plan::human_bytes(stats.spilled_bytes),
         "finished"
     );
     Ok(stats)

@@ -190,8 +190,22 @@ impl TaskSet for PlanTasks<'_> {
             .collect();
         if !kept.is_empty() {
             let consumers = self.dependents(task).len() as u32;
-            self.budget
-                .hold(self.held.put(task as u32, kept, consumers));
+            // Keep it in memory only while a task of the largest kind still fits beside what
+            // is held; otherwise spill it (so the lone-task rule never has to go over).
+            let bytes: u64 = kept.iter().map(|b| b.nbytes() as u64).sum();
+            let largest = self
+                .plan
+                .stages
+                .iter()
+                .map(|s| s.task_bytes)
+                .max()
+                .unwrap_or(0);
+            let spill = self.budget.used() + bytes + largest > self.budget.limit();
+            let held = self
+                .held
+                .put(task as u32, kept, consumers, spill)
+                .map_err(as_task_error)?;
+            self.budget.hold(held);
         }
         for &up in self.plan.deps.upstream.of(task) {
             self.budget.free(self.held.release(up));

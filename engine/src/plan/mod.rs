@@ -204,30 +204,36 @@ impl Plan {
         let deps = deps::build(&stages, &offsets);
         let graph_dot = explain::dot(&graph, &stages);
         let largest_task = largest_with_inputs(&stages, &offsets, &deps, memory_limit)?;
-        // Results held for consumers stay in memory along the whole front of the task order;
-        // when that front cannot fit, recompute the stencil chains instead (when allowed), or
-        // refuse: there is no spilling to disk yet, and the limit is a promise.
+        // Results held for consumers stay in memory along the whole front of the task order.
+        // When that front cannot fit, recompute the stencil chains instead (when allowed and it
+        // fits); otherwise held results spill to disk as memory runs short.
         let front = held_front(&stages, &offsets, &deps, threads) + largest_task;
         if front > memory_limit {
             if let Some(outputs) = retry {
-                tracing::info!("held results would not fit the limit: recomputing stencil chains");
                 let recompute = ExecOptions {
                     stencil_chains: StencilChains::Recompute,
                     ..options.clone()
                 };
                 if let Ok(plan) = Plan::build(outputs, &recompute) {
+                    tracing::info!(
+                        "held results would not fit the limit: recomputing stencil chains"
+                    );
                     return Ok(plan);
                 }
             }
-            return Err(Error::HeldMemory {
-                limit: memory_limit,
-                needed: front,
-            });
+            tracing::info!(
+                front = %human_bytes(front),
+                "held results may not fit the limit: they will spill to disk when memory runs short"
+            );
         }
-        // The cache takes what the held front and the largest task leave.
-        let cache_bytes = (memory_limit / 4)
-            .min(CHUNK_CACHE_MAX)
-            .min(memory_limit - front);
+        // The cache takes what the held front and the largest task leave (half of what the
+        // largest task leaves when held results will spill).
+        let room = if front <= memory_limit {
+            memory_limit - front
+        } else {
+            (memory_limit - largest_task) / 2
+        };
+        let cache_bytes = (memory_limit / 4).min(CHUNK_CACHE_MAX).min(room);
         Ok(Plan {
             stages,
             offsets,

@@ -40,8 +40,12 @@ impl Journal {
 
     /// Starts a fresh journal for a run that will write `metadata`.
     pub(crate) fn start(&mut self, metadata: &str) -> std::io::Result<()> {
-        std::fs::write(self.dir.join(MARKER), metadata)?;
+        // The journal first, the marker last and whole (written aside, then renamed): a run
+        // killed here leaves either no marker or a complete one over an empty journal.
         let file = File::create(self.dir.join(DONE))?;
+        let partial = self.dir.join(format!("{MARKER}.partial"));
+        std::fs::write(&partial, metadata)?;
+        std::fs::rename(&partial, self.dir.join(MARKER))?;
         *self.lock() = Some(file);
         self.done.clear();
         Ok(())

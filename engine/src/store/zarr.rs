@@ -294,7 +294,7 @@ impl Source for ZarrSource {
                     )
                     .map_err(|e| failed(&e))?;
                 let raw = raw.into_fixed().map_err(|e| failed(&e))?;
-                bytes_to_buffer(&raw, self.meta.dtype).ok_or_else(|| failed(&"wrong size"))?
+                Buffer::from_le_bytes(&raw, self.meta.dtype).ok_or_else(|| failed(&"wrong size"))?
             }
         };
         let clipped = full_region
@@ -554,36 +554,6 @@ fn macro_read(
     arm!(Bool: bool, Int8: i8, Int16: i16, Int32: i32, Int64: i64, Uint8: u8, Uint16: u16,
          Uint32: u32, Uint64: u64, Float32: f32, Float64: f64)
     .map_err(|e| e.to_string())
-}
-
-/// Little-endian element bytes as a typed buffer (`None` when the length does not fit).
-fn bytes_to_buffer(raw: &[u8], dtype: DType) -> Option<Buffer> {
-    macro_rules! le {
-        ($variant:ident, $t:ty) => {{
-            const N: usize = std::mem::size_of::<$t>();
-            if raw.len() % N != 0 {
-                return None;
-            }
-            Buffer::$variant(
-                raw.chunks_exact(N)
-                    .map(|c| <$t>::from_le_bytes(c.try_into().unwrap_or([0; N])))
-                    .collect(),
-            )
-        }};
-    }
-    Some(match dtype {
-        DType::Bool => Buffer::Bool(raw.iter().map(|&b| b != 0).collect()),
-        DType::Int8 => Buffer::Int8(raw.iter().map(|&b| b as i8).collect()),
-        DType::Int16 => le!(Int16, i16),
-        DType::Int32 => le!(Int32, i32),
-        DType::Int64 => le!(Int64, i64),
-        DType::Uint8 => Buffer::Uint8(raw.to_vec()),
-        DType::Uint16 => le!(Uint16, u16),
-        DType::Uint32 => le!(Uint32, u32),
-        DType::Uint64 => le!(Uint64, u64),
-        DType::Float32 => le!(Float32, f32),
-        DType::Float64 => le!(Float64, f64),
-    })
 }
 
 /// Writes `data` to `path` through a hidden temporary file and a rename, so a reader (or a crashed
