@@ -496,6 +496,16 @@ fn stencil_steps_run_from_pipeline_files_and_bad_ones_fail_cleanly() {
         "expected numbers",
     );
     bad(
+        "foreign_param",
+        json!({"id": "y", "op": "uniform_filter", "x": "vol", "size": 3, "sigma": 2}),
+        "uniform_filter takes no parameter `sigma`",
+    );
+    bad(
+        "no_sigma",
+        json!({"id": "y", "op": "gaussian_filter", "x": "vol"}),
+        "needs sigma",
+    );
+    bad(
         "int_output",
         json!({"id": "y", "op": "laplace", "x": "vol", "output": "uint16"}),
         "output must be float32 or float64",

@@ -17,5 +17,5 @@ mod stencil;
 mod values;
 
 pub use build::{load, LoadedPipeline};
-pub use spec::{OpSpec, OperandSpec, OutputSpec, PipelineSpec, StepSpec};
+pub use spec::{FilterSpec, OpSpec, OperandSpec, OutputSpec, PipelineSpec, StepSpec};
 pub use values::{Nested, PerAxis};

@@ -185,208 +185,25 @@ pub enum OpSpec {
         method: UpsampleMethod,
     },
     /// `scipy.ndimage.gaussian_filter(x, sigma, truncate, mode, cval)`
-    GaussianFilter {
-        /// Input name.
-        x: String,
-        /// Sigma per axis, or one for all axes.
-        sigma: PerAxis<f64>,
-        /// Radius in sigmas (default 4.0).
-        #[serde(default = "default_truncate")]
-        truncate: f64,
-        /// reflect (default), mirror, nearest, wrap or constant.
-        #[serde(default)]
-        mode: BoundaryMode,
-        /// Value beyond the edges in constant mode.
-        #[serde(default)]
-        cval: f64,
-        /// float32 (default; float64 for float64 input) or float64.
-        #[serde(default)]
-        output: Option<DType>,
-    },
+    GaussianFilter(FilterSpec),
     /// `scipy.ndimage.uniform_filter(x, size, origin, mode, cval)`
-    UniformFilter {
-        /// Input name.
-        x: String,
-        /// Box size per axis, or one for all axes.
-        size: PerAxis<usize>,
-        /// Window shift per axis, or one for all (default 0).
-        #[serde(default = "zero_origin")]
-        origin: PerAxis<i64>,
-        /// reflect (default), mirror, nearest, wrap or constant.
-        #[serde(default)]
-        mode: BoundaryMode,
-        /// Value beyond the edges in constant mode.
-        #[serde(default)]
-        cval: f64,
-        /// float32 (default; float64 for float64 input) or float64.
-        #[serde(default)]
-        output: Option<DType>,
-    },
-    /// `scipy.ndimage.correlate(x, weights, origin, mode, cval)`
-    Correlate {
-        /// Input name.
-        x: String,
-        /// The N-d kernel as a nested array (give this or `kernels`).
-        #[serde(default)]
-        weights: Option<Nested>,
-        /// One 1-D kernel per axis, applied axis by axis (the fast separable path).
-        #[serde(default)]
-        kernels: Option<Vec<Vec<f64>>>,
-        /// Window shift per axis, or one for all (default 0).
-        #[serde(default = "zero_origin")]
-        origin: PerAxis<i64>,
-        /// reflect (default), mirror, nearest, wrap or constant.
-        #[serde(default)]
-        mode: BoundaryMode,
-        /// Value beyond the edges in constant mode.
-        #[serde(default)]
-        cval: f64,
-        /// float32 (default; float64 for float64 input) or float64.
-        #[serde(default)]
-        output: Option<DType>,
-    },
-    /// `scipy.ndimage.convolve(x, weights, origin, mode, cval)`
-    Convolve {
-        /// Input name.
-        x: String,
-        /// The N-d kernel as a nested array (give this or `kernels`).
-        #[serde(default)]
-        weights: Option<Nested>,
-        /// One 1-D kernel per axis, applied axis by axis (the fast separable path).
-        #[serde(default)]
-        kernels: Option<Vec<Vec<f64>>>,
-        /// Window shift per axis, or one for all (default 0).
-        #[serde(default = "zero_origin")]
-        origin: PerAxis<i64>,
-        /// reflect (default), mirror, nearest, wrap or constant.
-        #[serde(default)]
-        mode: BoundaryMode,
-        /// Value beyond the edges in constant mode.
-        #[serde(default)]
-        cval: f64,
-        /// float32 (default; float64 for float64 input) or float64.
-        #[serde(default)]
-        output: Option<DType>,
-    },
+    UniformFilter(FilterSpec),
+    /// `scipy.ndimage.correlate(x, weights | kernels, origin, mode, cval)`
+    Correlate(FilterSpec),
+    /// `scipy.ndimage.convolve(x, weights | kernels, origin, mode, cval)`
+    Convolve(FilterSpec),
     /// `scipy.ndimage.median_filter(x, size | footprint, origin, mode, cval)`
-    MedianFilter {
-        /// Input name.
-        x: String,
-        /// Box size per axis, or one for all axes (give this or `footprint`).
-        #[serde(default)]
-        size: Option<PerAxis<usize>>,
-        /// Nested 0/1 (or true/false) array selecting the window's positions.
-        #[serde(default)]
-        footprint: Option<Nested>,
-        /// Window shift per axis, or one for all (default 0).
-        #[serde(default = "zero_origin")]
-        origin: PerAxis<i64>,
-        /// reflect (default), mirror, nearest, wrap or constant.
-        #[serde(default)]
-        mode: BoundaryMode,
-        /// Value beyond the edges in constant mode.
-        #[serde(default)]
-        cval: f64,
-        /// float32 (default; float64 for float64 input) or float64.
-        #[serde(default)]
-        output: Option<DType>,
-    },
+    MedianFilter(FilterSpec),
     /// `scipy.ndimage.minimum_filter(x, size | footprint, origin, mode, cval)`
-    MinimumFilter {
-        /// Input name.
-        x: String,
-        /// Box size per axis, or one for all axes (give this or `footprint`).
-        #[serde(default)]
-        size: Option<PerAxis<usize>>,
-        /// Nested 0/1 (or true/false) array selecting the window's positions.
-        #[serde(default)]
-        footprint: Option<Nested>,
-        /// Window shift per axis, or one for all (default 0).
-        #[serde(default = "zero_origin")]
-        origin: PerAxis<i64>,
-        /// reflect (default), mirror, nearest, wrap or constant.
-        #[serde(default)]
-        mode: BoundaryMode,
-        /// Value beyond the edges in constant mode.
-        #[serde(default)]
-        cval: f64,
-        /// float32 (default; float64 for float64 input) or float64.
-        #[serde(default)]
-        output: Option<DType>,
-    },
+    MinimumFilter(FilterSpec),
     /// `scipy.ndimage.maximum_filter(x, size | footprint, origin, mode, cval)`
-    MaximumFilter {
-        /// Input name.
-        x: String,
-        /// Box size per axis, or one for all axes (give this or `footprint`).
-        #[serde(default)]
-        size: Option<PerAxis<usize>>,
-        /// Nested 0/1 (or true/false) array selecting the window's positions.
-        #[serde(default)]
-        footprint: Option<Nested>,
-        /// Window shift per axis, or one for all (default 0).
-        #[serde(default = "zero_origin")]
-        origin: PerAxis<i64>,
-        /// reflect (default), mirror, nearest, wrap or constant.
-        #[serde(default)]
-        mode: BoundaryMode,
-        /// Value beyond the edges in constant mode.
-        #[serde(default)]
-        cval: f64,
-        /// float32 (default; float64 for float64 input) or float64.
-        #[serde(default)]
-        output: Option<DType>,
-    },
+    MaximumFilter(FilterSpec),
     /// `scipy.ndimage.sobel(x, axis, mode, cval)`
-    Sobel {
-        /// Input name.
-        x: String,
-        /// The derivative's axis (default -1, the last).
-        #[serde(default = "last_axis")]
-        axis: i64,
-        /// reflect (default), mirror, nearest, wrap or constant.
-        #[serde(default)]
-        mode: BoundaryMode,
-        /// Value beyond the edges in constant mode.
-        #[serde(default)]
-        cval: f64,
-        /// float32 (default; float64 for float64 input) or float64.
-        #[serde(default)]
-        output: Option<DType>,
-    },
+    Sobel(FilterSpec),
     /// `scipy.ndimage.laplace(x, mode, cval)`
-    Laplace {
-        /// Input name.
-        x: String,
-        /// reflect (default), mirror, nearest, wrap or constant.
-        #[serde(default)]
-        mode: BoundaryMode,
-        /// Value beyond the edges in constant mode.
-        #[serde(default)]
-        cval: f64,
-        /// float32 (default; float64 for float64 input) or float64.
-        #[serde(default)]
-        output: Option<DType>,
-    },
+    Laplace(FilterSpec),
     /// `scipy.ndimage.gaussian_gradient_magnitude(x, sigma, truncate, mode, cval)`
-    GaussianGradientMagnitude {
-        /// Input name.
-        x: String,
-        /// Sigma per axis, or one for all axes.
-        sigma: PerAxis<f64>,
-        /// Radius in sigmas (default 4.0).
-        #[serde(default = "default_truncate")]
-        truncate: f64,
-        /// reflect (default), mirror, nearest, wrap or constant.
-        #[serde(default)]
-        mode: BoundaryMode,
-        /// Value beyond the edges in constant mode.
-        #[serde(default)]
-        cval: f64,
-        /// float32 (default; float64 for float64 input) or float64.
-        #[serde(default)]
-        output: Option<DType>,
-    },
+    GaussianGradientMagnitude(FilterSpec),
     /// `np.where(mask, a, b)`
     Where {
         /// Mask name (non-zero is true).
@@ -398,16 +215,47 @@ pub enum OpSpec {
     },
 }
 
-fn zero_origin() -> PerAxis<i64> {
-    PerAxis::One(0)
-}
-
-fn last_axis() -> i64 {
-    -1
-}
-
-fn default_truncate() -> f64 {
-    4.0
+/// The parameters of the stencil ops, by scipy.ndimage's names: one shape for all of them (each
+/// op takes the subset its scipy function takes; the others are refused when the step is built,
+/// naming the op and the parameter).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FilterSpec {
+    /// Input name.
+    pub x: String,
+    /// Sigma per axis, or one for all axes (gaussian filters).
+    #[serde(default)]
+    pub sigma: Option<PerAxis<f64>>,
+    /// Radius in sigmas (gaussian filters; default 4.0).
+    #[serde(default)]
+    pub truncate: Option<f64>,
+    /// Box size per axis, or one for all axes.
+    #[serde(default)]
+    pub size: Option<PerAxis<usize>>,
+    /// Nested 0/1 (or true/false) array selecting a window's positions.
+    #[serde(default)]
+    pub footprint: Option<Nested>,
+    /// An N-d kernel as a nested array.
+    #[serde(default)]
+    pub weights: Option<Nested>,
+    /// One 1-D kernel per axis, applied axis by axis (the fast separable path).
+    #[serde(default)]
+    pub kernels: Option<Vec<Vec<f64>>>,
+    /// Window shift per axis, or one for all (default 0).
+    #[serde(default)]
+    pub origin: Option<PerAxis<i64>>,
+    /// The derivative's axis (sobel; default -1, the last).
+    #[serde(default)]
+    pub axis: Option<i64>,
+    /// reflect (default), mirror, nearest, wrap or constant.
+    #[serde(default)]
+    pub mode: BoundaryMode,
+    /// Value beyond the edges in constant mode.
+    #[serde(default)]
+    pub cval: f64,
+    /// float32 (default; float64 for float64 input) or float64.
+    #[serde(default)]
+    pub output: Option<DType>,
 }
 
 fn default_down() -> DownsampleMethod {
