@@ -62,6 +62,7 @@ pub fn execute(plan: &Plan, options: &ExecOptions) -> Result<RunStats> {
         },
         held: HeldStore::default(),
         budget: &budget,
+        largest_task: plan.stages.iter().map(|s| s.task_bytes).max().unwrap_or(0),
     };
     tracing::info!(
         tasks = total,

@@ -19,6 +19,8 @@ pub(super) struct PlanTasks<'a> {
     pub(super) io: IoContext,
     pub(super) held: HeldStore,
     pub(super) budget: &'a MemoryBudget,
+    /// Projected bytes of the plan's largest task: the room a held result must leave.
+    pub(super) largest_task: u64,
 }
 /// Buffers a worker keeps between tasks.
 #[derive(Default)]
@@ -193,14 +195,7 @@ impl TaskSet for PlanTasks<'_> {
             // Keep it in memory only while a task of the largest kind still fits beside what
             // is held; otherwise spill it (so the lone-task rule never has to go over).
             let bytes: u64 = kept.iter().map(|b| b.nbytes() as u64).sum();
-            let largest = self
-                .plan
-                .stages
-                .iter()
-                .map(|s| s.task_bytes)
-                .max()
-                .unwrap_or(0);
-            let spill = self.budget.used() + bytes + largest > self.budget.limit();
+            let spill = self.budget.used() + bytes + self.largest_task > self.budget.limit();
             let held = self
                 .held
                 .put(task as u32, kept, consumers, spill)
