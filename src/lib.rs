@@ -17,8 +17,11 @@
 //! ```
 
 mod api;
+mod counting_alloc;
+pub mod memory_report;
 pub mod pipeline;
 pub mod pyramid;
+mod recycling_alloc;
 pub mod synthetic;
 
 pub use api::{from_ndarray, open, ArrayExt, Pipeline};
@@ -28,6 +31,8 @@ pub use chunkwise_engine::{
     Scalar,
 };
 pub use chunkwise_ops as ops;
+pub use counting_alloc::{CountingAllocator, HeapMeter};
+pub use recycling_alloc::RecyclingAllocator;
 
 /// Everything a pipeline author needs: `use chunkwise::prelude::*;`.
 pub mod prelude {

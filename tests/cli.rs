@@ -511,3 +511,49 @@ fn stencil_steps_run_from_pipeline_files_and_bad_ones_fail_cleanly() {
         "output must be float32 or float64",
     );
 }
+
+#[test]
+fn the_memory_report_puts_measured_task_memory_beside_the_projection() {
+    let (dir, _) = setup();
+    let p = write_pipeline(
+        dir.path(),
+        "p.json",
+        &json!({
+            "inputs": {"vol": "in.zarr"},
+            "steps": [
+                {"id": "g", "op": "gaussian_filter", "x": "vol", "sigma": 1.0},
+                {"id": "u", "op": "astype", "x": "g", "dtype": "uint16"},
+                {"id": "d", "op": "downsample", "x": "u", "factors": [2, 2, 2], "method": "mean"}
+            ],
+            "outputs": [{"from": "d", "path": "small.zarr"}]
+        }),
+    );
+    let out = chunkwise_cmd(&["run", p.to_str().unwrap(), "--quiet", "--memory-report"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Rows: stage, tasks, projected (2 tokens), measured max (2), mean (2), max/projected, work.
+    let rows: Vec<Vec<&str>> = text
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .filter(|t| t.len() > 9 && t[0].parse::<usize>().is_ok())
+        .collect();
+    assert_eq!(
+        rows.len(),
+        2,
+        "a stencil stage and a downsample stage:\n{text}"
+    );
+    for row in &rows {
+        let ratio: f64 = row[8].parse().unwrap_or_else(|_| panic!("{text}"));
+        assert!(
+            ratio > 0.0 && ratio < 10.0,
+            "measured vs projected {ratio}:\n{text}"
+        );
+    }
+    assert!(rows[0].join(" ").contains("gaussian_filter"), "{text}");
+    assert!(text.contains("measured peak RSS"), "{text}");
+    assert!(!text.contains("measured peak RSS unknown"), "{text}");
+}

@@ -1,12 +1,13 @@
 //! Fault injection: a source that fails (or panics) on its k-th read and a sink that fails on its
 //! k-th write, for many k, thread counts and a plan with results held between stages. Every run
-//! must stop promptly with one error naming the task's op, chunk and cause, and leave no output.
+//! must stop promptly with one error naming the task's op, chunk and cause, leave no output, and
+//! leave no worker thread behind.
 
 mod common;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
 use chunkwise::engine::store::{IoContext, Sink, Source, ZarrSink};
@@ -24,6 +25,8 @@ struct FaultySource {
     reads: AtomicUsize,
     fail_at: usize,
     panic: bool,
+    /// The most worker threads [`live_workers`] saw during a read (it must see the reader's).
+    workers_seen: AtomicUsize,
 }
 
 impl Source for FaultySource {
@@ -34,6 +37,8 @@ impl Source for FaultySource {
         "faulty source".into()
     }
     fn read(&self, region: &Region, io: &IoContext) -> Result<Buffer> {
+        self.workers_seen
+            .fetch_max(live_workers().len(), Ordering::SeqCst);
         if self.reads.fetch_add(1, Ordering::SeqCst) == self.fail_at {
             if self.panic {
                 panic!("injected panic");
@@ -111,14 +116,33 @@ fn pipeline(x: &Array, dir: &Path, sink_fault: Option<usize>) -> Pipeline {
     p
 }
 
+/// The tests of this file run one at a time, so the worker threads seen are their own.
+static SERIAL: Mutex<()> = Mutex::new(());
+
 /// Runs with a watchdog: a deadlock fails the test instead of hanging it.
 fn run_with_watchdog(p: Pipeline, threads: usize) -> Result<chunkwise::RunStats> {
     let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
+    let runner = std::thread::spawn(move || {
         let _ = tx.send(p.run(&exec(threads)));
     });
-    rx.recv_timeout(Duration::from_secs(60))
-        .expect("the run neither finished nor failed within 60 s")
+    let outcome = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the run neither finished nor failed within 60 s");
+    runner.join().expect("the run's thread panicked");
+    outcome
+}
+
+/// The run's worker threads still alive in this process (workers are named
+/// `chunkwise-worker-N`; Linux shows the first 15 bytes of a thread's name).
+fn live_workers() -> Vec<String> {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return Vec::new();
+    };
+    tasks
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+        .map(|name| name.trim().to_string())
+        .filter(|name| name.starts_with("chunkwise-work"))
+        .collect()
 }
 
 fn source(data: &ArrayD<u16>) -> Arc<dyn Source> {
@@ -131,6 +155,7 @@ fn source(data: &ArrayD<u16>) -> Arc<dyn Source> {
 
 #[test]
 fn a_failing_or_panicking_read_stops_the_run_with_one_error_and_no_output() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let data: ArrayD<u16> = random_array(&[24, 24, 16], 21);
     let dir = tempfile::tempdir().unwrap();
     // How many reads a clean run makes.
@@ -139,11 +164,22 @@ fn a_failing_or_panicking_read_stops_the_run_with_one_error_and_no_output() {
         reads: AtomicUsize::new(0),
         fail_at: usize::MAX,
         panic: false,
+        workers_seen: AtomicUsize::new(0),
     });
     let clean = pipeline(&Array::from_source(counting.clone()), dir.path(), None);
     run_with_watchdog(clean, 2).unwrap();
     let reads = counting.reads.load(Ordering::SeqCst);
     assert!(reads > 10, "{reads} reads");
+    assert_eq!(
+        counting.workers_seen.load(Ordering::SeqCst),
+        2,
+        "both workers, by name"
+    );
+    assert_eq!(
+        live_workers(),
+        Vec::<String>::new(),
+        "a finished run leaves none"
+    );
     for entry in std::fs::read_dir(dir.path()).unwrap() {
         std::fs::remove_dir_all(entry.unwrap().path()).unwrap();
     }
@@ -155,6 +191,7 @@ fn a_failing_or_panicking_read_stops_the_run_with_one_error_and_no_output() {
                     reads: AtomicUsize::new(0),
                     fail_at: k,
                     panic,
+                    workers_seen: AtomicUsize::new(0),
                 });
                 let p = pipeline(&Array::from_source(faulty), dir.path(), None);
                 let err = run_with_watchdog(p, threads).unwrap_err();
@@ -164,6 +201,7 @@ fn a_failing_or_panicking_read_stops_the_run_with_one_error_and_no_output() {
                 assert!(text.contains("injected"), "{ctx}");
                 assert!(text.contains("gaussian_filter"), "{ctx}");
                 assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "{ctx}");
+                assert_eq!(live_workers(), Vec::<String>::new(), "{ctx}");
             }
         }
     }
@@ -171,6 +209,7 @@ fn a_failing_or_panicking_read_stops_the_run_with_one_error_and_no_output() {
 
 #[test]
 fn a_failing_write_stops_the_run_with_one_error_and_no_output() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let data: ArrayD<u16> = random_array(&[24, 24, 16], 22);
     let dir = tempfile::tempdir().unwrap();
     let x = chunkwise::from_ndarray(data, &[8, 8, 8]).unwrap();
@@ -182,6 +221,7 @@ fn a_failing_write_stops_the_run_with_one_error_and_no_output() {
             assert!(matches!(err, Error::Task { .. }), "{ctx}");
             assert!(err.to_string().contains("injected write failure"), "{ctx}");
             assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "{ctx}");
+            assert_eq!(live_workers(), Vec::<String>::new(), "{ctx}");
         }
     }
 }

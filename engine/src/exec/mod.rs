@@ -3,12 +3,14 @@
 mod budget;
 mod eval;
 mod held;
+mod meter;
 mod options;
 mod run;
 mod scheduler;
 mod tasks;
 
 pub use budget::MemoryBudget;
+pub use meter::{StageMemory, TaskMeter};
 pub use options::{default_memory_limit, parse_bytes, ExecOptions, Progress};
 pub use run::{execute, RunStats};
 pub use scheduler::{run_tasks, TaskSet};

@@ -4,6 +4,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
+use crate::exec::meter::TaskMeter;
 use crate::plan::StencilChains;
 
 /// Called after each finished task with (tasks done, total tasks).
@@ -24,6 +25,8 @@ pub struct ExecOptions {
     /// Whether stencils feeding stencils are recomputed per task or materialized (default:
     /// chosen by projected cost).
     pub stencil_chains: StencilChains,
+    /// Measures each task's memory, for [`crate::RunStats::stage_memory`] (default: none).
+    pub task_meter: Option<Arc<dyn TaskMeter>>,
 }
 
 impl Default for ExecOptions {
@@ -34,6 +37,7 @@ impl Default for ExecOptions {
             progress: None,
             cancel: Arc::new(AtomicBool::new(false)),
             stencil_chains: StencilChains::Auto,
+            task_meter: None,
         }
     }
 }

@@ -2,11 +2,13 @@
 //! sinks — or, on any error, remove what was written.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::error::Result;
 use crate::exec::budget::MemoryBudget;
 use crate::exec::held::HeldStore;
+use crate::exec::meter::StageMemory;
 use crate::exec::options::ExecOptions;
 use crate::exec::scheduler::run_tasks;
 use crate::exec::tasks::PlanTasks;
@@ -24,6 +26,14 @@ pub struct RunStats {
     pub peak_projected_bytes: u64,
     /// Bytes of held results written to disk because memory ran short.
     pub spilled_bytes: u64,
+    /// Bytes reserved inside the limit for decoded chunks shared between tasks (0 when no read
+    /// goes through the chunk cache).
+    pub chunk_cache_bytes: u64,
+    /// The most bytes of decoded chunks the sources' caches held at once (summed over sources).
+    pub chunk_cache_peak_bytes: u64,
+    /// Per stage, projected and measured task memory; empty unless
+    /// [`ExecOptions::task_meter`] was set.
+    pub stage_memory: Vec<StageMemory>,
 }
 /// Executes `plan`: every output is complete on success; on error every output this run created is
 /// removed and the first error is returned.
@@ -63,6 +73,8 @@ pub fn execute(plan: &Plan, options: &ExecOptions) -> Result<RunStats> {
         held: HeldStore::default(),
         budget: &budget,
         largest_task: plan.stages.iter().map(|s| s.task_bytes).max().unwrap_or(0),
+        meter: options.task_meter.clone(),
+        peaks: plan.stages.iter().map(|_| Default::default()).collect(),
     };
     tracing::info!(
         tasks = total,
@@ -107,6 +119,17 @@ pub fn execute(plan: &Plan, options: &ExecOptions) -> Result<RunStats> {
         elapsed: start.elapsed(),
         peak_projected_bytes: budget.peak(),
         spilled_bytes: tasks.held.spilled_bytes(),
+        chunk_cache_bytes: cache_bytes,
+        chunk_cache_peak_bytes: cache_peak(plan),
+        stage_memory: match &options.task_meter {
+            Some(_) => plan
+                .stages
+                .iter()
+                .zip(&tasks.peaks)
+                .map(|(stage, peaks)| peaks.report(stage.work(), stage.task_bytes))
+                .collect(),
+            None => Vec::new(),
+        },
     };
     tracing::info!(
         tasks = total,
@@ -119,6 +142,22 @@ pub fn execute(plan: &Plan, options: &ExecOptions) -> Result<RunStats> {
         "finished"
     );
     Ok(stats)
+}
+
+/// The sources' chunk caches' peaks, each source counted once.
+fn cache_peak(plan: &Plan) -> u64 {
+    let mut seen: Vec<*const ()> = Vec::new();
+    let mut total = 0;
+    for stage in &plan.stages {
+        stage.program.visit_sources(&mut |source| {
+            let id = Arc::as_ptr(source) as *const ();
+            if !seen.contains(&id) {
+                seen.push(id);
+                total += source.cache_peak_bytes();
+            }
+        });
+    }
+    total
 }
 
 /// Tells every source each read the run will make ([`crate::store::Source::expect_read`]), so

@@ -149,7 +149,17 @@ pub fn run_tasks<T: TaskSet>(
     std::thread::scope(|scope| {
         for (me, local) in workers.into_iter().enumerate() {
             let shared = &shared;
-            scope.spawn(move || worker_loop(tasks, shared, &local, me, on_done));
+            // Named, so a leaked worker would be visible (the fault tests look for one).
+            let spawned = std::thread::Builder::new()
+                .name(format!("chunkwise-worker-{me}"))
+                .spawn_scoped(scope, move || {
+                    worker_loop(tasks, shared, &local, me, on_done)
+                });
+            if let Err(e) = spawned {
+                shared.fail(Error::Invalid(format!(
+                    "cannot start worker thread {me}: {e}; try fewer --threads"
+                )));
+            }
         }
     });
     if let Some(e) = shared

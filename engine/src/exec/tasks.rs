@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::exec::budget::MemoryBudget;
 use crate::exec::eval::ReadCache;
 use crate::exec::held::HeldStore;
+use crate::exec::meter::{StagePeaks, TaskMeter};
 use crate::exec::scheduler::TaskSet;
 use crate::geometry::{extract_region, Region};
 use crate::plan::{Plan, ProgramInput, Stage};
@@ -21,6 +22,9 @@ pub(super) struct PlanTasks<'a> {
     pub(super) budget: &'a MemoryBudget,
     /// Projected bytes of the plan's largest task: the room a held result must leave.
     pub(super) largest_task: u64,
+    /// Measures each task's memory when set; peaks are collected per stage.
+    pub(super) meter: Option<Arc<dyn TaskMeter>>,
+    pub(super) peaks: Vec<StagePeaks>,
 }
 /// Buffers a worker keeps between tasks.
 #[derive(Default)]
@@ -119,20 +123,10 @@ impl PlanTasks<'_> {
         }
         Ok(())
     }
-}
 
-impl TaskSet for PlanTasks<'_> {
-    type Scratch = Scratch;
-
-    fn num_tasks(&self) -> usize {
-        self.plan.num_tasks() as usize
-    }
-
-    fn projected_bytes(&self, task: usize) -> u64 {
-        self.locate(task).1.task_bytes
-    }
-
-    fn run(&self, task: usize, scratch: &mut Scratch) -> Result<()> {
+    /// One task: evaluate, write, keep results for later stages, release what it read. False
+    /// when a resumed run found its chunks already written.
+    fn run_task(&self, task: usize, scratch: &mut Scratch) -> Result<bool> {
         let (_, stage, index) = self.locate(task);
         let region = stage.tasks.chunk_region(&index);
         let as_task_error = |e: Error| Error::Task {
@@ -144,7 +138,8 @@ impl TaskSet for PlanTasks<'_> {
             .outputs
             .resize_with(stage.outputs.len(), Buffer::default);
         let whole_unit = stage.block.iter().all(|&b| b == 1);
-        if self.already_written(stage, &region) {
+        let resumed = self.already_written(stage, &region);
+        if resumed {
             // Resuming: an interrupted run stored every unit of this task.
         } else if let Some(source) = self.raw_copy_source(stage) {
             // Level 0 of a pyramid and other unchanged copies: move the stored bytes and decode
@@ -205,6 +200,30 @@ impl TaskSet for PlanTasks<'_> {
         for &up in self.plan.deps.upstream.of(task) {
             self.budget.free(self.held.release(up));
         }
+        Ok(!resumed)
+    }
+}
+
+impl TaskSet for PlanTasks<'_> {
+    type Scratch = Scratch;
+
+    fn num_tasks(&self) -> usize {
+        self.plan.num_tasks() as usize
+    }
+
+    fn projected_bytes(&self, task: usize) -> u64 {
+        self.locate(task).1.task_bytes
+    }
+
+    fn run(&self, task: usize, scratch: &mut Scratch) -> Result<()> {
+        let Some(meter) = &self.meter else {
+            return self.run_task(task, scratch).map(|_| ());
+        };
+        meter.start();
+        let computed = self.run_task(task, scratch)?;
+        if computed {
+            self.peaks[self.locate(task).0].record(meter.peak());
+        }
         Ok(())
     }
 
@@ -223,7 +242,9 @@ impl TaskSet for PlanTasks<'_> {
 
     /// Stage by stage, and within a stage in Morton (Z-curve) order of the chunk index: the
     /// blocks of chunks a consumer task reads (the 8 chunks under one chunk of the next pyramid
-    /// level) finish close together, so results kept for consumers are freed early.
+    /// level) finish close together, so results kept for consumers are freed early. It suits
+    /// stencils too: C order measured a 25% higher peak RSS for a gaussian (more halo faces
+    /// wait for the next plane of chunks).
     fn order_key(&self, task: usize) -> u64 {
         let (s, _, index) = self.locate(task);
         ((s as u64) << 56) | (morton(&index) & ((1 << 56) - 1))

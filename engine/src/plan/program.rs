@@ -175,6 +175,20 @@ impl FusedProgram {
         }
     }
 
+    /// Calls `visit` with every source the program reads, nested programs' too (a source read
+    /// in several places is visited each time).
+    pub fn visit_sources(&self, visit: &mut dyn FnMut(&Arc<dyn Source>)) {
+        for input in &self.inputs {
+            match input {
+                ProgramInput::Source(source) => visit(source),
+                ProgramInput::Region { inputs, .. } => {
+                    inputs.iter().for_each(|sub| sub.visit_sources(visit));
+                }
+                _ => {}
+            }
+        }
+    }
+
     /// Calls `visit` with the name of every op the program runs, inputs' ops first.
     pub fn visit_ops(&self, visit: &mut dyn FnMut(&'static str)) {
         for input in &self.inputs {

@@ -42,33 +42,72 @@ impl Kept {
     }
 }
 
+/// The reads of one chunk announced and not made yet.
+#[derive(Debug)]
+struct Pending {
+    /// The chunk's region, clipped to the array.
+    chunk: Region,
+    parts: Vec<Region>,
+}
+
+impl Pending {
+    /// Whether a read needs more than a face slab (the task owning the chunk).
+    fn interior(&self) -> bool {
+        self.parts
+            .iter()
+            .any(|p| thinnest_face(&self.chunk, p).is_none())
+    }
+
+    /// The face slabs (`width` thick on their axis) that serve the face reads left, each once.
+    fn needed_slabs(&self, width: &[u64]) -> Vec<Region> {
+        let mut slabs: Vec<Region> = Vec::new();
+        for part in &self.parts {
+            let Some((axis, _)) = thinnest_face(&self.chunk, part) else {
+                continue;
+            };
+            let mut slab = self.chunk.clone();
+            slab.shape[axis] = width[axis].min(self.chunk.shape[axis]);
+            if part.start[axis] != self.chunk.start[axis] {
+                slab.start[axis] = self.chunk.end()[axis] - slab.shape[axis];
+            }
+            if !slabs.contains(&slab) {
+                slabs.push(slab);
+            }
+        }
+        slabs
+    }
+}
+
 /// The cache of one source.
 #[derive(Debug, Default)]
 pub(crate) struct ChunkCache {
     chunks: HashMap<Vec<u64>, (Kept, u64)>,
     bytes: u64,
     clock: u64,
-    /// Announced reads not made yet, per chunk.
-    pending: HashMap<Vec<u64>, u32>,
-    /// Of those, the reads that need more than a face slab (the task owning the chunk).
-    pending_interior: HashMap<Vec<u64>, u32>,
+    pending: HashMap<Vec<u64>, Pending>,
     /// The thickest face slab any announced read needs, per axis (0: none on that axis).
     face_width: Vec<u64>,
+    /// The most bytes held at once.
+    peak: u64,
 }
 
 impl ChunkCache {
-    /// Announces a read of `part` of the chunk at `chunk` (its full region).
+    /// Announces a read of `part` of the chunk at `chunk` (its region clipped to the array).
     pub(crate) fn expect(&mut self, idx: Vec<u64>, chunk: &Region, part: &Region) {
         if self.face_width.len() != chunk.ndim() {
             self.face_width = vec![0; chunk.ndim()];
         }
-        match thinnest_face(chunk, part) {
-            Some((axis, width)) => {
-                self.face_width[axis] = self.face_width[axis].max(width);
-            }
-            None => *self.pending_interior.entry(idx.clone()).or_default() += 1,
+        if let Some((axis, width)) = thinnest_face(chunk, part) {
+            self.face_width[axis] = self.face_width[axis].max(width);
         }
-        *self.pending.entry(idx).or_default() += 1;
+        self.pending
+            .entry(idx)
+            .or_insert_with(|| Pending {
+                chunk: chunk.clone(),
+                parts: Vec::new(),
+            })
+            .parts
+            .push(part.clone());
     }
 
     /// A cached block (and its region) that contains `part` of chunk `idx`.
@@ -81,31 +120,46 @@ impl ChunkCache {
         Some(found)
     }
 
-    /// Counts the read of `part` of chunk `idx` (its full region `chunk`) as made: drops the
-    /// chunk when no announced read is left, and cuts it to its faces when only face reads are.
-    pub(crate) fn read_done(&mut self, idx: &[u64], chunk: &Region, part: &Region) {
-        if thinnest_face(chunk, part).is_none() {
-            if let Some(left) = self.pending_interior.get_mut(idx) {
-                *left = left.saturating_sub(1);
-            }
-        }
-        let Some(left) = self.pending.get_mut(idx) else {
+    /// Counts the read of `part` of chunk `idx` as made: drops the chunk when no announced read
+    /// is left, and cuts it to the faces the remaining reads need when none needs more.
+    pub(crate) fn read_done(&mut self, idx: &[u64], part: &Region) {
+        let Some(pending) = self.pending.get_mut(idx) else {
             return;
         };
-        *left = left.saturating_sub(1);
-        if *left == 0 {
-            self.pending.remove(idx);
-            self.pending_interior.remove(idx);
-            self.remove(idx);
-        } else if self.pending_interior.get(idx).is_none_or(|&n| n == 0) {
-            self.cut_to_faces(idx);
+        if let Some(at) = pending.parts.iter().position(|p| p == part) {
+            pending.parts.swap_remove(at);
         }
+        if pending.parts.is_empty() {
+            self.pending.remove(idx);
+            self.remove(idx);
+        } else if !pending.interior() && !self.cut_to_faces(idx) {
+            self.drop_faces_read(idx);
+        }
+    }
+
+    /// Drops the face slabs of chunk `idx` that no remaining read needs.
+    fn drop_faces_read(&mut self, idx: &[u64]) {
+        let (Some(pending), Some((Kept::Faces(faces), _))) =
+            (self.pending.get(idx), self.chunks.get_mut(idx))
+        else {
+            return;
+        };
+        let needed = pending.needed_slabs(&self.face_width);
+        let before: u64 = faces.iter().map(|(_, b)| b.nbytes() as u64).sum();
+        faces.retain(|(slab, _)| needed.contains(slab));
+        let after: u64 = faces.iter().map(|(_, b)| b.nbytes() as u64).sum();
+        self.bytes -= before - after;
     }
 
     /// Whether a read after the current one wants chunk `idx` (true when nothing was
     /// announced): only then is a freshly decoded chunk worth keeping.
     pub(crate) fn wanted_later(&self, idx: &[u64]) -> bool {
-        self.pending.get(idx).is_none_or(|&left| left > 1)
+        self.pending.get(idx).is_none_or(|p| p.parts.len() > 1)
+    }
+
+    /// The most bytes held at once so far.
+    pub(crate) fn peak_bytes(&self) -> u64 {
+        self.peak
     }
 
     /// Keeps a freshly decoded chunk (covering `region`), then shrinks to `capacity` bytes.
@@ -122,6 +176,7 @@ impl ChunkCache {
         self.bytes += kept.bytes();
         self.chunks.insert(idx, (kept, self.clock));
         while self.bytes > capacity && self.shrink_one() {}
+        self.peak = self.peak.max(self.bytes);
     }
 
     /// Cuts the least recently used whole chunk to its faces, or when none can be cut, evicts the
@@ -152,13 +207,17 @@ impl ChunkCache {
         }
     }
 
-    /// Keeps only the face slabs of a whole cached chunk; false when it is not cached whole or
-    /// its faces would not be smaller.
+    /// Keeps only the face slabs of a whole cached chunk that its remaining reads need; false
+    /// when it is not cached whole, no remaining read is a face read, or the slabs would not be
+    /// smaller.
     fn cut_to_faces(&mut self, idx: &[u64]) -> bool {
         let Some((Kept::Whole(region, data), used)) = self.chunks.get(idx) else {
             return false;
         };
-        let Some(faces) = faces(region, data, &self.face_width) else {
+        let Some(pending) = self.pending.get(idx) else {
+            return false;
+        };
+        let Some(faces) = faces(region, data, &pending.needed_slabs(&self.face_width)) else {
             return false;
         };
         let used = *used;
@@ -187,26 +246,20 @@ fn thinnest_face(chunk: &Region, part: &Region) -> Option<(usize, u64)> {
         .min_by_key(|&(_, w)| w)
 }
 
-/// The face slabs of a chunk, or None when they would not be smaller than the chunk.
-fn faces(region: &Region, data: &Buffer, width: &[u64]) -> Option<Vec<(Region, Arc<Buffer>)>> {
-    let mut slabs = Vec::new();
-    for (d, &w) in width.iter().enumerate() {
-        if w == 0 {
-            continue;
-        }
-        if 2 * w >= region.shape[d] {
-            return None;
-        }
-        for start in [region.start[d], region.start[d] + region.shape[d] - w] {
-            let mut slab = region.clone();
-            slab.start[d] = start;
-            slab.shape[d] = w;
-            let part = extract_region(data, region, &slab);
-            slabs.push((slab, Arc::new(part)));
-        }
+/// The slabs cut from a decoded chunk (covering `region`), or None when there are none or they
+/// would not be smaller than the chunk.
+fn faces(region: &Region, data: &Buffer, slabs: &[Region]) -> Option<Vec<(Region, Arc<Buffer>)>> {
+    let bytes: u64 =
+        slabs.iter().map(Region::num_elements).sum::<u64>() * data.dtype().size() as u64;
+    if slabs.is_empty() || bytes >= data.nbytes() as u64 {
+        return None;
     }
-    let bytes: u64 = slabs.iter().map(|(_, b)| b.nbytes() as u64).sum();
-    (!slabs.is_empty() && bytes < data.nbytes() as u64).then_some(slabs)
+    Some(
+        slabs
+            .iter()
+            .map(|slab| (slab.clone(), Arc::new(extract_region(data, region, slab))))
+            .collect(),
+    )
 }
 
 #[cfg(test)]
@@ -228,9 +281,9 @@ mod tests {
         cache.expect(idx.clone(), &region, &face);
         assert!(cache.wanted_later(&idx));
         cache.insert(idx.clone(), region.clone(), data, 1 << 20);
-        cache.read_done(&idx, &region, &region);
+        cache.read_done(&idx, &region);
         assert!(cache.get(&idx, &face).is_some(), "one read left");
-        cache.read_done(&idx, &region, &face);
+        cache.read_done(&idx, &face);
         assert!(cache.get(&idx, &face).is_none());
         assert_eq!(cache.bytes, 0);
     }
@@ -245,8 +298,9 @@ mod tests {
         cache.expect(b.clone(), &rb, &Region::new(vec![10, 0], vec![2, 10]));
         cache.insert(a.clone(), ra, da, 300);
         cache.insert(b.clone(), rb, db, 300);
-        // 2 x 200 bytes did not fit in 300: the older chunk is cut to two 2x10 faces (80 bytes).
-        assert_eq!(cache.bytes, 280);
+        // 2 x 200 bytes did not fit in 300: the older chunk is cut to the one face its pending
+        // read needs (2x10 u16, 40 bytes).
+        assert_eq!(cache.bytes, 240);
         let (r, buf) = cache.get(&a, &Region::new(vec![8, 3], vec![2, 4])).unwrap();
         assert_eq!(r, Region::new(vec![8, 0], vec![2, 10]));
         let Buffer::Uint16(v) = buf.as_ref() else {
@@ -266,25 +320,37 @@ mod tests {
             "whole"
         );
     }
-}
-
-#[cfg(test)]
-mod faces_after_owner {
-    use super::*;
 
     #[test]
-    fn after_its_interior_read_a_chunk_keeps_only_its_faces() {
+    fn after_its_interior_read_a_chunk_keeps_only_the_faces_still_to_be_read() {
         let mut cache = ChunkCache::default();
         let region = Region::new(vec![0, 0], vec![10, 10]);
-        let face = Region::new(vec![0, 0], vec![2, 10]);
+        let (top, bottom, left) = (
+            Region::new(vec![0, 0], vec![2, 10]),
+            Region::new(vec![8, 0], vec![2, 10]),
+            Region::new(vec![0, 0], vec![10, 3]),
+        );
         let idx = vec![0, 0];
-        cache.expect(idx.clone(), &region, &region);
-        cache.expect(idx.clone(), &region, &face);
-        let data = Arc::new(Buffer::Uint16(vec![7; 100]));
+        for part in [&region, &top, &bottom, &left] {
+            cache.expect(idx.clone(), &region, part);
+        }
+        let data = Arc::new(Buffer::Uint16((0..100).collect()));
         cache.insert(idx.clone(), region.clone(), data, 1 << 20);
-        assert_eq!(cache.bytes, 200);
-        cache.read_done(&idx, &region, &region);
-        assert_eq!(cache.bytes, 80, "two 2x10 faces of u16");
-        assert!(cache.get(&idx, &face).is_some());
+        cache.read_done(&idx, &top);
+        assert_eq!(cache.bytes, 200, "the owner has not read yet: kept whole");
+        cache.read_done(&idx, &region);
+        // The top face was read already; the bottom (2x10) and the left (10x3) are kept.
+        assert_eq!(cache.bytes, 2 * (20 + 30));
+        assert!(cache.get(&idx, &top).is_none());
+        let (slab, buf) = cache.get(&idx, &left).unwrap();
+        assert_eq!(slab, left);
+        let Buffer::Uint16(v) = buf.as_ref() else {
+            panic!()
+        };
+        assert_eq!(&v[..4], &[0, 1, 2, 10]);
+        cache.read_done(&idx, &bottom);
+        assert_eq!(cache.bytes, 2 * 30, "the bottom face is dropped once read");
+        cache.read_done(&idx, &left);
+        assert_eq!(cache.bytes, 0);
     }
 }

@@ -83,6 +83,11 @@ pub trait Source: Send + Sync + Debug {
     fn expect_read(&self, _region: &Region) -> bool {
         false
     }
+
+    /// The most bytes of decoded chunks this source's cache held at once (0 without a cache).
+    fn cache_peak_bytes(&self) -> u64 {
+        0
+    }
 }
 
 /// An array the graph writes to.

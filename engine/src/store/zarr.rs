@@ -202,8 +202,7 @@ impl ZarrSource {
             };
             copy_buffer_region(&block, &block_region, &mut out, region)?;
             // Counted after the copy: this read may have been the chunk's last, or its owner's.
-            self.lock_cache()
-                .read_done(idx, &grid.chunk_region(idx), &part);
+            self.lock_cache().read_done(idx, &part);
         }
         Ok(out)
     }
@@ -305,6 +304,10 @@ impl Source for ZarrSource {
         } else {
             crate::geometry::extract_region(&decoded, &full_region, &clipped)
         })
+    }
+
+    fn cache_peak_bytes(&self) -> u64 {
+        self.lock_cache().peak_bytes()
     }
 
     fn expect_read(&self, region: &Region) -> bool {
