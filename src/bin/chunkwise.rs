@@ -462,7 +462,7 @@ fn demo(dir: &Path, size: u64, chunk: u64, exec: &ExecArgs) -> Result<()> {
 
 /// mimalloc for everything, with freed multi-MiB task buffers recycled by size before they reach
 /// it (see [`RecyclingAllocator`]). 32 MiB measured best on 2 cores: 96 MiB kept a gaussian run's
-/// resident set 25 MB higher for no speed, while clip and upsample ran as fast as with 96.
+/// resident set 25 MB higher for no speed; 16 MiB saved 12 MB more but ran it 10% slower.
 /// Counted per thread for `--memory-report` ([`CountingAllocator`]).
 #[global_allocator]
 static GLOBAL: CountingAllocator<RecyclingAllocator<mimalloc::MiMalloc>> =

@@ -11,7 +11,7 @@ use crate::exec::held::HeldStore;
 use crate::exec::meter::StageMemory;
 use crate::exec::options::ExecOptions;
 use crate::exec::scheduler::run_tasks;
-use crate::exec::tasks::PlanTasks;
+use crate::exec::tasks::{locate, order_key, PlanTasks};
 use crate::plan::{Plan, ProgramInput};
 use crate::store::IoContext;
 
@@ -160,19 +160,22 @@ fn cache_peak(plan: &Plan) -> u64 {
     total
 }
 
-/// Tells every source each read the run will make ([`crate::store::Source::expect_read`]), so
-/// cached chunks are dropped after their last reader; true when any read goes through a cache.
+/// Tells every source each read the run will make ([`crate::store::Source::expect_read`]), in
+/// the order tasks start, so cached chunks are dropped after their last reader and, when the
+/// cache is full, the chunk needed furthest ahead goes first; true when any read goes through a
+/// cache.
 fn announce_reads(plan: &Plan) -> bool {
+    let mut order: Vec<usize> = (0..plan.num_tasks() as usize).collect();
+    order.sort_by_key(|&t| order_key(plan, t));
     let mut cached = false;
-    for stage in &plan.stages {
-        for t in 0..stage.num_tasks() {
-            let region = stage.tasks.chunk_region(&stage.tasks.unravel(t));
-            stage.program.visit_reads(&region, &mut |input, r| {
-                if let ProgramInput::Source(source) = input {
-                    cached |= source.expect_read(r);
-                }
-            });
-        }
+    for task in order {
+        let (_, stage, index) = locate(plan, task);
+        let region = stage.tasks.chunk_region(&index);
+        stage.program.visit_reads(&region, &mut |input, r| {
+            if let ProgramInput::Source(source) = input {
+                cached |= source.expect_read(r);
+            }
+        });
     }
     cached
 }

@@ -2,12 +2,14 @@
 //! tasks around a chunk all read a slab of it, and without a cache each chunk would be decoded by
 //! up to 27 tasks.
 //!
-//! Three things keep it small. Reads are announced before the run ([`ChunkCache::expect`]), so
-//! a chunk is dropped right after its last reader. A chunk whose remaining readers need only its
-//! faces (the slabs of halo width along each side) is cut down to those faces, about a third of
-//! a 128^3 chunk for a halo of 8. And when the cache is full it first cuts the least recently
-//! used whole chunks to faces (their owner task re-decodes if it comes later), and only then
-//! evicts, least recently used first.
+//! Three things keep it small. Reads are announced before the run, in the order tasks start
+//! ([`ChunkCache::expect`]), so a chunk is dropped right after its last reader. A chunk whose
+//! remaining readers need only faces (slabs of halo width) is cut down to the faces they need,
+//! and each face goes once read: at most half of a 128^3 chunk's six faces remain for a halo of
+//! 8, a twelfth of the chunk. And when the cache is full it first cuts to faces the whole chunk
+//! whose owner task comes furthest ahead in the announced order (that owner decodes it again),
+//! and only then evicts, the entry needed furthest ahead first — Belady's choice, which the
+//! announced order makes possible.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -47,21 +49,34 @@ impl Kept {
 struct Pending {
     /// The chunk's region, clipped to the array.
     chunk: Region,
-    parts: Vec<Region>,
+    /// Each read's part of the chunk and its place in the announced order.
+    parts: Vec<(Region, u64)>,
 }
 
 impl Pending {
     /// Whether a read needs more than a face slab (the task owning the chunk).
     fn interior(&self) -> bool {
+        self.next_interior().is_some()
+    }
+
+    /// The place of the next read that needs more than a face slab.
+    fn next_interior(&self) -> Option<u64> {
         self.parts
             .iter()
-            .any(|p| thinnest_face(&self.chunk, p).is_none())
+            .filter(|(p, _)| thinnest_face(&self.chunk, p).is_none())
+            .map(|&(_, at)| at)
+            .min()
+    }
+
+    /// The place of the next read.
+    fn next_read(&self) -> Option<u64> {
+        self.parts.iter().map(|&(_, at)| at).min()
     }
 
     /// The face slabs (`width` thick on their axis) that serve the face reads left, each once.
     fn needed_slabs(&self, width: &[u64]) -> Vec<Region> {
         let mut slabs: Vec<Region> = Vec::new();
-        for part in &self.parts {
+        for (part, _) in &self.parts {
             let Some((axis, _)) = thinnest_face(&self.chunk, part) else {
                 continue;
             };
@@ -89,10 +104,13 @@ pub(crate) struct ChunkCache {
     face_width: Vec<u64>,
     /// The most bytes held at once.
     peak: u64,
+    /// Reads announced so far.
+    announced: u64,
 }
 
 impl ChunkCache {
     /// Announces a read of `part` of the chunk at `chunk` (its region clipped to the array).
+    /// Reads are announced in the order the run means to make them.
     pub(crate) fn expect(&mut self, idx: Vec<u64>, chunk: &Region, part: &Region) {
         if self.face_width.len() != chunk.ndim() {
             self.face_width = vec![0; chunk.ndim()];
@@ -107,7 +125,8 @@ impl ChunkCache {
                 parts: Vec::new(),
             })
             .parts
-            .push(part.clone());
+            .push((part.clone(), self.announced));
+        self.announced += 1;
     }
 
     /// A cached block (and its region) that contains `part` of chunk `idx`.
@@ -126,8 +145,8 @@ impl ChunkCache {
         let Some(pending) = self.pending.get_mut(idx) else {
             return;
         };
-        if let Some(at) = pending.parts.iter().position(|p| p == part) {
-            pending.parts.swap_remove(at);
+        if let Some(at) = pending.parts.iter().position(|(p, _)| p == part) {
+            pending.parts.remove(at);
         }
         if pending.parts.is_empty() {
             self.pending.remove(idx);
@@ -179,26 +198,36 @@ impl ChunkCache {
         self.peak = self.peak.max(self.bytes);
     }
 
-    /// Cuts the least recently used whole chunk to its faces, or when none can be cut, evicts the
-    /// least recently used entry. False when empty.
+    /// Frees room, cheapest loss first: cuts to its faces the whole chunk whose owner reads it
+    /// furthest ahead (Belady's choice over the announced order; that owner decodes it again),
+    /// or when none can be cut, evicts the entry read again furthest ahead. Chunks without
+    /// announced reads go first, least recently used first. False when empty.
     fn shrink_one(&mut self) -> bool {
+        // Larger is a better victim: (announced next use, or never; older use first).
+        let victim_key = |next: Option<u64>, used: u64| (next.unwrap_or(u64::MAX), u64::MAX - used);
         let whole = self
             .chunks
             .iter()
             .filter(|(_, (k, _))| matches!(k, Kept::Whole(..)))
-            .min_by_key(|(_, (_, used))| *used)
+            .max_by_key(|(idx, (_, used))| {
+                let next = self.pending.get(*idx).and_then(Pending::next_interior);
+                victim_key(next, *used)
+            })
             .map(|(idx, _)| idx.clone());
         if let Some(idx) = whole {
             if self.cut_to_faces(&idx) {
                 return true;
             }
         }
-        let oldest = self
+        let furthest = self
             .chunks
             .iter()
-            .min_by_key(|(_, (_, used))| *used)
+            .max_by_key(|(idx, (_, used))| {
+                let next = self.pending.get(*idx).and_then(Pending::next_read);
+                victim_key(next, *used)
+            })
             .map(|(idx, _)| idx.clone());
-        match oldest {
+        match furthest {
             Some(idx) => {
                 self.remove(&idx);
                 true
@@ -352,5 +381,31 @@ mod tests {
         assert_eq!(cache.bytes, 2 * 30, "the bottom face is dropped once read");
         cache.read_done(&idx, &left);
         assert_eq!(cache.bytes, 0);
+    }
+
+    #[test]
+    fn when_full_the_chunk_whose_owner_comes_last_is_cut_to_faces() {
+        let mut cache = ChunkCache::default();
+        let chunks: Vec<_> = (0..3).map(chunk).collect();
+        // Neighbours read a face of each chunk first; the owners come in the order 2, 0, 1.
+        for (idx, region, _) in &chunks {
+            let face = Region::new(vec![region.start[0] + 8, 0], vec![2, 10]);
+            cache.expect(idx.clone(), region, &face);
+        }
+        for owner in [2, 0, 1] {
+            let (idx, region, _) = &chunks[owner];
+            cache.expect(idx.clone(), region, region);
+        }
+        // Room for two whole chunks and a face: chunk 1's owner reads last, so it is cut.
+        for (idx, region, data) in &chunks {
+            cache.insert(idx.clone(), region.clone(), Arc::clone(data), 440);
+        }
+        let mut whole = |i: usize| {
+            let (idx, region, _) = &chunks[i];
+            cache.get(idx, region).is_some()
+        };
+        assert!(!whole(1), "chunk 1 cut to its face");
+        assert!(whole(0) && whole(2));
+        assert_eq!(cache.bytes, 440);
     }
 }
