@@ -337,12 +337,13 @@ fn halo_reads_from_zarr_share_decoded_chunks_within_any_memory_limit() {
     };
     let want: ArrayD<f32> = filters(&reference).compute(&exec(1)).unwrap();
     let chunks = 4 * 3 * 3;
-    // 512 KiB leaves a cache smaller than one task's halo neighbourhood (27 chunks): chunks are
-    // decoded again, results stay right. From 2 MiB every chunk is decoded about once (two
-    // workers may both decode a chunk they miss at the same moment).
+    // 512 KiB leaves a cache smaller than one task's halo neighbourhood (27 chunks): whole
+    // chunks it gives up are spilled and read back, faces it gives up are decoded again; results
+    // stay right. From 2 MiB every chunk is decoded about once (two workers may both decode a
+    // chunk they miss at the same moment).
     let about_once = chunks + chunks / 2;
     for (limit, most_decodes) in [
-        (512 << 10, 27 * 2 * chunks),
+        (512 << 10, 6 * chunks),
         (2 << 20, about_once),
         (64 << 20, about_once),
     ] {
@@ -355,10 +356,15 @@ fn halo_reads_from_zarr_share_decoded_chunks_within_any_memory_limit() {
             };
             let got: ArrayD<f32> = filters(&x).compute(&options).unwrap();
             common::assert_same(&got, &want, &format!("limit {limit} threads {threads}"));
-            let decoded = source.chunks_decoded();
+            let (decoded, restored) = (source.chunks_decoded(), source.chunks_restored());
             assert!(
                 decoded <= most_decodes,
                 "limit {limit}: {decoded} decodes of {chunks} chunks"
+            );
+            assert_eq!(
+                restored > 0,
+                limit < 2 << 20,
+                "limit {limit}: {restored} restored"
             );
         }
     }

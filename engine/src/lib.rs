@@ -18,6 +18,7 @@ pub mod geometry;
 pub mod meta;
 pub mod op;
 pub mod plan;
+mod spill;
 pub mod store;
 
 pub use buffer::{Buffer, Element, Slice, SliceMut};

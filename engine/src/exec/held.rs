@@ -11,6 +11,7 @@ use crate::buffer::Buffer;
 use crate::dtype::DType;
 use crate::error::{Error, Result};
 use crate::geometry::{copy_buffer_region, ChunkGrid, Region};
+use crate::spill::SpillDir;
 
 enum Kept {
     Memory(Vec<Arc<Buffer>>),
@@ -25,17 +26,18 @@ struct Entry {
 }
 
 /// Held results by global producer task id.
-#[derive(Default)]
 pub struct HeldStore {
     entries: Mutex<HashMap<u32, Entry>>,
-    spill: Mutex<Option<PathBuf>>,
+    spill: SpillDir,
     spilled: std::sync::atomic::AtomicU64,
 }
 
-impl Drop for HeldStore {
-    fn drop(&mut self) {
-        if let Some(dir) = self.spill.get_mut().ok().and_then(Option::take) {
-            let _ = std::fs::remove_dir_all(dir);
+impl Default for HeldStore {
+    fn default() -> Self {
+        HeldStore {
+            entries: Mutex::default(),
+            spill: SpillDir::new("held results"),
+            spilled: Default::default(),
         }
     }
 }
@@ -77,31 +79,10 @@ impl HeldStore {
     }
 
     fn write(&self, task: u32, buffers: &[Buffer]) -> Result<Vec<(PathBuf, DType)>> {
-        let dir = {
-            let mut spill = self.spill.lock().unwrap_or_else(|p| p.into_inner());
-            match &*spill {
-                Some(dir) => dir.clone(),
-                None => {
-                    let dir = std::env::temp_dir().join(format!(
-                        "chunkwise-spill-{}-{:x}",
-                        std::process::id(),
-                        self as *const Self as usize
-                    ));
-                    std::fs::create_dir_all(&dir).map_err(|e| spill_error(&dir, e))?;
-                    tracing::info!(dir = %dir.display(), "spilling held results to disk");
-                    *spill = Some(dir.clone());
-                    dir
-                }
-            }
-        };
         buffers
             .iter()
             .enumerate()
-            .map(|(k, b)| {
-                let path = dir.join(format!("{task}-{k}"));
-                std::fs::write(&path, b.to_le_bytes()).map_err(|e| spill_error(&path, e))?;
-                Ok((path, b.dtype()))
-            })
+            .map(|(k, b)| Ok((self.spill.write(&format!("{task}-{k}"), b)?, b.dtype())))
             .collect()
     }
 
@@ -120,7 +101,7 @@ impl HeldStore {
         };
         if let Kept::Disk(files) = &entry.kept {
             for (path, _) in files {
-                let _ = std::fs::remove_file(path);
+                SpillDir::remove(path);
             }
         }
         entry.bytes
@@ -159,10 +140,7 @@ impl HeldStore {
             };
             let buffer = match file {
                 Ok(buffer) => buffer,
-                Err((path, dtype)) => {
-                    let raw = std::fs::read(&path).map_err(|e| spill_error(&path, e))?;
-                    Arc::new(Buffer::from_le_bytes(&raw, dtype).ok_or_else(missing)?)
-                }
+                Err((path, dtype)) => Arc::new(self.spill.read(&path, dtype)?),
             };
             copy_buffer_region(&buffer, &grid.chunk_region(&idx), &mut out, region)?;
         }
@@ -171,12 +149,5 @@ impl HeldStore {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u32, Entry>> {
         self.entries.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
-
-fn spill_error(path: &std::path::Path, e: std::io::Error) -> Error {
-    Error::Store {
-        path: path.display().to_string(),
-        detail: format!("spilling held results: {e}"),
     }
 }

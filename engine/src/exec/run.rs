@@ -13,7 +13,7 @@ use crate::exec::options::ExecOptions;
 use crate::exec::scheduler::run_tasks;
 use crate::exec::tasks::{locate, order_key, PlanTasks};
 use crate::plan::{Plan, ProgramInput};
-use crate::store::IoContext;
+use crate::store::{IoContext, Source};
 
 /// What a finished run did.
 #[derive(Clone, Debug)]
@@ -144,19 +144,24 @@ pub fn execute(plan: &Plan, options: &ExecOptions) -> Result<RunStats> {
     Ok(stats)
 }
 
-/// The sources' chunk caches' peaks, each source counted once.
-fn cache_peak(plan: &Plan) -> u64 {
+/// Calls `visit` once with each source the plan reads.
+fn each_source(plan: &Plan, mut visit: impl FnMut(&dyn Source)) {
     let mut seen: Vec<*const ()> = Vec::new();
-    let mut total = 0;
     for stage in &plan.stages {
         stage.program.visit_sources(&mut |source| {
             let id = Arc::as_ptr(source) as *const ();
             if !seen.contains(&id) {
                 seen.push(id);
-                total += source.cache_peak_bytes();
+                visit(source.as_ref());
             }
         });
     }
+}
+
+/// The sources' chunk caches' peaks, summed.
+fn cache_peak(plan: &Plan) -> u64 {
+    let mut total = 0;
+    each_source(plan, |source| total += source.cache_peak_bytes());
     total
 }
 
@@ -165,6 +170,7 @@ fn cache_peak(plan: &Plan) -> u64 {
 /// cache is full, the chunk needed furthest ahead goes first; true when any read goes through a
 /// cache.
 fn announce_reads(plan: &Plan) -> bool {
+    each_source(plan, |source| source.forget_reads());
     let mut order: Vec<usize> = (0..plan.num_tasks() as usize).collect();
     order.sort_by_key(|&t| order_key(plan, t));
     let mut cached = false;

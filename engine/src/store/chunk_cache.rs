@@ -12,10 +12,13 @@
 //! announced order makes possible.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::buffer::Buffer;
+use crate::dtype::DType;
 use crate::geometry::{extract_region, Region};
+use crate::spill::SpillDir;
 
 /// A cached chunk: all of it, or only its faces.
 #[derive(Debug)]
@@ -93,6 +96,14 @@ impl Pending {
     }
 }
 
+/// A whole decoded chunk written to the spill folder because the cache had to give it up while
+/// reads of it were still to come.
+#[derive(Clone, Debug)]
+pub(crate) struct Spilled {
+    pub(crate) path: PathBuf,
+    pub(crate) dtype: DType,
+}
+
 /// The cache of one source.
 #[derive(Debug, Default)]
 pub(crate) struct ChunkCache {
@@ -106,6 +117,11 @@ pub(crate) struct ChunkCache {
     peak: u64,
     /// Reads announced so far.
     announced: u64,
+    /// Whole chunks given up under pressure with reads still to come, on disk until those are
+    /// made.
+    on_disk: HashMap<Vec<u64>, Spilled>,
+    /// Set once spilling failed (a full disk, say): later losses are decoded again instead.
+    spill_failed: bool,
 }
 
 impl ChunkCache {
@@ -151,6 +167,9 @@ impl ChunkCache {
         if pending.parts.is_empty() {
             self.pending.remove(idx);
             self.remove(idx);
+            if let Some(spilled) = self.on_disk.remove(idx) {
+                SpillDir::remove(&spilled.path);
+            }
         } else if !pending.interior() && !self.cut_to_faces(idx) {
             self.drop_faces_read(idx);
         }
@@ -170,6 +189,19 @@ impl ChunkCache {
         self.bytes -= before - after;
     }
 
+    /// Drops every chunk, spilled copy and announced read, and starts a new peak.
+    pub(crate) fn clear(&mut self) {
+        for spilled in self.on_disk.values() {
+            SpillDir::remove(&spilled.path);
+        }
+        *self = ChunkCache::default();
+    }
+
+    /// The spilled copy of chunk `idx`, for a read the memory cache cannot serve.
+    pub(crate) fn spilled(&self, idx: &[u64]) -> Option<Spilled> {
+        self.on_disk.get(idx).cloned()
+    }
+
     /// Whether a read after the current one wants chunk `idx` (true when nothing was
     /// announced): only then is a freshly decoded chunk worth keeping.
     pub(crate) fn wanted_later(&self, idx: &[u64]) -> bool {
@@ -181,28 +213,57 @@ impl ChunkCache {
         self.peak
     }
 
-    /// Keeps a freshly decoded chunk (covering `region`), then shrinks to `capacity` bytes.
+    /// Keeps a freshly decoded chunk (covering `region`), then shrinks to `capacity` bytes,
+    /// spilling to `spill` what it gives up while reads of it are still to come.
     pub(crate) fn insert(
         &mut self,
         idx: Vec<u64>,
         region: Region,
         chunk: Arc<Buffer>,
         capacity: u64,
+        spill: &SpillDir,
     ) {
         self.clock += 1;
         self.remove(&idx);
         let kept = Kept::Whole(region, chunk);
         self.bytes += kept.bytes();
         self.chunks.insert(idx, (kept, self.clock));
-        while self.bytes > capacity && self.shrink_one() {}
+        while self.bytes > capacity && self.shrink_one(spill) {}
         self.peak = self.peak.max(self.bytes);
     }
 
+    /// Writes whole chunk `idx` to `spill` before it leaves memory, when a read still to come
+    /// needs more than the faces that stay (and it is not on disk already).
+    fn spill_whole(&mut self, idx: &[u64], spill: &SpillDir) {
+        let Some((Kept::Whole(_, data), _)) = self.chunks.get(idx) else {
+            return;
+        };
+        let needs_more = self.pending.get(idx).is_some_and(Pending::interior);
+        if !needs_more || self.spill_failed || self.on_disk.contains_key(idx) {
+            return;
+        }
+        let name: Vec<String> = idx.iter().map(u64::to_string).collect();
+        match spill.write(&name.join("-"), data) {
+            Ok(path) => {
+                let spilled = Spilled {
+                    path,
+                    dtype: data.dtype(),
+                };
+                self.on_disk.insert(idx.to_vec(), spilled);
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot spill decoded chunks; decoding them again");
+                self.spill_failed = true;
+            }
+        }
+    }
+
     /// Frees room, cheapest loss first: cuts to its faces the whole chunk whose owner reads it
-    /// furthest ahead (Belady's choice over the announced order; that owner decodes it again),
-    /// or when none can be cut, evicts the entry read again furthest ahead. Chunks without
+    /// furthest ahead (Belady's choice over the announced order), or when none can be cut,
+    /// evicts the entry read again furthest ahead. A whole chunk given up with reads still to
+    /// come is spilled first (they read it back instead of decoding it again). Chunks without
     /// announced reads go first, least recently used first. False when empty.
-    fn shrink_one(&mut self) -> bool {
+    fn shrink_one(&mut self, spill: &SpillDir) -> bool {
         // Larger is a better victim: (announced next use, or never; older use first).
         let victim_key = |next: Option<u64>, used: u64| (next.unwrap_or(u64::MAX), u64::MAX - used);
         let whole = self
@@ -215,6 +276,7 @@ impl ChunkCache {
             })
             .map(|(idx, _)| idx.clone());
         if let Some(idx) = whole {
+            self.spill_whole(&idx, spill);
             if self.cut_to_faces(&idx) {
                 return true;
             }
@@ -229,6 +291,7 @@ impl ChunkCache {
             .map(|(idx, _)| idx.clone());
         match furthest {
             Some(idx) => {
+                self.spill_whole(&idx, spill);
                 self.remove(&idx);
                 true
             }
@@ -309,7 +372,13 @@ mod tests {
         cache.expect(idx.clone(), &region, &region);
         cache.expect(idx.clone(), &region, &face);
         assert!(cache.wanted_later(&idx));
-        cache.insert(idx.clone(), region.clone(), data, 1 << 20);
+        cache.insert(
+            idx.clone(),
+            region.clone(),
+            data,
+            1 << 20,
+            &SpillDir::new("test"),
+        );
         cache.read_done(&idx, &region);
         assert!(cache.get(&idx, &face).is_some(), "one read left");
         cache.read_done(&idx, &face);
@@ -325,8 +394,8 @@ mod tests {
         // Neighbours read slabs of width 2 along axis 0.
         cache.expect(a.clone(), &ra, &Region::new(vec![8, 0], vec![2, 10]));
         cache.expect(b.clone(), &rb, &Region::new(vec![10, 0], vec![2, 10]));
-        cache.insert(a.clone(), ra, da, 300);
-        cache.insert(b.clone(), rb, db, 300);
+        cache.insert(a.clone(), ra, da, 300, &SpillDir::new("test"));
+        cache.insert(b.clone(), rb, db, 300, &SpillDir::new("test"));
         // 2 x 200 bytes did not fit in 300: the older chunk is cut to the one face its pending
         // read needs (2x10 u16, 40 bytes).
         assert_eq!(cache.bytes, 240);
@@ -364,7 +433,13 @@ mod tests {
             cache.expect(idx.clone(), &region, part);
         }
         let data = Arc::new(Buffer::Uint16((0..100).collect()));
-        cache.insert(idx.clone(), region.clone(), data, 1 << 20);
+        cache.insert(
+            idx.clone(),
+            region.clone(),
+            data,
+            1 << 20,
+            &SpillDir::new("test"),
+        );
         cache.read_done(&idx, &top);
         assert_eq!(cache.bytes, 200, "the owner has not read yet: kept whole");
         cache.read_done(&idx, &region);
@@ -396,9 +471,11 @@ mod tests {
             let (idx, region, _) = &chunks[owner];
             cache.expect(idx.clone(), region, region);
         }
-        // Room for two whole chunks and a face: chunk 1's owner reads last, so it is cut.
+        // Room for two whole chunks and a face: chunk 1's owner reads last, so it is cut (and
+        // spilled whole, its owner still to come).
+        let spill = SpillDir::new("test");
         for (idx, region, data) in &chunks {
-            cache.insert(idx.clone(), region.clone(), Arc::clone(data), 440);
+            cache.insert(idx.clone(), region.clone(), Arc::clone(data), 440, &spill);
         }
         let mut whole = |i: usize| {
             let (idx, region, _) = &chunks[i];
@@ -407,5 +484,14 @@ mod tests {
         assert!(!whole(1), "chunk 1 cut to its face");
         assert!(whole(0) && whole(2));
         assert_eq!(cache.bytes, 440);
+        let on_disk = cache.spilled(&chunks[1].0).expect("spilled");
+        let back = spill.read(&on_disk.path, on_disk.dtype).unwrap();
+        assert_eq!(&back, chunks[1].2.as_ref());
+        // Its last reads made, the spilled copy goes.
+        let (idx, region, _) = &chunks[1];
+        cache.read_done(idx, &Region::new(vec![18, 0], vec![2, 10]));
+        cache.read_done(idx, region);
+        assert!(cache.spilled(idx).is_none());
+        assert!(!on_disk.path.exists());
     }
 }

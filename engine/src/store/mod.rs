@@ -84,7 +84,13 @@ pub trait Source: Send + Sync + Debug {
         false
     }
 
-    /// The most bytes of decoded chunks this source's cache held at once (0 without a cache).
+    /// Forgets the reads announced for an earlier run (one that failed may not have made them
+    /// all) and drops what a cache kept for them. Called once per source before a run announces
+    /// its reads.
+    fn forget_reads(&self) {}
+
+    /// The most bytes of decoded chunks this source's cache held at once since the run began
+    /// (0 without a cache).
     fn cache_peak_bytes(&self) -> u64 {
         0
     }

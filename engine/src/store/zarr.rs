@@ -5,6 +5,7 @@
 //! handed to zarrs whole: the JSON is the stable, documented interface of every codec. Chunks are
 //! encoded by zarrs' codec chain and written here, atomically (see [`write_atomically`]).
 
+use crate::spill::SpillDir;
 use crate::store::chunk_cache::ChunkCache;
 use crate::store::journal::Journal;
 use std::path::{Path, PathBuf};
@@ -103,15 +104,20 @@ pub struct ZarrSource {
     array: ZArray<Store>,
     meta: ArrayMeta,
     cache: Mutex<ChunkCache>,
+    /// Where the cache puts decoded chunks it gives up with reads still to come.
+    spill: SpillDir,
     /// Chunks decoded through the cache (reported at debug level when the source is dropped).
     decoded: AtomicU64,
+    /// Chunks read back from the spill folder instead.
+    restored: AtomicU64,
 }
 
 impl Drop for ZarrSource {
     fn drop(&mut self) {
         let decoded = self.decoded.load(Ordering::Relaxed);
+        let restored = self.restored.load(Ordering::Relaxed);
         if decoded > 0 {
-            tracing::debug!(path = %self.path.display(), decoded, "chunks decoded for halo reads");
+            tracing::debug!(path = %self.path.display(), decoded, restored, "chunks decoded for halo reads, and read back from the spill folder");
         }
     }
 }
@@ -133,7 +139,9 @@ pub fn open_zarr(path: impl AsRef<Path>) -> Result<ZarrSource> {
         array,
         meta,
         cache: Mutex::default(),
+        spill: SpillDir::new("decoded chunks"),
         decoded: AtomicU64::new(0),
+        restored: AtomicU64::new(0),
     })
 }
 
@@ -188,14 +196,23 @@ impl ZarrSource {
             let (block_region, block) = match cached {
                 Some(found) => found,
                 None => {
-                    let decoded = macro_read(&self.array, idx, &opts, self.meta.dtype)
-                        .map_err(|e| self.locate_failure(region, &opts, e))?;
+                    let spilled = self.lock_cache().spilled(idx);
+                    let decoded = match spilled {
+                        Some(s) => {
+                            self.restored.fetch_add(1, Ordering::Relaxed);
+                            self.spill.read(&s.path, s.dtype)?
+                        }
+                        None => {
+                            self.decoded.fetch_add(1, Ordering::Relaxed);
+                            macro_read(&self.array, idx, &opts, self.meta.dtype)
+                                .map_err(|e| self.locate_failure(region, &opts, e))?
+                        }
+                    };
                     let decoded = Arc::new(decoded);
-                    self.decoded.fetch_add(1, Ordering::Relaxed);
                     let mut cache = self.lock_cache();
                     if cache.wanted_later(idx) {
                         let kept = Arc::clone(&decoded);
-                        cache.insert(idx.clone(), full.clone(), kept, io.cache_bytes);
+                        cache.insert(idx.clone(), full.clone(), kept, io.cache_bytes, &self.spill);
                     }
                     (full.clone(), decoded)
                 }
@@ -210,6 +227,12 @@ impl ZarrSource {
     /// Chunks decoded so far for reads that cover chunks in part (through the chunk cache).
     pub fn chunks_decoded(&self) -> u64 {
         self.decoded.load(Ordering::Relaxed)
+    }
+
+    /// Chunks read back from the spill folder so far (the cache gave them up under pressure
+    /// with reads still to come).
+    pub fn chunks_restored(&self) -> u64 {
+        self.restored.load(Ordering::Relaxed)
     }
 
     fn stored_grid(&self) -> ChunkGrid {
@@ -304,6 +327,10 @@ impl Source for ZarrSource {
         } else {
             crate::geometry::extract_region(&decoded, &full_region, &clipped)
         })
+    }
+
+    fn forget_reads(&self) {
+        self.lock_cache().clear();
     }
 
     fn cache_peak_bytes(&self) -> u64 {
