@@ -9,7 +9,7 @@ use chunkwise_engine::{
 use multiversion::multiversion;
 use serde::{Deserialize, Serialize};
 
-use crate::resample::nd::{absolute_lead, for_each_row, strides};
+use crate::resample::nd::{for_each_row, strides};
 
 /// Interpolation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -170,14 +170,19 @@ fn nearest<T: Element>(
     };
     let mut previous_plane: Option<usize> = None;
     let mut copying_plane = false;
+    // Where the input under output position `relative` starts, over the first `axes` axes
+    // (called per row, so it allocates nothing).
+    let input_offset = |relative: &[u64], axes: usize| -> usize {
+        (0..axes)
+            .map(|d| {
+                let o = output.start[d] + relative[d];
+                ((o / factors[d] - input.start[d]) as usize) * in_strides[d]
+            })
+            .sum()
+    };
     for_each_row(&output.shape, |relative| {
         if nd >= 3 && relative[nd - 2] == 0 {
-            let key: usize = (0..nd - 2)
-                .map(|d| {
-                    let o = output.start[d] + relative[d];
-                    ((o / factors[d] - input.start[d]) as usize) * in_strides[d]
-                })
-                .sum();
+            let key = input_offset(relative, nd - 2);
             copying_plane = previous_plane == Some(key) && plane_len > 0;
             if copying_plane {
                 let start = out.len() - plane_len;
@@ -188,12 +193,7 @@ fn nearest<T: Element>(
         if copying_plane {
             return;
         }
-        let lead = absolute_lead(output, relative);
-        let offset: usize = lead
-            .iter()
-            .enumerate()
-            .map(|(d, &o)| ((o / factors[d] - input.start[d]) as usize) * in_strides[d])
-            .sum();
+        let offset = input_offset(relative, last);
         if previous == Some(offset) {
             // The same input row as the row just written: repeat it with one copy.
             let start = out.len() - row_len;
