@@ -1,6 +1,7 @@
 //! Chunk-level resume: the CLI killed with SIGKILL at random points, then run again with
 //! `--resume`, gives bit for bit what an uninterrupted run gives; an interrupted output never
 //! opens as a complete array; resuming with other settings, or a complete array, is refused.
+//! Every other kill runs with `--durable` (chunks and journal entries flushed to the disk).
 
 mod common;
 
@@ -52,9 +53,11 @@ fn runs_killed_at_random_points_resume_to_the_same_result() {
     let mut interrupted = 0;
     for kill in 0..12 {
         let _ = std::fs::remove_dir_all(&out);
-        let mut child = cli(&["run", &p, "-q", "--threads", "2", "--resume"])
-            .spawn()
-            .unwrap();
+        let mut args = vec!["run", p.as_str(), "-q", "--threads", "2", "--resume"];
+        if kill % 2 == 1 {
+            args.push("--durable");
+        }
+        let mut child = cli(&args).spawn().unwrap();
         let at = full.mul_f64(rng.random_range(0.05..0.8));
         std::thread::sleep(at);
         child.kill().unwrap(); // SIGKILL
@@ -71,9 +74,7 @@ fn runs_killed_at_random_points_resume_to_the_same_result() {
             chunkwise::open(&out).is_err(),
             "kill {kill}: opens as complete"
         );
-        let resumed = cli(&["run", &p, "-q", "--threads", "2", "--resume"])
-            .output()
-            .unwrap();
+        let resumed = cli(&args).output().unwrap();
         assert!(
             resumed.status.success(),
             "kill {kill} at {at:?}: {}",

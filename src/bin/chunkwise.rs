@@ -9,7 +9,7 @@ use chunkwise::engine::exec::{parse_bytes, Progress};
 use chunkwise::engine::plan::StencilChains;
 use chunkwise::engine::store::{inspect_zarr, Codec, Overwrite, WriteOptions};
 use chunkwise::memory_report::{memory_report, peak_rss_bytes};
-use chunkwise::pipeline::load;
+use chunkwise::pipeline::{load, OutputSettings};
 use chunkwise::prelude::*;
 use chunkwise::synthetic::SyntheticVolume;
 use chunkwise::{CountingAllocator, HeapMeter, RecyclingAllocator, RunStats};
@@ -40,6 +40,10 @@ enum Command {
         /// rest.
         #[arg(long)]
         resume: bool,
+        /// Flush every chunk to the disk before going on, so a resume after a power loss or a
+        /// crashed machine finds every chunk it lists (slower).
+        #[arg(long)]
+        durable: bool,
     },
     /// Show how a pipeline would run: stages, fused ops, tasks, memory per task.
     Plan {
@@ -251,13 +255,14 @@ fn dispatch(command: Command) -> Result<()> {
             exec,
             overwrite,
             resume,
+            durable,
         } => {
-            let mode = match (overwrite, resume) {
+            let overwrite = match (overwrite, resume) {
                 (true, _) => Overwrite::Replace,
                 (_, true) => Overwrite::Resume,
                 _ => Overwrite::Refuse,
             };
-            let loaded = load(&pipeline, mode)?;
+            let loaded = load(&pipeline, &OutputSettings { overwrite, durable })?;
             let (stats, threads) = exec.with_progress("run", |options| {
                 let plan = loaded.pipeline.plan(options)?;
                 Ok((chunkwise::engine::execute(&plan, options)?, options.threads))
@@ -278,7 +283,11 @@ fn dispatch(command: Command) -> Result<()> {
             exec,
             dot,
         } => {
-            let loaded = load(&pipeline, Overwrite::Replace)?;
+            let settings = OutputSettings {
+                overwrite: Overwrite::Replace,
+                durable: false,
+            };
+            let loaded = load(&pipeline, &settings)?;
             let plan = loaded.pipeline.plan(&exec.options()?)?;
             if dot {
                 print!("{}", plan.dot());

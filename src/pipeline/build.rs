@@ -20,19 +20,30 @@ pub struct LoadedPipeline {
     pub pipeline: Pipeline,
 }
 
+/// How every output of a pipeline file is written, beside what the file says per output.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct OutputSettings {
+    /// What to do with outputs that exist.
+    pub overwrite: Overwrite,
+    /// Flush every chunk to the disk before going on
+    /// ([`chunkwise_engine::store::WriteOptions::durable`]); an output
+    /// can also ask for it in the file.
+    pub durable: bool,
+}
+
 /// Reads, parses and builds the pipeline at `path`; relative array paths are taken relative to
 /// the file's directory. Opens the inputs (metadata only) and validates every step; writes nothing.
 ///
 /// # Errors
 /// [`Error::Invalid`] for unreadable files, unknown ops or names, bad parameters and mismatched
 /// shapes; [`Error::MissingArray`] for inputs that cannot be opened.
-pub fn load(path: &Path, overwrite: Overwrite) -> Result<LoadedPipeline> {
+pub fn load(path: &Path, outputs: &OutputSettings) -> Result<LoadedPipeline> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         Error::Invalid(format!("cannot read pipeline file {}: {e}", path.display()))
     })?;
     let spec = PipelineSpec::parse(&text)?;
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let pipeline = build(&spec, &base, overwrite)?;
+    let pipeline = build(&spec, &base, outputs)?;
     Ok(LoadedPipeline { spec, pipeline })
 }
 
@@ -45,7 +56,7 @@ fn resolve(base: &Path, p: &str) -> PathBuf {
     }
 }
 
-fn build(spec: &PipelineSpec, base: &Path, overwrite: Overwrite) -> Result<Pipeline> {
+fn build(spec: &PipelineSpec, base: &Path, settings: &OutputSettings) -> Result<Pipeline> {
     let mut names: HashMap<String, Array> = HashMap::new();
     for (name, p) in &spec.inputs {
         let array =
@@ -71,7 +82,8 @@ fn build(spec: &PipelineSpec, base: &Path, overwrite: Overwrite) -> Result<Pipel
         let array = lookup(&names, &out.from)
             .map_err(|e| Error::Invalid(format!("output {:?}: {e}", out.path)))?;
         let mut options = out.options.clone();
-        options.overwrite = overwrite;
+        options.overwrite = settings.overwrite;
+        options.durable |= settings.durable;
         pipeline
             .write_zarr(&array, resolve(base, &out.path), &options)
             .map_err(|e| Error::Invalid(format!("output {:?}: {e}", out.path)))?;

@@ -16,6 +16,6 @@ mod spec;
 mod stencil;
 mod values;
 
-pub use build::{load, LoadedPipeline};
+pub use build::{load, LoadedPipeline, OutputSettings};
 pub use spec::{FilterSpec, OpSpec, OperandSpec, OutputSpec, PipelineSpec, StepSpec};
 pub use values::{Nested, PerAxis};

@@ -22,14 +22,17 @@ pub(crate) struct Journal {
     dir: PathBuf,
     file: Mutex<Option<File>>,
     done: HashSet<Vec<u64>>,
+    /// Whether each entry is flushed to the disk before the run goes on.
+    durable: bool,
 }
 
 impl Journal {
-    pub(crate) fn new(dir: &Path) -> Self {
+    pub(crate) fn new(dir: &Path, durable: bool) -> Self {
         Journal {
             dir: dir.to_path_buf(),
             file: Mutex::new(None),
             done: HashSet::new(),
+            durable,
         }
     }
 
@@ -46,6 +49,10 @@ impl Journal {
         let partial = self.dir.join(format!("{MARKER}.partial"));
         std::fs::write(&partial, metadata)?;
         std::fs::rename(&partial, self.dir.join(MARKER))?;
+        if self.durable {
+            File::open(self.dir.join(MARKER))?.sync_all()?;
+            File::open(&self.dir)?.sync_all()?;
+        }
         *self.lock() = Some(file);
         self.done.clear();
         Ok(())
@@ -96,7 +103,13 @@ impl Journal {
         // One write per entry, starting a new line and ended by ';': a write torn by a crash
         // leaves a line without ';', which is ignored, and cannot run into the next entry.
         match self.lock().as_mut() {
-            Some(file) => file.write_all(format!("\n{};", line.join(",")).as_bytes()),
+            Some(file) => {
+                file.write_all(format!("\n{};", line.join(",")).as_bytes())?;
+                if self.durable {
+                    file.sync_data()?;
+                }
+                Ok(())
+            }
             None => Ok(()),
         }
     }
@@ -125,7 +138,7 @@ mod tests {
     #[test]
     fn a_resumed_journal_knows_the_units_stored_and_ignores_a_torn_line() {
         let dir = tempfile::tempdir().unwrap();
-        let mut j = Journal::new(dir.path());
+        let mut j = Journal::new(dir.path(), true);
         j.start("{meta}").unwrap();
         j.record(&[0, 1]).unwrap();
         j.record(&[2, 3]).unwrap();
@@ -137,11 +150,11 @@ mod tests {
             .unwrap();
         f.write_all(b"\n4,5").unwrap();
         drop(f);
-        let mut j = Journal::new(dir.path());
+        let mut j = Journal::new(dir.path(), false);
         j.resume("{meta}").unwrap();
         j.record(&[6, 7]).unwrap();
         drop(j);
-        let mut j = Journal::new(dir.path());
+        let mut j = Journal::new(dir.path(), false);
         assert!(j.resume("{other}").is_err());
         j.resume("{meta}").unwrap();
         assert!(j.was_done(&[0, 1]) && j.was_done(&[2, 3]));

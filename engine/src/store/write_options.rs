@@ -152,4 +152,9 @@ pub struct WriteOptions {
     pub overwrite: Overwrite,
     /// Names of the axes, stored in v3 metadata (`["z", "y", "x"]`).
     pub dimension_names: Option<Vec<String>>,
+    /// Flush every chunk file (and the resume journal entry after it) to the disk before going
+    /// on, so a resume after a power loss or a kernel crash finds every listed chunk intact.
+    /// Without it a killed process is covered, a crashed machine is not. Costs a disk flush
+    /// per chunk.
+    pub durable: bool,
 }
