@@ -1,11 +1,19 @@
-//! Pipeline files are untrusted input: 400 random files (random ops, parameters of random JSON
-//! types and sizes, missing and unknown fields, broken references), fixed seed, through the CLI.
-//! None may panic, hang or crash; each either runs or fails with one `error:` line and exit 1.
+//! Pipeline files are untrusted input. Two fuzzers: 400 random files (random ops, parameters of
+//! random JSON types and sizes, missing and unknown fields, broken references), fixed seed,
+//! through the CLI — none may panic, hang or crash; each either runs or fails with one `error:`
+//! line and exit 1 — and proptest properties over arbitrary JSON (pipeline-shaped, and any JSON
+//! at all) through the library, which shrink a failing file to a minimal one: loading, planning
+//! and running return `Ok` or an error of one line, never panic.
 
 mod common;
 
+use std::path::Path;
 use std::process::Command;
+use std::sync::OnceLock;
 
+use chunkwise::pipeline::{load, OutputSettings};
+use chunkwise::prelude::*;
+use proptest::prelude::*;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Map, Value};
@@ -237,4 +245,116 @@ fn random_pipeline_files_never_panic_and_fail_with_one_clear_line() {
         }
     }
     assert!(ran > 25 && refused > 100, "ran {ran}, refused {refused}");
+}
+
+/// Any JSON value, biased towards what pipeline files hold (small numbers, short lists, known
+/// words and keys), nested up to 3 deep.
+fn arbitrary_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>()
+            .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+        (-3i64..10).prop_map(Value::from),
+        (-4.0f64..8.0).prop_map(Value::from),
+        prop::sample::select(WORDS).prop_map(Value::from),
+        "\\PC{0,12}".prop_map(Value::from),
+    ];
+    leaf.prop_recursive(3, 24, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::btree_map(
+                prop::sample::select(KEYS).prop_map(String::from),
+                inner,
+                0..4
+            )
+            .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+/// Step `i`: a known (or unknown) op reading an earlier name, with arbitrary values for some of
+/// the parameters the op takes.
+fn arbitrary_step(i: usize) -> impl Strategy<Value = Value> {
+    (
+        prop::sample::select(OPS),
+        any::<prop::sample::Index>(),
+        prop::collection::vec(arbitrary_json(), 8),
+        any::<[bool; 8]>(),
+    )
+        .prop_map(move |(op, x, values, given)| {
+            let mut names = vec!["vol".to_string()];
+            names.extend((0..i).map(|k| format!("s{k}")));
+            let mut m = Map::new();
+            m.insert("id".into(), json!(format!("s{i}")));
+            m.insert("op".into(), json!(op));
+            m.insert("x".into(), json!(names[x.index(names.len())]));
+            for (k, key) in keys_of(op).iter().enumerate() {
+                if given[k] {
+                    m.insert((*key).into(), values[k].clone());
+                }
+            }
+            Value::Object(m)
+        })
+}
+
+fn arbitrary_pipeline() -> impl Strategy<Value = Value> {
+    (1usize..4)
+        .prop_flat_map(|n| (0..n).map(arbitrary_step).collect::<Vec<_>>())
+        .prop_map(|steps| {
+            let last = format!("s{}", steps.len() - 1);
+            json!({
+                "inputs": {"vol": "in.zarr"},
+                "steps": steps,
+                "outputs": [{"from": last, "path": "out.zarr"}]
+            })
+        })
+}
+
+/// A folder with a small input, one per property (they run in parallel).
+fn folder(slot: &'static OnceLock<tempfile::TempDir>) -> &'static Path {
+    slot.get_or_init(|| common::dir_with_input(&[6, 5, 4], &[4, 4, 4], 32))
+        .path()
+}
+
+/// Loads, plans and runs `doc` as a pipeline file in `dir`: Ok, or an error of one line.
+fn load_and_run(dir: &Path, doc: &Value) -> std::result::Result<(), TestCaseError> {
+    let file = dir.join("p.json");
+    std::fs::write(&file, doc.to_string()).expect("the file is written");
+    let settings = OutputSettings {
+        overwrite: chunkwise::engine::store::Overwrite::Replace,
+        durable: false,
+    };
+    let exec = ExecOptions {
+        threads: 2,
+        memory_limit: 256 << 20,
+        ..ExecOptions::default()
+    };
+    let outcome = load(&file, &settings).and_then(|loaded| loaded.pipeline.run(&exec));
+    if let Err(e) = outcome {
+        let text = e.to_string();
+        prop_assert!(!text.is_empty() && !text.contains('\n'), "{text:?}");
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 300,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn pipeline_shaped_json_never_panics(doc in arbitrary_pipeline()) {
+        static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+        load_and_run(folder(&DIR), &doc)?;
+    }
+
+    #[test]
+    fn any_json_document_is_refused_cleanly(doc in arbitrary_json()) {
+        static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+        load_and_run(folder(&DIR), &doc)?;
+    }
 }
