@@ -364,6 +364,12 @@ mod tests {
         (vec![idx, 0], region, Arc::new(Buffer::Uint16(data)))
     }
 
+    /// Inserts into a cache with room to spare.
+    fn insert_roomy(cache: &mut ChunkCache, idx: &[u64], region: &Region, data: Arc<Buffer>) {
+        let spill = SpillDir::new("test");
+        cache.insert(idx.to_vec(), region.clone(), data, 1 << 20, &spill);
+    }
+
     #[test]
     fn a_chunk_is_dropped_after_its_last_announced_read() {
         let mut cache = ChunkCache::default();
@@ -372,13 +378,7 @@ mod tests {
         cache.expect(idx.clone(), &region, &region);
         cache.expect(idx.clone(), &region, &face);
         assert!(cache.wanted_later(&idx));
-        cache.insert(
-            idx.clone(),
-            region.clone(),
-            data,
-            1 << 20,
-            &SpillDir::new("test"),
-        );
+        insert_roomy(&mut cache, &idx, &region, data);
         cache.read_done(&idx, &region);
         assert!(cache.get(&idx, &face).is_some(), "one read left");
         cache.read_done(&idx, &face);
@@ -433,13 +433,7 @@ mod tests {
             cache.expect(idx.clone(), &region, part);
         }
         let data = Arc::new(Buffer::Uint16((0..100).collect()));
-        cache.insert(
-            idx.clone(),
-            region.clone(),
-            data,
-            1 << 20,
-            &SpillDir::new("test"),
-        );
+        insert_roomy(&mut cache, &idx, &region, data);
         cache.read_done(&idx, &top);
         assert_eq!(cache.bytes, 200, "the owner has not read yet: kept whole");
         cache.read_done(&idx, &region);
