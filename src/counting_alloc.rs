@@ -83,7 +83,8 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for CountingAllocator<A> {
 /// earlier task's buffer) cannot be told from the task's own: freed while the task holds nothing
 /// they only lower the baseline, freed later they hide as much of the task's use, so the figure
 /// can be low by at most those blocks. Blocks the task leaves to others (a cached chunk it
-/// decoded, its held result) count as its own.
+/// decoded, its held result) count as its own. Allocations on other threads the task waits for
+/// (zarrs' codec threads, used when tasks are fewer than cores) are not seen.
 #[derive(Debug, Default)]
 pub struct HeapMeter;
 

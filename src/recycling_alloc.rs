@@ -11,8 +11,8 @@
 //! and the allocator below can return everything else promptly.
 //!
 //! Only sizes requested again and again are kept (a compressed chunk's odd size is not), a kept
-//! block not asked for within the next few dozen large requests goes back, and the total kept is
-//! bounded ([`RecyclingAllocator::new`]'s byte limit); everything else goes to the inner
+//! block not asked for within the next few dozen large requests goes back at the next large
+//! free, and the total kept is bounded ([`RecyclingAllocator::new`]'s byte limit); everything else goes to the inner
 //! allocator.
 
 use std::alloc::{GlobalAlloc, Layout};
@@ -131,7 +131,8 @@ impl FreeBlocks {
 unsafe impl<A: GlobalAlloc> GlobalAlloc for RecyclingAllocator<A> {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         if layout.size() >= LARGE {
-            if let Some(ptr) = self.lock().take(layout) {
+            let kept = self.lock().take(layout);
+            if let Some(ptr) = kept {
                 return ptr;
             }
         }
@@ -141,7 +142,9 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for RecyclingAllocator<A> {
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         if layout.size() >= LARGE {
-            if let Some(ptr) = self.lock().take(layout) {
+            // Taken under the lock, zeroed after it is released.
+            let kept = self.lock().take(layout);
+            if let Some(ptr) = kept {
                 // SAFETY: the block is `layout.size()` bytes, owned by the caller from here.
                 unsafe { std::ptr::write_bytes(ptr, 0, layout.size()) };
                 return ptr;
@@ -152,22 +155,10 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for RecyclingAllocator<A> {
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if layout.size() < LARGE && new_size < LARGE {
-            // SAFETY: forwarded with the caller's guarantees; small blocks never enter the list.
-            return unsafe { self.inner.realloc(ptr, layout, new_size) };
-        }
-        // SAFETY: the caller guarantees `new_size`, with `layout`'s alignment, is a valid layout.
-        let new_layout = unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
-        // SAFETY: as for `alloc`; the old block is valid for `layout.size()` bytes, the new one
-        // for `new_size`, and they are distinct blocks.
-        unsafe {
-            let new = self.alloc(new_layout);
-            if !new.is_null() {
-                std::ptr::copy_nonoverlapping(ptr, new, layout.size().min(new_size));
-                self.dealloc(ptr, layout);
-            }
-            new
-        }
+        // Every block in use came from `inner` with the layout it has (kept blocks are handed out
+        // only for their exact layout), so `inner` can resize it, in place when it can.
+        // SAFETY: forwarded with the caller's guarantees.
+        unsafe { self.inner.realloc(ptr, layout, new_size) }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
@@ -269,17 +260,26 @@ mod tests {
 
     #[allow(unsafe_code)]
     #[test]
-    fn growing_across_the_threshold_keeps_the_contents() {
+    fn a_kept_block_handed_out_again_can_be_resized() {
         let a = RecyclingAllocator::new(System, 8 * MIB);
-        // SAFETY: the block is reallocated from its current layout and freed once.
+        // SAFETY: every block is resized from, and freed with, its current layout, once.
         unsafe {
-            let p = a.alloc(layout(1024));
-            p.write_bytes(3, 1024);
-            let q = a.realloc(p, layout(1024), 2 * MIB);
-            assert!(std::slice::from_raw_parts(q, 1024).iter().all(|&b| b == 3));
-            let r = a.realloc(q, layout(2 * MIB), 512);
-            assert!(std::slice::from_raw_parts(r, 512).iter().all(|&b| b == 3));
-            a.dealloc(r, layout(512));
+            for _ in 0..2 {
+                let p = a.alloc(layout(2 * MIB));
+                a.dealloc(p, layout(2 * MIB));
+            }
+            let kept = a.alloc(layout(2 * MIB));
+            assert_eq!(a.lock().len, 0, "handed out from the kept list");
+            kept.write_bytes(3, 2 * MIB);
+            let bigger = a.realloc(kept, layout(2 * MIB), 3 * MIB);
+            assert!(std::slice::from_raw_parts(bigger, 2 * MIB)
+                .iter()
+                .all(|&b| b == 3));
+            let small = a.realloc(bigger, layout(3 * MIB), 512);
+            assert!(std::slice::from_raw_parts(small, 512)
+                .iter()
+                .all(|&b| b == 3));
+            a.dealloc(small, layout(512));
         }
     }
 }

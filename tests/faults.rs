@@ -170,11 +170,11 @@ fn a_failing_or_panicking_read_stops_the_run_with_one_error_and_no_output() {
     run_with_watchdog(clean, 2).unwrap();
     let reads = counting.reads.load(Ordering::SeqCst);
     assert!(reads > 10, "{reads} reads");
-    assert_eq!(
-        counting.workers_seen.load(Ordering::SeqCst),
-        2,
-        "both workers, by name"
-    );
+    if cfg!(target_os = "linux") {
+        // Threads are listed in /proc: the check below can see a live worker.
+        let seen = counting.workers_seen.load(Ordering::SeqCst);
+        assert_eq!(seen, 2, "both workers, by name");
+    }
     assert_eq!(
         live_workers(),
         Vec::<String>::new(),

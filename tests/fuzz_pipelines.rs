@@ -340,9 +340,11 @@ fn load_and_run(dir: &Path, doc: &Value) -> std::result::Result<(), TestCaseErro
 }
 
 proptest! {
+    // A fixed seed: CI sees the same 300 files every run (change it to explore further).
     #![proptest_config(ProptestConfig {
         cases: 300,
         failure_persistence: None,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(2026),
         ..ProptestConfig::default()
     })]
 

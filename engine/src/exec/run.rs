@@ -29,7 +29,8 @@ pub struct RunStats {
     /// Bytes reserved inside the limit for decoded chunks shared between tasks (0 when no read
     /// goes through the chunk cache).
     pub chunk_cache_bytes: u64,
-    /// The most bytes of decoded chunks the sources' caches held at once (summed over sources).
+    /// The most bytes of decoded chunks each source's cache held at once, summed over sources
+    /// (a bound on what they held together).
     pub chunk_cache_peak_bytes: u64,
     /// Per stage, projected and measured task memory; empty unless
     /// [`ExecOptions::task_meter`] was set.
@@ -56,6 +57,7 @@ pub fn execute(plan: &Plan, options: &ExecOptions) -> Result<RunStats> {
     // The chunk cache lives inside the limit: running tasks are admitted against the rest.
     let limit = plan.memory_limit.min(options.memory_limit);
     // Reserved only when some read goes through a source's chunk cache.
+    each_source(plan, |source| source.forget_reads());
     let cached_reads = plan.cache_bytes > 0 && announce_reads(plan);
     let cache_bytes = if cached_reads {
         plan.cache_bytes.min(limit / 4)
@@ -107,6 +109,9 @@ pub fn execute(plan: &Plan, options: &ExecOptions) -> Result<RunStats> {
     if outcome.is_ok() {
         outcome = sinks.iter().try_for_each(|s| s.finish());
     }
+    // What the caches kept (and spilled) is of no use once the run is over.
+    let cache_peak_bytes = cache_peak(plan);
+    each_source(plan, |source| source.forget_reads());
     if let Err(e) = outcome {
         tracing::debug!(error = %e, "run failed; removing partial outputs");
         for sink in &prepared {
@@ -120,7 +125,7 @@ pub fn execute(plan: &Plan, options: &ExecOptions) -> Result<RunStats> {
         peak_projected_bytes: budget.peak(),
         spilled_bytes: tasks.held.spilled_bytes(),
         chunk_cache_bytes: cache_bytes,
-        chunk_cache_peak_bytes: cache_peak(plan),
+        chunk_cache_peak_bytes: cache_peak_bytes,
         stage_memory: match &options.task_meter {
             Some(_) => plan
                 .stages
@@ -170,9 +175,8 @@ fn cache_peak(plan: &Plan) -> u64 {
 /// cache is full, the chunk needed furthest ahead goes first; true when any read goes through a
 /// cache.
 fn announce_reads(plan: &Plan) -> bool {
-    each_source(plan, |source| source.forget_reads());
     let mut order: Vec<usize> = (0..plan.num_tasks() as usize).collect();
-    order.sort_by_key(|&t| order_key(plan, t));
+    order.sort_by_cached_key(|&t| order_key(plan, t));
     let mut cached = false;
     for task in order {
         let (_, stage, index) = locate(plan, task);

@@ -147,6 +147,7 @@ pub fn run_tasks<T: TaskSet>(
         shared.injector.push(t);
     }
     std::thread::scope(|scope| {
+        let mut handles = Vec::new();
         for (me, local) in workers.into_iter().enumerate() {
             let shared = &shared;
             // Named, so a leaked worker would be visible (the fault tests look for one).
@@ -155,10 +156,18 @@ pub fn run_tasks<T: TaskSet>(
                 .spawn_scoped(scope, move || {
                     worker_loop(tasks, shared, &local, me, on_done)
                 });
-            if let Err(e) = spawned {
-                shared.fail(Error::Invalid(format!(
+            match spawned {
+                Ok(handle) => handles.push(handle),
+                Err(e) => shared.fail(Error::Invalid(format!(
                     "cannot start worker thread {me}: {e}; try fewer --threads"
-                )));
+                ))),
+            }
+        }
+        // Joined one by one: the scope's own wait returns when the workers' closures end,
+        // possibly before their threads have exited; a join waits for the thread itself.
+        for handle in handles {
+            if handle.join().is_err() {
+                shared.fail(Error::Invalid("a worker thread panicked".into()));
             }
         }
     });

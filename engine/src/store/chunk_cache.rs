@@ -5,11 +5,11 @@
 //! Three things keep it small. Reads are announced before the run, in the order tasks start
 //! ([`ChunkCache::expect`]), so a chunk is dropped right after its last reader. A chunk whose
 //! remaining readers need only faces (slabs of halo width) is cut down to the faces they need,
-//! and each face goes once read: at most half of a 128^3 chunk's six faces remain for a halo of
-//! 8, a twelfth of the chunk. And when the cache is full it first cuts to faces the whole chunk
-//! whose owner task comes furthest ahead in the announced order (that owner decodes it again),
-//! and only then evicts, the entry needed furthest ahead first — Belady's choice, which the
-//! announced order makes possible.
+//! and each face goes once read: about half of a chunk's six faces remain after its own task, 3/16
+//! of a 128^3 chunk for a halo of 8. And when the cache is full it cuts to faces the whole chunk
+//! whose owner task comes furthest ahead in the announced order (spilling the whole to disk, for
+//! the owner to read back), or when that chunk cannot be cut, evicts the entry needed furthest
+//! ahead — Belady's choice, which the announced order makes possible.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -47,6 +47,11 @@ impl Kept {
     }
 }
 
+/// How far (in announced reads) the reads made may run ahead of an announced read before it is
+/// taken as never coming. Reads are made about in the announced order: workers run tasks side by
+/// side, each making a few dozen reads.
+const STALE_AFTER: u64 = 4096;
+
 /// The reads of one chunk announced and not made yet.
 #[derive(Debug)]
 struct Pending {
@@ -57,23 +62,27 @@ struct Pending {
 }
 
 impl Pending {
-    /// Whether a read needs more than a face slab (the task owning the chunk).
-    fn interior(&self) -> bool {
-        self.next_interior().is_some()
+    /// Whether a read from place `from` on needs more than a face slab (the chunk's owner).
+    fn interior(&self, from: u64) -> bool {
+        self.next_interior(from).is_some()
     }
 
-    /// The place of the next read that needs more than a face slab.
-    fn next_interior(&self) -> Option<u64> {
+    /// The place of the next read from `from` on that needs more than a face slab.
+    fn next_interior(&self, from: u64) -> Option<u64> {
         self.parts
             .iter()
-            .filter(|(p, _)| thinnest_face(&self.chunk, p).is_none())
+            .filter(|&&(ref p, at)| at >= from && thinnest_face(&self.chunk, p).is_none())
             .map(|&(_, at)| at)
             .min()
     }
 
-    /// The place of the next read.
-    fn next_read(&self) -> Option<u64> {
-        self.parts.iter().map(|&(_, at)| at).min()
+    /// The place of the next read from `from` on.
+    fn next_read(&self, from: u64) -> Option<u64> {
+        self.parts
+            .iter()
+            .map(|&(_, at)| at)
+            .filter(|&at| at >= from)
+            .min()
     }
 
     /// The face slabs (`width` thick on their axis) that serve the face reads left, each once.
@@ -117,6 +126,8 @@ pub(crate) struct ChunkCache {
     peak: u64,
     /// Reads announced so far.
     announced: u64,
+    /// The furthest place in the announced order of a read made so far.
+    progress: u64,
     /// Whole chunks given up under pressure with reads still to come, on disk until those are
     /// made.
     on_disk: HashMap<Vec<u64>, Spilled>,
@@ -162,15 +173,16 @@ impl ChunkCache {
             return;
         };
         if let Some(at) = pending.parts.iter().position(|(p, _)| p == part) {
-            pending.parts.remove(at);
+            self.progress = self.progress.max(pending.parts.remove(at).1);
         }
+        let fresh = self.progress.saturating_sub(STALE_AFTER);
         if pending.parts.is_empty() {
             self.pending.remove(idx);
             self.remove(idx);
             if let Some(spilled) = self.on_disk.remove(idx) {
                 SpillDir::remove(&spilled.path);
             }
-        } else if !pending.interior() && !self.cut_to_faces(idx) {
+        } else if !pending.interior(fresh) && !self.cut_to_faces(idx, None) {
             self.drop_faces_read(idx);
         }
     }
@@ -197,6 +209,12 @@ impl ChunkCache {
         *self = ChunkCache::default();
     }
 
+    /// Announced reads before this place are taken as never coming: a resumed run skips tasks
+    /// whose chunks are stored, a block task reads a region once for several announced reads.
+    fn fresh_from(&self) -> u64 {
+        self.progress.saturating_sub(STALE_AFTER)
+    }
+
     /// The spilled copy of chunk `idx`, for a read the memory cache cannot serve.
     pub(crate) fn spilled(&self, idx: &[u64]) -> Option<Spilled> {
         self.on_disk.get(idx).cloned()
@@ -205,7 +223,10 @@ impl ChunkCache {
     /// Whether a read after the current one wants chunk `idx` (true when nothing was
     /// announced): only then is a freshly decoded chunk worth keeping.
     pub(crate) fn wanted_later(&self, idx: &[u64]) -> bool {
-        self.pending.get(idx).is_none_or(|p| p.parts.len() > 1)
+        let fresh = self.fresh_from();
+        self.pending
+            .get(idx)
+            .is_none_or(|p| p.parts.iter().filter(|&&(_, at)| at >= fresh).count() > 1)
     }
 
     /// The most bytes held at once so far.
@@ -238,7 +259,8 @@ impl ChunkCache {
         let Some((Kept::Whole(_, data), _)) = self.chunks.get(idx) else {
             return;
         };
-        let needs_more = self.pending.get(idx).is_some_and(Pending::interior);
+        let fresh = self.fresh_from();
+        let needs_more = self.pending.get(idx).is_some_and(|p| p.interior(fresh));
         if !needs_more || self.spill_failed || self.on_disk.contains_key(idx) {
             return;
         }
@@ -259,25 +281,25 @@ impl ChunkCache {
     }
 
     /// Frees room, cheapest loss first: cuts to its faces the whole chunk whose owner reads it
-    /// furthest ahead (Belady's choice over the announced order), or when none can be cut,
-    /// evicts the entry read again furthest ahead. A whole chunk given up with reads still to
+    /// furthest ahead (Belady's choice over the announced order), or when that one cannot be
+    /// cut, evicts the entry read again furthest ahead. A whole chunk given up with reads still to
     /// come is spilled first (they read it back instead of decoding it again). Chunks without
     /// announced reads go first, least recently used first. False when empty.
     fn shrink_one(&mut self, spill: &SpillDir) -> bool {
         // Larger is a better victim: (announced next use, or never; older use first).
         let victim_key = |next: Option<u64>, used: u64| (next.unwrap_or(u64::MAX), u64::MAX - used);
+        let fresh = self.fresh_from();
         let whole = self
             .chunks
             .iter()
             .filter(|(_, (k, _))| matches!(k, Kept::Whole(..)))
             .max_by_key(|(idx, (_, used))| {
-                let next = self.pending.get(*idx).and_then(Pending::next_interior);
+                let next = self.pending.get(*idx).and_then(|p| p.next_interior(fresh));
                 victim_key(next, *used)
             })
             .map(|(idx, _)| idx.clone());
         if let Some(idx) = whole {
-            self.spill_whole(&idx, spill);
-            if self.cut_to_faces(&idx) {
+            if self.cut_to_faces(&idx, Some(spill)) {
                 return true;
             }
         }
@@ -285,7 +307,7 @@ impl ChunkCache {
             .chunks
             .iter()
             .max_by_key(|(idx, (_, used))| {
-                let next = self.pending.get(*idx).and_then(Pending::next_read);
+                let next = self.pending.get(*idx).and_then(|p| p.next_read(fresh));
                 victim_key(next, *used)
             })
             .map(|(idx, _)| idx.clone());
@@ -299,10 +321,11 @@ impl ChunkCache {
         }
     }
 
-    /// Keeps only the face slabs of a whole cached chunk that its remaining reads need; false
+    /// Keeps only the face slabs of a whole cached chunk that its remaining reads need, spilling
+    /// the whole first to `spill` when given (and a later read needs more than the faces); false
     /// when it is not cached whole, no remaining read is a face read, or the slabs would not be
     /// smaller.
-    fn cut_to_faces(&mut self, idx: &[u64]) -> bool {
+    fn cut_to_faces(&mut self, idx: &[u64], spill: Option<&SpillDir>) -> bool {
         let Some((Kept::Whole(region, data), used)) = self.chunks.get(idx) else {
             return false;
         };
@@ -313,6 +336,9 @@ impl ChunkCache {
             return false;
         };
         let used = *used;
+        if let Some(spill) = spill {
+            self.spill_whole(idx, spill);
+        }
         self.remove(idx);
         let kept = Kept::Faces(faces);
         self.bytes += kept.bytes();

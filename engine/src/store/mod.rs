@@ -84,13 +84,14 @@ pub trait Source: Send + Sync + Debug {
         false
     }
 
-    /// Forgets the reads announced for an earlier run (one that failed may not have made them
-    /// all) and drops what a cache kept for them. Called once per source before a run announces
-    /// its reads.
+    /// Forgets the reads announced so far (a failed run does not make them all) and drops what a
+    /// cache kept for them, spilled copies included. Called once per source when a run starts
+    /// and when it ends, whatever the outcome. Two runs reading one source at the same time
+    /// would forget each other's reads: the cache is meant for one run at a time.
     fn forget_reads(&self) {}
 
-    /// The most bytes of decoded chunks this source's cache held at once since the run began
-    /// (0 without a cache).
+    /// The most bytes of decoded chunks this source's cache held at once since the current run
+    /// began (0 without a cache).
     fn cache_peak_bytes(&self) -> u64 {
         0
     }

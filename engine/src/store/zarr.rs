@@ -197,10 +197,12 @@ impl ZarrSource {
                 Some(found) => found,
                 None => {
                     let spilled = self.lock_cache().spilled(idx);
-                    let decoded = match spilled {
-                        Some(s) => {
+                    // A spilled copy that cannot be read back is decoded again instead.
+                    let restored = spilled.and_then(|s| self.spill.read(&s.path, s.dtype).ok());
+                    let decoded = match restored {
+                        Some(buffer) => {
                             self.restored.fetch_add(1, Ordering::Relaxed);
-                            self.spill.read(&s.path, s.dtype)?
+                            buffer
                         }
                         None => {
                             self.decoded.fetch_add(1, Ordering::Relaxed);
@@ -596,7 +598,11 @@ fn macro_read(
 /// and the folder after it, so once this returns the chunk survives a power loss too.
 fn write_atomically(path: &Path, data: &[u8], durable: bool) -> std::io::Result<()> {
     let parent = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent)?;
+    if durable {
+        create_dirs_durably(parent)?;
+    } else {
+        std::fs::create_dir_all(parent)?;
+    }
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy())
@@ -612,6 +618,27 @@ fn write_atomically(path: &Path, data: &[u8], durable: bool) -> std::io::Result<
     std::fs::rename(&partial, path)?;
     if durable {
         std::fs::File::open(parent)?.sync_all()?;
+    }
+    Ok(())
+}
+
+/// Creates `dir` and its missing ancestors, flushing each new folder's entry in its parent, so a
+/// chunk written durably below it cannot lose its folder in a power loss.
+fn create_dirs_durably(dir: &Path) -> std::io::Result<()> {
+    let mut missing = Vec::new();
+    let mut at = dir;
+    while !at.exists() {
+        missing.push(at.to_path_buf());
+        match at.parent() {
+            Some(parent) => at = parent,
+            None => break,
+        }
+    }
+    std::fs::create_dir_all(dir)?;
+    for created in missing.iter().rev() {
+        if let Some(parent) = created.parent() {
+            std::fs::File::open(parent)?.sync_all()?;
+        }
     }
     Ok(())
 }
