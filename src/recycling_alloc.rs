@@ -12,8 +12,8 @@
 //!
 //! Only sizes requested again and again are kept (a compressed chunk's odd size is not), a kept
 //! block not asked for within the next few dozen large requests goes back at the next large
-//! free, and the total kept is bounded ([`RecyclingAllocator::new`]'s byte limit); everything else goes to the inner
-//! allocator.
+//! free, and the total kept is bounded ([`RecyclingAllocator::new`]'s byte limit); everything
+//! else goes to the inner allocator.
 
 use std::alloc::{GlobalAlloc, Layout};
 use std::sync::Mutex;

@@ -117,7 +117,12 @@ impl Drop for ZarrSource {
         let decoded = self.decoded.load(Ordering::Relaxed);
         let restored = self.restored.load(Ordering::Relaxed);
         if decoded > 0 {
-            tracing::debug!(path = %self.path.display(), decoded, restored, "chunks decoded for halo reads, and read back from the spill folder");
+            tracing::debug!(
+                path = %self.path.display(),
+                decoded,
+                restored,
+                "chunks decoded for halo reads, and read back from the spill folder"
+            );
         }
     }
 }
