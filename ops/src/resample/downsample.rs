@@ -79,7 +79,14 @@ macro_rules! round_half_even {
     ($name:ident, $t:ty) => {
         fn $name(sum: $t, count: u64) -> $t {
             let c = count as $t;
-            let (q, r) = (sum.div_euclid(c), sum.rem_euclid(c));
+            // Whole blocks mostly hold a power of two (2x2x2: 8): then a shift and a mask give
+            // the same floor quotient and remainder as the division, at a fraction of its cost
+            // (the division was 7% of a pyramid's time).
+            let (q, r) = if count.is_power_of_two() {
+                (sum >> count.trailing_zeros(), sum & (c - 1))
+            } else {
+                (sum.div_euclid(c), sum.rem_euclid(c))
+            };
             match (2 * r).cmp(&c) {
                 std::cmp::Ordering::Greater => q + 1,
                 std::cmp::Ordering::Equal => q + (q & 1),
@@ -217,9 +224,11 @@ fn mean_kernel<T: MeanElement>(x: &[T], layout: &Layout<'_>, out: &mut Vec<T>) {
             rows += 1;
             accumulate_row(&x[offset..], &blocks, full, f, &mut acc);
         });
-        for (a, &(s, e)) in acc.iter().zip(&blocks) {
-            out.push(T::mean(*a, rows * (e - s) as u64));
-        }
+        out.extend(
+            acc.iter()
+                .zip(&blocks)
+                .map(|(a, &(s, e))| T::mean(*a, rows * (e - s) as u64)),
+        );
     });
 }
 
@@ -398,5 +407,28 @@ impl Op for Downsample {
             }
             Element::into_buffer(out)
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Round half to even of `sum / count` in f64 (exact for these magnitudes).
+    fn reference(sum: i64, count: u64) -> i64 {
+        (sum as f64 / count as f64).round_ties_even() as i64
+    }
+
+    #[test]
+    fn the_power_of_two_shortcut_rounds_like_the_division() {
+        for count in [1u64, 2, 3, 4, 6, 8, 16, 27, 64, 1 << 20] {
+            for sum in (-300i64..300).chain([1 << 40, -(1 << 40) - 3, (1 << 40) + 4]) {
+                assert_eq!(
+                    round_half_even_i64(sum, count),
+                    reference(sum, count),
+                    "{sum} / {count}"
+                );
+            }
+        }
     }
 }
