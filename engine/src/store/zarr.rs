@@ -596,6 +596,10 @@ fn macro_read(
     .map_err(|e| e.to_string())
 }
 
+/// Metadata files in the order they are moved into place: attributes first, the file whose
+/// presence makes the array (`zarr.json`, `.zarray`) last.
+const METADATA_FILES: [&str; 3] = [".zattrs", ".zarray", "zarr.json"];
+
 /// Writes `data` to `path` through a hidden temporary file and a rename, so a reader (or a crashed
 /// run) never sees a torn chunk. No fsync per chunk by default: zarrs' own store syncs every file,
 /// which left a run waiting on the disk for a third of its time; the metadata, written last, marks
@@ -654,6 +658,32 @@ fn dir_is_nonempty(path: &Path) -> bool {
             || std::fs::read_dir(path)
                 .map(|mut d| d.next().is_some())
                 .unwrap_or(true))
+}
+
+impl ZarrSink {
+    /// Writes the array's metadata so that it appears whole or not at all: zarrs writes it into
+    /// a staging folder inside the output, then each file is renamed into place, the one that
+    /// makes the array last. A run killed while zarrs writes (a torn `zarr.json` would neither
+    /// open nor let `--resume` continue) leaves no metadata.
+    fn store_metadata_atomically(&self) -> Result<()> {
+        let staging = self.path.join(".chunkwise-metadata");
+        let _ = std::fs::remove_dir_all(&staging);
+        let store = FilesystemStore::new(&staging).map_err(|e| self.store_error(e))?;
+        ZArray::new_with_metadata(Arc::new(store), "/", self.array.metadata().clone())
+            .map_err(|e| self.store_error(e))?
+            .store_metadata()
+            .map_err(|e| self.store_error(e))?;
+        for name in METADATA_FILES {
+            let staged = staging.join(name);
+            if !staged.exists() {
+                continue;
+            }
+            let bytes = std::fs::read(&staged).map_err(|e| self.store_error(e))?;
+            write_atomically(&self.path.join(name), &bytes, self.durable)
+                .map_err(|e| self.store_error(e))?;
+        }
+        std::fs::remove_dir_all(&staging).map_err(|e| self.store_error(e))
+    }
 }
 
 impl Sink for ZarrSink {
@@ -777,9 +807,7 @@ impl Sink for ZarrSink {
     }
 
     fn finish(&self) -> Result<()> {
-        self.array
-            .store_metadata()
-            .map_err(|e| self.store_error(e))?;
+        self.store_metadata_atomically()?;
         self.journal()
             .complete()
             .map_err(|e| self.store_error(format!("journal: {e}")))
