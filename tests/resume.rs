@@ -92,6 +92,10 @@ fn runs_killed_at_random_points_resume_to_the_same_result() {
             !out.join(".chunkwise-done").exists(),
             "journal removed once complete"
         );
+        assert!(
+            !out.join(".chunkwise-metadata").exists(),
+            "metadata staging removed once complete"
+        );
     }
     assert!(interrupted >= 8, "only {interrupted} kills landed mid-run");
 }

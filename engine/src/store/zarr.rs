@@ -597,8 +597,8 @@ fn macro_read(
 }
 
 /// Metadata files in the order they are moved into place: attributes first, the file whose
-/// presence makes the array (`zarr.json`, `.zarray`) last.
-const METADATA_FILES: [&str; 3] = [".zattrs", ".zarray", "zarr.json"];
+/// presence makes the node (`.zarray`, `.zgroup`, `zarr.json`) last.
+const METADATA_FILES: [&str; 4] = [".zattrs", ".zarray", ".zgroup", "zarr.json"];
 
 /// Writes `data` to `path` through a hidden temporary file and a rename, so a reader (or a crashed
 /// run) never sees a torn chunk. No fsync per chunk by default: zarrs' own store syncs every file,
@@ -661,29 +661,45 @@ fn dir_is_nonempty(path: &Path) -> bool {
 }
 
 impl ZarrSink {
-    /// Writes the array's metadata so that it appears whole or not at all: zarrs writes it into
-    /// a staging folder inside the output, then each file is renamed into place, the one that
-    /// makes the array last. A run killed while zarrs writes (a torn `zarr.json` would neither
-    /// open nor let `--resume` continue) leaves no metadata.
+    /// Writes the array's metadata whole or not at all ([`publish_metadata`]): a run killed
+    /// while it is written leaves no metadata, so the array neither opens half-described nor
+    /// stops `--resume` from continuing.
     fn store_metadata_atomically(&self) -> Result<()> {
-        let staging = self.path.join(".chunkwise-metadata");
-        let _ = std::fs::remove_dir_all(&staging);
-        let store = FilesystemStore::new(&staging).map_err(|e| self.store_error(e))?;
-        ZArray::new_with_metadata(Arc::new(store), "/", self.array.metadata().clone())
-            .map_err(|e| self.store_error(e))?
-            .store_metadata()
-            .map_err(|e| self.store_error(e))?;
-        for name in METADATA_FILES {
-            let staged = staging.join(name);
-            if !staged.exists() {
-                continue;
-            }
-            let bytes = std::fs::read(&staged).map_err(|e| self.store_error(e))?;
-            write_atomically(&self.path.join(name), &bytes, self.durable)
-                .map_err(|e| self.store_error(e))?;
-        }
-        std::fs::remove_dir_all(&staging).map_err(|e| self.store_error(e))
+        let metadata = self.array.metadata().clone();
+        publish_metadata(&self.path, self.durable, |store| {
+            ZArray::new_with_metadata(store, "/", metadata)
+                .map_err(|e| e.to_string())?
+                .store_metadata()
+                .map_err(|e| e.to_string())
+        })
     }
+}
+
+/// Has `write` store metadata through zarrs into a staging folder inside `path`, then renames
+/// each file into place, the one whose presence makes the node (`zarr.json`, `.zarray`,
+/// `.zgroup`) last: a process killed meanwhile leaves no torn metadata file.
+fn publish_metadata(
+    path: &Path,
+    durable: bool,
+    write: impl FnOnce(Arc<FilesystemStore>) -> std::result::Result<(), String>,
+) -> Result<()> {
+    let failed = |e: &dyn std::fmt::Display| Error::Store {
+        path: path.display().to_string(),
+        detail: format!("writing metadata: {e}"),
+    };
+    let staging = path.join(".chunkwise-metadata");
+    let _ = std::fs::remove_dir_all(&staging);
+    let store = FilesystemStore::new(&staging).map_err(|e| failed(&e))?;
+    write(Arc::new(store)).map_err(|e| failed(&e))?;
+    for name in METADATA_FILES {
+        let staged = staging.join(name);
+        if !staged.exists() {
+            continue;
+        }
+        let bytes = std::fs::read(&staged).map_err(|e| failed(&e))?;
+        write_atomically(&path.join(name), &bytes, durable).map_err(|e| failed(&e))?;
+    }
+    std::fs::remove_dir_all(&staging).map_err(|e| failed(&e))
 }
 
 impl Sink for ZarrSink {
@@ -833,21 +849,18 @@ pub fn write_group(
     attributes: serde_json::Map<String, Value>,
 ) -> Result<()> {
     let path = path.as_ref();
-    let failed = |e: &dyn std::fmt::Display| Error::Store {
-        path: path.display().to_string(),
-        detail: e.to_string(),
-    };
     use zarrs::group::GroupMetadata;
     use zarrs::metadata::{v2::GroupMetadataV2, v3::GroupMetadataV3};
     let metadata = match format {
         ZarrFormat::V3 => GroupMetadata::V3(GroupMetadataV3::new().with_attributes(attributes)),
         ZarrFormat::V2 => GroupMetadata::V2(GroupMetadataV2::new().with_attributes(attributes)),
     };
-    let store = Arc::new(FilesystemStore::new(path).map_err(|e| failed(&e))?);
-    zarrs::group::Group::new_with_metadata(store, "/", metadata)
-        .map_err(|e| failed(&e))?
-        .store_metadata()
-        .map_err(|e| failed(&e))
+    publish_metadata(path, false, |store| {
+        zarrs::group::Group::new_with_metadata(store, "/", metadata)
+            .map_err(|e| e.to_string())?
+            .store_metadata()
+            .map_err(|e| e.to_string())
+    })
 }
 
 /// What `chunkwise info` shows about a stored array.
