@@ -100,6 +100,13 @@ fn runs_killed_at_random_points_resume_to_the_same_result() {
     assert!(interrupted >= 8, "only {interrupted} kills landed mid-run");
 }
 
+/// `--resume` with pipeline file `p` fails, naming another pipeline's unfinished output.
+fn refused_as_another_pipeline(p: &str) {
+    let out = cli(&["run", p, "-q", "--resume"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("another pipeline"));
+}
+
 #[test]
 fn resuming_other_settings_or_a_complete_array_is_refused() {
     let dir = common::dir_with_input(&[16, 16, 16], &[8, 8, 8], 12);
@@ -124,11 +131,7 @@ fn resuming_other_settings_or_a_complete_array_is_refused() {
     assert_eq!(failed.status.code(), Some(1));
     assert!(out.join(".chunkwise-run.json").exists() && !out.join("zarr.json").exists());
     std::fs::write(&chunk, stored).unwrap();
-    let other = cli(&["run", &other_sigma, "-q", "--resume"])
-        .output()
-        .unwrap();
-    assert_eq!(other.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&other.stderr).contains("another pipeline"));
+    refused_as_another_pipeline(&other_sigma);
     // The same pipeline continues it.
     assert!(cli(&["run", &p, "-q", "--resume"])
         .status()
@@ -137,9 +140,7 @@ fn resuming_other_settings_or_a_complete_array_is_refused() {
     std::fs::remove_dir_all(&out).unwrap();
     std::fs::create_dir_all(&out).unwrap();
     std::fs::write(out.join(".chunkwise-run.json"), "{\"other\": 1}").unwrap();
-    let other = cli(&["run", &p, "-q", "--resume"]).output().unwrap();
-    assert_eq!(other.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&other.stderr).contains("another pipeline"));
+    refused_as_another_pipeline(&p);
     assert!(cli(&["run", &p, "-q", "--overwrite"])
         .status()
         .unwrap()

@@ -175,7 +175,10 @@ impl ChunkCache {
         if let Some(at) = pending.parts.iter().position(|(p, _)| p == part) {
             self.progress = self.progress.max(pending.parts.remove(at).1);
         }
-        let fresh = self.progress.saturating_sub(STALE_AFTER);
+        let fresh = self.fresh_from();
+        let Some(pending) = self.pending.get(idx) else {
+            return;
+        };
         if pending.parts.is_empty() {
             self.pending.remove(idx);
             self.remove(idx);

@@ -691,13 +691,18 @@ fn publish_metadata(
     let _ = std::fs::remove_dir_all(&staging);
     let store = FilesystemStore::new(&staging).map_err(|e| failed(&e))?;
     write(Arc::new(store)).map_err(|e| failed(&e))?;
+    // zarrs' store flushes each file it writes; a rename on the same filesystem makes it
+    // appear whole, so the staged files are moved, not copied.
     for name in METADATA_FILES {
         let staged = staging.join(name);
-        if !staged.exists() {
-            continue;
+        if staged.exists() {
+            std::fs::rename(&staged, path.join(name)).map_err(|e| failed(&e))?;
         }
-        let bytes = std::fs::read(&staged).map_err(|e| failed(&e))?;
-        write_atomically(&path.join(name), &bytes, durable).map_err(|e| failed(&e))?;
+    }
+    if durable {
+        std::fs::File::open(path)
+            .and_then(|dir| dir.sync_all())
+            .map_err(|e| failed(&e))?;
     }
     std::fs::remove_dir_all(&staging).map_err(|e| failed(&e))
 }
