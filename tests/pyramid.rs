@@ -12,7 +12,7 @@ use std::sync::Arc;
 use chunkwise::engine::store::{IoContext, MemorySource, Source};
 use chunkwise::prelude::*;
 use chunkwise::{ArrayMeta, Buffer, Region};
-use common::{assert_same, exec, random_array};
+use common::{assert_same, exec, random_array, Exact};
 use ndarray::ArrayD;
 
 /// A source that counts the elements read through it.
@@ -36,13 +36,20 @@ impl Source for Counting {
     }
 }
 
-fn levels_of(data: &ArrayD<u16>, n: usize, method: DownsampleMethod) -> Vec<ArrayD<u16>> {
+/// The reference levels: level k+1 is the plain downsample of level k (each checked against
+/// TensorStore in resample.rs), computed one level at a time on one thread.
+fn levels_of<T: Exact>(
+    data: &ArrayD<T>,
+    n: usize,
+    factors: &[u64],
+    method: DownsampleMethod,
+) -> Vec<ArrayD<T>> {
     let mut out = vec![data.clone()];
     for k in 0..n {
         let shape: Vec<u64> = out[k].shape().iter().map(|&s| s as u64).collect();
         let prev = chunkwise::from_ndarray(out[k].clone(), &shape).unwrap();
         out.push(
-            prev.downsample(&[2, 2, 2], method)
+            prev.downsample(factors, method)
                 .unwrap()
                 .compute(&exec(1))
                 .unwrap(),
@@ -51,19 +58,44 @@ fn levels_of(data: &ArrayD<u16>, n: usize, method: DownsampleMethod) -> Vec<Arra
     out
 }
 
-fn write_raw(dir: &Path, levels: &[ArrayD<u16>], format: ZarrFormat) {
+/// Writes what check_pyramid.py compares against: each level's raw values, and the scale and
+/// unit each level's metadata must give.
+fn write_expected<T: Exact>(
+    dir: &Path,
+    levels: &[ArrayD<T>],
+    format: ZarrFormat,
+    scales: &[Vec<f64>],
+    unit: Option<&str>,
+) {
     let mut meta = Vec::new();
     for (k, l) in levels.iter().enumerate() {
-        let bytes: Vec<u8> = l.iter().flat_map(|v| v.to_le_bytes()).collect();
-        std::fs::write(dir.join(format!("{k}.bin")), bytes).unwrap();
-        meta.push(serde_json::json!({"dtype": "uint16", "shape": l.shape()}));
+        let buffer = T::into_buffer(l.iter().copied().collect());
+        std::fs::write(dir.join(format!("{k}.bin")), buffer.to_le_bytes()).unwrap();
+        meta.push(serde_json::json!({
+            "dtype": T::DTYPE.name(),
+            "shape": l.shape(),
+            "scale": scales[k],
+        }));
     }
     let fmt = if format == ZarrFormat::V2 { 2 } else { 3 };
     std::fs::write(
         dir.join("levels.json"),
-        serde_json::json!({"zarr_format": fmt, "levels": meta}).to_string(),
+        serde_json::json!({"zarr_format": fmt, "levels": meta, "unit": unit}).to_string(),
     )
     .unwrap();
+}
+
+/// Runs tests/python/check_pyramid.py on `dir` (holding image.zarr and the expected values).
+fn check_with_python(dir: &Path) {
+    let py = std::env::var("CHUNKWISE_PYTHON").unwrap_or_else(|_| "python3".into());
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/check_pyramid.py");
+    let out = Command::new(py).arg(script).arg(dir).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -71,7 +103,7 @@ fn pyramid_levels_are_right_read_once_and_valid_ome_zarr() {
     let data: ArrayD<u16> = random_array(&[37, 29, 18], 4);
     for format in [ZarrFormat::V2, ZarrFormat::V3] {
         for method in [DownsampleMethod::Mean, DownsampleMethod::Mode] {
-            let want = levels_of(&data, 3, method);
+            let want = levels_of(&data, 3, &[2, 2, 2], method);
             for threads in [1, 2, 7] {
                 let dir = tempfile::tempdir().unwrap();
                 let source = Arc::new(Counting {
@@ -115,24 +147,242 @@ fn pyramid_levels_are_right_read_once_and_valid_ome_zarr() {
                     );
                 }
                 if threads == 2 {
-                    write_raw(dir.path(), &want, format);
-                    let py = std::env::var("CHUNKWISE_PYTHON").unwrap_or_else(|_| "python3".into());
-                    let script =
-                        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/check_pyramid.py");
-                    let out = Command::new(py)
-                        .arg(script)
-                        .arg(dir.path())
-                        .output()
-                        .unwrap();
-                    assert!(
-                        out.status.success(),
-                        "{}\n{}",
-                        String::from_utf8_lossy(&out.stdout),
-                        String::from_utf8_lossy(&out.stderr)
-                    );
+                    let scales: Vec<Vec<f64>> = (0..4)
+                        .map(|k| {
+                            let f = f64::from(1u32 << k);
+                            vec![2.0 * f, 0.5 * f, 0.5 * f]
+                        })
+                        .collect();
+                    write_expected(dir.path(), &want, format, &scales, Some("micrometer"));
+                    check_with_python(dir.path());
                 }
             }
         }
+    }
+}
+
+/// One pyramid case beyond 3-D uint16: its data, options and the scales its levels must carry.
+fn check_case<T: Exact>(
+    data: &ArrayD<T>,
+    chunks: &[u64],
+    options: &PyramidOptions,
+    factors: &[u64],
+    with_python: bool,
+) {
+    let want = levels_of(data, options.levels, factors, options.method);
+    let scales: Vec<Vec<f64>> = (0..=options.levels)
+        .map(|k| {
+            let base = options.scale.clone().unwrap_or(vec![1.0; data.ndim()]);
+            base.iter()
+                .zip(factors)
+                .map(|(s, &f)| s * (f as f64).powi(k as i32))
+                .collect()
+        })
+        .collect();
+    for threads in [1, 2] {
+        let dir = tempfile::tempdir().unwrap();
+        let x = chunkwise::from_ndarray(data.clone(), chunks).unwrap();
+        let image = dir.path().join("image.zarr");
+        write_pyramid(&x, &image, options, &exec(threads)).unwrap();
+        for (k, level) in want.iter().enumerate() {
+            let got: ArrayD<T> = chunkwise::open(image.join(k.to_string()))
+                .unwrap()
+                .compute(&exec(2))
+                .unwrap();
+            assert_same(
+                &got,
+                level,
+                &format!("{options:?} level {k} threads {threads}"),
+            );
+        }
+        if with_python && threads == 2 {
+            let format = options.write.zarr_format;
+            write_expected(dir.path(), &want, format, &scales, options.unit.as_deref());
+            check_with_python(dir.path());
+        }
+    }
+}
+
+/// 4-D with a channel axis (never downsampled by default), 2-D, custom factors and named axes,
+/// float and signed data, and max, median, min and stride: every level equals the chained
+/// downsample, and the NGFF metadata (scale per level, units, v2 `/` keys) passes
+/// check_pyramid.py.
+#[test]
+fn pyramids_of_channels_planes_floats_and_every_method() {
+    let volume: ArrayD<f32> = random_array(&[3, 21, 17, 9], 11);
+    for format in [ZarrFormat::V2, ZarrFormat::V3] {
+        let options = PyramidOptions {
+            levels: 2,
+            method: DownsampleMethod::Max,
+            unit: Some("nanometer".into()),
+            scale: Some(vec![1.0, 4.0, 0.25, 0.25]),
+            write: WriteOptions {
+                zarr_format: format,
+                chunks: Some(vec![2, 8, 8, 4]),
+                ..WriteOptions::default()
+            },
+            ..PyramidOptions::default()
+        };
+        check_case(&volume, &[3, 5, 6, 4], &options, &[1, 2, 2, 2], true);
+    }
+    let stack: ArrayD<i16> = random_array(&[2, 3, 19, 26, 13], 12);
+    let options = PyramidOptions {
+        levels: 2,
+        method: DownsampleMethod::Median,
+        factors: Some(vec![1, 1, 1, 3, 2]),
+        axes: Some(
+            ["t", "stain:channel", "z", "y", "x"]
+                .map(String::from)
+                .to_vec(),
+        ),
+        ..PyramidOptions::default()
+    };
+    check_case(&stack, &[1, 2, 7, 8, 8], &options, &[1, 1, 1, 3, 2], true);
+    let plane: ArrayD<u8> = random_array(&[45, 31], 13);
+    for method in [DownsampleMethod::Min, DownsampleMethod::Stride] {
+        let options = PyramidOptions {
+            levels: 3,
+            method,
+            axes: Some(vec!["row".into(), "col".into()]),
+            write: WriteOptions {
+                chunks: Some(vec![16, 8]),
+                ..WriteOptions::default()
+            },
+            ..PyramidOptions::default()
+        };
+        check_case(
+            &plane,
+            &[10, 10],
+            &options,
+            &[2, 2],
+            method == DownsampleMethod::Min,
+        );
+    }
+}
+
+/// Under a memory limit of a quarter of the volume, levels are still exact: results held for the
+/// next level go to disk instead.
+#[test]
+fn pyramid_under_a_tight_memory_limit_spills_and_stays_exact() {
+    let data: ArrayD<u16> = random_array(&[96, 80, 61], 21);
+    let want = levels_of(&data, 3, &[2, 2, 2], DownsampleMethod::Mean);
+    for threads in [1, 2] {
+        let dir = tempfile::tempdir().unwrap();
+        let x = chunkwise::from_ndarray(data.clone(), &[16, 16, 16]).unwrap();
+        let image = dir.path().join("image.zarr");
+        let tight = ExecOptions {
+            memory_limit: 256 << 10,
+            ..exec(threads)
+        };
+        let stats = write_pyramid(&x, &image, &PyramidOptions::default(), &tight).unwrap();
+        assert!(stats.spilled_bytes > 0, "the limit should force spilling");
+        assert!(stats.peak_projected_bytes <= 256 << 10, "{stats:?}");
+        for (k, level) in want.iter().enumerate() {
+            let got: ArrayD<u16> = chunkwise::open(image.join(k.to_string()))
+                .unwrap()
+                .compute(&exec(2))
+                .unwrap();
+            assert_same(&got, level, &format!("level {k} threads {threads}"));
+        }
+    }
+}
+
+/// A pyramid replaces its whole group: a group that holds the input, or lies inside it, is
+/// refused before anything is deleted.
+#[test]
+fn pyramid_never_replaces_its_own_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let group = dir.path().join("img.zarr");
+    let raw = group.join("raw");
+    let data: ArrayD<u8> = random_array(&[20, 20], 3);
+    chunkwise::from_ndarray(data.clone(), &[8, 8])
+        .unwrap()
+        .to_zarr(&raw, &WriteOptions::default(), &exec(1))
+        .unwrap();
+    let replace = PyramidOptions {
+        write: WriteOptions {
+            overwrite: Overwrite::Replace,
+            ..WriteOptions::default()
+        },
+        levels: 1,
+        ..PyramidOptions::default()
+    };
+    let x = chunkwise::open(&raw).unwrap();
+    for output in [group.clone(), raw.clone(), raw.join("pyramid")] {
+        let err = write_pyramid(&x, &output, &replace, &exec(2)).unwrap_err();
+        assert!(err.to_string().contains("is an input"), "{err}");
+    }
+    let kept: ArrayD<u8> = chunkwise::open(&raw).unwrap().compute(&exec(1)).unwrap();
+    assert_same(&kept, &data, "the input after the refusals");
+}
+
+#[test]
+fn pyramid_options_ngff_forbids_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let x = chunkwise::from_ndarray(random_array::<u8>(&[16, 12], 1), &[8, 8]).unwrap();
+    let cases: Vec<(PyramidOptions, &str)> = vec![
+        (
+            PyramidOptions {
+                levels: 5,
+                ..PyramidOptions::default()
+            },
+            "level 5 would repeat level 4",
+        ),
+        (
+            PyramidOptions {
+                unit: Some("um".into()),
+                ..PyramidOptions::default()
+            },
+            "not an NGFF space unit",
+        ),
+        (
+            PyramidOptions {
+                scale: Some(vec![1.0, 0.0]),
+                ..PyramidOptions::default()
+            },
+            "not a positive pixel size",
+        ),
+        (
+            PyramidOptions {
+                factors: Some(vec![2, 2, 2]),
+                ..PyramidOptions::default()
+            },
+            "one value per axis (2)",
+        ),
+        (
+            PyramidOptions {
+                factors: Some(vec![1, 1]),
+                ..PyramidOptions::default()
+            },
+            "needs a factor above 1",
+        ),
+        (
+            PyramidOptions {
+                factors: Some(vec![0, 2]),
+                ..PyramidOptions::default()
+            },
+            "factor",
+        ),
+        (
+            PyramidOptions {
+                axes: Some(vec!["c".into(), "x".into()]),
+                ..PyramidOptions::default()
+            },
+            "2 or 3 space axes",
+        ),
+        (
+            PyramidOptions {
+                axes: Some(vec!["x".into()]),
+                ..PyramidOptions::default()
+            },
+            "1 axis names given for a 2-d array",
+        ),
+    ];
+    for (k, (options, want)) in cases.iter().enumerate() {
+        let output = dir.path().join(format!("p{k}.zarr"));
+        let err = write_pyramid(&x, &output, options, &exec(2)).unwrap_err();
+        assert!(err.to_string().contains(want), "{options:?}: {err}");
+        assert!(!output.exists(), "{options:?} left {}", output.display());
     }
 }
 
@@ -214,7 +464,7 @@ fn level_zero_copies_stored_chunks_and_catches_corruption() {
             "{key}"
         );
     }
-    let want = levels_of(&data, 2, DownsampleMethod::Mean);
+    let want = levels_of(&data, 2, &[2, 2, 2], DownsampleMethod::Mean);
     for (k, level) in want.iter().enumerate() {
         let got: ArrayD<u16> = chunkwise::open(image.join(k.to_string()))
             .unwrap()

@@ -70,10 +70,11 @@ enum Command {
         /// Factor per axis, comma separated (default 2 on space axes).
         #[arg(long, value_delimiter = ',')]
         factors: Option<Vec<u64>>,
-        /// Axis names, comma separated (default z,y,x for 3-d).
+        /// Axes, comma separated, each `name` or `name:type` with type space, time or channel
+        /// (default y,x / z,y,x / c,z,y,x / t,c,z,y,x; `t` is time, `c` and `ch` are channels).
         #[arg(long, value_delimiter = ',')]
         axes: Option<Vec<String>>,
-        /// Unit of the space axes, e.g. micrometer.
+        /// Unit of the space axes, an NGFF unit name such as micrometer or nanometer.
         #[arg(long)]
         unit: Option<String>,
         /// Pixel size of level 0 per axis, comma separated.

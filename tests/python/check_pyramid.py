@@ -1,6 +1,8 @@
 """Validate an OME-Zarr pyramid written by chunkwise: the group metadata against the NGFF JSON
 schemas (0.4 for Zarr v2, 0.5 for Zarr v3, strict variants included; the schemas come from the
-ngff-zarr package), then every level read by zarr-python equal to the raw values in LEVEL.bin.
+ngff-zarr package); then the values the schemas leave open: each level's scale, the unit of the
+space axes and, on Zarr v2, the "/" chunk keys NGFF requires; then every level read by
+zarr-python equal to the raw values in K.bin.
 
 usage: python3 check_pyramid.py DIR   (DIR holds image.zarr, levels.json and K.bin per level)
 """
@@ -42,13 +44,27 @@ for name in ("image.schema", "strict_image.schema"):
 
 ms = (attrs["multiscales"] if fmt == 2 else attrs["ome"]["multiscales"])[0]
 g = zarr.open_group(str(image), mode="r")
+assert len(ms["datasets"]) == len(meta["levels"]), "one dataset per level"
+for axis in ms["axes"]:
+    if axis["type"] == "space":
+        assert axis.get("unit") == meta["unit"], f"unit of {axis}"
+    else:
+        assert "unit" not in axis, f"unit on a {axis['type']} axis"
 for k, level in enumerate(meta["levels"]):
-    assert ms["datasets"][k]["path"] == str(k)
+    dataset = ms["datasets"][k]
+    assert dataset["path"] == str(k)
+    [transform] = dataset["coordinateTransformations"]
+    assert transform == {"type": "scale", "scale": level["scale"]}, f"level {k}: {transform}"
+    if fmt == 2:
+        zarray = json.loads((image / str(k) / ".zarray").read_text())
+        assert zarray["dimension_separator"] == "/", f"level {k}: {zarray}"
+        first = image / str(k) / "/".join("0" * len(level["shape"]))
+        assert first.is_file(), f"level {k}: no chunk at {first}"
     z = g[str(k)]
     want = np.frombuffer((d / f"{k}.bin").read_bytes(), dtype=np.dtype(level["dtype"]).newbyteorder("<"))
     want = want.reshape(level["shape"])
     got = z[...]
-    if got.shape != want.shape or not np.array_equal(got, want):
+    if got.shape != want.shape or not np.array_equal(got, want, equal_nan=got.dtype.kind == "f"):
         sys.exit(f"level {k}: zarr-python reads {got.shape} {got.dtype}, differs from chunkwise")
     if fmt == 3:
         assert list(z.metadata.dimension_names) == [a["name"] for a in ms["axes"]], "dimension_names"

@@ -6,6 +6,7 @@ mod explain;
 mod fuse;
 mod graph;
 mod memory;
+mod paths;
 mod program;
 mod registers;
 mod stages;
@@ -15,6 +16,7 @@ use std::sync::Arc;
 
 pub use deps::{Adjacency, TaskDeps};
 pub use explain::human_bytes;
+pub use paths::check_replaceable;
 pub use program::{Dest, FusedProgram, Instr, Operand, ProgramInput, BLOCK};
 pub use stages::{StencilChains, RECOMPUTE_MAX_OVERLAP};
 
@@ -26,6 +28,7 @@ use crate::op::OpKind;
 use crate::store::Sink;
 use fuse::HeldNodes;
 use graph::ExprGraph;
+use paths::validate_outputs;
 
 /// One output array to produce: the expression and where it goes.
 #[derive(Clone, Debug)]
@@ -434,63 +437,4 @@ fn task_block(stage: &Stage) -> Vec<u64> {
         }
     }
     block
-}
-
-fn validate_outputs(graph: &ExprGraph, outputs: &[Output]) -> Result<()> {
-    let mut sources = HashSet::new();
-    for ix in graph.graph.node_indices() {
-        if let crate::expr::NodeKind::Source(s) = graph.graph[ix].node() {
-            if let Some(p) = s.location() {
-                sources.insert(canonical(&p));
-            }
-        }
-    }
-    let mut written = HashSet::new();
-    for o in outputs {
-        let (want, have) = (o.array.meta(), o.sink.meta());
-        if want.shape != have.shape || want.dtype != have.dtype {
-            return Err(Error::Invalid(format!(
-                "output {} is {} {:?} but the expression gives {} {:?}",
-                o.sink.describe(),
-                have.dtype,
-                have.shape,
-                want.dtype,
-                want.shape
-            )));
-        }
-        if let Some(p) = o.sink.location() {
-            let p = canonical(&p);
-            // Replacing an output deletes its directory: it must not hold, or lie in, an input.
-            if sources
-                .iter()
-                .any(|s: &std::path::PathBuf| s.starts_with(&p) || p.starts_with(s))
-            {
-                return Err(Error::Invalid(format!(
-                    "output {} is an input, or contains or lies inside one; write to another path",
-                    o.sink.describe()
-                )));
-            }
-            if !written.insert(p) {
-                return Err(Error::Invalid(format!(
-                    "two outputs write to {}; give each its own path",
-                    o.sink.describe()
-                )));
-            }
-        }
-        o.sink.validate()?;
-    }
-    Ok(())
-}
-
-/// The absolute, symlink-resolved form of a path that may not exist yet.
-fn canonical(p: &std::path::Path) -> std::path::PathBuf {
-    if let Ok(c) = p.canonicalize() {
-        return c;
-    }
-    match (p.parent(), p.file_name()) {
-        (Some(parent), Some(name)) if !parent.as_os_str().is_empty() => {
-            canonical(parent).join(name)
-        }
-        _ => std::env::current_dir().unwrap_or_default().join(p),
-    }
 }

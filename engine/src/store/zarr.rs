@@ -560,7 +560,7 @@ fn v2_metadata(meta: &ArrayMeta, options: &WriteOptions) -> Value {
     json!({"zarr_format": 2, "shape": meta.shape, "chunks": meta.chunks,
            "dtype": meta.dtype.v2_name(), "compressor": compressor,
            "fill_value": fill_value(meta.dtype), "order": "C", "filters": null,
-           "dimension_separator": "."})
+           "dimension_separator": "/"})
 }
 
 fn parse_metadata(value: Value, format: ZarrFormat) -> Result<ArrayMetadata> {

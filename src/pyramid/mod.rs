@@ -4,14 +4,19 @@
 //! metadata (NGFF 0.4 on Zarr v2, 0.5 on Zarr v3) is written last, so an interrupted run never
 //! leaves something that opens as a complete image.
 
+mod axes;
+mod metadata;
+
 use std::path::Path;
 
+use chunkwise_engine::plan::check_replaceable;
 use chunkwise_engine::store::{write_group, Overwrite, WriteOptions, ZarrFormat};
 use chunkwise_engine::{execute, Array, Error, ExecOptions, Result, RunStats};
 use chunkwise_ops::{DownsampleMethod, ResampleExt};
-use serde_json::{json, Map, Value};
 
 use crate::api::Pipeline;
+pub use axes::{check_space_unit, parse_axes, Axis, AxisKind};
+use metadata::Multiscales;
 
 /// How to build a pyramid.
 #[derive(Clone, Debug)]
@@ -22,9 +27,10 @@ pub struct PyramidOptions {
     pub method: DownsampleMethod,
     /// Factor per axis between levels; `None`: 2 on space axes, 1 on channel and time axes.
     pub factors: Option<Vec<u64>>,
-    /// Axis names; `None`: x, y, z (and c, t) by dimensionality, as NGFF orders them.
+    /// One axis per dimension, `name` or `name:type` (type `space`, `time` or `channel`; see
+    /// [`parse_axes`]); `None`: `y,x`, `z,y,x`, `c,z,y,x` or `t,c,z,y,x` by dimensionality.
     pub axes: Option<Vec<String>>,
-    /// Unit of the space axes (an NGFF unit such as `micrometer`).
+    /// Unit of the space axes, one of NGFF's (such as `micrometer`).
     pub unit: Option<String>,
     /// Pixel size of level 0 per axis (default 1).
     pub scale: Option<Vec<f64>>,
@@ -46,36 +52,15 @@ impl Default for PyramidOptions {
     }
 }
 
-fn default_axes(ndim: usize) -> Result<Vec<String>> {
-    let names: &[&str] = match ndim {
-        2 => &["y", "x"],
-        3 => &["z", "y", "x"],
-        4 => &["c", "z", "y", "x"],
-        5 => &["t", "c", "z", "y", "x"],
-        _ => {
-            return Err(Error::Invalid(format!(
-                "OME-Zarr images have 2 to 5 axes; this array has {ndim}"
-            )))
-        }
-    };
-    Ok(names.iter().map(|s| s.to_string()).collect())
-}
-
-fn axis_type(name: &str) -> &'static str {
-    match name {
-        "t" => "time",
-        "c" => "channel",
-        _ => "space",
-    }
-}
-
 /// Writes `input` and `options.levels` downsampled levels as an OME-Zarr multiscale image at
 /// `output` (arrays `0`, `1`, ...).
 ///
 /// # Errors
-/// [`Error::Invalid`] for bad options (levels, axes, factors, units); [`Error::OutputExists`]
-/// unless `options.write.overwrite` is [`Overwrite::Replace`]; planning and run errors. On a
-/// failure during the run, `output` is removed.
+/// [`Error::Invalid`] for bad options (levels 0 or more than the shape allows, axes NGFF does
+/// not allow, factors or scales of the wrong length or out of range, units not in NGFF's list)
+/// and for an `output` that is, holds or lies inside the input; [`Error::OutputExists`] unless
+/// `options.write.overwrite` is [`Overwrite::Replace`]; planning and run errors. On a failure
+/// during the run, `output` is removed.
 pub fn write_pyramid(
     input: &Array,
     output: impl AsRef<Path>,
@@ -89,32 +74,24 @@ pub fn write_pyramid(
             "a pyramid needs at least 1 downsampled level".into(),
         ));
     }
-    let axes = match &options.axes {
-        Some(a) if a.len() != ndim => {
-            return Err(Error::Invalid(format!(
-                "{} axis names given for a {ndim}-d array",
-                a.len()
-            )))
-        }
-        Some(a) => a.clone(),
-        None => default_axes(ndim)?,
-    };
+    let axes = parse_axes(options.axes.as_deref(), ndim)?;
+    if let Some(unit) = &options.unit {
+        check_space_unit(unit)?;
+    }
     let factors = options.factors.clone().unwrap_or_else(|| {
         axes.iter()
-            .map(|a| if axis_type(a) == "space" { 2 } else { 1 })
+            .map(|a| if a.kind == AxisKind::Space { 2 } else { 1 })
             .collect()
     });
     let base_scale = options.scale.clone().unwrap_or_else(|| vec![1.0; ndim]);
-    if factors.len() != ndim || base_scale.len() != ndim {
-        return Err(Error::Invalid(format!(
-            "factors and scale need one value per axis ({ndim})"
-        )));
-    }
+    check_factors_and_scale(&factors, &base_scale, ndim)?;
     if options.write.overwrite == Overwrite::Resume {
         return Err(Error::Invalid(
             "pyramids cannot be resumed yet; write them again with overwrite".into(),
         ));
     }
+    // The whole group is replaced, not only the level arrays the plan checks.
+    check_replaceable(output, &[input])?;
     if output.exists() && options.write.overwrite == Overwrite::Refuse {
         return Err(Error::OutputExists(output.display().to_string()));
     }
@@ -122,11 +99,21 @@ pub fn write_pyramid(
     let mut write = options.write.clone();
     write.overwrite = Overwrite::Replace;
     if write.zarr_format == ZarrFormat::V3 {
-        write.dimension_names = Some(axes.clone());
+        write.dimension_names = Some(axes.iter().map(|a| a.name.clone()).collect());
     }
     let mut levels = vec![input.clone()];
     for k in 0..options.levels {
-        levels.push(levels[k].downsample(&factors, options.method)?);
+        let next = levels[k].downsample(&factors, options.method)?;
+        if next.shape() == levels[k].shape() {
+            return Err(Error::Invalid(format!(
+                "level {} would repeat level {k} (shape {:?}): an array of shape {:?} has at \
+                 most {k} levels with factors {factors:?}; ask for fewer --levels",
+                k + 1,
+                next.shape(),
+                input.shape()
+            )));
+        }
+        levels.push(next);
     }
     let mut pipeline = Pipeline::new();
     for (k, level) in levels.iter().enumerate() {
@@ -140,7 +127,15 @@ pub fn write_pyramid(
         })?;
     }
     let run = execute(&plan, exec).and_then(|stats| {
-        let attributes = multiscales(&axes, options, &factors, &base_scale)?;
+        let attributes = Multiscales {
+            axes: &axes,
+            unit: options.unit.as_deref(),
+            base_scale: &base_scale,
+            factors: &factors,
+            levels: options.levels,
+            method: options.method.name(),
+        }
+        .attributes(options.write.zarr_format);
         write_group(output, options.write.zarr_format, attributes)?;
         Ok(stats)
     });
@@ -150,51 +145,23 @@ pub fn write_pyramid(
     run
 }
 
-/// The `multiscales` attributes: NGFF 0.4 at the top level (v2), 0.5 under `ome` (v3).
-fn multiscales(
-    axes: &[String],
-    options: &PyramidOptions,
-    factors: &[u64],
-    base_scale: &[f64],
-) -> Result<Map<String, Value>> {
-    let axes_json: Vec<Value> = axes
-        .iter()
-        .map(|name| {
-            let kind = axis_type(name);
-            let mut a = json!({"name": name, "type": kind});
-            if let (Some(unit), "space") = (&options.unit, kind) {
-                a["unit"] = json!(unit);
-            }
-            a
-        })
-        .collect();
-    let datasets: Vec<Value> = (0..=options.levels)
-        .map(|k| {
-            let scale: Vec<f64> = base_scale
-                .iter()
-                .zip(factors)
-                .map(|(s, f)| s * (*f as f64).powi(k as i32))
-                .collect();
-            json!({"path": k.to_string(),
-                   "coordinateTransformations": [{"type": "scale", "scale": scale}]})
-        })
-        .collect();
-    let mut ms = json!({
-        "name": "image",
-        "axes": axes_json,
-        "datasets": datasets,
-        "type": options.method.name(),
-        "metadata": {"method": "chunkwise downsample", "kwargs": {"factors": factors}},
-    });
-    let mut attrs = Map::new();
-    match options.write.zarr_format {
-        ZarrFormat::V2 => {
-            ms["version"] = json!("0.4");
-            attrs.insert("multiscales".into(), json!([ms]));
-        }
-        ZarrFormat::V3 => {
-            attrs.insert("ome".into(), json!({"version": "0.5", "multiscales": [ms]}));
-        }
+fn check_factors_and_scale(factors: &[u64], scale: &[f64], ndim: usize) -> Result<()> {
+    if factors.len() != ndim || scale.len() != ndim {
+        return Err(Error::Invalid(format!(
+            "factors and scale need one value per axis ({ndim}); got {} and {}",
+            factors.len(),
+            scale.len()
+        )));
     }
-    Ok(attrs)
+    if factors.iter().all(|&f| f <= 1) {
+        return Err(Error::Invalid(format!(
+            "factors {factors:?}: at least one axis needs a factor above 1"
+        )));
+    }
+    if let Some(s) = scale.iter().find(|s| !(s.is_finite() && **s > 0.0)) {
+        return Err(Error::Invalid(format!(
+            "scale {s} is not a positive pixel size; give sizes above 0"
+        )));
+    }
+    Ok(())
 }
