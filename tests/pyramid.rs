@@ -4,37 +4,11 @@
 
 mod common;
 
+use chunkwise::prelude::*;
+use common::{assert_same, exec, random_array, CountingSource, Exact};
+use ndarray::ArrayD;
 use std::path::Path;
 use std::process::Command;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
-
-use chunkwise::engine::store::{IoContext, MemorySource, Source};
-use chunkwise::prelude::*;
-use chunkwise::{ArrayMeta, Buffer, Region};
-use common::{assert_same, exec, random_array, Exact};
-use ndarray::ArrayD;
-
-/// A source that counts the elements read through it.
-#[derive(Debug)]
-struct Counting {
-    inner: MemorySource,
-    elements: AtomicU64,
-}
-
-impl Source for Counting {
-    fn meta(&self) -> &ArrayMeta {
-        self.inner.meta()
-    }
-    fn describe(&self) -> String {
-        "counting".into()
-    }
-    fn read(&self, region: &Region, io: &IoContext) -> chunkwise::Result<Buffer> {
-        self.elements
-            .fetch_add(region.num_elements(), Ordering::Relaxed);
-        self.inner.read(region, io)
-    }
-}
 
 /// The reference levels: level k+1 is the plain downsample of level k (each checked against
 /// TensorStore in resample.rs), computed one level at a time on one thread.
@@ -106,15 +80,7 @@ fn pyramid_levels_are_right_read_once_and_valid_ome_zarr() {
             let want = levels_of(&data, 3, &[2, 2, 2], method);
             for threads in [1, 2, 7] {
                 let dir = tempfile::tempdir().unwrap();
-                let source = Arc::new(Counting {
-                    inner: MemorySource::new(
-                        Buffer::Uint16(data.iter().copied().collect()),
-                        vec![37, 29, 18],
-                        vec![8, 8, 8],
-                    )
-                    .unwrap(),
-                    elements: AtomicU64::new(0),
-                });
+                let source = CountingSource::new(&data, &[8, 8, 8]);
                 let x = Array::from_source(source.clone());
                 let options = PyramidOptions {
                     levels: 3,
@@ -131,7 +97,7 @@ fn pyramid_levels_are_right_read_once_and_valid_ome_zarr() {
                 let image = dir.path().join("image.zarr");
                 write_pyramid(&x, &image, &options, &exec(threads)).unwrap();
                 assert_eq!(
-                    source.elements.load(Ordering::Relaxed),
+                    source.elements_read(),
                     37 * 29 * 18,
                     "each input element read once"
                 );

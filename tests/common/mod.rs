@@ -4,9 +4,12 @@
 #![allow(dead_code)]
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
+use chunkwise::engine::store::{IoContext, MemorySource, Source};
 use chunkwise::prelude::*;
-use chunkwise::{Buffer, Element};
+use chunkwise::{ArrayMeta, Buffer, Element, Region};
 use ndarray::ArrayD;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -167,4 +170,48 @@ pub fn dir_with_input(shape: &[usize], chunks: &[u64], seed: u64) -> tempfile::T
         )
         .expect("the input is written");
     dir
+}
+
+/// An in-memory source that counts the elements read through it, to check that fused and
+/// multi-level plans read each input element once.
+#[derive(Debug)]
+pub struct CountingSource {
+    inner: MemorySource,
+    elements: AtomicU64,
+}
+
+impl CountingSource {
+    /// `data` stored with chunk shape `chunks`.
+    pub fn new<T: Element>(data: &ArrayD<T>, chunks: &[u64]) -> Arc<Self> {
+        let shape: Vec<u64> = data.shape().iter().map(|&n| n as u64).collect();
+        let inner = MemorySource::new(
+            T::into_buffer(data.iter().copied().collect()),
+            shape,
+            chunks.to_vec(),
+        )
+        .expect("chunks fit the shape");
+        Arc::new(Self {
+            inner,
+            elements: AtomicU64::new(0),
+        })
+    }
+
+    /// Elements read so far.
+    pub fn elements_read(&self) -> u64 {
+        self.elements.load(Ordering::Relaxed)
+    }
+}
+
+impl Source for CountingSource {
+    fn meta(&self) -> &ArrayMeta {
+        self.inner.meta()
+    }
+    fn describe(&self) -> String {
+        "counting".into()
+    }
+    fn read(&self, region: &Region, io: &IoContext) -> chunkwise::Result<Buffer> {
+        self.elements
+            .fetch_add(region.num_elements(), Ordering::Relaxed);
+        self.inner.read(region, io)
+    }
 }

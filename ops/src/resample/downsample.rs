@@ -4,6 +4,7 @@
 //! even; floats sum in their own type), min, max, median (the lower median), mode (the most frequent
 //! value, the smallest on ties) and stride (the block's first element).
 
+use std::cmp::Ordering;
 use std::collections::HashMap;
 
 use chunkwise_engine::{
@@ -65,7 +66,7 @@ pub trait MeanElement: Element + PartialOrd {
     fn widen(self) -> Self::Acc;
     /// `sum / count`, rounded as TensorStore does (half to even for integers).
     fn mean(sum: Self::Acc, count: u64) -> Self;
-    /// A key that makes equal values equal (for the mode) and orders them.
+    /// The mode's counting key: values that count as one value share it.
     fn key(self) -> u64;
     /// The start of a max fold: the type's minimum, -inf for floats (so NaN is never chosen).
     const LOWEST: Self;
@@ -154,7 +155,10 @@ macro_rules! mean_float {
             #[inline(always)]
             fn widen(self) -> $t { self }
             fn mean(sum: $t, count: u64) -> Self { sum / count as $t }
-            fn key(self) -> u64 { (self as f64).to_bits() }
+            fn key(self) -> u64 {
+                // One key for -0.0 and 0.0, one for every NaN (see `reduce`).
+                if self == 0.0 { 0 } else if self.is_nan() { f64::NAN.to_bits() } else { (self as f64).to_bits() }
+            }
             const LOWEST: Self = <$t>::NEG_INFINITY;
             const HIGHEST: Self = <$t>::INFINITY;
         }
@@ -290,8 +294,10 @@ fn general_kernel<T: MeanElement>(
 }
 
 /// One block's value. Min and max fold from the type's extreme as TensorStore does, so NaN is
-/// never chosen (a block of only NaN gives +inf for min, -inf for max). Median and mode of blocks
-/// holding NaN are unspecified, as in TensorStore.
+/// never chosen (a block of only NaN gives +inf for min, -inf for max). TensorStore leaves median
+/// and mode of blocks holding NaN unspecified; here both use [`nan_last`]: the median is the lower
+/// median with NaN sorted after every number (NaN only when at least half the block is NaN), and
+/// the mode counts all NaN as one value and -0.0 with 0.0, ties going to the smallest value.
 fn reduce<T: MeanElement>(
     method: DownsampleMethod,
     v: &mut [T],
@@ -303,9 +309,7 @@ fn reduce<T: MeanElement>(
         DownsampleMethod::Max => v.iter().fold(T::LOWEST, |m, &x| if m < x { x } else { m }),
         DownsampleMethod::Median => {
             let k = (v.len() - 1) / 2;
-            v.select_nth_unstable_by(k, |a, b| {
-                a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal)
-            });
+            v.select_nth_unstable_by(k, nan_last);
             v[k]
         }
         DownsampleMethod::Mode => {
@@ -315,8 +319,7 @@ fn reduce<T: MeanElement>(
             }
             let best = v.iter().copied().max_by(|a, b| {
                 let (ca, cb) = (counts[&a.key()], counts[&b.key()]);
-                ca.cmp(&cb)
-                    .then_with(|| b.partial_cmp(a).unwrap_or(std::cmp::Ordering::Equal))
+                ca.cmp(&cb).then_with(|| nan_last(b, a))
             });
             best.unwrap_or(v[0])
         }
@@ -327,6 +330,19 @@ fn reduce<T: MeanElement>(
             });
             T::mean(sum, v.len() as u64)
         }
+    }
+}
+
+/// A total order for median and mode: numbers as usual (-0.0 equals 0.0), every NaN equal to
+/// each other and after every number. Sorting needs a total order: the partial order of floats
+/// may make `select_nth_unstable_by` panic on NaN.
+fn nan_last<T: PartialOrd>(a: &T, b: &T) -> Ordering {
+    #[allow(clippy::eq_op)] // x != x is the generic NaN test.
+    match (a != a, b != b) {
+        (false, false) => a.partial_cmp(b).unwrap_or(Ordering::Equal),
+        (true, true) => Ordering::Equal,
+        (true, false) => Ordering::Greater,
+        (false, true) => Ordering::Less,
     }
 }
 
@@ -430,5 +446,54 @@ mod tests {
                 );
             }
         }
+    }
+
+    fn reduce_f32(method: DownsampleMethod, block: &[f32]) -> f32 {
+        reduce(method, &mut block.to_vec(), &mut HashMap::new())
+    }
+
+    /// Median and mode with NaN follow `nan_last` in any element order, and never panic.
+    #[test]
+    fn median_and_mode_order_nan_last() {
+        let nan = f32::NAN;
+        let median: &[(&[f32], f32)] = &[
+            (&[nan, 1.0, 3.0], 3.0),
+            (&[2.0, nan, nan, 1.0], 2.0),
+            (&[nan, 1.0, nan, nan], nan),
+            (&[nan, nan], nan),
+            (&[-0.0, 5.0, 0.0], 0.0),
+        ];
+        let mode: &[(&[f32], f32)] = &[
+            (&[-0.0, 1.0, 0.0], 0.0),
+            (&[nan, 1.0, nan], nan),
+            (&[nan, 2.0, 1.0, nan, 1.0], 1.0),
+            (&[2.0, 1.0], 1.0),
+            (&[nan, 7.0], 7.0),
+        ];
+        for (method, cases) in [
+            (DownsampleMethod::Median, median),
+            (DownsampleMethod::Mode, mode),
+        ] {
+            for (block, want) in cases {
+                let mut order = block.to_vec();
+                for _ in 0..block.len() {
+                    order.rotate_left(1);
+                    let got = reduce_f32(method, &order);
+                    let same = got == *want || (got.is_nan() && want.is_nan());
+                    assert!(same, "{method:?} of {order:?}: got {got}, want {want}");
+                }
+            }
+        }
+        // Many NaN among many numbers: a partial order could make the selection panic.
+        let big: Vec<f32> = (0..4096)
+            .map(|i| {
+                if i % 3 == 0 {
+                    nan
+                } else {
+                    (i * 7919 % 4096) as f32
+                }
+            })
+            .collect();
+        assert!(!reduce_f32(DownsampleMethod::Median, &big).is_nan());
     }
 }
