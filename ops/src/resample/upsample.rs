@@ -17,7 +17,9 @@ use crate::resample::nd::{for_each_row, strides};
 pub enum UpsampleMethod {
     /// Repeat each element.
     Nearest,
-    /// Multilinear interpolation between half-pixel centres.
+    /// Multilinear interpolation between half-pixel centres, as SciPy's
+    /// `zoom(order=1, grid_mode=True, mode="nearest")`, rounding integers as SciPy does; a bool
+    /// array is interpolated as 0/1 and is true where that rounds to 1.
     Linear,
 }
 
