@@ -194,6 +194,31 @@ fn bad_pipelines_fail_with_one_clear_line_and_write_nothing() {
         json!({"id": "s", "op": "add", "x": "vol", "y": 70000}),
         "does not fit",
     );
+    step(
+        "downsample_factor_zero",
+        json!({"id": "s", "op": "downsample", "x": "f", "factors": [2, 0, 2], "method": "mean"}),
+        "at least 1",
+    );
+    step(
+        "downsample_factor_count",
+        json!({"id": "s", "op": "downsample", "x": "f", "factors": [2, 2], "method": "mean"}),
+        "one factor",
+    );
+    step(
+        "downsample_method",
+        json!({"id": "s", "op": "downsample", "x": "f", "factors": [2, 2, 2], "method": "average"}),
+        "unknown variant `average`",
+    );
+    step(
+        "upsample_factor_count",
+        json!({"id": "s", "op": "upsample", "x": "f", "factors": [2, 2, 2, 2]}),
+        "one factor",
+    );
+    step(
+        "upsample_method",
+        json!({"id": "s", "op": "upsample", "x": "f", "factors": [2, 2, 2], "method": "cubic"}),
+        "unknown variant `cubic`",
+    );
 }
 
 #[test]
@@ -388,7 +413,22 @@ fn resampling_steps_and_the_pyramid_command() {
         "average",
     ];
     assert_fails(&chunkwise_cmd(&bad), "unknown --method");
-    assert!(!missing.exists());
+    let input = input.to_str().unwrap();
+    let missing_path = missing.to_str().unwrap();
+    for (flags, needle) in [
+        (&["--levels", "0"][..], "at least 1"),
+        (&["--levels", "9"], "would repeat level"),
+        (&["--axes", "z,y"], "2 axis names given for a 3-d array"),
+        (&["--axes", "y,c,x"], "time first, then channel"),
+        (&["--unit", "um"], "not an NGFF space unit"),
+        (&["--factors", "2,2"], "one value per axis (3)"),
+        (&["--scale", "1,-1,1"], "not a positive pixel size"),
+    ] {
+        let mut args = vec!["pyramid", input, missing_path];
+        args.extend_from_slice(flags);
+        assert_fails(&chunkwise_cmd(&args), needle);
+        assert!(!missing.exists(), "{flags:?}");
+    }
 }
 
 #[test]
