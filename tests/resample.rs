@@ -286,12 +286,21 @@ fn chained_downsamples_are_computed_from_memory() {
 }
 
 /// Output chunks that align neither with the input chunks nor with factor x input chunk, written
-/// to Zarr (v2 and v3, sharded): every layout gives the same array.
+/// to Zarr (v2 and v3, sharded): every layout gives the same array, and each input chunk is
+/// still decoded about once (tasks share the decoded chunks through the chunk cache).
 #[test]
 fn unaligned_output_chunks_give_the_same_result() {
     let data: ArrayD<i16> = common::random_array(&[29, 23, 14], 12);
     let whole = chunkwise::from_ndarray(data.clone(), &[29, 23, 14]).unwrap();
     let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.zarr");
+    let stored = WriteOptions {
+        chunks: Some(vec![8, 8, 8]),
+        ..WriteOptions::default()
+    };
+    whole.to_zarr(&input, &stored, &exec(1)).unwrap();
+    // 4 x 3 x 2 input chunks; two workers may both decode a chunk they miss at the same time.
+    let (input_chunks, about_once) = (24, 36);
     for method in [DownsampleMethod::Mean, DownsampleMethod::Median] {
         let want: ArrayD<i16> = whole
             .downsample(&[3, 2, 4], method)
@@ -316,6 +325,19 @@ fn unaligned_output_chunks_give_the_same_result() {
             y.to_zarr(&path, &opts, &exec(2)).unwrap();
             let got: ArrayD<i16> = chunkwise::open(&path).unwrap().compute(&exec(2)).unwrap();
             assert_same(&got, &want, &format!("{method:?} layout {i}"));
+            let source = std::sync::Arc::new(chunkwise::engine::store::open_zarr(&input).unwrap());
+            let from_zarr = Array::from_source(source.clone())
+                .downsample(&[3, 2, 4], method)
+                .unwrap();
+            let out = dir.path().join(format!("{method:?}_{i}_from_zarr.zarr"));
+            from_zarr.to_zarr(&out, &opts, &exec(2)).unwrap();
+            let decoded = source.chunks_decoded();
+            assert!(
+                (input_chunks..=about_once).contains(&decoded),
+                "{method:?} layout {i}: {decoded} decodes of {input_chunks} chunks"
+            );
+            let got: ArrayD<i16> = chunkwise::open(&out).unwrap().compute(&exec(2)).unwrap();
+            assert_same(&got, &want, &format!("{method:?} layout {i} from Zarr"));
         }
         let up = x.upsample(&[2, 3, 1], UpsampleMethod::Linear).unwrap();
         let want_up: ArrayD<i16> = whole
