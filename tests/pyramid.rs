@@ -453,3 +453,56 @@ fn level_zero_copies_stored_chunks_and_catches_corruption() {
     assert!(err.to_string().contains("[1, 1, 0]"), "{err}");
     assert!(!broken.exists());
 }
+
+/// A pyramid that fails mid-run under resume keeps what it stored; once the input is repaired,
+/// resuming skips the stored blocks and gives the levels of an uninterrupted run. A complete
+/// pyramid, or an unfinished one of another method, is not resumed.
+#[test]
+fn an_interrupted_pyramid_resumes_from_what_it_stored() {
+    let dir = common::dir_with_input(&[40, 36, 33], &[8, 8, 8], 31);
+    let input = dir.path().join("in.zarr");
+    let x = chunkwise::open(&input).unwrap();
+    let data: ArrayD<u16> = x.compute(&exec(1)).unwrap();
+    let want = levels_of(&data, 2, &[2, 2, 2], DownsampleMethod::Mean);
+    let options = |method, overwrite| PyramidOptions {
+        levels: 2,
+        method,
+        write: WriteOptions {
+            overwrite,
+            ..WriteOptions::default()
+        },
+        ..PyramidOptions::default()
+    };
+    let resume = options(DownsampleMethod::Mean, Overwrite::Resume);
+    let image = dir.path().join("image.zarr");
+    // Depth first in Morton order: the last chunk is read last, after most blocks are done.
+    let chunk = input.join("c/4/4/4");
+    let stored = std::fs::read(&chunk).unwrap();
+    std::fs::write(&chunk, b"not zstd").unwrap();
+    let err = write_pyramid(&x, &image, &resume, &exec(2)).unwrap_err();
+    assert!(err.to_string().contains("[4, 4, 4]"), "{err}");
+    assert!(image.join("0").exists() && !image.join("zarr.json").exists());
+    std::fs::write(&chunk, stored).unwrap();
+
+    let other = options(DownsampleMethod::Max, Overwrite::Resume);
+    let err = write_pyramid(&x, &image, &other, &exec(2)).unwrap_err();
+    assert!(err.to_string().contains("another pipeline"), "{err}");
+
+    let stats = write_pyramid(&x, &image, &resume, &exec(2)).unwrap();
+    assert!(
+        stats.skipped_tasks > stats.tasks / 2 && stats.skipped_tasks < stats.tasks,
+        "{} of {} tasks skipped",
+        stats.skipped_tasks,
+        stats.tasks
+    );
+    for (k, level) in want.iter().enumerate() {
+        let got: ArrayD<u16> = chunkwise::open(image.join(k.to_string()))
+            .unwrap()
+            .compute(&exec(2))
+            .unwrap();
+        assert_same(&got, level, &format!("resumed level {k}"));
+        assert!(!image.join(k.to_string()).join(".chunkwise-done").exists());
+    }
+    let err = write_pyramid(&x, &image, &resume, &exec(2)).unwrap_err();
+    assert!(err.to_string().contains("complete pyramid"), "{err}");
+}

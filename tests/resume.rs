@@ -1,7 +1,8 @@
 //! Chunk-level resume: the CLI killed with SIGKILL at random points, then run again with
 //! `--resume`, gives bit for bit what an uninterrupted run gives; an interrupted output never
 //! opens as a complete array; resuming with other settings, or a complete array, is refused.
-//! Every other kill runs with `--durable` (chunks and journal entries flushed to the disk).
+//! Every other kill runs with `--durable` (chunks and journal entries flushed to the disk). The
+//! same for `chunkwise pyramid`, killed at points set by its progress.
 
 mod common;
 
@@ -145,4 +146,82 @@ fn resuming_other_settings_or_a_complete_array_is_refused() {
         .status()
         .unwrap()
         .success());
+}
+
+/// Files under `dir`, recursively (0 when it does not exist yet).
+fn count_files(dir: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|e| match e.file_type() {
+            Ok(t) if t.is_dir() => count_files(&e.path()),
+            _ => 1,
+        })
+        .sum()
+}
+
+/// `chunkwise pyramid` killed at random points (plain runs and `--resume` runs alike keep their
+/// journals), then `pyramid --resume`, gives every level of an uninterrupted pyramid; an
+/// interrupted pyramid never carries the group metadata. Kill points are set by progress, not
+/// time (a busy machine makes timed kills land after the end): once level 0 holds a random
+/// number of its 384 chunks.
+#[test]
+fn pyramids_killed_at_random_points_resume_to_the_same_levels() {
+    let dir = common::dir_with_input(&[64, 64, 48], &[8, 8, 8], 13);
+    let input = dir.path().join("in.zarr").display().to_string();
+    let image = dir.path().join("image.zarr");
+    let image_arg = image.display().to_string();
+    let args = |resume: bool| {
+        let mut a = vec!["pyramid", input.as_str(), image_arg.as_str(), "-q"];
+        a.extend(["--levels", "3", "--threads", "2"]);
+        if resume {
+            a.push("--resume");
+        }
+        a
+    };
+    let read_levels = || -> Vec<ArrayD<u16>> {
+        (0..4)
+            .map(|k| {
+                chunkwise::open(image.join(k.to_string()))
+                    .unwrap()
+                    .compute(&exec(1))
+                    .unwrap()
+            })
+            .collect()
+    };
+    assert!(cli(&args(false)).status().unwrap().success());
+    let want = read_levels();
+
+    let mut rng = rand::rngs::StdRng::seed_from_u64(2025);
+    let mut interrupted = 0;
+    for kill in 0..10 {
+        std::fs::remove_dir_all(&image).unwrap();
+        let mut child = cli(&args(kill % 2 == 0)).spawn().unwrap();
+        let target = rng.random_range(1..300);
+        while count_files(&image.join("0/c")) < target && child.try_wait().unwrap().is_none() {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        child.kill().unwrap(); // SIGKILL (a no-op if it already exited)
+        let _ = child.wait();
+        if image.join("zarr.json").exists() {
+            continue; // finished before the kill
+        }
+        interrupted += 1;
+        let resumed = cli(&args(true)).output().unwrap();
+        assert!(
+            resumed.status.success(),
+            "kill {kill} after {target} chunks: {}",
+            String::from_utf8_lossy(&resumed.stderr)
+        );
+        for (k, (got, level)) in read_levels().iter().zip(&want).enumerate() {
+            assert_same(
+                got,
+                level,
+                &format!("kill {kill} after {target} chunks, level {k}"),
+            );
+        }
+    }
+    assert!(interrupted >= 8, "only {interrupted} kills landed mid-run");
 }

@@ -89,8 +89,15 @@ enum Command {
         #[command(flatten)]
         exec: ExecArgs,
         /// Replace the output if it exists.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "resume")]
         overwrite: bool,
+        /// Continue an interrupted pyramid with the same input and options: keep the chunks each
+        /// level stored, compute the rest.
+        #[arg(long)]
+        resume: bool,
+        /// Flush every chunk to the disk before going on (see `run --durable`).
+        #[arg(long)]
+        durable: bool,
     },
     /// Describe a Zarr array: shape, chunks, shards, dtype, codecs, format.
     Info {
@@ -249,6 +256,23 @@ fn main() -> ExitCode {
     }
 }
 
+/// " (N already stored)" after a resumed run's task count; nothing otherwise.
+fn already_stored(stats: &RunStats) -> String {
+    match stats.skipped_tasks {
+        0 => String::new(),
+        n => format!(" ({n} already stored)"),
+    }
+}
+
+/// What `--overwrite` / `--resume` ask for (clap keeps them exclusive).
+fn overwrite_mode(overwrite: bool, resume: bool) -> Overwrite {
+    match (overwrite, resume) {
+        (true, _) => Overwrite::Replace,
+        (_, true) => Overwrite::Resume,
+        _ => Overwrite::Refuse,
+    }
+}
+
 fn dispatch(command: Command) -> Result<()> {
     match command {
         Command::Run {
@@ -258,11 +282,7 @@ fn dispatch(command: Command) -> Result<()> {
             resume,
             durable,
         } => {
-            let overwrite = match (overwrite, resume) {
-                (true, _) => Overwrite::Replace,
-                (_, true) => Overwrite::Resume,
-                _ => Overwrite::Refuse,
-            };
+            let overwrite = overwrite_mode(overwrite, resume);
             let loaded = load(&pipeline, &OutputSettings { overwrite, durable })?;
             let (stats, threads) = exec.with_progress("run", |options| {
                 let plan = loaded.pipeline.plan(options)?;
@@ -270,8 +290,9 @@ fn dispatch(command: Command) -> Result<()> {
             })?;
             if !exec.quiet {
                 eprintln!(
-                    "done: {} chunks in {:.2} s with {} threads",
+                    "done: {} chunks{} in {:.2} s with {} threads",
                     stats.tasks,
+                    already_stored(&stats),
                     stats.elapsed.as_secs_f64(),
                     threads
                 );
@@ -334,6 +355,8 @@ fn dispatch(command: Command) -> Result<()> {
             chunks,
             exec,
             overwrite,
+            resume,
+            durable,
         } => {
             let method: DownsampleMethod =
                 serde_json::from_value(serde_json::Value::String(method.clone())).map_err(
@@ -353,11 +376,8 @@ fn dispatch(command: Command) -> Result<()> {
                 write: WriteOptions {
                     zarr_format,
                     chunks,
-                    overwrite: if overwrite {
-                        Overwrite::Replace
-                    } else {
-                        Overwrite::Refuse
-                    },
+                    overwrite: overwrite_mode(overwrite, resume),
+                    durable,
                     ..WriteOptions::default()
                 },
             };
@@ -368,9 +388,10 @@ fn dispatch(command: Command) -> Result<()> {
             exec.report(&stats)?;
             if !exec.quiet {
                 eprintln!(
-                    "done: {} levels, {} chunks in {:.2} s -> {}",
+                    "done: {} levels, {} chunks{} in {:.2} s -> {}",
                     levels + 1,
                     stats.tasks,
+                    already_stored(&stats),
                     stats.elapsed.as_secs_f64(),
                     output.display()
                 );

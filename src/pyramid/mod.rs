@@ -58,9 +58,11 @@ impl Default for PyramidOptions {
 /// # Errors
 /// [`Error::Invalid`] for bad options (levels 0 or more than the shape allows, axes NGFF does
 /// not allow, factors or scales of the wrong length or out of range, units not in NGFF's list)
-/// and for an `output` that is, holds or lies inside the input; [`Error::OutputExists`] unless
-/// `options.write.overwrite` is [`Overwrite::Replace`]; planning and run errors. On a failure
-/// during the run, `output` is removed.
+/// and for an `output` that is, holds or lies inside the input; [`Error::OutputExists`] when
+/// `output` exists and `options.write.overwrite` is [`Overwrite::Refuse`]; with
+/// [`Overwrite::Resume`], [`Error::Invalid`] for a complete pyramid or levels started by other
+/// settings; planning and run errors. On a failure during the run, `output` is removed, except
+/// when resuming (what was stored is kept for the next resume).
 pub fn write_pyramid(
     input: &Array,
     output: impl AsRef<Path>,
@@ -85,19 +87,30 @@ pub fn write_pyramid(
     });
     let base_scale = options.scale.clone().unwrap_or_else(|| vec![1.0; ndim]);
     check_factors_and_scale(&factors, &base_scale, ndim)?;
-    if options.write.overwrite == Overwrite::Resume {
-        return Err(Error::Invalid(
-            "pyramids cannot be resumed yet; write them again with overwrite".into(),
-        ));
-    }
     // The whole group is replaced, not only the level arrays the plan checks.
     check_replaceable(output, &[input])?;
-    if output.exists() && options.write.overwrite == Overwrite::Refuse {
-        return Err(Error::OutputExists(output.display().to_string()));
+    let resume = options.write.overwrite == Overwrite::Resume;
+    match options.write.overwrite {
+        Overwrite::Refuse if output.exists() => {
+            return Err(Error::OutputExists(output.display().to_string()))
+        }
+        Overwrite::Resume if group_is_written(output) => {
+            return Err(Error::Invalid(format!(
+                "cannot resume {}: it is a complete pyramid; write it again with overwrite",
+                output.display()
+            )))
+        }
+        _ => {}
     }
 
     let mut write = options.write.clone();
-    write.overwrite = Overwrite::Replace;
+    // Each level resumes from its own journal; the group metadata, written last, marks the
+    // whole pyramid complete.
+    write.overwrite = if resume {
+        Overwrite::Resume
+    } else {
+        Overwrite::Replace
+    };
     if write.zarr_format == ZarrFormat::V3 {
         write.dimension_names = Some(axes.iter().map(|a| a.name.clone()).collect());
     }
@@ -120,7 +133,7 @@ pub fn write_pyramid(
         pipeline.write_zarr(level, output.join(k.to_string()), &write)?;
     }
     let plan = pipeline.plan(exec)?;
-    if output.exists() {
+    if !resume && output.exists() {
         std::fs::remove_dir_all(output).map_err(|e| Error::Store {
             path: output.display().to_string(),
             detail: format!("cannot replace: {e}"),
@@ -139,10 +152,16 @@ pub fn write_pyramid(
         write_group(output, options.write.zarr_format, attributes)?;
         Ok(stats)
     });
-    if run.is_err() {
+    if run.is_err() && !resume {
         let _ = std::fs::remove_dir_all(output);
     }
     run
+}
+
+/// True when `output` holds group metadata (v3 `zarr.json` or v2 `.zgroup`): the pyramid's
+/// last write.
+fn group_is_written(output: &Path) -> bool {
+    output.join("zarr.json").is_file() || output.join(".zgroup").is_file()
 }
 
 fn check_factors_and_scale(factors: &[u64], scale: &[f64], ndim: usize) -> Result<()> {

@@ -5,6 +5,7 @@ mod eval;
 mod held;
 mod meter;
 mod options;
+mod resume;
 mod run;
 mod scheduler;
 mod tasks;

@@ -10,6 +10,7 @@ use crate::exec::budget::MemoryBudget;
 use crate::exec::held::HeldStore;
 use crate::exec::meter::StageMemory;
 use crate::exec::options::ExecOptions;
+use crate::exec::resume::skippable_tasks;
 use crate::exec::scheduler::run_tasks;
 use crate::exec::tasks::{locate, order_key, PlanTasks};
 use crate::plan::{Plan, ProgramInput};
@@ -18,8 +19,11 @@ use crate::store::{IoContext, Source};
 /// What a finished run did.
 #[derive(Clone, Debug)]
 pub struct RunStats {
-    /// Tasks run.
+    /// Tasks in the plan.
     pub tasks: u64,
+    /// Of those, tasks a resumed run skipped: their chunks were stored and nothing left to
+    /// compute needed their results.
+    pub skipped_tasks: u64,
     /// Wall time.
     pub elapsed: Duration,
     /// Most projected bytes admitted at once (running tasks plus results kept in memory).
@@ -56,9 +60,25 @@ pub fn execute(plan: &Plan, options: &ExecOptions) -> Result<RunStats> {
     let busy = (threads as u64).min(total.max(1)) as usize;
     // The chunk cache lives inside the limit: running tasks are admitted against the rest.
     let limit = plan.memory_limit.min(options.memory_limit);
+    let mut prepared = Vec::new();
+    let mut outcome = Ok(());
+    for sink in &sinks {
+        match sink.prepare() {
+            Ok(()) => prepared.push(sink.clone()),
+            Err(e) => {
+                outcome = Err(e);
+                break;
+            }
+        }
+    }
+    // Known once resuming sinks have read their journals.
+    let skip = match outcome {
+        Ok(()) => skippable_tasks(plan),
+        Err(_) => Vec::new(),
+    };
     // Reserved only when some read goes through a source's chunk cache.
     each_source(plan, |source| source.forget_reads());
-    let cached_reads = plan.cache_bytes > 0 && announce_reads(plan);
+    let cached_reads = plan.cache_bytes > 0 && announce_reads(plan, &skip);
     let cache_bytes = if cached_reads {
         plan.cache_bytes.min(limit / 4)
     } else {
@@ -77,25 +97,15 @@ pub fn execute(plan: &Plan, options: &ExecOptions) -> Result<RunStats> {
         largest_task: plan.stages.iter().map(|s| s.task_bytes).max().unwrap_or(0),
         meter: options.task_meter.clone(),
         peaks: plan.stages.iter().map(|_| Default::default()).collect(),
+        skip,
     };
     tracing::info!(
         tasks = total,
+        skipped = tasks.skip.iter().filter(|&&s| s).count(),
         threads,
         codec_threads = tasks.io.codec_threads,
         "running plan"
     );
-
-    let mut prepared = Vec::new();
-    let mut outcome = Ok(());
-    for sink in &sinks {
-        match sink.prepare() {
-            Ok(()) => prepared.push(sink.clone()),
-            Err(e) => {
-                outcome = Err(e);
-                break;
-            }
-        }
-    }
     if outcome.is_ok() {
         let done = AtomicU64::new(0);
         let on_done = || {
@@ -121,6 +131,7 @@ pub fn execute(plan: &Plan, options: &ExecOptions) -> Result<RunStats> {
     }
     let stats = RunStats {
         tasks: total,
+        skipped_tasks: tasks.skip.iter().filter(|&&s| s).count() as u64,
         elapsed: start.elapsed(),
         peak_projected_bytes: budget.peak(),
         spilled_bytes: tasks.held.spilled_bytes(),
@@ -173,9 +184,12 @@ fn cache_peak(plan: &Plan) -> u64 {
 /// Tells every source each read the run will make ([`crate::store::Source::expect_read`]), in
 /// the order tasks start, so cached chunks are dropped after their last reader and, when the
 /// cache is full, the chunk needed furthest ahead goes first; true when any read goes through a
-/// cache.
-fn announce_reads(plan: &Plan) -> bool {
-    let mut order: Vec<usize> = (0..plan.num_tasks() as usize).collect();
+/// cache. Tasks a resumed run skips read nothing.
+fn announce_reads(plan: &Plan, skip: &[bool]) -> bool {
+    let skipped = |t: usize| skip.get(t).copied().unwrap_or(false);
+    let mut order: Vec<usize> = (0..plan.num_tasks() as usize)
+        .filter(|&t| !skipped(t))
+        .collect();
     order.sort_by_cached_key(|&t| order_key(plan, t));
     let mut cached = false;
     for task in order {

@@ -25,6 +25,8 @@ pub(super) struct PlanTasks<'a> {
     /// Measures each task's memory when set; peaks are collected per stage.
     pub(super) meter: Option<Arc<dyn TaskMeter>>,
     pub(super) peaks: Vec<StagePeaks>,
+    /// Tasks a resumed run skips (see [`super::resume`]); empty until the sinks are prepared.
+    pub(super) skip: Vec<bool>,
 }
 /// Buffers a worker keeps between tasks.
 #[derive(Default)]
@@ -81,17 +83,8 @@ impl PlanTasks<'_> {
         same.then(|| Arc::clone(source))
     }
 
-    /// True when every output of the stage goes only to a sink that already holds all the
-    /// task's units (a resumed run); results kept for later stages are always computed.
-    fn already_written(&self, stage: &Stage, region: &Region) -> bool {
-        let units = stage.units.chunks_overlapping(region);
-        !stage.outputs.is_empty()
-            && stage.outputs.iter().all(|o| {
-                !o.held
-                    && o.sink
-                        .as_ref()
-                        .is_some_and(|s| units.iter().all(|u| s.is_done(u)))
-            })
+    fn skipped(&self, task: usize) -> bool {
+        self.skip.get(task).copied().unwrap_or(false)
     }
 
     fn copy_encoded(
@@ -140,8 +133,12 @@ impl PlanTasks<'_> {
     }
 
     /// One task: evaluate, write, keep results for later stages, release what it read. False
-    /// when a resumed run found its chunks already written.
+    /// when a resumed run skips it: its chunks are stored, and whatever it would keep is read by
+    /// skipped tasks only (so it holds nothing and releases nothing).
     fn run_task(&self, task: usize, scratch: &mut Scratch) -> Result<bool> {
+        if self.skipped(task) {
+            return Ok(false);
+        }
         let (_, stage, index) = self.locate(task);
         let region = stage.tasks.chunk_region(&index);
         let as_task_error = |e: Error| Error::Task {
@@ -153,10 +150,7 @@ impl PlanTasks<'_> {
             .outputs
             .resize_with(stage.outputs.len(), Buffer::default);
         let whole_unit = stage.block.iter().all(|&b| b == 1);
-        let resumed = self.already_written(stage, &region);
-        if resumed {
-            // Resuming: an interrupted run stored every unit of this task.
-        } else if let Some(source) = self.raw_copy_source(stage) {
+        if let Some(source) = self.raw_copy_source(stage) {
             // Level 0 of a pyramid and other unchanged copies: move the stored bytes and decode
             // only what later stages keep.
             self.copy_encoded(stage, source.as_ref(), &index, &mut scratch.outputs)
@@ -200,8 +194,13 @@ impl PlanTasks<'_> {
             .filter(|(o, _)| o.held)
             .map(|(_, b)| std::mem::take(b))
             .collect();
-        if !kept.is_empty() {
-            let consumers = self.dependents(task).len() as u32;
+        // Skipped consumers never read (nor release) what this task keeps.
+        let consumers = self
+            .dependents(task)
+            .iter()
+            .filter(|&&d| !self.skipped(d as usize))
+            .count() as u32;
+        if !kept.is_empty() && consumers > 0 {
             // Keep it in memory only while a task of the largest kind still fits beside what
             // is held; otherwise spill it (so the lone-task rule never has to go over).
             let bytes: u64 = kept.iter().map(|b| b.nbytes() as u64).sum();
@@ -215,7 +214,7 @@ impl PlanTasks<'_> {
         for &up in self.plan.deps.upstream.of(task) {
             self.budget.free(self.held.release(up));
         }
-        Ok(!resumed)
+        Ok(true)
     }
 }
 

@@ -1,0 +1,43 @@
+//! Which tasks a resumed run skips.
+//!
+//! A task is skipped when every write unit it covers is already stored and nothing later needs
+//! the results it keeps in memory: it keeps none, or every task that reads them is skipped too.
+//! Consumers are decided before their producers (later stages have higher task ids). Without
+//! the second rule a producer whose results are kept (a pyramid level feeding the next) would
+//! have to be computed again on every resume, whatever it had stored. With it, a pyramid
+//! killed mid-run redoes only the blocks whose top-level chunk it had not written: tasks run
+//! depth first, so a stored chunk of the last level means its whole block below is stored too.
+
+use crate::plan::Plan;
+
+use super::tasks::locate;
+
+/// One flag per task of `plan`: true when a resumed run may skip it. Call it after the sinks
+/// are prepared (a resuming sink reads its journal there).
+pub(super) fn skippable_tasks(plan: &Plan) -> Vec<bool> {
+    let total = plan.offsets.last().copied().unwrap_or(0) as usize;
+    let mut skip = vec![false; total];
+    for task in (0..total).rev() {
+        let (_, stage, index) = locate(plan, task);
+        if stage.outputs.is_empty() {
+            continue;
+        }
+        let region = stage.tasks.chunk_region(&index);
+        let units = stage.units.chunks_overlapping(&region);
+        let stored = stage.outputs.iter().all(|o| match &o.sink {
+            Some(sink) => units.iter().all(|u| sink.is_done(u)),
+            None => o.held,
+        });
+        let kept_for_nothing = || {
+            !stage.outputs.iter().any(|o| o.held)
+                || plan
+                    .deps
+                    .downstream
+                    .of(task)
+                    .iter()
+                    .all(|&d| skip[d as usize])
+        };
+        skip[task] = stored && kept_for_nothing();
+    }
+    skip
+}
