@@ -169,8 +169,8 @@ fn check_case<T: Exact>(
     }
 }
 
-/// 4-D with a channel axis (never downsampled by default), 2-D, custom factors and named axes,
-/// float and signed data, and max, median, min and stride: every level equals the chained
+/// 4-D with a channel axis (never downsampled by default), 5-D, 2-D, sharded levels, custom
+/// factors and named axes, float and signed data, and max, median, min and stride: every level equals the chained
 /// downsample, and the NGFF metadata (scale per level, units, v2 `/` keys) passes
 /// check_pyramid.py.
 #[test]
@@ -204,6 +204,18 @@ fn pyramids_of_channels_planes_floats_and_every_method() {
         ..PyramidOptions::default()
     };
     check_case(&stack, &[1, 2, 7, 8, 8], &options, &[1, 1, 1, 3, 2], true);
+    // Sharded levels (one file per shard; shards larger than the small levels).
+    let sharded: ArrayD<u16> = random_array(&[40, 36, 33], 14);
+    let options = PyramidOptions {
+        levels: 3,
+        write: WriteOptions {
+            chunks: Some(vec![4, 4, 4]),
+            shards: Some(vec![16, 16, 8]),
+            ..WriteOptions::default()
+        },
+        ..PyramidOptions::default()
+    };
+    check_case(&sharded, &[8, 8, 8], &options, &[2, 2, 2], true);
     let plane: ArrayD<u8> = random_array(&[45, 31], 13);
     for method in [DownsampleMethod::Min, DownsampleMethod::Stride] {
         let options = PyramidOptions {

@@ -86,6 +86,11 @@ enum Command {
         /// Chunk shape of every level, comma separated (default: the input's).
         #[arg(long, value_delimiter = ',')]
         chunks: Option<Vec<u64>>,
+        /// Shard shape of every level (Zarr v3), comma separated, each a multiple of the chunk
+        /// shape: one file per shard instead of per chunk, which volumes of millions of chunks
+        /// need.
+        #[arg(long, value_delimiter = ',')]
+        shards: Option<Vec<u64>>,
         #[command(flatten)]
         exec: ExecArgs,
         /// Replace the output if it exists.
@@ -353,6 +358,7 @@ fn dispatch(command: Command) -> Result<()> {
             scale,
             zarr_format,
             chunks,
+            shards,
             exec,
             overwrite,
             resume,
@@ -376,6 +382,7 @@ fn dispatch(command: Command) -> Result<()> {
                 write: WriteOptions {
                     zarr_format,
                     chunks,
+                    shards,
                     overwrite: overwrite_mode(overwrite, resume),
                     durable,
                     ..WriteOptions::default()
