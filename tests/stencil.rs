@@ -397,3 +397,52 @@ fn a_stencil_feeding_a_downsample_through_a_cast_holds_the_cast() {
         common::assert_same(&got, &want, &format!("threads {threads}"));
     }
 }
+
+/// Two stencil inputs share the run's chunk-cache reservation: together their caches never hold
+/// more than was reserved, and results stay right.
+#[test]
+fn two_cached_sources_share_one_cache_reservation() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut inputs = Vec::new();
+    let mut reference = Vec::new();
+    for seed in [21, 22] {
+        let data: ArrayD<u16> = common::random_array(&[96, 80, 72], seed);
+        let path = dir.path().join(format!("in{seed}.zarr"));
+        chunkwise::from_ndarray(data.clone(), &[24, 24, 24])
+            .unwrap()
+            .to_zarr(&path, &WriteOptions::default(), &exec(1))
+            .unwrap();
+        inputs.push(chunkwise::open(&path).unwrap());
+        reference.push(chunkwise::from_ndarray(data, &[96, 80, 72]).unwrap());
+    }
+    let both = |a: &Array, b: &Array| {
+        let o = FilterOptions::default();
+        let ga = gaussian_filter(a, &[1.0, 1.0, 1.0], 4.0, &o).unwrap();
+        let gb = gaussian_filter(b, &[1.5, 1.0, 1.0], 4.0, &o).unwrap();
+        ga.add(&gb).unwrap()
+    };
+    let want: ArrayD<f32> = both(&reference[0], &reference[1])
+        .compute(&exec(1))
+        .unwrap();
+    for limit in [1 << 20, 4 << 20] {
+        for threads in [1, 2] {
+            let out = dir.path().join(format!("out_{limit}_{threads}.zarr"));
+            let options = ExecOptions {
+                memory_limit: limit,
+                ..exec(threads)
+            };
+            let stats = both(&inputs[0], &inputs[1])
+                .to_zarr(&out, &WriteOptions::default(), &options)
+                .unwrap();
+            assert!(stats.chunk_cache_bytes > 0, "{stats:?}");
+            assert!(
+                stats.chunk_cache_peak_bytes <= stats.chunk_cache_bytes,
+                "limit {limit}: caches held {} of {} reserved",
+                stats.chunk_cache_peak_bytes,
+                stats.chunk_cache_bytes
+            );
+            let got: ArrayD<f32> = chunkwise::open(&out).unwrap().compute(&exec(1)).unwrap();
+            common::assert_same(&got, &want, &format!("limit {limit} threads {threads}"));
+        }
+    }
+}

@@ -78,8 +78,12 @@ pub fn execute(plan: &Plan, options: &ExecOptions) -> Result<RunStats> {
     };
     // Reserved only when some read goes through a source's chunk cache.
     each_source(plan, |source| source.forget_reads());
-    let cached_reads = plan.cache_bytes > 0 && announce_reads(plan, &skip);
-    let cache_bytes = if cached_reads {
+    let cached_sources = if plan.cache_bytes > 0 {
+        announce_reads(plan, &skip)
+    } else {
+        0
+    };
+    let cache_bytes = if cached_sources > 0 {
         plan.cache_bytes.min(limit / 4)
     } else {
         0
@@ -90,7 +94,7 @@ pub fn execute(plan: &Plan, options: &ExecOptions) -> Result<RunStats> {
         io: IoContext {
             codec_threads: (cores / busy).max(1),
             // Decoded chunks shared by tasks whose reads span chunks (stencil halos).
-            cache_bytes,
+            cache_bytes: cache_bytes / cached_sources.max(1) as u64,
         },
         held: HeldStore::default(),
         budget: &budget,
@@ -183,23 +187,26 @@ fn cache_peak(plan: &Plan) -> u64 {
 
 /// Tells every source each read the run will make ([`crate::store::Source::expect_read`]), in
 /// the order tasks start, so cached chunks are dropped after their last reader and, when the
-/// cache is full, the chunk needed furthest ahead goes first; true when any read goes through a
-/// cache. Tasks a resumed run skips read nothing.
-fn announce_reads(plan: &Plan, skip: &[bool]) -> bool {
+/// cache is full, the chunk needed furthest ahead goes first. Returns how many sources will
+/// cache some of these reads. Tasks a resumed run skips read nothing.
+fn announce_reads(plan: &Plan, skip: &[bool]) -> usize {
     let skipped = |t: usize| skip.get(t).copied().unwrap_or(false);
     let mut order: Vec<usize> = (0..plan.num_tasks() as usize)
         .filter(|&t| !skipped(t))
         .collect();
     order.sort_by_cached_key(|&t| order_key(plan, t));
-    let mut cached = false;
+    let mut caching: Vec<*const ()> = Vec::new();
     for task in order {
         let (_, stage, index) = locate(plan, task);
         let region = stage.tasks.chunk_region(&index);
         stage.program.visit_reads(&region, &mut |input, r| {
             if let ProgramInput::Source(source) = input {
-                cached |= source.expect_read(r);
+                let id = Arc::as_ptr(source) as *const ();
+                if source.expect_read(r) && !caching.contains(&id) {
+                    caching.push(id);
+                }
             }
         });
     }
-    cached
+    caching.len()
 }

@@ -25,8 +25,9 @@ pub struct IoContext {
     /// own workers times this stays within the core count (zarrs would otherwise use every core
     /// from every worker).
     pub codec_threads: usize,
-    /// Bytes a source may keep of decoded chunks for reads that span chunks (neighbouring
-    /// stencil tasks share their halo chunks); 0 disables the cache.
+    /// Bytes each source may keep of decoded chunks for reads that span chunks (neighbouring
+    /// stencil tasks share their halo chunks): the run's reservation shared among the sources
+    /// that cache, so together they stay within it; 0 disables the cache.
     pub cache_bytes: u64,
 }
 
