@@ -3,6 +3,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use chunkwise_engine::plan::human_bytes;
 use chunkwise_engine::store::{open_zarr, MemorySink, MemorySource, Sink, WriteOptions, ZarrSink};
 use chunkwise_engine::{
     execute, Array, Element, Error, ExecOptions, Output, Plan, Result, RunStats,
@@ -110,10 +111,12 @@ pub trait ArrayExt {
     ) -> Result<RunStats>;
 
     /// Computes the whole array into memory as an `ndarray` of element type `T` (which must be
-    /// the array's dtype).
+    /// the array's dtype). The result counts against `exec.memory_limit`: the run gets what
+    /// the result leaves.
     ///
     /// # Errors
-    /// [`Error::Invalid`] when `T` is not the array's type; run errors.
+    /// [`Error::Invalid`] when `T` is not the array's type, or when the result alone does not fit
+    /// in the memory limit (write it with [`ArrayExt::to_zarr`] instead); run errors.
     fn compute<T: Element>(&self, exec: &ExecOptions) -> Result<ArrayD<T>>;
 
     /// The plan this array would run with, as text (stages, fused ops, tasks, memory).
@@ -147,8 +150,23 @@ impl ArrayExt for Array {
                 self.dtype()
             )));
         }
+        let result_bytes = self.meta().num_elements() * self.dtype().size() as u64;
+        if result_bytes >= exec.memory_limit {
+            return Err(Error::Invalid(format!(
+                "the result is {} and does not fit in the memory limit of {}; write it to Zarr \
+                 with to_zarr, or raise the limit",
+                human_bytes(result_bytes),
+                human_bytes(exec.memory_limit)
+            )));
+        }
+        let run_options = ExecOptions {
+            memory_limit: exec.memory_limit - result_bytes,
+            ..exec.clone()
+        };
         let sink = Arc::new(MemorySink::new(self.meta().clone()));
-        Pipeline::new().write_to(self, sink.clone()).run(exec)?;
+        Pipeline::new()
+            .write_to(self, sink.clone())
+            .run(&run_options)?;
         let data = T::from_buffer(sink.take())
             .ok_or_else(|| Error::Invalid("internal: memory sink changed type".into()))?;
         let shape: Vec<usize> = self.shape().iter().map(|&n| n as usize).collect();

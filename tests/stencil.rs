@@ -354,7 +354,12 @@ fn halo_reads_from_zarr_share_decoded_chunks_within_any_memory_limit() {
                 memory_limit: limit,
                 ..exec(threads)
             };
-            let got: ArrayD<f32> = filters(&x).compute(&options).unwrap();
+            // Written to Zarr: compute() would count its 480 KiB result against the limit.
+            let out = dir.path().join(format!("out_{limit}_{threads}.zarr"));
+            filters(&x)
+                .to_zarr(&out, &WriteOptions::default(), &options)
+                .unwrap();
+            let got: ArrayD<f32> = chunkwise::open(&out).unwrap().compute(&exec(1)).unwrap();
             common::assert_same(&got, &want, &format!("limit {limit} threads {threads}"));
             let (decoded, restored) = (source.chunks_decoded(), source.chunks_restored());
             assert!(

@@ -158,3 +158,29 @@ fn two_hundred_random_pipelines_match_the_whole_array_evaluation() {
         }
     }
 }
+
+/// `compute()` holds its whole result in memory, so the result counts against the limit: one
+/// that cannot fit is refused with what to do instead, and the run gets what the result leaves.
+#[test]
+fn compute_counts_its_result_against_the_memory_limit() {
+    let data: ArrayD<f64> = common::random_array(&[64, 64, 64], 5);
+    let x = chunkwise::from_ndarray(data.clone(), &[16, 16, 16]).unwrap();
+    let tight = ExecOptions {
+        memory_limit: 2 << 20,
+        ..exec(2)
+    };
+    let err = x.compute::<f64>(&tight).unwrap_err().to_string();
+    assert!(
+        err.contains("the result is 2.0 MiB") && err.contains("to_zarr"),
+        "{err}"
+    );
+    let roomy = ExecOptions {
+        memory_limit: 3 << 20,
+        ..exec(2)
+    };
+    assert_same(
+        &x.compute::<f64>(&roomy).unwrap(),
+        &data,
+        "2 MiB result, 3 MiB limit",
+    );
+}
