@@ -451,3 +451,64 @@ fn two_cached_sources_share_one_cache_reservation() {
         }
     }
 }
+
+/// The median of a window holding NaN: NaN sorts after every number, the same for the small
+/// windows a sorting network ranks (3x3x3) and the large ones a sliding sorted window ranks
+/// (7x7x3), checked against sorting each window directly (mode nearest: clamped indices).
+#[test]
+fn median_with_nan_sorts_it_last_on_both_paths() {
+    let shape = [9usize, 10, 11];
+    let mut data: ArrayD<f32> = common::random_array(&shape, 41);
+    // Plenty of NaN, in runs, so that some windows hold more NaN than numbers.
+    for (i, v) in data.iter_mut().enumerate() {
+        if i % 3 == 0 || (i / 40) % 5 == 0 {
+            *v = f32::NAN;
+        } else if !v.is_finite() {
+            *v = 1.0;
+        }
+    }
+    let options = FilterOptions {
+        mode: BoundaryMode::Nearest,
+        ..FilterOptions::default()
+    };
+    for size in [[3usize, 3, 3], [7, 7, 3]] {
+        let mut want = ArrayD::<f32>::zeros(shape.to_vec());
+        let mut window = Vec::new();
+        for (idx, out) in want.indexed_iter_mut() {
+            window.clear();
+            for dz in 0..size[0] {
+                for dy in 0..size[1] {
+                    for dx in 0..size[2] {
+                        // Mode nearest: the window's index clamped into the array.
+                        let at = |axis: usize, i: usize, d: usize| {
+                            (i + d).saturating_sub(size[axis] / 2).min(shape[axis] - 1)
+                        };
+                        let (z, y, x) = (at(0, idx[0], dz), at(1, idx[1], dy), at(2, idx[2], dx));
+                        window.push(data[[z, y, x]]);
+                    }
+                }
+            }
+            window.sort_by(|a, b| match (a.is_nan(), b.is_nan()) {
+                (false, false) => a.total_cmp(b),
+                (true, true) => std::cmp::Ordering::Equal,
+                (true, false) => std::cmp::Ordering::Greater,
+                (false, true) => std::cmp::Ordering::Less,
+            });
+            *out = window[window.len() / 2];
+        }
+        for chunks in [vec![4, 4, 4], vec![9, 10, 11]] {
+            let x = chunkwise::from_ndarray(data.clone(), &chunks).unwrap();
+            let window = Window::Size(size.to_vec());
+            let got: ArrayD<f32> = median_filter(&x, &window, &[], &options)
+                .unwrap()
+                .compute(&exec(2))
+                .unwrap();
+            for (i, (g, w)) in got.iter().zip(want.iter()).enumerate() {
+                assert!(
+                    g == w || (g.is_nan() && w.is_nan()),
+                    "size {size:?} chunks {chunks:?}: element {i}: got {g}, want {w}"
+                );
+            }
+        }
+    }
+}

@@ -89,7 +89,8 @@ impl Kernel for Footprint {
             _ => Vec::new(),
         };
         let mut wires: Vec<F> = Vec::new();
-        let infinity = F::from_f64(f64::INFINITY);
+        // Pads the network's wires: NaN comes last in the rank order, after every value.
+        let last = F::from_f64(f64::NAN);
 
         let lead_hi = &output.shape[..nd - 1];
         chunkwise_engine::geometry::for_each_index(&vec![0; nd - 1], lead_hi, |lead| {
@@ -124,30 +125,30 @@ impl Kernel for Footprint {
                     }
                 }
                 NdKind::Rank(rank) if !network.is_empty() => {
-                    // Each footprint position's shifted row is a wire; +inf pads to a power of 2.
+                    // Each footprint position's shifted row is a wire; NaN pads to a power of 2.
                     wires.clear();
                     for &(offset, _) in &taps {
                         wires.extend_from_slice(shifted(offset));
                     }
-                    wires.resize(taps.len().next_power_of_two() * row, infinity);
+                    wires.resize(taps.len().next_power_of_two() * row, last);
                     select(&network, &mut wires, row);
                     dst.copy_from_slice(&wires[rank * row..(rank + 1) * row]);
                 }
                 NdKind::Rank(rank) => {
                     window.clear();
                     window.extend(taps.iter().map(|&(offset, _)| ext[base + offset]));
-                    window.sort_unstable_by(F::total_cmp);
+                    window.sort_unstable_by(F::rank_cmp);
                     dst[0] = window[*rank];
                     for o in 1..row {
                         for &offset in &leaving {
                             let v = ext[base + offset + o - 1];
-                            if let Ok(i) = window.binary_search_by(|w| w.total_cmp(&v)) {
+                            if let Ok(i) = window.binary_search_by(|w| w.rank_cmp(&v)) {
                                 window.remove(i);
                             }
                         }
                         for &offset in &entering {
                             let v = ext[base + offset + o];
-                            let i = window.partition_point(|w| w.total_cmp(&v).is_lt());
+                            let i = window.partition_point(|w| w.rank_cmp(&v).is_lt());
                             window.insert(i, v);
                         }
                         dst[o] = window[*rank];

@@ -66,7 +66,7 @@ pub(crate) fn select<F: Sample>(network: &[(usize, usize)], rows: &mut [F], lane
         for (p, q) in x.iter_mut().zip(y.iter_mut()) {
             let (u, v) = (*p, *q);
             *p = u.min_num(v);
-            *q = u.max_num(v);
+            *q = u.max_nan_last(v);
         }
     }
 }
@@ -100,6 +100,44 @@ mod tests {
                 for (l, col) in columns.iter_mut().enumerate() {
                     col.sort_by(f32::total_cmp);
                     assert_eq!(rows[rank * lanes + l], col[rank], "n {n} rank {rank}");
+                }
+            }
+        }
+    }
+
+    /// With NaN among the values, the network picks what sorting by `rank_cmp` picks (NaN
+    /// after every number), padding included.
+    #[test]
+    fn nan_comes_last_in_every_rank() {
+        let mut seed = 777u64;
+        let mut next = || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as u32
+        };
+        for n in [2, 3, 5, 9, 27] {
+            for rank in 0..n {
+                let net = selection_network(n, rank);
+                let lanes = 8;
+                let mut rows = vec![f32::NAN; n.next_power_of_two() * lanes];
+                for v in rows[..n * lanes].iter_mut() {
+                    *v = match next() % 4 {
+                        0 => f32::NAN,
+                        _ => (next() % 50) as f32 - 25.0,
+                    };
+                }
+                let columns: Vec<Vec<f32>> = (0..lanes)
+                    .map(|l| (0..n).map(|w| rows[w * lanes + l]).collect())
+                    .collect();
+                select(&net, &mut rows, lanes);
+                for (l, mut col) in columns.into_iter().enumerate() {
+                    col.sort_by(Sample::rank_cmp);
+                    let (got, want) = (rows[rank * lanes + l], col[rank]);
+                    assert!(
+                        got == want || (got.is_nan() && want.is_nan()),
+                        "n {n} rank {rank}: got {got}, want {want} of {col:?}"
+                    );
                 }
             }
         }

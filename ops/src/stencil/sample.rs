@@ -17,6 +17,34 @@ pub(crate) trait Sample:
     fn min_num(self, other: Self) -> Self;
     /// The greater (IEEE maxNum).
     fn max_num(self, other: Self) -> Self;
+
+    /// The greater in the rank order ([`Sample::rank_cmp`]): NaN when either is NaN. With
+    /// [`Sample::min_num`] it makes the exchange of a selection network.
+    #[inline(always)]
+    fn max_nan_last(self, other: Self) -> Self {
+        // Unordered means a NaN: their sum is NaN then. One compare, no branch (it vectorizes).
+        let max = self.max_num(other);
+        if self.partial_cmp(&other).is_none() {
+            self + other
+        } else {
+            max
+        }
+    }
+
+    /// The order of rank filters (median, percentile): numbers as [`Sample::total_cmp`] orders
+    /// them, then every NaN, all NaN equal. The network and the sliding window both follow it,
+    /// so NaN in a window gives one defined result (NaN only when the rank falls among the
+    /// NaN), as in the downsample's median.
+    #[inline(always)]
+    fn rank_cmp(&self, other: &Self) -> std::cmp::Ordering {
+        #[allow(clippy::eq_op)]
+        match (self != self, other != other) {
+            (false, false) => self.total_cmp(other),
+            (true, true) => std::cmp::Ordering::Equal,
+            (true, false) => std::cmp::Ordering::Greater,
+            (false, true) => std::cmp::Ordering::Less,
+        }
+    }
 }
 
 impl Sample for f32 {
