@@ -78,6 +78,7 @@ pub trait MeanElement: Element + PartialOrd {
 /// output element costs more than the whole 2x2x2 sum).
 macro_rules! round_half_even {
     ($name:ident, $t:ty) => {
+        #[inline]
         fn $name(sum: $t, count: u64) -> $t {
             let c = count as $t;
             // Whole blocks mostly hold a power of two (2x2x2: 8): then a shift and a mask give
@@ -88,11 +89,11 @@ macro_rules! round_half_even {
             } else {
                 (sum.div_euclid(c), sum.rem_euclid(c))
             };
-            match (2 * r).cmp(&c) {
-                std::cmp::Ordering::Greater => q + 1,
-                std::cmp::Ordering::Equal => q + (q & 1),
-                std::cmp::Ordering::Less => q,
-            }
+            // Up when past the half, or at it with an odd quotient. Without branches: which way
+            // a mean rounds follows the data, and mispredicted branches cost more than the
+            // arithmetic.
+            let twice = 2 * r;
+            q + (<$t>::from(twice > c) | (<$t>::from(twice == c) & q & 1))
         }
     };
 }
@@ -228,9 +229,13 @@ fn mean_kernel<T: MeanElement>(x: &[T], layout: &Layout<'_>, out: &mut Vec<T>) {
             rows += 1;
             accumulate_row(&x[offset..], &blocks, full, f, &mut acc);
         });
+        // Whole blocks share one count, so the rounding's power-of-two test is made once.
+        let whole = rows * f as u64;
+        out.extend(acc[..full].iter().map(|a| T::mean(*a, whole)));
         out.extend(
-            acc.iter()
-                .zip(&blocks)
+            acc[full..]
+                .iter()
+                .zip(&blocks[full..])
                 .map(|(a, &(s, e))| T::mean(*a, rows * (e - s) as u64)),
         );
     });
