@@ -518,3 +518,44 @@ fn an_interrupted_pyramid_resumes_from_what_it_stored() {
     let err = write_pyramid(&x, &image, &resume, &exec(2)).unwrap_err();
     assert!(err.to_string().contains("complete pyramid"), "{err}");
 }
+
+/// Opening the pyramid's group instead of one of its arrays names the array to give.
+#[test]
+fn opening_the_image_group_points_to_its_full_resolution_array() {
+    let dir = tempfile::tempdir().unwrap();
+    let x = chunkwise::from_ndarray(random_array::<u8>(&[16, 16], 1), &[8, 8]).unwrap();
+    for format in [ZarrFormat::V2, ZarrFormat::V3] {
+        let image = dir.path().join(format!("{format:?}.zarr"));
+        let options = PyramidOptions {
+            levels: 1,
+            write: WriteOptions {
+                zarr_format: format,
+                ..WriteOptions::default()
+            },
+            ..PyramidOptions::default()
+        };
+        write_pyramid(&x, &image, &options, &exec(1)).unwrap();
+        let err = chunkwise::open(&image).unwrap_err().to_string();
+        let level0 = image.join("0").display().to_string();
+        assert!(
+            err.contains("OME-Zarr image") && err.contains(&level0),
+            "{err}"
+        );
+        // A group that is not an image lists its arrays.
+        std::fs::remove_file(image.join(if format == ZarrFormat::V2 {
+            ".zattrs"
+        } else {
+            "zarr.json"
+        }))
+        .unwrap();
+        if format == ZarrFormat::V3 {
+            std::fs::write(
+                image.join("zarr.json"),
+                r#"{"zarr_format": 3, "node_type": "group", "attributes": {}}"#,
+            )
+            .unwrap();
+        }
+        let err = chunkwise::open(&image).unwrap_err().to_string();
+        assert!(err.contains("arrays inside: 0, 1"), "{err}");
+    }
+}

@@ -93,8 +93,49 @@ fn open_array(path: &Path) -> Result<ZArray<Store>> {
     if !path.is_dir() {
         return Err(missing("no such directory".into()));
     }
+    if let Some(hint) = group_hint(path) {
+        return Err(missing(hint));
+    }
     let store = FilesystemStore::new(path).map_err(|e| missing(e.to_string()))?;
     ZArray::open(Arc::new(store), "/").map_err(|e| missing(e.to_string()))
+}
+
+/// When `path` is a Zarr group rather than an array: what to give instead (an OME-Zarr image's
+/// full-resolution level, else the arrays inside).
+fn group_hint(path: &Path) -> Option<String> {
+    let read_json = |name: &str| -> Option<Value> {
+        serde_json::from_slice(&std::fs::read(path.join(name)).ok()?).ok()
+    };
+    let attributes = match read_json("zarr.json") {
+        Some(v3) if v3["node_type"] == "group" => v3["attributes"].clone(),
+        Some(_) => return None,
+        None if path.join(".zgroup").is_file() => read_json(".zattrs").unwrap_or(Value::Null),
+        None => return None,
+    };
+    let multiscales = attributes["ome"]["multiscales"]
+        .get(0)
+        .or_else(|| attributes["multiscales"].get(0));
+    if let Some(level) = multiscales.and_then(|m| m["datasets"][0]["path"].as_str()) {
+        return Some(format!(
+            "this is an OME-Zarr image (a group); give its full-resolution array, {}",
+            path.join(level).display()
+        ));
+    }
+    let mut arrays: Vec<String> = std::fs::read_dir(path)
+        .ok()?
+        .flatten()
+        .filter(|e| e.path().join("zarr.json").is_file() || e.path().join(".zarray").is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    arrays.sort();
+    Some(if arrays.is_empty() {
+        "this is a Zarr group, not an array".to_string()
+    } else {
+        format!(
+            "this is a Zarr group, not an array; arrays inside: {}",
+            arrays.join(", ")
+        )
+    })
 }
 
 /// A Zarr array (v2 or v3, filesystem store) read through zarrs.
