@@ -119,16 +119,17 @@ pub trait ArrayExt {
     /// in the memory limit (write it with [`ArrayExt::to_zarr`] instead); run errors.
     fn compute<T: Element>(&self, exec: &ExecOptions) -> Result<ArrayD<T>>;
 
-    /// The plan this array would run with, as text (stages, fused ops, tasks, memory).
+    /// The plan [`ArrayExt::compute`] would run with, as text (stages, fused ops, tasks, memory).
     ///
     /// # Errors
     /// Planning errors.
     fn explain(&self, exec: &ExecOptions) -> Result<String>;
 
-    /// The plan computing this array into memory would run with (stages, tasks, memory).
+    /// The plan computing this array into memory would run with (stages, tasks, memory), under
+    /// the memory limit less the result, as [`ArrayExt::compute`] runs it.
     ///
     /// # Errors
-    /// Planning errors.
+    /// Planning errors; as [`ArrayExt::compute`] when the result alone does not fit.
     fn plan(&self, exec: &ExecOptions) -> Result<Plan>;
 }
 
@@ -150,19 +151,7 @@ impl ArrayExt for Array {
                 self.dtype()
             )));
         }
-        let result_bytes = self.meta().num_elements() * self.dtype().size() as u64;
-        if result_bytes >= exec.memory_limit {
-            return Err(Error::Invalid(format!(
-                "the result is {} and does not fit in the memory limit of {}; write it to Zarr \
-                 with to_zarr, or raise the limit",
-                human_bytes(result_bytes),
-                human_bytes(exec.memory_limit)
-            )));
-        }
-        let run_options = ExecOptions {
-            memory_limit: exec.memory_limit - result_bytes,
-            ..exec.clone()
-        };
+        let run_options = in_memory_options(self, exec)?;
         let sink = Arc::new(MemorySink::new(self.meta().clone()));
         Pipeline::new()
             .write_to(self, sink.clone())
@@ -179,6 +168,32 @@ impl ArrayExt for Array {
 
     fn plan(&self, exec: &ExecOptions) -> Result<Plan> {
         let sink = Arc::new(MemorySink::new(self.meta().clone()));
-        Pipeline::new().write_to(self, sink).plan(exec)
+        Pipeline::new()
+            .write_to(self, sink)
+            .plan(&in_memory_options(self, exec)?)
     }
+}
+
+/// The run settings for computing `array` into memory: the result is held whole, so the run gets
+/// the memory limit less the result.
+///
+/// # Errors
+/// [`Error::Invalid`] when the result alone does not fit in the limit.
+fn in_memory_options(array: &Array, exec: &ExecOptions) -> Result<ExecOptions> {
+    let result_bytes = array
+        .meta()
+        .num_elements()
+        .saturating_mul(array.dtype().size() as u64);
+    if result_bytes >= exec.memory_limit {
+        return Err(Error::Invalid(format!(
+            "the result is {} and does not fit in the memory limit of {}; write it to Zarr with \
+             to_zarr, or raise the limit",
+            human_bytes(result_bytes),
+            human_bytes(exec.memory_limit)
+        )));
+    }
+    Ok(ExecOptions {
+        memory_limit: exec.memory_limit - result_bytes,
+        ..exec.clone()
+    })
 }

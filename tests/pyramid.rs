@@ -559,3 +559,43 @@ fn opening_the_image_group_points_to_its_full_resolution_array() {
         assert!(err.contains("arrays inside: 0, 1"), "{err}");
     }
 }
+
+/// A pyramid stopped after its levels were finished but before the group metadata (here: the
+/// group's `zarr.json` cannot be written) resumes: the finished levels keep their journals until
+/// the group is written, so nothing is recomputed and nothing is refused.
+#[test]
+fn a_pyramid_stopped_before_its_group_metadata_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let data: ArrayD<u16> = random_array(&[20, 18, 17], 41);
+    let x = chunkwise::from_ndarray(data.clone(), &[8, 8, 8]).unwrap();
+    let image = dir.path().join("image.zarr");
+    let resume = PyramidOptions {
+        levels: 2,
+        write: WriteOptions {
+            overwrite: Overwrite::Resume,
+            ..WriteOptions::default()
+        },
+        ..PyramidOptions::default()
+    };
+    // A directory where the group's zarr.json goes: the last write fails.
+    std::fs::create_dir_all(image.join("zarr.json")).unwrap();
+    let err = write_pyramid(&x, &image, &resume, &exec(2)).unwrap_err();
+    assert!(err.to_string().contains("metadata"), "{err}");
+    assert!(image.join("2/zarr.json").is_file(), "levels were finished");
+    std::fs::remove_dir(image.join("zarr.json")).unwrap();
+
+    let stats = write_pyramid(&x, &image, &resume, &exec(2)).unwrap();
+    assert_eq!(stats.skipped_tasks, stats.tasks, "everything was stored");
+    let want = levels_of(&data, 2, &[2, 2, 2], DownsampleMethod::Mean);
+    for (k, level) in want.iter().enumerate() {
+        let level_dir = image.join(k.to_string());
+        let got: ArrayD<u16> = chunkwise::open(&level_dir)
+            .unwrap()
+            .compute(&exec(1))
+            .unwrap();
+        assert_same(&got, level, &format!("level {k}"));
+        assert!(!chunkwise::engine::store::holds_unfinished_run(&level_dir));
+    }
+    let err = write_pyramid(&x, &image, &resume, &exec(2)).unwrap_err();
+    assert!(err.to_string().contains("complete pyramid"), "{err}");
+}

@@ -24,7 +24,7 @@ pub mod store;
 pub use buffer::{Buffer, Element, Slice, SliceMut};
 pub use dtype::{promote, promote_scalar, DType, Kind, Scalar};
 pub use error::{Error, Result};
-pub use exec::{execute, ExecOptions, RunStats};
+pub use exec::{execute, execute_then, ExecOptions, RunStats};
 pub use expr::{Array, NodeKind};
 pub use geometry::{ChunkGrid, Region};
 pub use meta::ArrayMeta;

@@ -10,8 +10,10 @@ mod metadata;
 use std::path::Path;
 
 use chunkwise_engine::plan::check_replaceable;
-use chunkwise_engine::store::{write_group, Overwrite, WriteOptions, ZarrFormat};
-use chunkwise_engine::{execute, Array, Error, ExecOptions, Result, RunStats};
+use chunkwise_engine::store::{
+    holds_unfinished_run, write_group, Overwrite, WriteOptions, ZarrFormat,
+};
+use chunkwise_engine::{execute_then, Array, Error, ExecOptions, Result, RunStats};
 use chunkwise_ops::{DownsampleMethod, ResampleExt};
 
 use crate::api::Pipeline;
@@ -94,7 +96,7 @@ pub fn write_pyramid(
         Overwrite::Refuse if output.exists() => {
             return Err(Error::OutputExists(output.display().to_string()))
         }
-        Overwrite::Resume if group_is_written(output) => {
+        Overwrite::Resume if is_finished_pyramid(output, options.levels) => {
             return Err(Error::Invalid(format!(
                 "cannot resume {}: it is a complete pyramid; write it again with overwrite",
                 output.display()
@@ -139,18 +141,19 @@ pub fn write_pyramid(
             detail: format!("cannot replace: {e}"),
         })?;
     }
-    let run = execute(&plan, exec).and_then(|stats| {
-        let attributes = Multiscales {
-            axes: &axes,
-            unit: options.unit.as_deref(),
-            base_scale: &base_scale,
-            factors: &factors,
-            levels: options.levels,
-            method: options.method.name(),
-        }
-        .attributes(options.write.zarr_format);
-        write_group(output, options.write.zarr_format, attributes)?;
-        Ok(stats)
+    let attributes = Multiscales {
+        axes: &axes,
+        unit: options.unit.as_deref(),
+        base_scale: &base_scale,
+        factors: &factors,
+        levels: options.levels,
+        method: options.method.name(),
+    }
+    .attributes(options.write.zarr_format);
+    // The group metadata is the last write: until the levels' journals go after it, a killed
+    // run resumes, levels already finished included.
+    let run = execute_then(&plan, exec, || {
+        write_group(output, options.write.zarr_format, attributes)
     });
     if run.is_err() && !resume {
         let _ = std::fs::remove_dir_all(output);
@@ -158,10 +161,15 @@ pub fn write_pyramid(
     run
 }
 
-/// True when `output` holds group metadata (v3 `zarr.json` or v2 `.zgroup`): the pyramid's
-/// last write.
-fn group_is_written(output: &Path) -> bool {
-    output.join("zarr.json").is_file() || output.join(".zgroup").is_file()
+/// True when `output` is a finished pyramid: a group (v3 `zarr.json` of a group, or v2
+/// `.zgroup`) whose levels hold no unfinished run.
+fn is_finished_pyramid(output: &Path, levels: usize) -> bool {
+    let v3_group = std::fs::read(output.join("zarr.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .is_some_and(|m| m["node_type"] == "group");
+    (v3_group || output.join(".zgroup").is_file())
+        && !(0..=levels).any(|k| holds_unfinished_run(&output.join(k.to_string())))
 }
 
 fn check_factors_and_scale(factors: &[u64], scale: &[f64], ndim: usize) -> Result<()> {

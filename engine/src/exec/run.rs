@@ -40,13 +40,28 @@ pub struct RunStats {
     /// [`ExecOptions::task_meter`] was set.
     pub stage_memory: Vec<StageMemory>,
 }
+
 /// Executes `plan`: every output is complete on success; on error every output this run created is
-/// removed and the first error is returned.
+/// removed (outputs being resumed keep what they stored) and the first error is returned.
 ///
 /// # Errors
 /// The first task error ([`Error::Task`] names the op and chunk), sink preparation or finishing
 /// errors, or [`Error::Cancelled`].
 pub fn execute(plan: &Plan, options: &ExecOptions) -> Result<RunStats> {
+    execute_then(plan, options, || Ok(()))
+}
+
+/// [`execute`], with `last` run once every output is finished and before their resume journals
+/// go: what a caller writes to mark its own work complete (a pyramid's group metadata). A run
+/// killed before `last` is done is then resumed as a whole, finished outputs included.
+///
+/// # Errors
+/// As [`execute`], and `last`'s error (which fails the run the same way).
+pub fn execute_then(
+    plan: &Plan,
+    options: &ExecOptions,
+    last: impl FnOnce() -> Result<()>,
+) -> Result<RunStats> {
     let start = Instant::now();
     let sinks: Vec<_> = plan
         .stages
@@ -73,12 +88,12 @@ pub fn execute(plan: &Plan, options: &ExecOptions) -> Result<RunStats> {
     }
     // Known once resuming sinks have read their journals.
     let skip = match outcome {
-        Ok(()) => skippable_tasks(plan),
-        Err(_) => Vec::new(),
+        Ok(()) if sinks.iter().any(|s| s.resuming()) => skippable_tasks(plan),
+        _ => Vec::new(),
     };
     // Reserved only when some read goes through a source's chunk cache.
     each_source(plan, |source| source.forget_reads());
-    let cached_sources = if plan.cache_bytes > 0 {
+    let cached_sources = if plan.cache_bytes > 0 && outcome.is_ok() {
         announce_reads(plan, &skip)
     } else {
         0
@@ -121,7 +136,11 @@ pub fn execute(plan: &Plan, options: &ExecOptions) -> Result<RunStats> {
         outcome = run_tasks(&tasks, threads, &budget, &options.cancel, &on_done);
     }
     if outcome.is_ok() {
-        outcome = sinks.iter().try_for_each(|s| s.finish());
+        outcome = sinks
+            .iter()
+            .try_for_each(|s| s.finish())
+            .and_then(|()| last())
+            .and_then(|()| sinks.iter().try_for_each(|s| s.forget_progress()));
     }
     // What the caches kept (and spilled) is of no use once the run is over.
     let cache_peak_bytes = cache_peak(plan);

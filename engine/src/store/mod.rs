@@ -11,7 +11,9 @@ use std::fmt::Debug;
 
 pub use memory::{MemorySink, MemorySource};
 pub use write_options::{Codec, Overwrite, WriteOptions, ZarrFormat};
-pub use zarr::{inspect_zarr, open_zarr, write_group, ZarrInfo, ZarrSink, ZarrSource};
+pub use zarr::{
+    holds_unfinished_run, inspect_zarr, open_zarr, write_group, ZarrInfo, ZarrSink, ZarrSource,
+};
 
 use crate::buffer::Buffer;
 use crate::error::Result;
@@ -160,12 +162,28 @@ pub trait Sink: Send + Sync + Debug {
         false
     }
 
+    /// True when this run continues an interrupted one ([`Sink::is_done`] may then say yes).
+    fn resuming(&self) -> bool {
+        false
+    }
+
     /// Marks the output complete (for Zarr: writes the metadata, so a reader never sees a
-    /// half-written array as valid).
+    /// half-written array as valid). What a resume would need stays until
+    /// [`Sink::forget_progress`].
     ///
     /// # Errors
     /// Store errors.
     fn finish(&self) -> Result<()>;
+
+    /// Drops what a resume would need (the journal), once every output of the run is finished
+    /// and whatever the caller writes last is written: a run killed before that point is
+    /// resumed, finished outputs included, rather than refused as complete.
+    ///
+    /// # Errors
+    /// Store errors.
+    fn forget_progress(&self) -> Result<()> {
+        Ok(())
+    }
 
     /// Removes what a failed run wrote.
     fn abort(&self);

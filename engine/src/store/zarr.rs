@@ -138,6 +138,12 @@ fn group_hint(path: &Path) -> Option<String> {
     })
 }
 
+/// True when `path` holds the journal of a chunkwise run that a resume can continue (an
+/// interrupted run, or one stopped after writing metadata but before its last step).
+pub fn holds_unfinished_run(path: &Path) -> bool {
+    Journal::exists(path)
+}
+
 /// A Zarr array (v2 or v3, filesystem store) read through zarrs.
 #[derive(Debug)]
 pub struct ZarrSource {
@@ -869,15 +875,23 @@ impl Sink for ZarrSink {
     }
 
     fn finish(&self) -> Result<()> {
-        self.store_metadata_atomically()?;
+        self.store_metadata_atomically()
+    }
+
+    fn forget_progress(&self) -> Result<()> {
         self.journal()
             .complete()
             .map_err(|e| self.store_error(format!("journal: {e}")))
     }
 
+    fn resuming(&self) -> bool {
+        self.overwrite == Overwrite::Resume
+    }
+
     fn abort(&self) {
-        // A resumable run keeps what it stored (no metadata, so it never opens as complete):
-        // the next --resume continues from there.
+        // A resumable run keeps what it stored, journal included: the next --resume continues
+        // from there. (Its metadata is there only when the run failed after finishing it; the
+        // array is then complete.)
         if self.overwrite != Overwrite::Resume {
             let _ = std::fs::remove_dir_all(&self.path);
         }
