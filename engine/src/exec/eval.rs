@@ -40,7 +40,41 @@ impl ReadCache {
     }
 }
 
+/// One input box handed to a region op.
+enum Piece<'a> {
+    /// Computed for this op.
+    Mine(Buffer),
+    /// A block task's cached read.
+    Borrowed(&'a Buffer),
+    /// A kept result of an earlier stage.
+    Shared(Arc<Buffer>),
+}
+
+impl Piece<'_> {
+    fn data(&self) -> &Buffer {
+        match self {
+            Piece::Mine(b) => b,
+            Piece::Borrowed(b) => b,
+            Piece::Shared(b) => b,
+        }
+    }
+}
+
 impl PlanTasks<'_> {
+    /// The kept result behind a sub-program that only passes one earlier stage's output
+    /// through, when `needed` is exactly one of that stage's task regions.
+    fn whole_held(&self, program: &FusedProgram, needed: &Region) -> Result<Option<Arc<Buffer>>> {
+        match (program.passthrough().as_deref(), program.inputs.first()) {
+            (Some([0]), Some(ProgramInput::Held { stage, output, .. })) => self.held.whole(
+                &self.plan.stages[*stage].tasks,
+                self.plan.offsets[*stage],
+                *output,
+                needed,
+            ),
+            _ => Ok(None),
+        }
+    }
+
     /// Computes `program`'s outputs over `region` into `outputs`.
     pub(super) fn eval(
         &self,
@@ -131,8 +165,7 @@ impl PlanTasks<'_> {
                 ..
             } => {
                 let in_pieces = op.input_pieces(region, input_metas);
-                let mut owned: Vec<(Region, Option<Buffer>, Option<&Buffer>)> =
-                    Vec::with_capacity(inputs.len());
+                let mut owned: Vec<(Region, Piece<'_>)> = Vec::with_capacity(inputs.len());
                 let pieces = inputs
                     .iter()
                     .zip(&in_pieces)
@@ -141,18 +174,25 @@ impl PlanTasks<'_> {
                     // A source read as is: hand the op the cached block (a region containing the
                     // one it asked for) without copying.
                     if let Some((cached, data)) = cache.and_then(|c| c.direct(sub, r)) {
-                        owned.push((cached.clone(), None, Some(data)));
+                        owned.push((cached.clone(), Piece::Borrowed(data)));
+                        continue;
+                    }
+                    // A kept result read as is, one producer task's whole region: shared.
+                    if let Some(kept) = self.whole_held(sub, r)? {
+                        owned.push((r.clone(), Piece::Shared(kept)));
                         continue;
                     }
                     let mut out = vec![Buffer::default()];
                     self.eval(sub, r, &mut out, regs, cache)?;
-                    owned.push((r.clone(), out.pop(), None));
+                    if let Some(data) = out.pop() {
+                        owned.push((r.clone(), Piece::Mine(data)));
+                    }
                 }
                 let views: Vec<RegionData<'_>> = owned
                     .iter()
-                    .filter_map(|(region, mine, cached)| {
-                        let data = mine.as_ref().or(*cached)?;
-                        Some(RegionData { region, data })
+                    .map(|(region, piece)| RegionData {
+                        region,
+                        data: piece.data(),
                     })
                     .collect();
                 op.compute_region(&views, region)

@@ -112,7 +112,7 @@ impl HeldStore {
     ///
     /// # Errors
     /// [`Error::Invalid`] when a needed result is missing (a scheduling bug, reported rather than
-    /// panicking).
+    /// panicking); a spill file that cannot be read back.
     pub fn assemble(
         &self,
         grid: &ChunkGrid,
@@ -123,28 +123,57 @@ impl HeldStore {
     ) -> Result<Buffer> {
         let mut out = Buffer::zeros(dtype, region.num_elements() as usize);
         for idx in grid.chunks_overlapping(region) {
-            let linear = grid.ravel(&idx);
-            let task = (first_task + linear) as u32;
-            let missing = || Error::Invalid(format!("internal: result of task {task} is not kept"));
-            let file = {
-                let entries = self.lock();
-                match entries.get(&task).map(|e| &e.kept) {
-                    Some(Kept::Memory(buffers)) => {
-                        Ok(buffers.get(output).cloned().ok_or_else(missing)?)
-                    }
-                    Some(Kept::Disk(files)) => {
-                        Err(files.get(output).cloned().ok_or_else(missing)?)
-                    }
-                    None => return Err(missing()),
-                }
-            };
-            let buffer = match file {
-                Ok(buffer) => buffer,
-                Err((path, dtype)) => Arc::new(self.spill.read(&path, dtype)?),
-            };
+            let buffer = self.result(grid, first_task, output, &idx)?;
             copy_buffer_region(&buffer, &grid.chunk_region(&idx), &mut out, region)?;
         }
         Ok(out)
+    }
+
+    /// The kept result that is exactly `region`, shared rather than copied; `None` when
+    /// `region` is not one task's whole region.
+    ///
+    /// # Errors
+    /// As [`HeldStore::assemble`].
+    pub fn whole(
+        &self,
+        grid: &ChunkGrid,
+        first_task: u64,
+        output: usize,
+        region: &Region,
+    ) -> Result<Option<Arc<Buffer>>> {
+        let idx: Vec<u64> = region
+            .start
+            .iter()
+            .zip(grid.chunk_shape())
+            .map(|(s, c)| s / c)
+            .collect();
+        if grid.chunk_region(&idx) != *region {
+            return Ok(None);
+        }
+        self.result(grid, first_task, output, &idx).map(Some)
+    }
+
+    /// Output `output` of the task at chunk `idx` of `grid`, from memory or its spill file.
+    fn result(
+        &self,
+        grid: &ChunkGrid,
+        first_task: u64,
+        output: usize,
+        idx: &[u64],
+    ) -> Result<Arc<Buffer>> {
+        let task = (first_task + grid.ravel(idx)) as u32;
+        let missing = || Error::Invalid(format!("internal: result of task {task} is not kept"));
+        let file = {
+            let entries = self.lock();
+            match entries.get(&task).map(|e| &e.kept) {
+                Some(Kept::Memory(buffers)) => {
+                    return buffers.get(output).cloned().ok_or_else(missing)
+                }
+                Some(Kept::Disk(files)) => files.get(output).cloned().ok_or_else(missing)?,
+                None => return Err(missing()),
+            }
+        };
+        Ok(Arc::new(self.spill.read(&file.0, file.1)?))
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u32, Entry>> {

@@ -13,7 +13,7 @@ use chunkwise_engine::{
 use multiversion::multiversion;
 use serde::{Deserialize, Serialize};
 
-use chunkwise_engine::geometry::for_each_index;
+use chunkwise_engine::geometry::{copy_buffer_region, for_each_index, ChunkGrid};
 
 use crate::resample::nd::{absolute_lead, for_each_row, strides};
 
@@ -408,10 +408,72 @@ impl Op for Downsample {
         vec![Region::new(start, shape)]
     }
 
+    /// One box per input chunk when chunk boundaries fall on block boundaries (every chunk
+    /// extent a multiple of its factor): each block then lies in one chunk, and a task reads
+    /// whole chunks (a pyramid level's kept chunks, whole stored chunks) instead of having them
+    /// copied into one block-sized buffer first.
+    fn input_pieces(&self, output: &Region, inputs: &[ArrayMeta]) -> Vec<Vec<Region>> {
+        let whole = self.input_regions(output, inputs).remove(0);
+        let chunks = &inputs[0].chunks;
+        let aligned = chunks.iter().zip(&self.factors).all(|(c, f)| c % f == 0);
+        if !aligned {
+            return vec![vec![whole]];
+        }
+        let grid = ChunkGrid::new(inputs[0].shape.clone(), chunks.clone());
+        let pieces = grid
+            .chunks_overlapping(&whole)
+            .iter()
+            .filter_map(|idx| grid.chunk_region(idx).intersect(&whole))
+            .collect();
+        vec![pieces]
+    }
+
     fn compute_region(&self, inputs: &[RegionData<'_>], output: &Region) -> Result<Buffer> {
-        let [input] = inputs else {
-            return Err(Error::Invalid("downsample takes one input".into()));
-        };
+        match inputs {
+            [] => Err(Error::Invalid("downsample takes one input".into())),
+            [whole] => Ok(self.downsample_piece(whole, output)),
+            pieces => {
+                // Each piece starts on a block boundary: it gives the outputs of its blocks.
+                let mut out = Buffer::zeros(pieces[0].data.dtype(), output.num_elements() as usize);
+                for piece in pieces {
+                    let part =
+                        self.outputs_of(piece.region)
+                            .intersect(output)
+                            .ok_or_else(|| {
+                                Error::Invalid(
+                                    "internal: a downsample piece outside its task".into(),
+                                )
+                            })?;
+                    let data = self.downsample_piece(piece, &part);
+                    copy_buffer_region(&data, &part, &mut out, output)?;
+                }
+                Ok(out)
+            }
+        }
+    }
+}
+
+impl Downsample {
+    /// The outputs whose blocks start inside `input` (which starts on a block boundary).
+    fn outputs_of(&self, input: &Region) -> Region {
+        let start: Vec<u64> = input
+            .start
+            .iter()
+            .zip(&self.factors)
+            .map(|(s, f)| s / f)
+            .collect();
+        let shape = input
+            .end()
+            .iter()
+            .zip(&self.factors)
+            .zip(&start)
+            .map(|((e, f), s)| e.div_ceil(*f) - s)
+            .collect();
+        Region::new(start, shape)
+    }
+
+    /// Downsamples `output`, whose blocks all lie in `input`.
+    fn downsample_piece(&self, input: &RegionData<'_>, output: &Region) -> Buffer {
         let layout = Layout {
             factors: &self.factors,
             input: input.region,
@@ -419,7 +481,7 @@ impl Op for Downsample {
             in_strides: strides(&input.region.shape),
         };
         let n = output.num_elements() as usize;
-        Ok(dispatch!(Buffer, input.data, x => {
+        dispatch!(Buffer, input.data, x => {
             let mut out = Vec::with_capacity(n);
             if self.method == DownsampleMethod::Mean {
                 mean_kernel(x, &layout, &mut out);
@@ -427,7 +489,7 @@ impl Op for Downsample {
                 general_kernel(x, &layout, self.method, &mut out);
             }
             Element::into_buffer(out)
-        }))
+        })
     }
 }
 
