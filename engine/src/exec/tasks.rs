@@ -95,7 +95,7 @@ impl PlanTasks<'_> {
         outputs: &mut [Buffer],
     ) -> Result<()> {
         let bytes = source.encoded_chunk(chunk)?;
-        if let Some(sink) = &stage.outputs[0].sink {
+        if let Some(sink) = stage.outputs[0].sink.as_ref().filter(|s| !s.is_done(chunk)) {
             sink.write_encoded(chunk, bytes.as_deref())?;
         }
         outputs[0] = source.decode_chunk(chunk, bytes.as_deref())?;
@@ -111,6 +111,8 @@ impl PlanTasks<'_> {
             .all(|(n, (s, c))| s % c == 0 && *n <= *c);
         for (output, data) in stage.outputs.iter().zip(outputs) {
             let Some(sink) = &output.sink else { continue };
+            // Units an interrupted run stored are not written again (a resumed producer runs
+            // only because a later stage needs its kept result).
             let failed = |e: Error| Error::Invalid(format!("writing {}: {e}", sink.describe()));
             if whole_unit {
                 let unit: Vec<u64> = region
@@ -119,10 +121,15 @@ impl PlanTasks<'_> {
                     .zip(stage.units.chunk_shape())
                     .map(|(s, c)| s / c)
                     .collect();
-                sink.write(&unit, region, data, &self.io).map_err(failed)?;
+                if !sink.is_done(&unit) {
+                    sink.write(&unit, region, data, &self.io).map_err(failed)?;
+                }
                 continue;
             }
             for unit in stage.units.chunks_overlapping(region) {
+                if sink.is_done(&unit) {
+                    continue;
+                }
                 let unit_region = stage.units.chunk_region(&unit);
                 let part = extract_region(data, region, &unit_region);
                 sink.write(&unit, &unit_region, &part, &self.io)
