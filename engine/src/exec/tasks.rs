@@ -95,10 +95,12 @@ impl PlanTasks<'_> {
         outputs: &mut [Buffer],
     ) -> Result<()> {
         let bytes = source.encoded_chunk(chunk)?;
+        // Decoded before it is stored: a chunk that does not decode fails the task without
+        // being written and listed as done for a resume.
+        outputs[0] = source.decode_chunk(chunk, bytes.as_deref())?;
         if let Some(sink) = stage.outputs[0].sink.as_ref().filter(|s| !s.is_done(chunk)) {
             sink.write_encoded(chunk, bytes.as_deref())?;
         }
-        outputs[0] = source.decode_chunk(chunk, bytes.as_deref())?;
         Ok(())
     }
 
