@@ -233,7 +233,7 @@ fn linear<T: FromInterpolated>(
         })
         .collect();
     if nd == 3 {
-        linear_3d(x, &in_strides, &axes, out);
+        linear_3d(x, &in_strides, &axes, factors[2] as usize, out);
         return;
     }
     let corners = 1usize << nd;
@@ -263,20 +263,113 @@ fn linear<T: FromInterpolated>(
     });
 }
 
-/// [`linear`] for 3-d blocks with the general loop unrolled: per output row the four input rows
-/// of its axis-0/axis-1 corners are fixed, and each element takes its eight corners in SciPy's
-/// order with the same products, `((x * w0) * w1) * w2`, summed from corner 0 — the same
-/// arithmetic, so the same bits, about ten times faster.
+/// The outputs of one output row that share a phase `p` (positions `p, p + f, p + 2f, ...`):
+/// along a run in the middle their corners are consecutive input elements (`lo = base + m`,
+/// `hi = lo + 1`), so the run is summed from contiguous slices (SIMD); the clamped ends are
+/// gathered one by one.
+struct Phase {
+    /// Output positions in the row.
+    positions: Vec<usize>,
+    lo: Vec<usize>,
+    hi: Vec<usize>,
+    w_lo: Vec<f64>,
+    w_hi: Vec<f64>,
+    /// Indices into `positions` of the run, and the run's first `lo`.
+    run: std::ops::Range<usize>,
+    base: usize,
+    sums: Vec<f64>,
+}
+
+impl Phase {
+    fn new(a: &AxisWeights, first: usize, phase: usize, f: usize) -> Phase {
+        let positions: Vec<usize> = (phase..a.w.len()).step_by(f).collect();
+        let lo: Vec<usize> = positions.iter().map(|&j| a.lo[j] - first).collect();
+        let hi: Vec<usize> = positions.iter().map(|&j| a.hi[j] - first).collect();
+        // The longest run of consecutive corners.
+        let regular = |k: usize| hi[k] == lo[k] + 1;
+        let (mut best, mut start) = (0..0, 0);
+        for k in 0..positions.len() {
+            let continues = k > 0 && regular(k) && regular(k - 1) && lo[k] == lo[k - 1] + 1;
+            if !continues {
+                start = k;
+            }
+            if regular(k) && k + 1 - start > best.len() {
+                best = start..k + 1;
+            }
+        }
+        let base = best.clone().next().map_or(0, |k| lo[k]);
+        Phase {
+            w_lo: positions.iter().map(|&j| a.w[j][0]).collect(),
+            w_hi: positions.iter().map(|&j| a.w[j][1]).collect(),
+            sums: vec![0.0; positions.len()],
+            positions,
+            lo,
+            hi,
+            run: best,
+            base,
+        }
+    }
+
+    /// Adds one corner row's contributions, `scaled[lo] * w_lo` then `scaled[hi] * w_hi`.
+    /// Inlined so that it is compiled for the instruction set [`linear_3d`] was dispatched to.
+    #[inline(always)]
+    fn accumulate(&mut self, scaled: &[f64]) {
+        let (run, n) = (self.run.clone(), self.run.len());
+        let (sums, w_lo, w_hi) = (
+            &mut self.sums[run.clone()],
+            &self.w_lo[run.clone()],
+            &self.w_hi[run.clone()],
+        );
+        let (low, high) = (
+            &scaled[self.base..self.base + n],
+            &scaled[self.base + 1..self.base + 1 + n],
+        );
+        for ((sum, (&wl, &wh)), (&l, &h)) in sums
+            .iter_mut()
+            .zip(w_lo.iter().zip(w_hi))
+            .zip(low.iter().zip(high))
+        {
+            *sum += l * wl;
+            *sum += h * wh;
+        }
+        for k in (0..self.positions.len()).filter(|k| !run.contains(k)) {
+            self.sums[k] += scaled[self.lo[k]] * self.w_lo[k];
+            self.sums[k] += scaled[self.hi[k]] * self.w_hi[k];
+        }
+    }
+}
+
+/// [`linear`] for 3-d blocks, the same arithmetic in the same order, so the same bits: each
+/// element sums its eight corners in SciPy's order (axis 0 slowest), each corner
+/// `((x * w0) * w1) * w2`, from 0. Per output row the four input rows of its axis-0/axis-1
+/// corners are fixed: their `(x * w0) * w1` is computed once per row element, and the row's
+/// outputs accumulate corner row by corner row, phase by phase over contiguous slices (element
+/// by element with gathered corners it took 10 ns an element).
 #[multiversion(targets("x86_64+avx2", "x86_64+sse4.1"))]
 fn linear_3d<T: FromInterpolated>(
     x: &[T],
     strides: &[usize],
     axes: &[AxisWeights],
+    f: usize,
     out: &mut Vec<T>,
 ) {
     let [a0, a1, a2] = axes else {
         return;
     };
+    // The part of each input row the last axis reads.
+    let first = a2.lo.iter().chain(&a2.hi).copied().min().unwrap_or(0);
+    let end = a2
+        .lo
+        .iter()
+        .chain(&a2.hi)
+        .copied()
+        .max()
+        .map_or(0, |m| m + 1);
+    let mut phases: Vec<Phase> = (0..f.min(a2.w.len()))
+        .map(|p| Phase::new(a2, first, p, f))
+        .collect();
+    let mut scaled = vec![0.0f64; end - first];
+    let mut row_out = vec![T::default(); a2.w.len()];
     for i0 in 0..a0.w.len() {
         let w0 = a0.w[i0];
         let r0 = [a0.lo[i0] * strides[0], a0.hi[i0] * strides[0]];
@@ -290,14 +383,24 @@ fn linear_3d<T: FromInterpolated>(
                 (r0[1] + r1[0], w0[1], w1[0]),
                 (r0[1] + r1[1], w0[1], w1[1]),
             ];
-            for ((&lo, &hi), w2) in a2.lo.iter().zip(&a2.hi).zip(&a2.w) {
-                let mut v = 0.0;
-                for &(row, wa, wb) in &rows {
-                    v += x[row + lo].to_f64() * wa * wb * w2[0];
-                    v += x[row + hi].to_f64() * wa * wb * w2[1];
-                }
-                out.push(T::from_f64(v));
+            for phase in &mut phases {
+                phase.sums.fill(0.0);
             }
+            for &(row, wa, wb) in &rows {
+                let row = &x[row + first..row + end];
+                for (s, &v) in scaled.iter_mut().zip(row) {
+                    *s = v.to_f64() * wa * wb;
+                }
+                for phase in &mut phases {
+                    phase.accumulate(&scaled);
+                }
+            }
+            for phase in &phases {
+                for (&j, &v) in phase.positions.iter().zip(&phase.sums) {
+                    row_out[j] = T::from_f64(v);
+                }
+            }
+            out.extend_from_slice(&row_out);
         }
     }
 }
