@@ -298,67 +298,34 @@ fn pyramid_never_replaces_its_own_input() {
 fn pyramid_options_ngff_forbids_are_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
     let x = chunkwise::from_ndarray(random_array::<u8>(&[16, 12], 1), &[8, 8]).unwrap();
-    let cases: Vec<(PyramidOptions, &str)> = vec![
+    type Edit = fn(&mut PyramidOptions);
+    let cases: [(Edit, &str); 8] = [
+        (|o| o.levels = 5, "level 5 would repeat level 4"),
+        (|o| o.unit = Some("um".into()), "not an NGFF space unit"),
         (
-            PyramidOptions {
-                levels: 5,
-                ..PyramidOptions::default()
-            },
-            "level 5 would repeat level 4",
-        ),
-        (
-            PyramidOptions {
-                unit: Some("um".into()),
-                ..PyramidOptions::default()
-            },
-            "not an NGFF space unit",
-        ),
-        (
-            PyramidOptions {
-                scale: Some(vec![1.0, 0.0]),
-                ..PyramidOptions::default()
-            },
+            |o| o.scale = Some(vec![1.0, 0.0]),
             "not a positive pixel size",
         ),
         (
-            PyramidOptions {
-                factors: Some(vec![2, 2, 2]),
-                ..PyramidOptions::default()
-            },
+            |o| o.factors = Some(vec![2, 2, 2]),
             "one value per axis (2)",
         ),
+        (|o| o.factors = Some(vec![1, 1]), "needs a factor above 1"),
+        (|o| o.factors = Some(vec![0, 2]), "factor"),
         (
-            PyramidOptions {
-                factors: Some(vec![1, 1]),
-                ..PyramidOptions::default()
-            },
-            "needs a factor above 1",
-        ),
-        (
-            PyramidOptions {
-                factors: Some(vec![0, 2]),
-                ..PyramidOptions::default()
-            },
-            "factor",
-        ),
-        (
-            PyramidOptions {
-                axes: Some(vec!["c".into(), "x".into()]),
-                ..PyramidOptions::default()
-            },
+            |o| o.axes = Some(vec!["c".into(), "x".into()]),
             "2 or 3 space axes",
         ),
         (
-            PyramidOptions {
-                axes: Some(vec!["x".into()]),
-                ..PyramidOptions::default()
-            },
+            |o| o.axes = Some(vec!["x".into()]),
             "1 axis names given for a 2-d array",
         ),
     ];
-    for (k, (options, want)) in cases.iter().enumerate() {
+    for (k, (edit, want)) in cases.iter().enumerate() {
+        let mut options = PyramidOptions::default();
+        edit(&mut options);
         let output = dir.path().join(format!("p{k}.zarr"));
-        let err = write_pyramid(&x, &output, options, &exec(2)).unwrap_err();
+        let err = write_pyramid(&x, &output, &options, &exec(2)).unwrap_err();
         assert!(err.to_string().contains(want), "{options:?}: {err}");
         assert!(!output.exists(), "{options:?} left {}", output.display());
     }

@@ -75,15 +75,20 @@ pub(crate) fn select<F: Sample>(network: &[(usize, usize)], rows: &mut [F], lane
 mod tests {
     use super::*;
 
-    #[test]
-    fn pruned_networks_select_every_rank_of_random_inputs() {
-        let mut seed = 12345u64;
-        let mut next = || {
+    /// A small deterministic generator (an LCG): the tests need varied values, not quality.
+    fn lcg(mut seed: u64) -> impl FnMut() -> u32 {
+        move || {
             seed = seed
                 .wrapping_mul(6364136223846793005)
                 .wrapping_add(1442695040888963407);
-            (seed >> 33) as f32
-        };
+            (seed >> 33) as u32
+        }
+    }
+
+    #[test]
+    fn pruned_networks_select_every_rank_of_random_inputs() {
+        let mut raw = lcg(12345);
+        let mut next = || raw() as f32;
         for n in [1, 2, 3, 5, 9, 27, 31, 33] {
             for rank in [0, n / 2, n - 1] {
                 let net = selection_network(n, rank);
@@ -109,13 +114,7 @@ mod tests {
     /// after every number), padding included.
     #[test]
     fn nan_comes_last_in_every_rank() {
-        let mut seed = 777u64;
-        let mut next = || {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (seed >> 33) as u32
-        };
+        let mut next = lcg(777);
         for n in [2, 3, 5, 9, 27] {
             for rank in 0..n {
                 let net = selection_network(n, rank);
