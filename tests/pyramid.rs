@@ -32,6 +32,20 @@ fn levels_of<T: Exact>(
     out
 }
 
+/// Asserts that the pyramid at `image` holds `want` as levels 0, 1, ..., read back from Zarr,
+/// and that no level keeps a resume journal.
+fn assert_levels<T: Exact>(image: &Path, want: &[ArrayD<T>], context: &str) {
+    for (k, level) in want.iter().enumerate() {
+        let level_dir = image.join(k.to_string());
+        let got: ArrayD<T> = chunkwise::open(&level_dir)
+            .unwrap()
+            .compute(&exec(2))
+            .unwrap();
+        assert_same(&got, level, &format!("{context}, level {k}"));
+        assert!(!chunkwise::engine::store::holds_unfinished_run(&level_dir));
+    }
+}
+
 /// Writes what check_pyramid.py compares against: each level's raw values, and the scale and
 /// unit each level's metadata must give.
 fn write_expected<T: Exact>(
@@ -101,17 +115,11 @@ fn pyramid_levels_are_right_read_once_and_valid_ome_zarr() {
                     37 * 29 * 18,
                     "each input element read once"
                 );
-                for (k, level) in want.iter().enumerate() {
-                    let got: ArrayD<u16> = chunkwise::open(image.join(k.to_string()))
-                        .unwrap()
-                        .compute(&exec(2))
-                        .unwrap();
-                    assert_same(
-                        &got,
-                        level,
-                        &format!("{format:?} {method:?} level {k} threads {threads}"),
-                    );
-                }
+                assert_levels(
+                    &image,
+                    &want,
+                    &format!("{format:?} {method:?} threads {threads}"),
+                );
                 if threads == 2 {
                     let scales: Vec<Vec<f64>> = (0..4)
                         .map(|k| {
@@ -150,17 +158,7 @@ fn check_case<T: Exact>(
         let x = chunkwise::from_ndarray(data.clone(), chunks).unwrap();
         let image = dir.path().join("image.zarr");
         write_pyramid(&x, &image, options, &exec(threads)).unwrap();
-        for (k, level) in want.iter().enumerate() {
-            let got: ArrayD<T> = chunkwise::open(image.join(k.to_string()))
-                .unwrap()
-                .compute(&exec(2))
-                .unwrap();
-            assert_same(
-                &got,
-                level,
-                &format!("{options:?} level {k} threads {threads}"),
-            );
-        }
+        assert_levels(&image, &want, &format!("{options:?} threads {threads}"));
         if with_python && threads == 2 {
             let format = options.write.zarr_format;
             write_expected(dir.path(), &want, format, &scales, options.unit.as_deref());
@@ -255,13 +253,7 @@ fn pyramid_under_a_tight_memory_limit_spills_and_stays_exact() {
         let stats = write_pyramid(&x, &image, &PyramidOptions::default(), &tight).unwrap();
         assert!(stats.spilled_bytes > 0, "the limit should force spilling");
         assert!(stats.peak_projected_bytes <= 256 << 10, "{stats:?}");
-        for (k, level) in want.iter().enumerate() {
-            let got: ArrayD<u16> = chunkwise::open(image.join(k.to_string()))
-                .unwrap()
-                .compute(&exec(2))
-                .unwrap();
-            assert_same(&got, level, &format!("level {k} threads {threads}"));
-        }
+        assert_levels(&image, &want, &format!("threads {threads}"));
     }
 }
 
@@ -410,13 +402,7 @@ fn level_zero_copies_stored_chunks_and_catches_corruption() {
         );
     }
     let want = levels_of(&data, 2, &[2, 2, 2], DownsampleMethod::Mean);
-    for (k, level) in want.iter().enumerate() {
-        let got: ArrayD<u16> = chunkwise::open(image.join(k.to_string()))
-            .unwrap()
-            .compute(&exec(2))
-            .unwrap();
-        assert_same(&got, level, &format!("level {k}"));
-    }
+    assert_levels(&image, &want, "from stored chunks");
     std::fs::write(input.join("c/1/1/0"), b"not zstd").unwrap();
     let broken = dir.path().join("broken.zarr");
     let err = write_pyramid(
@@ -474,14 +460,7 @@ fn an_interrupted_pyramid_resumes_from_what_it_stored() {
         stats.skipped_tasks,
         stats.tasks
     );
-    for (k, level) in want.iter().enumerate() {
-        let got: ArrayD<u16> = chunkwise::open(image.join(k.to_string()))
-            .unwrap()
-            .compute(&exec(2))
-            .unwrap();
-        assert_same(&got, level, &format!("resumed level {k}"));
-        assert!(!image.join(k.to_string()).join(".chunkwise-done").exists());
-    }
+    assert_levels(&image, &want, "resumed");
     let err = write_pyramid(&x, &image, &resume, &exec(2)).unwrap_err();
     assert!(err.to_string().contains("complete pyramid"), "{err}");
 }
@@ -554,15 +533,7 @@ fn a_pyramid_stopped_before_its_group_metadata_resumes() {
     let stats = write_pyramid(&x, &image, &resume, &exec(2)).unwrap();
     assert_eq!(stats.skipped_tasks, stats.tasks, "everything was stored");
     let want = levels_of(&data, 2, &[2, 2, 2], DownsampleMethod::Mean);
-    for (k, level) in want.iter().enumerate() {
-        let level_dir = image.join(k.to_string());
-        let got: ArrayD<u16> = chunkwise::open(&level_dir)
-            .unwrap()
-            .compute(&exec(1))
-            .unwrap();
-        assert_same(&got, level, &format!("level {k}"));
-        assert!(!chunkwise::engine::store::holds_unfinished_run(&level_dir));
-    }
+    assert_levels(&image, &want, "resumed after the group failed");
     let err = write_pyramid(&x, &image, &resume, &exec(2)).unwrap_err();
     assert!(err.to_string().contains("complete pyramid"), "{err}");
 }
