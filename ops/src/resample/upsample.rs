@@ -232,35 +232,7 @@ fn linear<T: FromInterpolated>(
             )
         })
         .collect();
-    if nd == 3 {
-        linear_3d(x, &in_strides, &axes, factors[2] as usize, out);
-        return;
-    }
-    let corners = 1usize << nd;
-    let mut idx = vec![0usize; nd];
-    for_each_row(&output.shape, |lead| {
-        idx[..nd - 1].copy_from_slice(&lead.iter().map(|&i| i as usize).collect::<Vec<_>>());
-        for j in 0..output.shape[nd - 1] as usize {
-            idx[nd - 1] = j;
-            // SciPy's order: corners with the first axis slowest; each corner's value multiplied
-            // by its weight on axis 0, then 1, ...; summed from 0.
-            let mut v = 0.0;
-            for corner in 0..corners {
-                let mut offset = 0;
-                for (d, a) in axes.iter().enumerate() {
-                    let high = corner >> (nd - 1 - d) & 1 == 1;
-                    let i = if high { a.hi[idx[d]] } else { a.lo[idx[d]] };
-                    offset += i * in_strides[d];
-                }
-                let mut coeff = x[offset].to_f64();
-                for (d, a) in axes.iter().enumerate() {
-                    coeff *= a.w[idx[d]][corner >> (nd - 1 - d) & 1];
-                }
-                v += coeff;
-            }
-            out.push(T::from_f64(v));
-        }
-    });
+    linear_rows(x, &in_strides, &axes, factors[nd - 1] as usize, out);
 }
 
 /// The outputs of one output row that share a phase `p` (positions `p, p + f, p + 2f, ...`):
@@ -311,7 +283,7 @@ impl Phase {
     }
 
     /// Adds one corner row's contributions, `scaled[lo] * w_lo` then `scaled[hi] * w_hi`.
-    /// Inlined so that it is compiled for the instruction set [`linear_3d`] was dispatched to.
+    /// Inlined so that it is compiled for the instruction set [`linear_rows`] was dispatched to.
     #[inline(always)]
     fn accumulate(&mut self, scaled: &[f64]) {
         let (run, n) = (self.run.clone(), self.run.len());
@@ -339,68 +311,80 @@ impl Phase {
     }
 }
 
-/// [`linear`] for 3-d blocks, the same arithmetic in the same order, so the same bits: each
-/// element sums its eight corners in SciPy's order (axis 0 slowest), each corner
-/// `((x * w0) * w1) * w2`, from 0. Per output row the four input rows of its axis-0/axis-1
-/// corners are fixed: their `(x * w0) * w1` is computed once per row element, and the row's
-/// outputs accumulate corner row by corner row, phase by phase over contiguous slices (element
-/// by element with gathered corners it took 10 ns an element).
+/// The multilinear interpolation of [`linear`], in SciPy's arithmetic, so the same bits: each
+/// element sums its `2^n` corners with the first axis slowest, each corner
+/// `((x * w0) * w1) ... * w_last`, from 0. The corners of one output row lie on `2^(n-1)` input
+/// rows fixed for the row: each such row is scaled by its leading weights once per element,
+/// then the row's outputs accumulate corner row by corner row, phase by phase over contiguous
+/// slices (element by element with gathered corners it took 10 ns an element in 3-d).
 #[multiversion(targets("x86_64+avx2", "x86_64+sse4.1"))]
-fn linear_3d<T: FromInterpolated>(
+fn linear_rows<T: FromInterpolated>(
     x: &[T],
     strides: &[usize],
     axes: &[AxisWeights],
     f: usize,
     out: &mut Vec<T>,
 ) {
-    let [a0, a1, a2] = axes else {
+    let Some((last, lead)) = axes.split_last() else {
         return;
     };
     // The part of each input row the last axis reads.
-    let first = a2.lo.iter().chain(&a2.hi).copied().min().unwrap_or(0);
-    let end = a2
+    let first = last.lo.iter().chain(&last.hi).copied().min().unwrap_or(0);
+    let end = last
         .lo
         .iter()
-        .chain(&a2.hi)
+        .chain(&last.hi)
         .copied()
         .max()
         .map_or(0, |m| m + 1);
-    let mut phases: Vec<Phase> = (0..f.min(a2.w.len()))
-        .map(|p| Phase::new(a2, first, p, f))
+    let mut phases: Vec<Phase> = (0..f.min(last.w.len()))
+        .map(|p| Phase::new(last, first, p, f))
         .collect();
     let mut scaled = vec![0.0f64; end - first];
-    let mut row_out = vec![T::default(); a2.w.len()];
-    for i0 in 0..a0.w.len() {
-        let w0 = a0.w[i0];
-        let r0 = [a0.lo[i0] * strides[0], a0.hi[i0] * strides[0]];
-        for i1 in 0..a1.w.len() {
-            let w1 = a1.w[i1];
-            let r1 = [a1.lo[i1] * strides[1], a1.hi[i1] * strides[1]];
-            // Corner rows in SciPy's order (axis 0 slowest), with their axis-0/1 weights.
-            let rows = [
-                (r0[0] + r1[0], w0[0], w1[0]),
-                (r0[0] + r1[1], w0[0], w1[1]),
-                (r0[1] + r1[0], w0[1], w1[0]),
-                (r0[1] + r1[1], w0[1], w1[1]),
-            ];
+    let mut row_out = vec![T::default(); last.w.len()];
+    let corners = 1usize << lead.len();
+    let rows: usize = lead.iter().map(|a| a.w.len()).product();
+    // The output row's index on the leading axes, counted here rather than in a closure: the
+    // loops must be compiled inside this function, for the instruction set it dispatched to.
+    let mut index = vec![0usize; lead.len()];
+    for _ in 0..rows {
+        for phase in &mut phases {
+            phase.sums.fill(0.0);
+        }
+        for corner in 0..corners {
+            let high = |d: usize| corner >> (lead.len() - 1 - d) & 1 == 1;
+            let offset: usize = lead
+                .iter()
+                .zip(&index)
+                .enumerate()
+                .map(|(d, (a, &i))| (if high(d) { a.hi[i] } else { a.lo[i] }) * strides[d])
+                .sum();
+            for (s, &v) in scaled.iter_mut().zip(&x[offset + first..offset + end]) {
+                *s = v.to_f64();
+            }
+            for (d, (a, &i)) in lead.iter().zip(&index).enumerate() {
+                let w = a.w[i][usize::from(high(d))];
+                for s in scaled.iter_mut() {
+                    *s *= w;
+                }
+            }
             for phase in &mut phases {
-                phase.sums.fill(0.0);
+                phase.accumulate(&scaled);
             }
-            for &(row, wa, wb) in &rows {
-                let row = &x[row + first..row + end];
-                for (s, &v) in scaled.iter_mut().zip(row) {
-                    *s = v.to_f64() * wa * wb;
-                }
-                for phase in &mut phases {
-                    phase.accumulate(&scaled);
-                }
+        }
+        for phase in &phases {
+            for (&j, &v) in phase.positions.iter().zip(&phase.sums) {
+                row_out[j] = T::from_f64(v);
             }
-            for phase in &phases {
-                for (&j, &v) in phase.positions.iter().zip(&phase.sums) {
-                    row_out[j] = T::from_f64(v);
-                }
+        }
+        out.extend_from_slice(&row_out);
+        // Next row: the last leading axis fastest.
+        for (i, a) in index.iter_mut().zip(lead).rev() {
+            *i += 1;
+            if *i < a.w.len() {
+                break;
             }
-            out.extend_from_slice(&row_out);
+            *i = 0;
         }
     }
 }
