@@ -452,6 +452,12 @@ fn an_interrupted_pyramid_resumes_from_what_it_stored() {
     let other = options(DownsampleMethod::Max, Overwrite::Resume);
     let err = write_pyramid(&x, &image, &other, &exec(2)).unwrap_err();
     assert!(err.to_string().contains("another pipeline"), "{err}");
+    let fewer = PyramidOptions {
+        levels: 1,
+        ..resume.clone()
+    };
+    let err = write_pyramid(&x, &image, &fewer, &exec(2)).unwrap_err();
+    assert!(err.to_string().contains("more than 1 levels"), "{err}");
 
     let stats = write_pyramid(&x, &image, &resume, &exec(2)).unwrap();
     assert!(

@@ -102,6 +102,14 @@ pub fn write_pyramid(
                 output.display()
             )))
         }
+        Overwrite::Resume if output.join((options.levels + 1).to_string()).exists() => {
+            return Err(Error::Invalid(format!(
+                "cannot resume {}: the interrupted pyramid has more than {} levels; resume with \
+                 the same --levels, or write it again with overwrite",
+                output.display(),
+                options.levels
+            )))
+        }
         _ => {}
     }
 
