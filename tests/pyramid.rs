@@ -517,9 +517,10 @@ fn opening_the_image_group_points_to_its_full_resolution_array() {
 /// the group is written, so nothing is recomputed and nothing is refused.
 #[test]
 fn a_pyramid_stopped_before_its_group_metadata_resumes() {
-    let dir = tempfile::tempdir().unwrap();
-    let data: ArrayD<u16> = random_array(&[20, 18, 17], 41);
-    let x = chunkwise::from_ndarray(data.clone(), &[8, 8, 8]).unwrap();
+    let dir = common::dir_with_input(&[20, 18, 17], &[8, 8, 8], 41);
+    let input = dir.path().join("in.zarr");
+    let x = chunkwise::open(&input).unwrap();
+    let data: ArrayD<u16> = x.compute(&exec(1)).unwrap();
     let image = dir.path().join("image.zarr");
     let resume = PyramidOptions {
         levels: 2,
@@ -529,7 +530,13 @@ fn a_pyramid_stopped_before_its_group_metadata_resumes() {
         },
         ..PyramidOptions::default()
     };
-    // A directory where the group's zarr.json goes: the last write fails.
+    // First an interrupted run (a corrupt input chunk), so that the output holds its journals.
+    let chunk = input.join("c/2/2/2");
+    let stored = std::fs::read(&chunk).unwrap();
+    std::fs::write(&chunk, b"not zstd").unwrap();
+    write_pyramid(&x, &image, &resume, &exec(2)).unwrap_err();
+    std::fs::write(&chunk, stored).unwrap();
+    // Then a directory where the group's zarr.json goes: the resumed run's last write fails.
     std::fs::create_dir_all(image.join("zarr.json")).unwrap();
     let err = write_pyramid(&x, &image, &resume, &exec(2)).unwrap_err();
     assert!(err.to_string().contains("metadata"), "{err}");
@@ -542,4 +549,52 @@ fn a_pyramid_stopped_before_its_group_metadata_resumes() {
     assert_levels(&image, &want, "resumed after the group failed");
     let err = write_pyramid(&x, &image, &resume, &exec(2)).unwrap_err();
     assert!(err.to_string().contains("complete pyramid"), "{err}");
+}
+
+/// `--resume` writes only into what an interrupted pyramid left: an existing array (v2 or v3)
+/// or other data at the output is refused and left as it was.
+#[test]
+fn resume_never_writes_into_an_array_or_other_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let data: ArrayD<u8> = random_array(&[16, 16], 2);
+    let x = chunkwise::from_ndarray(data.clone(), &[8, 8]).unwrap();
+    let resume = PyramidOptions {
+        levels: 1,
+        write: WriteOptions {
+            overwrite: Overwrite::Resume,
+            ..WriteOptions::default()
+        },
+        ..PyramidOptions::default()
+    };
+    for format in [ZarrFormat::V2, ZarrFormat::V3] {
+        let array = dir.path().join(format!("{format:?}.zarr"));
+        let write = WriteOptions {
+            zarr_format: format,
+            ..WriteOptions::default()
+        };
+        x.to_zarr(&array, &write, &exec(1)).unwrap();
+        let listing = || {
+            let mut names: Vec<_> = std::fs::read_dir(&array)
+                .unwrap()
+                .map(|e| e.unwrap().file_name())
+                .collect();
+            names.sort();
+            names
+        };
+        let before = listing();
+        let err = write_pyramid(&x, &array, &resume, &exec(1)).unwrap_err();
+        assert!(err.to_string().contains("no unfinished pyramid"), "{err}");
+        let kept: ArrayD<u8> = chunkwise::open(&array).unwrap().compute(&exec(1)).unwrap();
+        assert_same(&kept, &data, &format!("{format:?} array after the refusal"));
+        assert_eq!(listing(), before, "{format:?}: nothing added");
+    }
+    let other = dir.path().join("notes");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::write(other.join("readme.txt"), "mine").unwrap();
+    let err = write_pyramid(&x, &other, &resume, &exec(1)).unwrap_err();
+    assert!(err.to_string().contains("no unfinished pyramid"), "{err}");
+    // An empty folder is a fresh start.
+    let empty = dir.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    write_pyramid(&x, &empty, &resume, &exec(1)).unwrap();
 }

@@ -437,3 +437,64 @@ fn review_regressions() {
         .unwrap();
     assert_eq!(up.shape(), &[0, 20]);
 }
+
+/// A downsample inside a block task that also runs a stencil on the same source: the cached
+/// block it is handed is larger than the chunk-sized boxes it asked for (it carries the
+/// stencil's halo). Regression: the box was taken as the piece, and a block starting before it
+/// underflowed. Compared with the ops applied one at a time to whole arrays.
+#[test]
+fn downsample_beside_a_stencil_on_one_source() {
+    use chunkwise::ops::stencil::{uniform_filter, FilterOptions};
+    // Chunks large enough that the downsample is recomputed inside the task, not kept.
+    let data: ArrayD<u16> = common::random_array(&[128, 64, 64], 9);
+    let pipeline = |vol: &Array| {
+        let d = vol.downsample(&[2, 2, 2], DownsampleMethod::Max).unwrap();
+        let u = d.upsample(&[2, 2, 2], UpsampleMethod::Linear).unwrap();
+        let g = uniform_filter(vol, &[3, 3, 3], &[], &FilterOptions::default()).unwrap();
+        g.add(&u).unwrap()
+    };
+    let down: ArrayD<u16> = whole(data.clone())
+        .downsample(&[2, 2, 2], DownsampleMethod::Max)
+        .unwrap()
+        .compute(&exec(1))
+        .unwrap();
+    let up: ArrayD<u16> = whole(down)
+        .upsample(&[2, 2, 2], UpsampleMethod::Linear)
+        .unwrap()
+        .compute(&exec(1))
+        .unwrap();
+    let smooth: ArrayD<f32> = uniform_filter(
+        &whole(data.clone()),
+        &[3, 3, 3],
+        &[],
+        &FilterOptions::default(),
+    )
+    .unwrap()
+    .compute(&exec(1))
+    .unwrap();
+    let want: ArrayD<f32> = whole(smooth)
+        .add(whole(up))
+        .unwrap()
+        .compute(&exec(1))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for chunks in [vec![32, 32, 32]] {
+        // From Zarr: block tasks read their sources once into a shared cache.
+        let path = dir.path().join(format!("{chunks:?}.zarr"));
+        whole(data.clone())
+            .to_zarr(
+                &path,
+                &WriteOptions {
+                    chunks: Some(chunks.clone()),
+                    ..WriteOptions::default()
+                },
+                &exec(1),
+            )
+            .unwrap();
+        for threads in [1, 2] {
+            let x = chunkwise::open(&path).unwrap();
+            let got: ArrayD<f32> = pipeline(&x).compute(&exec(threads)).unwrap();
+            assert_same(&got, &want, &format!("chunks {chunks:?} threads {threads}"));
+        }
+    }
+}

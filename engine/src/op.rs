@@ -24,6 +24,9 @@ pub enum OpKind {
 pub struct RegionData<'a> {
     /// Where the data lies in the input array.
     pub region: &'a Region,
+    /// The box the op asked for ([`Op::input_pieces`]): inside `region`, which may be larger
+    /// (a block task hands over a read it shares with other ops).
+    pub asked: &'a Region,
     /// The elements, C order over `region`.
     pub data: &'a Buffer,
 }

@@ -102,6 +102,13 @@ pub fn write_pyramid(
                 output.display()
             )))
         }
+        Overwrite::Resume if !resumable_output(output, options.levels) => {
+            return Err(Error::Invalid(format!(
+                "cannot resume {}: it holds no unfinished pyramid (an array, or something else); \
+                 use --overwrite to replace it",
+                output.display()
+            )))
+        }
         Overwrite::Resume if output.join((options.levels + 1).to_string()).exists() => {
             return Err(Error::Invalid(format!(
                 "cannot resume {}: the interrupted pyramid has more than {} levels; resume with \
@@ -167,6 +174,23 @@ pub fn write_pyramid(
         let _ = std::fs::remove_dir_all(output);
     }
     run
+}
+
+/// True when a resume may write into `output`: nothing there yet (or an empty folder), or a
+/// pyramid group or levels an interrupted run left (never an array or other data).
+fn resumable_output(output: &Path, levels: usize) -> bool {
+    let Ok(mut entries) = std::fs::read_dir(output) else {
+        return true;
+    };
+    if entries.next().is_none() {
+        return true;
+    }
+    let is_array = output.join(".zarray").is_file()
+        || std::fs::read(output.join("zarr.json"))
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .is_some_and(|m| m["node_type"] != "group");
+    !is_array && (0..=levels).any(|k| holds_unfinished_run(&output.join(k.to_string())))
 }
 
 /// True when `output` is a finished pyramid: a group (v3 `zarr.json` of a group, or v2

@@ -165,7 +165,8 @@ impl PlanTasks<'_> {
                 ..
             } => {
                 let in_pieces = op.input_pieces(region, input_metas);
-                let mut owned: Vec<(Region, Piece<'_>)> = Vec::with_capacity(inputs.len());
+                // Per box: where its data lies, the box asked for, the data.
+                let mut owned: Vec<(Region, &Region, Piece<'_>)> = Vec::with_capacity(inputs.len());
                 let pieces = inputs
                     .iter()
                     .zip(&in_pieces)
@@ -174,24 +175,25 @@ impl PlanTasks<'_> {
                     // A source read as is: hand the op the cached block (a region containing the
                     // one it asked for) without copying.
                     if let Some((cached, data)) = cache.and_then(|c| c.direct(sub, r)) {
-                        owned.push((cached.clone(), Piece::Borrowed(data)));
+                        owned.push((cached.clone(), r, Piece::Borrowed(data)));
                         continue;
                     }
                     // A kept result read as is, one producer task's whole region: shared.
                     if let Some(kept) = self.whole_held(sub, r)? {
-                        owned.push((r.clone(), Piece::Shared(kept)));
+                        owned.push((r.clone(), r, Piece::Shared(kept)));
                         continue;
                     }
                     let mut out = vec![Buffer::default()];
                     self.eval(sub, r, &mut out, regs, cache)?;
                     if let Some(data) = out.pop() {
-                        owned.push((r.clone(), Piece::Mine(data)));
+                        owned.push((r.clone(), r, Piece::Mine(data)));
                     }
                 }
                 let views: Vec<RegionData<'_>> = owned
                     .iter()
-                    .map(|(region, piece)| RegionData {
+                    .map(|(region, asked, piece)| RegionData {
                         region,
+                        asked,
                         data: piece.data(),
                     })
                     .collect();

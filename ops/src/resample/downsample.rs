@@ -436,14 +436,14 @@ impl Op for Downsample {
                 // Each piece starts on a block boundary: it gives the outputs of its blocks.
                 let mut out = Buffer::zeros(pieces[0].data.dtype(), output.num_elements() as usize);
                 for piece in pieces {
-                    let part =
-                        self.outputs_of(piece.region)
-                            .intersect(output)
-                            .ok_or_else(|| {
-                                Error::Invalid(
-                                    "internal: a downsample piece outside its task".into(),
-                                )
-                            })?;
+                    // The box asked for, not the (maybe larger) box handed over: blocks of the
+                    // larger one may start before it.
+                    let part = self
+                        .outputs_of(piece.asked)
+                        .intersect(output)
+                        .ok_or_else(|| {
+                            Error::Invalid("internal: a downsample piece outside its task".into())
+                        })?;
                     let data = self.downsample_piece(piece, &part);
                     copy_buffer_region(&data, &part, &mut out, output)?;
                 }
