@@ -498,3 +498,37 @@ fn downsample_beside_a_stencil_on_one_source() {
         }
     }
 }
+
+/// From a sharded input, the chunk-sized boxes a downsample asks for are read as one box per
+/// task (the shard index read once) and reduced in one pass: same values as the whole-array
+/// reference, each method.
+#[test]
+fn downsample_of_a_sharded_input() {
+    let data: ArrayD<i16> = common::random_array(&[40, 36, 33], 17);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sharded.zarr");
+    let sharded = WriteOptions {
+        chunks: Some(vec![8, 8, 8]),
+        shards: Some(vec![16, 16, 16]),
+        ..WriteOptions::default()
+    };
+    whole(data.clone())
+        .to_zarr(&path, &sharded, &exec(1))
+        .unwrap();
+    for method in [DownsampleMethod::Mean, DownsampleMethod::Mode] {
+        let want: ArrayD<i16> = whole(data.clone())
+            .downsample(&[2, 2, 2], method)
+            .unwrap()
+            .compute(&exec(1))
+            .unwrap();
+        for threads in [1, 2] {
+            let got: ArrayD<i16> = chunkwise::open(&path)
+                .unwrap()
+                .downsample(&[2, 2, 2], method)
+                .unwrap()
+                .compute(&exec(threads))
+                .unwrap();
+            assert_same(&got, &want, &format!("{method:?} threads {threads}"));
+        }
+    }
+}

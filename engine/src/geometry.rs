@@ -304,6 +304,27 @@ pub fn extract_region(src: &Buffer, src_region: &Region, part: &Region) -> Buffe
     arm!(Bool, Int8, Int16, Int32, Int64, Uint8, Uint16, Uint32, Uint64, Float32, Float64)
 }
 
+/// The box that `pieces` (two or more, not overlapping) fill exactly, if they do: several
+/// chunk-sized boxes an op asked for that one read can serve.
+pub fn tiled_box(pieces: &[Region]) -> Option<Region> {
+    let (first, rest) = pieces.split_first()?;
+    if rest.is_empty() {
+        return None;
+    }
+    let mut start = first.start.clone();
+    let mut end = first.end();
+    for p in rest {
+        for (d, (s, e)) in p.start.iter().zip(p.end()).enumerate() {
+            start[d] = start[d].min(*s);
+            end[d] = end[d].max(e);
+        }
+    }
+    let shape: Vec<u64> = end.iter().zip(&start).map(|(e, s)| e - s).collect();
+    let bounds = Region::new(start, shape);
+    let filled: u64 = pieces.iter().map(Region::num_elements).sum();
+    (filled == bounds.num_elements()).then_some(bounds)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::buffer::Buffer;
 use crate::error::{Error, Result};
 use crate::exec::tasks::PlanTasks;
-use crate::geometry::{extract_region, Region};
+use crate::geometry::{extract_region, tiled_box, Region};
 use crate::op::RegionData;
 use crate::plan::{FusedProgram, ProgramInput};
 use crate::store::Source;
@@ -73,6 +73,27 @@ impl PlanTasks<'_> {
             ),
             _ => Ok(None),
         }
+    }
+
+    /// One read of the box that `pieces` tile, when `program` only passes a source through, that
+    /// source reads whole boxes best ([`Source::reads_whole_boxes`]), and no block read already
+    /// holds them.
+    fn whole_box_read(
+        &self,
+        program: &FusedProgram,
+        pieces: &[Region],
+        cache: Option<&ReadCache>,
+    ) -> Result<Option<(Region, Buffer)>> {
+        let (Some(source), Some(bounds)) = (program.whole_box_source(), tiled_box(pieces)) else {
+            return Ok(None);
+        };
+        if cache.is_some_and(|c| c.get(source, &bounds).is_some()) {
+            return Ok(None);
+        }
+        let data = source
+            .read(&bounds, &self.io)
+            .map_err(|e| Error::Invalid(format!("reading {}: {e}", source.describe())))?;
+        Ok(Some((bounds, data)))
     }
 
     /// Computes `program`'s outputs over `region` into `outputs`.
@@ -167,10 +188,19 @@ impl PlanTasks<'_> {
                 let in_pieces = op.input_pieces(region, input_metas);
                 // Per box: where its data lies, the box asked for, the data.
                 let mut owned: Vec<(Region, &Region, Piece<'_>)> = Vec::with_capacity(inputs.len());
-                let pieces = inputs
-                    .iter()
-                    .zip(&in_pieces)
-                    .flat_map(|(sub, rs)| rs.iter().map(move |r| (sub, r)));
+                let mut pieces = Vec::new();
+                for (sub, rs) in inputs.iter().zip(&in_pieces) {
+                    // Boxes tiling one box of a source that reads whole boxes best (sharded):
+                    // read once, shared by every box.
+                    if let Some(whole) = self.whole_box_read(sub, rs, cache)? {
+                        let (bounds, data) = (whole.0, Arc::new(whole.1));
+                        for r in rs {
+                            owned.push((bounds.clone(), r, Piece::Shared(Arc::clone(&data))));
+                        }
+                        continue;
+                    }
+                    pieces.extend(rs.iter().map(|r| (sub, r)));
+                }
                 for (sub, r) in pieces {
                     // A source read as is: hand the op the cached block (a region containing the
                     // one it asked for) without copying.

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::buffer::Buffer;
 use crate::dtype::DType;
 use crate::error::Result;
-use crate::geometry::Region;
+use crate::geometry::{tiled_box, Region};
 use crate::meta::ArrayMeta;
 use crate::op::Op;
 use crate::store::Source;
@@ -167,11 +167,28 @@ impl FusedProgram {
             } = input
             {
                 for (sub, pieces) in inputs.iter().zip(op.input_pieces(&r, input_metas)) {
+                    // Read once as a whole when the executor does (see `whole_box_source`).
+                    if let (Some(_), Some(bounds)) = (sub.whole_box_source(), tiled_box(&pieces)) {
+                        sub.visit_reads(&bounds, visit);
+                        continue;
+                    }
                     for piece in &pieces {
                         sub.visit_reads(piece, visit);
                     }
                 }
             }
+        }
+    }
+
+    /// The source this program only passes through, when that source reads whole boxes best
+    /// ([`Source::reads_whole_boxes`]): boxes a region op asks of it that tile one box are then
+    /// read as that one box.
+    pub fn whole_box_source(&self) -> Option<&Arc<dyn Source>> {
+        match (self.passthrough().as_deref(), self.inputs.first()) {
+            (Some([0]), Some(ProgramInput::Source(source))) if source.reads_whole_boxes() => {
+                Some(source)
+            }
+            _ => None,
         }
     }
 

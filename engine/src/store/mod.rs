@@ -87,6 +87,13 @@ pub trait Source: Send + Sync + Debug {
         false
     }
 
+    /// True when one read of a box spanning several chunks costs less than reading them one by
+    /// one (a sharded array: one call reads the shard index once), so ops asking for one box per
+    /// chunk are handed one shared read of the whole.
+    fn reads_whole_boxes(&self) -> bool {
+        false
+    }
+
     /// Forgets the reads announced so far (a failed run does not make them all) and drops what a
     /// cache kept for them, spilled copies included. Called once per source when a run starts
     /// and when it ends, whatever the outcome. Two runs reading one source at the same time

@@ -318,6 +318,10 @@ impl ZarrSource {
 }
 
 impl Source for ZarrSource {
+    fn reads_whole_boxes(&self) -> bool {
+        self.array.is_sharded()
+    }
+
     fn meta(&self) -> &ArrayMeta {
         &self.meta
     }
