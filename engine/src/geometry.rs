@@ -48,6 +48,20 @@ impl Region {
             .collect()
     }
 
+    /// The indices of the boxes of extent `block` (tiling the axes from 0) that `self` touches:
+    /// chunks of a chunk grid, or a downsample's blocks.
+    pub fn blocks_touched(&self, block: &[u64]) -> Region {
+        let start: Vec<u64> = self.start.iter().zip(block).map(|(s, b)| s / b).collect();
+        let shape = self
+            .end()
+            .iter()
+            .zip(block)
+            .zip(&start)
+            .map(|((e, b), s)| e.div_ceil(*b) - s)
+            .collect();
+        Region::new(start, shape)
+    }
+
     /// True when `other` lies entirely inside `self`.
     pub fn contains(&self, other: &Region) -> bool {
         self.ndim() == other.ndim()
@@ -156,19 +170,14 @@ impl ChunkGrid {
 
     /// Chunk indices of every chunk that overlaps `region`, in C order.
     pub fn chunks_overlapping(&self, region: &Region) -> Vec<Vec<u64>> {
-        let lo: Vec<u64> = region
-            .start
-            .iter()
-            .zip(&self.chunk_shape)
-            .map(|(s, c)| s / c)
-            .collect();
-        let hi: Vec<u64> = region
+        let touched = region.blocks_touched(&self.chunk_shape);
+        let hi: Vec<u64> = touched
             .end()
             .iter()
-            .zip(&self.chunk_shape)
             .zip(&self.grid_shape)
-            .map(|((e, c), g)| e.div_ceil(*c).min(*g))
+            .map(|(e, g)| (*e).min(*g))
             .collect();
+        let lo = touched.start;
         let mut out = Vec::new();
         if region.num_elements() > 0 {
             for_each_index(&lo, &hi, |idx| out.push(idx.to_vec()));

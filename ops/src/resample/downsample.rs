@@ -442,8 +442,9 @@ impl Op for Downsample {
                 for piece in pieces {
                     // The box asked for, not the (maybe larger) box handed over: blocks of the
                     // larger one may start before it.
-                    let part = self
-                        .outputs_of(piece.asked)
+                    let part = piece
+                        .asked
+                        .blocks_touched(&self.factors)
                         .intersect(output)
                         .ok_or_else(|| {
                             Error::Invalid("internal: a downsample piece outside its task".into())
@@ -458,24 +459,6 @@ impl Op for Downsample {
 }
 
 impl Downsample {
-    /// The outputs whose blocks start inside `input` (which starts on a block boundary).
-    fn outputs_of(&self, input: &Region) -> Region {
-        let start: Vec<u64> = input
-            .start
-            .iter()
-            .zip(&self.factors)
-            .map(|(s, f)| s / f)
-            .collect();
-        let shape = input
-            .end()
-            .iter()
-            .zip(&self.factors)
-            .zip(&start)
-            .map(|((e, f), s)| e.div_ceil(*f) - s)
-            .collect();
-        Region::new(start, shape)
-    }
-
     /// Downsamples `output`, whose blocks all lie in `input`.
     fn downsample_piece(&self, input: &RegionData<'_>, output: &Region) -> Buffer {
         let layout = Layout {
