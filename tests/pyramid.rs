@@ -46,6 +46,18 @@ fn assert_levels<T: Exact>(image: &Path, want: &[ArrayD<T>], context: &str) {
     }
 }
 
+/// Default options with `levels` levels, resuming.
+fn resuming(levels: usize) -> PyramidOptions {
+    PyramidOptions {
+        levels,
+        write: WriteOptions {
+            overwrite: Overwrite::Resume,
+            ..WriteOptions::default()
+        },
+        ..PyramidOptions::default()
+    }
+}
+
 /// Writes what check_pyramid.py compares against: each level's raw values, and the scale and
 /// unit each level's metadata must give.
 fn write_expected<T: Exact>(
@@ -429,16 +441,7 @@ fn an_interrupted_pyramid_resumes_from_what_it_stored() {
     let x = chunkwise::open(&input).unwrap();
     let data: ArrayD<u16> = x.compute(&exec(1)).unwrap();
     let want = levels_of(&data, 2, &[2, 2, 2], DownsampleMethod::Mean);
-    let options = |method, overwrite| PyramidOptions {
-        levels: 2,
-        method,
-        write: WriteOptions {
-            overwrite,
-            ..WriteOptions::default()
-        },
-        ..PyramidOptions::default()
-    };
-    let resume = options(DownsampleMethod::Mean, Overwrite::Resume);
+    let resume = resuming(2);
     let image = dir.path().join("image.zarr");
     // Depth first in Morton order: the last chunk is read last, after most blocks are done.
     let chunk = input.join("c/4/4/4");
@@ -449,13 +452,13 @@ fn an_interrupted_pyramid_resumes_from_what_it_stored() {
     assert!(image.join("0").exists() && !image.join("zarr.json").exists());
     std::fs::write(&chunk, stored).unwrap();
 
-    let other = options(DownsampleMethod::Max, Overwrite::Resume);
+    let other = PyramidOptions {
+        method: DownsampleMethod::Max,
+        ..resuming(2)
+    };
     let err = write_pyramid(&x, &image, &other, &exec(2)).unwrap_err();
     assert!(err.to_string().contains("another pipeline"), "{err}");
-    let fewer = PyramidOptions {
-        levels: 1,
-        ..resume.clone()
-    };
+    let fewer = resuming(1);
     let err = write_pyramid(&x, &image, &fewer, &exec(2)).unwrap_err();
     assert!(err.to_string().contains("more than 1 levels"), "{err}");
 
@@ -522,14 +525,7 @@ fn a_pyramid_stopped_before_its_group_metadata_resumes() {
     let x = chunkwise::open(&input).unwrap();
     let data: ArrayD<u16> = x.compute(&exec(1)).unwrap();
     let image = dir.path().join("image.zarr");
-    let resume = PyramidOptions {
-        levels: 2,
-        write: WriteOptions {
-            overwrite: Overwrite::Resume,
-            ..WriteOptions::default()
-        },
-        ..PyramidOptions::default()
-    };
+    let resume = resuming(2);
     // First an interrupted run (a corrupt input chunk), so that the output holds its journals.
     let chunk = input.join("c/2/2/2");
     let stored = std::fs::read(&chunk).unwrap();
@@ -558,14 +554,7 @@ fn resume_never_writes_into_an_array_or_other_data() {
     let dir = tempfile::tempdir().unwrap();
     let data: ArrayD<u8> = random_array(&[16, 16], 2);
     let x = chunkwise::from_ndarray(data.clone(), &[8, 8]).unwrap();
-    let resume = PyramidOptions {
-        levels: 1,
-        write: WriteOptions {
-            overwrite: Overwrite::Resume,
-            ..WriteOptions::default()
-        },
-        ..PyramidOptions::default()
-    };
+    let resume = resuming(1);
     for format in [ZarrFormat::V2, ZarrFormat::V3] {
         let array = dir.path().join(format!("{format:?}.zarr"));
         let write = WriteOptions {
