@@ -59,13 +59,8 @@ fn runs_killed_at_random_points_resume_to_the_same_result() {
         if kill % 2 == 1 {
             args.push("--durable");
         }
-        let mut child = cli(&args).spawn().unwrap();
         let at = rng.random_range(1..110);
-        while count_files(&out.join("c")) < at && child.try_wait().unwrap().is_none() {
-            std::thread::sleep(std::time::Duration::from_millis(1));
-        }
-        child.kill().unwrap(); // SIGKILL (a no-op if it already exited)
-        let _ = child.wait();
+        kill_once_written(cli(&args), &out.join("c"), at);
         // The metadata is written last: without it the run was interrupted (a kill just after
         // it leaves a complete array, perhaps with its journal still there).
         if out.join("zarr.json").exists() {
@@ -145,6 +140,17 @@ fn resuming_other_settings_or_a_complete_array_is_refused() {
         .success());
 }
 
+/// Starts `command` and SIGKILLs it once `chunks` holds `files` files (or it ended first): a
+/// kill point set by progress, not time, which a busy machine would shift past the end.
+fn kill_once_written(mut command: Command, chunks: &Path, files: usize) {
+    let mut child = command.spawn().unwrap();
+    while count_files(chunks) < files && child.try_wait().unwrap().is_none() {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    child.kill().unwrap(); // a no-op if it already exited
+    let _ = child.wait();
+}
+
 /// Files under `dir`, recursively (0 when it does not exist yet).
 fn count_files(dir: &Path) -> usize {
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -195,13 +201,8 @@ fn pyramids_killed_at_random_points_resume_to_the_same_levels() {
     let mut interrupted = 0;
     for kill in 0..10 {
         std::fs::remove_dir_all(&image).unwrap();
-        let mut child = cli(&args(kill % 2 == 0)).spawn().unwrap();
         let target = rng.random_range(1..300);
-        while count_files(&image.join("0/c")) < target && child.try_wait().unwrap().is_none() {
-            std::thread::sleep(std::time::Duration::from_millis(1));
-        }
-        child.kill().unwrap(); // SIGKILL (a no-op if it already exited)
-        let _ = child.wait();
+        kill_once_written(cli(&args(kill % 2 == 0)), &image.join("0/c"), target);
         if image.join("zarr.json").exists() {
             continue; // finished before the kill
         }
