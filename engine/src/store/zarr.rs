@@ -793,7 +793,8 @@ impl Sink for ZarrSink {
     }
 
     fn is_done(&self, unit: &[u64]) -> bool {
-        self.journal().was_done(unit)
+        // Asked for every unit written; only a resumed run has units done before it.
+        self.resuming() && self.journal().was_done(unit)
     }
 
     fn validate(&self) -> Result<()> {
