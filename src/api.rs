@@ -63,7 +63,7 @@ impl Pipeline {
             array.dtype(),
             options,
         )?
-        .with_signature(&array.signature());
+        .with_expression(chunkwise_engine::identity::expression(array));
         self.outputs.push(Output {
             array: array.clone(),
             sink: Arc::new(sink),

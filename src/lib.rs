@@ -18,6 +18,7 @@
 
 mod api;
 mod counting_alloc;
+pub mod interrupt;
 pub mod memory_report;
 pub mod pipeline;
 pub mod pyramid;

@@ -48,6 +48,11 @@ impl Source for SyntheticVolume {
         format!("synthetic{:?}", self.meta.shape)
     }
 
+    fn identity(&self) -> serde_json::Value {
+        // The values follow from the shape alone (and this code's version, in the identity).
+        serde_json::json!({"location": self.describe(), "meta": self.meta})
+    }
+
     fn read(&self, region: &Region, _io: &IoContext) -> Result<Buffer> {
         let n = self.meta.shape[0] as f32;
         let (s, e) = (&region.start, region.end());

@@ -36,6 +36,9 @@ impl Source for FaultySource {
     fn describe(&self) -> String {
         "faulty source".into()
     }
+    fn identity(&self) -> serde_json::Value {
+        self.inner.identity()
+    }
     fn read(&self, region: &Region, io: &IoContext) -> Result<Buffer> {
         self.workers_seen
             .fetch_max(live_workers().len(), Ordering::SeqCst);

@@ -208,6 +208,43 @@ impl Buffer {
         }
     }
 
+    /// Hands the elements to `f` as little-endian bytes (bools as 0/1), in order, a piece at a
+    /// time: without a copy of the whole (nor of any piece, on little-endian machines).
+    pub fn for_each_le_bytes(&self, mut f: impl FnMut(&[u8])) {
+        const PIECE: usize = 1 << 16;
+        for start in (0..self.len()).step_by(PIECE) {
+            let end = (start + PIECE).min(self.len());
+            macro_rules! le {
+                ($v:expr) => {
+                    if cfg!(target_endian = "little") {
+                        f(bytemuck::cast_slice(&$v[start..end]))
+                    } else {
+                        f(&$v[start..end]
+                            .iter()
+                            .flat_map(|x| x.to_le_bytes())
+                            .collect::<Vec<u8>>())
+                    }
+                };
+            }
+            match self {
+                Buffer::Bool(v) => f(&v[start..end]
+                    .iter()
+                    .map(|&b| u8::from(b))
+                    .collect::<Vec<u8>>()),
+                Buffer::Int8(v) => le!(v),
+                Buffer::Int16(v) => le!(v),
+                Buffer::Int32(v) => le!(v),
+                Buffer::Int64(v) => le!(v),
+                Buffer::Uint8(v) => f(&v[start..end]),
+                Buffer::Uint16(v) => le!(v),
+                Buffer::Uint32(v) => le!(v),
+                Buffer::Uint64(v) => le!(v),
+                Buffer::Float32(v) => le!(v),
+                Buffer::Float64(v) => le!(v),
+            }
+        }
+    }
+
     /// A buffer of `len` zeros (false for bool) of `dtype`.
     pub fn zeros(dtype: DType, len: usize) -> Buffer {
         macro_rules! arm {

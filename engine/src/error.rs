@@ -20,6 +20,18 @@ pub enum Error {
         "output {0} already exists; pass --overwrite (Overwrite::Replace in the API) to replace it"
     )]
     OutputExists(String),
+    /// An output holds an unfinished run of this same computation, and neither resuming nor
+    /// replacing it was asked for.
+    #[error(
+        "output {path} holds an unfinished run of this same pipeline ({stored} write units \
+         stored); pass --resume to continue it, or --overwrite to start over"
+    )]
+    UnfinishedRun {
+        /// The output path.
+        path: String,
+        /// Write units the unfinished run stored.
+        stored: usize,
+    },
     /// One task needs more memory than the whole limit.
     #[error(
         "memory limit {limit} bytes is smaller than one task of {stage} ({task} bytes projected); \
@@ -51,9 +63,16 @@ pub enum Error {
         /// The underlying failure.
         detail: String,
     },
-    /// The run was cancelled before it finished.
-    #[error("run cancelled")]
-    Cancelled,
+    /// The run was cancelled ([`crate::ExecOptions::cancel`]) before it finished. What it
+    /// stored is kept, resume journals included, so a resume continues from there.
+    #[error("run cancelled with {done} of {total} output chunks stored")]
+    Cancelled {
+        /// Output write units (chunks, or shards) stored, by this run or the one it resumed;
+        /// tasks finished when no output keeps count ([`crate::store::Sink::units_stored`]).
+        done: u64,
+        /// Write units of all outputs (or tasks, as `done`).
+        total: u64,
+    },
 }
 
 /// Result with the engine's [`Error`].

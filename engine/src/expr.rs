@@ -95,39 +95,4 @@ impl Array {
             NodeKind::Op { op, .. } => format!("{}({})", op.name(), op.describe()),
         }
     }
-
-    /// The whole expression as text, one line per node, inputs first: every op with its
-    /// parameters and every source with its description, shape and type. Two arrays with the
-    /// same signature compute the same values from the same inputs (resuming relies on it).
-    pub fn signature(&self) -> String {
-        fn visit(
-            a: &Array,
-            seen: &mut std::collections::HashMap<u64, usize>,
-            out: &mut Vec<String>,
-        ) -> usize {
-            if let Some(&k) = seen.get(&a.id()) {
-                return k;
-            }
-            let line = match a.node() {
-                NodeKind::Source(_) => format!("{} {:?} {}", a.label(), a.shape(), a.dtype()),
-                NodeKind::Op { inputs, .. } => {
-                    let args: Vec<String> = inputs
-                        .iter()
-                        .map(|i| format!("#{}", visit(i, seen, out)))
-                        .collect();
-                    format!("{} <- {}", a.label(), args.join(", "))
-                }
-            };
-            out.push(line);
-            seen.insert(a.id(), out.len() - 1);
-            out.len() - 1
-        }
-        let mut out = Vec::new();
-        visit(self, &mut std::collections::HashMap::new(), &mut out);
-        out.iter()
-            .enumerate()
-            .map(|(k, l)| format!("#{k} {l}"))
-            .collect::<Vec<_>>()
-            .join("\n")
-    }
 }

@@ -31,10 +31,27 @@ pub struct RegionData<'a> {
     pub data: &'a Buffer,
 }
 
+/// The parameters of an op as JSON, for the run's identity ([`crate::identity`]): everything
+/// that decides its results. Every `Serialize` type has it, so an op gets it by deriving
+/// `Serialize` over all its fields; a field added later is covered without a line more. (A
+/// field that cannot be serialized, such as a user's closure, is skipped and stands for itself
+/// by a name and version the op serializes instead.)
+pub trait OpParams {
+    /// The serialized form (`null` if serialization fails, which derived impls do not).
+    fn params(&self) -> serde_json::Value;
+}
+
+impl<T: serde::Serialize> OpParams for T {
+    fn params(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+    }
+}
+
 /// An operation in the expression graph.
 ///
-/// Implementations live in `chunkwise-ops`; the engine only relies on this interface.
-pub trait Op: Send + Sync + Debug {
+/// Implementations live in `chunkwise-ops`; the engine only relies on this interface. An op is
+/// `Serialize` ([`OpParams`]): its serialized fields are its identity in a resumable run.
+pub trait Op: OpParams + Send + Sync + Debug {
     /// Short name, as written in pipeline files (`"clip"`).
     fn name(&self) -> &'static str;
 

@@ -8,6 +8,7 @@ use std::time::Duration;
 use chunkwise::engine::exec::{parse_bytes, Progress};
 use chunkwise::engine::plan::StencilChains;
 use chunkwise::engine::store::{inspect_zarr, Codec, Overwrite, WriteOptions};
+use chunkwise::interrupt::Interrupts;
 use chunkwise::memory_report::{memory_report, peak_rss_bytes};
 use chunkwise::pipeline::{load, OutputSettings};
 use chunkwise::prelude::*;
@@ -183,6 +184,9 @@ impl ExecArgs {
                 Chains::Recompute => StencilChains::Recompute,
                 Chains::Materialize => StencilChains::Materialize,
             },
+            cancel: Interrupts::install()
+                .map_err(|e| Error::Invalid(format!("cannot handle Ctrl-C: {e}")))?
+                .cancel_flag(),
             ..ExecOptions::default()
         };
         if let Some(t) = self.threads {
@@ -254,6 +258,14 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match dispatch(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(Error::Cancelled { done, total }) => {
+            let signal = Interrupts::install().ok().and_then(Interrupts::exit_code);
+            eprintln!(
+                "interrupted: {done} of {total} chunks stored; rerun with --resume to continue, \
+                 or --overwrite to start over"
+            );
+            ExitCode::from(signal.unwrap_or(1))
+        }
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE

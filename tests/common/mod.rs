@@ -209,6 +209,9 @@ impl Source for CountingSource {
     fn describe(&self) -> String {
         "counting".into()
     }
+    fn identity(&self) -> serde_json::Value {
+        self.inner.identity()
+    }
     fn read(&self, region: &Region, io: &IoContext) -> chunkwise::Result<Buffer> {
         self.elements
             .fetch_add(region.num_elements(), Ordering::Relaxed);

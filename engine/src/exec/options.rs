@@ -20,7 +20,8 @@ pub struct ExecOptions {
     pub memory_limit: u64,
     /// Progress callback.
     pub progress: Option<Progress>,
-    /// Set to true from another thread to stop the run early.
+    /// Set to true from another thread (a signal handler, say) to stop the run early: no task
+    /// starts after it, running ones finish, and what is stored is kept for a resume.
     pub cancel: Arc<AtomicBool>,
     /// Whether stencils feeding stencils are recomputed per task or materialized (default:
     /// chosen by projected cost).

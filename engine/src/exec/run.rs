@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::exec::budget::MemoryBudget;
 use crate::exec::held::HeldStore;
 use crate::exec::meter::StageMemory;
@@ -14,7 +14,7 @@ use crate::exec::resume::skippable_tasks;
 use crate::exec::scheduler::run_tasks;
 use crate::exec::tasks::{locate, order_key, PlanTasks};
 use crate::plan::{Plan, ProgramInput};
-use crate::store::{IoContext, Source};
+use crate::store::{IoContext, Sink, Source};
 
 /// What a finished run did.
 #[derive(Clone, Debug)]
@@ -42,7 +42,8 @@ pub struct RunStats {
 }
 
 /// Executes `plan`: every output is complete on success; on error every output this run created is
-/// removed (outputs being resumed keep what they stored) and the first error is returned.
+/// removed (outputs being resumed keep what they stored) and the first error is returned. A
+/// cancelled run ([`ExecOptions::cancel`]) keeps what it stored, so a resume continues it.
 ///
 /// # Errors
 /// The first task error ([`Error::Task`] names the op and chunk), sink preparation or finishing
@@ -146,9 +147,19 @@ pub fn execute_then(
     let cache_peak_bytes = cache_peak(plan);
     each_source(plan, |source| source.forget_reads());
     if let Err(e) = outcome {
-        tracing::debug!(error = %e, "run failed; removing partial outputs");
-        for sink in &prepared {
-            sink.abort();
+        if let Error::Cancelled { done, total } = e {
+            // Stopped from outside (Ctrl-C): what is stored stays, journals included, for a
+            // resume; the metadata is not written, so nothing opens as complete.
+            tracing::debug!("run cancelled; outputs kept for a resume");
+            return Err(units_stored(&sinks)
+                .map_or(Error::Cancelled { done, total }, |(done, total)| {
+                    Error::Cancelled { done, total }
+                }));
+        } else {
+            tracing::debug!(error = %e, "run failed; removing partial outputs");
+            for sink in &prepared {
+                sink.abort();
+            }
         }
         return Err(e);
     }
@@ -181,6 +192,19 @@ pub fn execute_then(
         "finished"
     );
     Ok(stats)
+}
+
+/// Write units stored and in all, over the sinks that keep count (`None` when none does).
+fn units_stored(sinks: &[Arc<dyn Sink>]) -> Option<(u64, u64)> {
+    let counted: Vec<(u64, u64)> = sinks
+        .iter()
+        .filter_map(|s| Some((s.units_stored()?, s.write_grid().num_chunks())))
+        .collect();
+    (!counted.is_empty()).then(|| {
+        counted
+            .iter()
+            .fold((0, 0), |(d, t), (sd, st)| (d + sd, t + st))
+    })
 }
 
 /// Calls `visit` once with each source the plan reads.

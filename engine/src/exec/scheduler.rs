@@ -178,8 +178,12 @@ pub fn run_tasks<T: TaskSet>(
     {
         return Err(e);
     }
-    if shared.remaining.load(Ordering::SeqCst) > 0 {
-        return Err(Error::Cancelled);
+    let remaining = shared.remaining.load(Ordering::SeqCst);
+    if remaining > 0 {
+        return Err(Error::Cancelled {
+            done: (n - remaining) as u64,
+            total: n as u64,
+        });
     }
     Ok(())
 }
@@ -366,6 +370,6 @@ mod tests {
         let p = Probe::new(100, 1);
         let flag = AtomicBool::new(true);
         let err = run_tasks(&p, 2, &MemoryBudget::new(1 << 20), &flag, &|| {}).unwrap_err();
-        assert!(matches!(err, Error::Cancelled));
+        assert!(matches!(err, Error::Cancelled { done, total } if done < total));
     }
 }

@@ -1,6 +1,7 @@
-//! The resume journal of a Zarr output being written: a marker holding the metadata the run will
-//! write (so only the same pipeline and settings may resume it) and an append-only list of the
-//! write units already stored. Chunk files are written atomically (temporary file, then rename)
+//! The resume journal of a Zarr output being written: a marker holding the run's identity
+//! ([`crate::identity`]: the expression with every parameter, the inputs, the metadata the run
+//! will write, and its SHA-256, so only the same computation may resume it) and an append-only
+//! list of the write units already stored. Chunk files are written atomically (temporary file, then rename)
 //! and a unit is listed only after its rename, so every listed unit is complete; a line torn by a
 //! crash does not parse and its unit is simply computed again. Both files are removed once the
 //! array's metadata is written.
@@ -11,7 +12,11 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-/// Marker file name: the metadata the interrupted run was going to write.
+use serde_json::{json, Value};
+
+use crate::identity;
+
+/// Marker file name: the interrupted run's identity.
 const MARKER: &str = ".chunkwise-run.json";
 /// Journal file name: one `i,j,k` line per stored unit.
 const DONE: &str = ".chunkwise-done";
@@ -41,13 +46,14 @@ impl Journal {
         dir.join(MARKER).is_file()
     }
 
-    /// Starts a fresh journal for a run that will write `metadata`.
-    pub(crate) fn start(&mut self, metadata: &str) -> std::io::Result<()> {
+    /// Starts a fresh journal for the run of identity `run`.
+    pub(crate) fn start(&mut self, run: &Value) -> std::io::Result<()> {
         // The journal first, the marker last and whole (written aside, then renamed): a run
         // killed here leaves either no marker or a complete one over an empty journal.
         let file = File::create(self.dir.join(DONE))?;
         let partial = self.dir.join(format!("{MARKER}.partial"));
-        std::fs::write(&partial, metadata)?;
+        let marker = json!({"identity_sha256": identity::hash(run), "identity": run});
+        std::fs::write(&partial, serde_json::to_string_pretty(&marker)?)?;
         std::fs::rename(&partial, self.dir.join(MARKER))?;
         if self.durable {
             File::open(self.dir.join(MARKER))?.sync_all()?;
@@ -58,19 +64,48 @@ impl Journal {
         Ok(())
     }
 
-    /// Continues an unfinished run's journal, which must have been started for `metadata`.
+    /// Why the unfinished run in `dir` is not the run of identity `run`; `None` when it is.
+    pub(crate) fn mismatch(dir: &Path, run: &Value) -> Option<String> {
+        let marker: Option<Value> = std::fs::read(dir.join(MARKER))
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok());
+        let Some(marker) = marker.filter(|m| m["identity_sha256"].is_string()) else {
+            return Some(
+                "it was started by an earlier chunkwise, which recorded no run identity".into(),
+            );
+        };
+        if marker["identity_sha256"].as_str() == Some(identity::hash(run).as_str()) {
+            return None;
+        }
+        Some(
+            identity::difference(&marker["identity"], run)
+                .unwrap_or_else(|| "its run identity differs".into()),
+        )
+    }
+
+    /// How many distinct units the run in `dir` listed as stored (a unit written again by a
+    /// resumed run is listed twice).
+    pub(crate) fn count_done(dir: &Path) -> usize {
+        std::fs::read_to_string(dir.join(DONE))
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.ends_with(';'))
+            .collect::<HashSet<&str>>()
+            .len()
+    }
+
+    /// Continues an unfinished run's journal, which must have been started by the run of
+    /// identity `run`.
     ///
     /// # Errors
-    /// A message when the marker differs (another pipeline or other settings) or the files
-    /// cannot be read.
-    pub(crate) fn resume(&mut self, metadata: &str) -> Result<(), String> {
-        let marker = std::fs::read_to_string(self.dir.join(MARKER)).map_err(|e| e.to_string())?;
-        if marker != metadata {
-            return Err(
-                "it was started by another pipeline (other ops, parameters or inputs) or with \
-                 another shape, type, chunking or codec; use --overwrite to start again"
-                    .into(),
-            );
+    /// A message naming the first difference when another pipeline or other settings started
+    /// it, or when the files cannot be read.
+    pub(crate) fn resume(&mut self, run: &Value) -> Result<(), String> {
+        if let Some(why) = Self::mismatch(&self.dir, run) {
+            return Err(format!(
+                "it was started by another pipeline or with other settings ({why}); use \
+                 --overwrite to start again"
+            ));
         }
         let listed = std::fs::read_to_string(self.dir.join(DONE)).unwrap_or_default();
         self.done = listed
@@ -139,7 +174,7 @@ mod tests {
     fn a_resumed_journal_knows_the_units_stored_and_ignores_a_torn_line() {
         let dir = tempfile::tempdir().unwrap();
         let mut j = Journal::new(dir.path(), true);
-        j.start("{meta}").unwrap();
+        j.start(&json!({"meta": 1})).unwrap();
         j.record(&[0, 1]).unwrap();
         j.record(&[2, 3]).unwrap();
         drop(j);
@@ -151,12 +186,12 @@ mod tests {
         f.write_all(b"\n4,5").unwrap();
         drop(f);
         let mut j = Journal::new(dir.path(), false);
-        j.resume("{meta}").unwrap();
+        j.resume(&json!({"meta": 1})).unwrap();
         j.record(&[6, 7]).unwrap();
         drop(j);
         let mut j = Journal::new(dir.path(), false);
-        assert!(j.resume("{other}").is_err());
-        j.resume("{meta}").unwrap();
+        assert!(j.resume(&json!({"meta": 2})).is_err());
+        j.resume(&json!({"meta": 1})).unwrap();
         assert!(j.was_done(&[0, 1]) && j.was_done(&[2, 3]));
         assert!(!j.was_done(&[4, 5]));
         assert!(j.was_done(&[6, 7]), "an entry after a torn one");

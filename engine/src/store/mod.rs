@@ -41,6 +41,12 @@ pub trait Source: Send + Sync + Debug {
     /// A short label for plans and errors (the path, or `memory`).
     fn describe(&self) -> String;
 
+    /// What decides the values read, for the run's identity ([`crate::identity`]): where the
+    /// data lives (`"location"`) and whatever else fixes its contents (a stored array's
+    /// metadata; an in-memory array's hash). A resumed run whose inputs give another identity
+    /// is refused.
+    fn identity(&self) -> serde_json::Value;
+
     /// The directory the data lives in, when it is on disk (used to refuse writing over an input).
     fn location(&self) -> Option<std::path::PathBuf> {
         None
@@ -167,6 +173,12 @@ pub trait Sink: Send + Sync + Debug {
     /// need not run again).
     fn is_done(&self, _unit: &[u64]) -> bool {
         false
+    }
+
+    /// How many write units are stored so far, this run's and a resumed run's (asked once a
+    /// run is cancelled, to say how far it got); `None` when the sink keeps no count.
+    fn units_stored(&self) -> Option<u64> {
+        None
     }
 
     /// True when this run continues an interrupted one ([`Sink::is_done`] may then say yes).

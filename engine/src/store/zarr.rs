@@ -330,6 +330,21 @@ impl Source for ZarrSource {
         self.path.display().to_string()
     }
 
+    fn identity(&self) -> Value {
+        let location = std::fs::canonicalize(&self.path).unwrap_or_else(|_| self.path.clone());
+        let mut metadata = match self.array.metadata() {
+            ArrayMetadata::V2(m) => serde_json::to_value(m),
+            ArrayMetadata::V3(m) => serde_json::to_value(m),
+        }
+        .unwrap_or(Value::Null);
+        // Names and attributes do not change a value read.
+        if let Some(m) = metadata.as_object_mut() {
+            m.remove("attributes");
+            m.remove("dimension_names");
+        }
+        json!({"location": location.display().to_string(), "metadata": metadata})
+    }
+
     fn location(&self) -> Option<PathBuf> {
         Some(self.path.clone())
     }
@@ -448,8 +463,10 @@ pub struct ZarrSink {
     overwrite: Overwrite,
     /// Flush each chunk to the disk before it is listed as stored ([`WriteOptions::durable`]).
     durable: bool,
-    /// The metadata this run writes last, as the resume marker records it.
-    metadata: String,
+    /// The metadata this run writes last, as the run's identity records it.
+    metadata: Value,
+    /// The expression computing the output ([`crate::identity::expression`]), when known.
+    expression: Value,
     journal: RwLock<Journal>,
 }
 
@@ -481,7 +498,7 @@ impl ZarrSink {
             ZarrFormat::V3 => v3_metadata(&meta, &unit, options),
             ZarrFormat::V2 => v2_metadata(&meta, options),
         };
-        let metadata_text = metadata.to_string();
+        let metadata_json = metadata.clone();
         let metadata = parse_metadata(metadata, options.zarr_format)?;
         let store = FilesystemStore::new(&path).map_err(|e| Error::Store {
             path: path.display().to_string(),
@@ -498,16 +515,23 @@ impl ZarrSink {
             meta,
             write_grid,
             overwrite: options.overwrite,
-            metadata: metadata_text,
+            metadata: metadata_json,
+            expression: Value::Null,
         })
     }
 
-    /// Records what computes this output (e.g. [`crate::Array::signature`]) in the resume
-    /// marker, so `--resume` refuses an unfinished output another pipeline started.
+    /// Records what computes this output ([`crate::identity::expression`] of the array written)
+    /// in the run's identity, so a resume refuses an unfinished output that another pipeline
+    /// started, naming what differs.
     #[must_use]
-    pub fn with_signature(mut self, signature: &str) -> Self {
-        self.metadata = format!("{}\n{signature}", self.metadata);
+    pub fn with_expression(mut self, expression: Value) -> Self {
+        self.expression = expression;
         self
+    }
+
+    /// The identity of the run writing this output: its expression and its metadata.
+    fn run_identity(&self) -> Value {
+        crate::identity::run_identity(self.expression.clone(), self.metadata.clone())
     }
 
     fn journal(&self) -> std::sync::RwLockReadGuard<'_, Journal> {
@@ -801,6 +825,14 @@ impl Sink for ZarrSink {
         let exists = dir_is_nonempty(&self.path);
         let resumable = Journal::exists(&self.path);
         match self.overwrite {
+            Overwrite::Refuse
+                if resumable && Journal::mismatch(&self.path, &self.run_identity()).is_none() =>
+            {
+                Err(Error::UnfinishedRun {
+                    path: self.path.display().to_string(),
+                    stored: Journal::count_done(&self.path),
+                })
+            }
             Overwrite::Refuse if exists => {
                 Err(Error::OutputExists(self.path.display().to_string()))
             }
@@ -818,7 +850,7 @@ impl Sink for ZarrSink {
         self.validate()?;
         let mut journal = self.journal.write().unwrap_or_else(|p| p.into_inner());
         if self.overwrite == Overwrite::Resume && Journal::exists(&self.path) {
-            return journal.resume(&self.metadata).map_err(|e| {
+            return journal.resume(&self.run_identity()).map_err(|e| {
                 Error::Invalid(format!("cannot resume {}: {e}", self.path.display()))
             });
         }
@@ -832,7 +864,7 @@ impl Sink for ZarrSink {
         }
         std::fs::create_dir_all(&self.path).map_err(|e| self.store_error(e))?;
         journal
-            .start(&self.metadata)
+            .start(&self.run_identity())
             .map_err(|e| self.store_error(format!("journal: {e}")))
     }
 
@@ -891,6 +923,10 @@ impl Sink for ZarrSink {
 
     fn resuming(&self) -> bool {
         self.overwrite == Overwrite::Resume
+    }
+
+    fn units_stored(&self) -> Option<u64> {
+        Some(Journal::count_done(&self.path) as u64)
     }
 
     fn abort(&self) {

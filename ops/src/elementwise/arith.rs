@@ -93,7 +93,7 @@ fn divide_scalar<T: Float>(a: &[T], s: T, first: bool, o: &mut [T]) {
 }
 
 /// `a op b` for two arrays of one type.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Binary {
     /// Which arithmetic.
     pub op: Arith,
@@ -139,7 +139,7 @@ impl Op for Binary {
 }
 
 /// `a op s` (or `s op a` when `scalar_first`) for an array and a scalar.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct BinaryScalar {
     /// Which arithmetic.
     pub op: Arith,

@@ -3,15 +3,17 @@
 
 use chunkwise_engine::{ArrayMeta, DType, Op, OpKind, Result, Slice, SliceMut};
 use multiversion::multiversion;
+use serde::Serialize;
 
 use crate::elementwise::common::elementwise_meta;
 use crate::elementwise::dispatch::{any_input, any_output};
 use crate::elementwise::num::CastTo;
 
 /// Converts elements to `to`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct AsType {
-    /// Target type.
+    /// Target type (`dtype` in pipeline files and the run's identity).
+    #[serde(rename = "dtype")]
     pub to: DType,
 }
 

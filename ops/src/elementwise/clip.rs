@@ -4,13 +4,14 @@
 
 use chunkwise_engine::{ArrayMeta, Op, OpKind, Result, Scalar, Slice, SliceMut};
 use multiversion::multiversion;
+use serde::Serialize;
 
 use crate::elementwise::common::elementwise_meta;
 use crate::elementwise::dispatch::unary_same;
 use crate::elementwise::num::Num;
 
 /// Limits values to `[min, max]` (either bound may be absent).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Clip {
     /// Lower bound.
     pub min: Option<Scalar>,

@@ -2,13 +2,14 @@
 
 use chunkwise_engine::{ArrayMeta, DType, Error, Op, OpKind, Result, Scalar, Slice, SliceMut};
 use multiversion::multiversion;
+use serde::Serialize;
 
 use crate::elementwise::common::elementwise_meta;
 use crate::elementwise::dispatch::any_input;
 use crate::elementwise::num::Num;
 
 /// 1 where `x > value`, else 0, as uint8.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Threshold {
     /// The threshold.
     pub value: Scalar,

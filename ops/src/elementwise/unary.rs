@@ -36,7 +36,7 @@ impl UnaryFn {
 }
 
 /// Applies a unary function element by element.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Unary {
     /// Which function.
     pub f: UnaryFn,

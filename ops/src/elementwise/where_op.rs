@@ -3,6 +3,7 @@
 
 use chunkwise_engine::{ArrayMeta, DType, Error, Op, OpKind, Result, Scalar, Slice, SliceMut};
 use multiversion::multiversion;
+use serde::Serialize;
 
 use crate::elementwise::common::elementwise_meta;
 use crate::elementwise::dispatch::{any_output, type_error};
@@ -10,7 +11,7 @@ use crate::elementwise::num::Num;
 
 /// Picks `a` where the mask is true, else `b`. Inputs: the mask, then `a` unless it is a scalar,
 /// then `b` unless it is a scalar.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Where {
     /// `a` as a scalar, when it is one.
     pub a: Option<Scalar>,

@@ -50,7 +50,7 @@ impl DownsampleMethod {
 }
 
 /// Reduces each block of `factors` input elements to one.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Downsample {
     /// Integer factor per axis (at least 1).
     pub factors: Vec<u64>,

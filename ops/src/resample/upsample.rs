@@ -34,7 +34,7 @@ impl UpsampleMethod {
 }
 
 /// Enlarges each axis by an integer factor.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Upsample {
     /// Integer factor per axis (at least 1).
     pub factors: Vec<u64>,

@@ -2,6 +2,7 @@
 //! passes for one kernel per axis.
 
 use chunkwise_engine::{Array, Error, Result};
+use serde_json::{json, Value};
 
 use crate::stencil::line::Line;
 use crate::stencil::nd::{Footprint, NdKind};
@@ -20,7 +21,10 @@ pub fn correlate(
     origin: &[i64],
     options: &FilterOptions,
 ) -> Result<Array> {
-    build(x, "correlate", weights.clone(), origin.to_vec(), options)
+    // Checked (count and range) and completed (zeros when absent) before it is recorded.
+    let origin = origins("correlate", origin, &weights.sizes())?;
+    let params = weights_params(weights, &origin);
+    build(x, "correlate", weights.clone(), origin, params, options)
 }
 
 /// `scipy.ndimage.convolve(x, weights, origin=origin, mode, cval)`: correlation with the kernel
@@ -35,23 +39,18 @@ pub fn convolve(
     origin: &[i64],
     options: &FilterOptions,
 ) -> Result<Array> {
-    let (flipped, sizes) = match weights {
-        Weights::Full { shape, values } => (
-            Weights::Full {
-                shape: shape.clone(),
-                // Flipping every axis of a C-order array reverses it.
-                values: values.iter().rev().copied().collect(),
-            },
-            shape.clone(),
-        ),
-        Weights::Separable(kernels) => (
-            Weights::Separable(
-                kernels
-                    .iter()
-                    .map(|k| k.iter().rev().copied().collect())
-                    .collect(),
-            ),
-            kernels.iter().map(Vec::len).collect(),
+    let sizes = weights.sizes();
+    let flipped = match weights {
+        Weights::Full { shape, values } => Weights::Full {
+            shape: shape.clone(),
+            // Flipping every axis of a C-order array reverses it.
+            values: values.iter().rev().copied().collect(),
+        },
+        Weights::Separable(kernels) => Weights::Separable(
+            kernels
+                .iter()
+                .map(|k| k.iter().rev().copied().collect())
+                .collect(),
         ),
     };
     // Checked as given (count and range), then mirrored.
@@ -61,7 +60,24 @@ pub fn convolve(
         .zip(&sizes)
         .map(|(&o, &n)| -o - i64::from(n % 2 == 0))
         .collect();
-    build(x, "convolve", flipped, mirrored, options)
+    build(
+        x,
+        "convolve",
+        flipped,
+        mirrored,
+        weights_params(weights, &origin),
+        options,
+    )
+}
+
+/// The weights and origin as the user gave them (before a convolution flips them).
+fn weights_params(weights: &Weights, origin: &[i64]) -> Value {
+    match weights {
+        Weights::Full { shape, values } => {
+            json!({"weights": values, "weights_shape": shape, "origin": origin})
+        }
+        Weights::Separable(kernels) => json!({"kernels": kernels, "origin": origin}),
+    }
 }
 
 fn build(
@@ -69,6 +85,7 @@ fn build(
     name: &'static str,
     weights: Weights,
     origin: Vec<i64>,
+    params: Value,
     options: &FilterOptions,
 ) -> Result<Array> {
     match weights {
@@ -84,7 +101,6 @@ fn build(
             }
             check_finite(name, &values)?;
             let origin = origins(name, &origin, &shape)?;
-            let params = format!("kernel shape={shape:?}, origin={origin:?}");
             let kernel = Footprint {
                 footprint: values.iter().map(|&w| w != 0.0).collect(),
                 kind: NdKind::Correlate(values),
@@ -101,7 +117,6 @@ fn build(
             }
             kernels.iter().try_for_each(|k| check_finite(name, k))?;
             let origin = origins(name, &origin, &sizes)?;
-            let params = format!("kernels={kernels:?}, origin={origin:?}");
             let passes = kernels
                 .into_iter()
                 .enumerate()

@@ -5,13 +5,15 @@
 use std::fmt::Debug;
 
 use chunkwise_engine::{ArrayMeta, Buffer, DType, Error, Op, OpKind, Region, RegionData, Result};
+use serde::Serialize;
+use serde_json::Value;
 
 use crate::stencil::boundary::BoundaryMode;
 use crate::stencil::sample::Sample;
 use crate::stencil::window::{bounding, gather, pieces, windows, AxisWindow, Halo};
 
 /// How positions beyond the array edge read.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize)]
 pub(crate) struct Boundary {
     pub mode: BoundaryMode,
     pub cval: f64,
@@ -29,7 +31,10 @@ pub(crate) struct Extended<F> {
 }
 
 /// The computation of a stencil on an extended block.
-pub(crate) trait Kernel: Debug + Send + Sync + 'static {
+///
+/// A kernel is `Serialize`: every number it computes with (the taps a sigma gave, a footprint,
+/// the origins) enters the run's identity, beside the parameters as the user gave them.
+pub(crate) trait Kernel: Debug + Send + Sync + Serialize + 'static {
     /// Positions needed before and after the output on each of `ndim` axes.
     fn halo(&self, ndim: usize) -> Halo;
 
@@ -42,13 +47,41 @@ pub(crate) trait Kernel: Debug + Send + Sync + 'static {
 
 /// A stencil operation (scipy.ndimage semantics): built by the functions in
 /// [`crate::stencil`], which validate the parameters.
-#[derive(Debug)]
+///
+/// Serialized (the run's identity) as the user's parameters, then the boundary and output type,
+/// then the kernel: in that order, so a changed parameter is named as the user wrote it before
+/// the kernel numbers it changed.
+#[derive(Debug, Serialize)]
 pub(crate) struct Stencil<K> {
+    #[serde(skip)]
     pub(crate) name: &'static str,
-    pub(crate) params: String,
-    pub(crate) kernel: K,
+    /// The parameters as the user gave them (a JSON object), for `describe` and the identity.
+    #[serde(flatten)]
+    pub(crate) params: Value,
+    #[serde(flatten)]
     pub(crate) boundary: Boundary,
     pub(crate) output: DType,
+    pub(crate) kernel: K,
+}
+
+/// A parameter for `explain()`: short values as they are, long ones (a kernel's weights) by
+/// their count.
+fn brief(value: &Value) -> String {
+    let text = value.to_string();
+    match value {
+        Value::Array(items) if text.len() > 40 => format!("<{} values>", count_leaves(items)),
+        _ => text,
+    }
+}
+
+fn count_leaves(items: &[Value]) -> usize {
+    items
+        .iter()
+        .map(|v| match v {
+            Value::Array(inner) => count_leaves(inner),
+            _ => 1,
+        })
+        .sum()
 }
 
 impl<K: Kernel> Stencil<K> {
@@ -83,17 +116,19 @@ impl<K: Kernel> Op for Stencil<K> {
 
     fn describe(&self) -> String {
         let mode = self.boundary.mode;
-        let cval = if mode == BoundaryMode::Constant {
-            format!(", cval={}", self.boundary.cval)
-        } else {
-            String::new()
-        };
-        format!(
-            "{}, mode={}{cval}, output={}",
-            self.params,
-            mode.name(),
-            self.output
-        )
+        let mut parts: Vec<String> = self
+            .params
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| format!("{k}={}", brief(v)))
+            .collect();
+        parts.push(format!("mode={}", mode.name()));
+        if mode == BoundaryMode::Constant {
+            parts.push(format!("cval={}", self.boundary.cval));
+        }
+        parts.push(format!("output={}", self.output));
+        parts.join(", ")
     }
 
     fn kind(&self) -> OpKind {

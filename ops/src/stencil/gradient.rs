@@ -1,6 +1,7 @@
 //! Derivatives: `sobel`, `laplace` and `gaussian_gradient_magnitude`.
 
 use chunkwise_engine::{Array, Error, Result};
+use serde_json::json;
 
 use crate::stencil::line::Line;
 use crate::stencil::separable::{Combine, Pass, Separable};
@@ -32,7 +33,7 @@ pub fn sobel(x: &Array, axis: i64, options: &FilterOptions) -> Result<Array> {
         terms: vec![passes],
         combine: Combine::Single,
     };
-    apply(x, "sobel", format!("axis={a}"), kernel, options)
+    apply(x, "sobel", json!({ "axis": a }), kernel, options)
 }
 
 /// `scipy.ndimage.laplace(x, mode, cval)`: the sum over axes of `[1, -2, 1]` along each,
@@ -49,7 +50,7 @@ pub fn laplace(x: &Array, options: &FilterOptions) -> Result<Array> {
         terms,
         combine: Combine::Sum,
     };
-    apply(x, "laplace", String::new(), kernel, options)
+    apply(x, "laplace", json!({}), kernel, options)
 }
 
 /// `scipy.ndimage.gaussian_gradient_magnitude(x, sigma, truncate=truncate, mode, cval)`: for
@@ -76,6 +77,6 @@ pub fn gaussian_gradient_magnitude(
         terms,
         combine: Combine::Magnitude,
     };
-    let params = format!("sigma={sigma:?}, truncate={truncate}");
+    let params = json!({"sigma": sigma, "truncate": truncate});
     apply(x, "gaussian_gradient_magnitude", params, kernel, options)
 }

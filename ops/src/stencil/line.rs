@@ -6,6 +6,7 @@
 //! compiler vectorizes.
 
 use multiversion::multiversion;
+use serde::Serialize;
 
 use crate::stencil::sample::Sample;
 
@@ -13,7 +14,7 @@ use crate::stencil::sample::Sample;
 const STRIP: usize = 1024;
 
 /// A 1-D filter of a pass.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize)]
 pub(crate) enum Line {
     /// `out[o] = sum_k w[k] * in[o + k]` (scipy's correlate1d taps).
     Correlate(Vec<f64>),

@@ -72,6 +72,16 @@ pub enum Weights {
     Separable(Vec<Vec<f64>>),
 }
 
+impl Weights {
+    /// The kernel's extent per axis.
+    fn sizes(&self) -> Vec<usize> {
+        match self {
+            Weights::Full { shape, .. } => shape.clone(),
+            Weights::Separable(kernels) => kernels.iter().map(Vec::len).collect(),
+        }
+    }
+}
+
 /// The widest window along one axis a filter may have: far beyond any real use, and small
 /// enough that planning never allocates absurd amounts for a mistyped parameter.
 pub(crate) const MAX_WINDOW: usize = 1 << 16;
@@ -105,7 +115,7 @@ fn check_footprint(name: &str, extents: &[usize]) -> Result<()> {
 fn apply<K: Kernel>(
     x: &Array,
     name: &'static str,
-    params: String,
+    params: serde_json::Value,
     kernel: K,
     options: &FilterOptions,
 ) -> Result<Array> {

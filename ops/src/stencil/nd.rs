@@ -9,6 +9,7 @@
 //! that slides along the row, trading only the values that leave and enter it.
 
 use chunkwise_engine::Region;
+use serde::Serialize;
 
 use crate::stencil::filter::{Boundary, Extended, Kernel};
 use crate::stencil::network::{select, selection_network};
@@ -19,7 +20,7 @@ use crate::stencil::window::Halo;
 const NETWORK_MAX: usize = 128;
 
 /// What a [`Footprint`] filter computes over its footprint.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize)]
 pub(crate) enum NdKind {
     /// `sum w * x` over the footprint positions (weights in C order over the kernel shape).
     Correlate(Vec<f64>),
@@ -32,7 +33,7 @@ pub(crate) enum NdKind {
 }
 
 /// A filter over an N-d footprint.
-#[derive(Debug)]
+#[derive(Debug, Serialize)]
 pub(crate) struct Footprint {
     pub(crate) kind: NdKind,
     /// Footprint shape.

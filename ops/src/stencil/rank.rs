@@ -1,6 +1,7 @@
 //! Rank filters: `median_filter`, `minimum_filter`, `maximum_filter`.
 
 use chunkwise_engine::{Array, DType, Error, Result};
+use serde_json::{json, Value};
 
 use crate::stencil::line::Line;
 use crate::stencil::nd::{Footprint, NdKind};
@@ -19,17 +20,9 @@ pub fn median_filter(
     origin: &[i64],
     options: &FilterOptions,
 ) -> Result<Array> {
-    let (shape, mask) = footprint("median_filter", x, window)?;
-    let count = mask.iter().filter(|&&m| m).count();
-    footprint_filter(
-        x,
-        "median_filter",
-        NdKind::Rank(count / 2),
-        shape,
-        mask,
-        origin,
-        options,
-    )
+    let window = RankWindow::new("median_filter", x, window, origin)?;
+    let count = window.mask.iter().filter(|&&m| m).count();
+    footprint_filter(x, "median_filter", NdKind::Rank(count / 2), window, options)
 }
 
 /// `scipy.ndimage.minimum_filter(x, size | footprint, origin=origin, mode, cval)`.
@@ -67,13 +60,18 @@ fn extreme(
     origin: &[i64],
     options: &FilterOptions,
 ) -> Result<Array> {
-    let (shape, mask) = footprint(name, x, window)?;
+    let window = RankWindow::new(name, x, window, origin)?;
     let max = name == "maximum_filter";
-    if !mask.iter().all(|&m| m) {
+    if !window.mask.iter().all(|&m| m) {
         let kind = if max { NdKind::Max } else { NdKind::Min };
-        return footprint_filter(x, name, kind, shape, mask, origin, options);
+        return footprint_filter(x, name, kind, window, options);
     }
-    let origin = origins(name, origin, &shape)?;
+    let RankWindow {
+        shape,
+        origin,
+        params,
+        ..
+    } = window;
     let passes = (0..shape.len())
         .filter(|&d| shape[d] > 1)
         .map(|d| {
@@ -89,29 +87,55 @@ fn extreme(
         terms: vec![passes],
         combine: Combine::Single,
     };
-    let params = format!("size={shape:?}, origin={origin:?}");
     apply(x, name, params, kernel, options)
+}
+
+/// A rank filter's window, validated: its footprint, origins (zeros when absent), and the
+/// parameters as the user gave them (`size` or `footprint`, and `origin`).
+struct RankWindow {
+    shape: Vec<usize>,
+    mask: Vec<bool>,
+    origin: Vec<i64>,
+    params: Value,
+}
+
+impl RankWindow {
+    fn new(name: &str, x: &Array, window: &Window, origin: &[i64]) -> Result<Self> {
+        let (shape, mask) = footprint(name, x, window)?;
+        let origin = origins(name, origin, &shape)?;
+        let params = match window {
+            Window::Size(_) => json!({"size": shape, "origin": origin}),
+            Window::Footprint { .. } => {
+                json!({"footprint": mask, "footprint_shape": shape, "origin": origin})
+            }
+        };
+        Ok(RankWindow {
+            shape,
+            mask,
+            origin,
+            params,
+        })
+    }
 }
 
 fn footprint_filter(
     x: &Array,
     name: &'static str,
     kind: NdKind,
-    shape: Vec<usize>,
-    mask: Vec<bool>,
-    origin: &[i64],
+    window: RankWindow,
     options: &FilterOptions,
 ) -> Result<Array> {
-    let origin = origins(name, origin, &shape)?;
+    let RankWindow {
+        shape,
+        mask,
+        origin,
+        params,
+    } = window;
     // scipy's footprint rank filters hold the window in the input type, cval included.
     let options = FilterOptions {
         cval: cval_in_type(options.cval, x.dtype()),
         ..options.clone()
     };
-    let params = format!(
-        "footprint shape={shape:?} ({} positions), origin={origin:?}",
-        mask.iter().filter(|&&m| m).count()
-    );
     let kernel = Footprint {
         kind,
         shape,

@@ -12,6 +12,7 @@
 
 use chunkwise_engine::geometry::copy_region;
 use chunkwise_engine::Region;
+use serde::Serialize;
 
 use crate::stencil::boundary::BoundaryMode;
 use crate::stencil::filter::{Boundary, Extended, Kernel};
@@ -20,7 +21,7 @@ use crate::stencil::sample::Sample;
 use crate::stencil::window::Halo;
 
 /// One 1-D pass: `line` along `axis`, shifted by `origin` as scipy's `origin` shifts it.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize)]
 pub(crate) struct Pass {
     pub axis: usize,
     pub line: Line,
@@ -43,7 +44,7 @@ impl Pass {
 }
 
 /// How the terms' results become the output.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub(crate) enum Combine {
     /// One term.
     Single,
@@ -54,7 +55,7 @@ pub(crate) enum Combine {
 }
 
 /// A filter made of 1-D passes: terms, combined.
-#[derive(Debug)]
+#[derive(Debug, Serialize)]
 pub(crate) struct Separable {
     pub(crate) terms: Vec<Vec<Pass>>,
     pub(crate) combine: Combine,

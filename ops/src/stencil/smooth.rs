@@ -1,6 +1,7 @@
 //! Smoothing: `gaussian_filter` and `uniform_filter`.
 
 use chunkwise_engine::{Array, Error, Result};
+use serde_json::json;
 
 use crate::stencil::line::Line;
 use crate::stencil::separable::{Combine, Pass, Separable};
@@ -27,7 +28,7 @@ pub fn gaussian_filter(
         terms: vec![passes],
         combine: Combine::Single,
     };
-    let params = format!("sigma={sigma:?}, truncate={truncate}");
+    let params = json!({"sigma": sigma, "truncate": truncate});
     apply(x, "gaussian_filter", params, kernel, options)
 }
 
@@ -58,7 +59,7 @@ pub fn uniform_filter(
         terms: vec![passes],
         combine: Combine::Single,
     };
-    let params = format!("size={size:?}, origin={origin:?}");
+    let params = json!({"size": size, "origin": origin});
     apply(x, "uniform_filter", params, kernel, options)
 }
 
