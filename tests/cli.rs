@@ -3,6 +3,7 @@
 
 mod common;
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -599,5 +600,113 @@ fn the_memory_report_puts_measured_task_memory_beside_the_projection() {
     assert!(text.contains("measured peak RSS"), "{text}");
     if cfg!(target_os = "linux") {
         assert!(!text.contains("measured peak RSS unknown"), "{text}");
+    }
+}
+
+/// clip and threshold steps with scalars below, inside and above every type's range, all in one
+/// pipeline file, against NumPy 2's values and result types (tests/fixtures/elementwise): two
+/// runs, with chunkings that do not divide the shapes, different thread counts, plain and sharded
+/// outputs. A case NumPy refuses fails on its own, with one clear line (one per input type here;
+/// every one of them through the library in elementwise.rs).
+#[test]
+fn clip_and_threshold_steps_match_numpy_with_scalars_out_of_range() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/elementwise");
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(fixtures.join("manifest.json")).unwrap()).unwrap();
+    let cases = manifest.as_array().unwrap();
+    let shapes: BTreeMap<&str, Vec<usize>> = cases
+        .iter()
+        .map(|c| {
+            let shape = serde_json::from_value(c["shape"].clone()).unwrap();
+            (c["dtype"].as_str().unwrap(), shape)
+        })
+        .collect();
+    let step = |case: &Value| {
+        let mut s = json!({"id": case["name"], "op": case["op"], "x": case["dtype"]});
+        for key in ["value", "min", "max"] {
+            if let Some(v) = case.get(key) {
+                s[key] = v.clone();
+            }
+        }
+        s
+    };
+    // One Zarr input per type, in chunks of about a `part`th of each axis (none divides it).
+    let chunks_of = |shape: &[usize], part: u64| -> Vec<u64> {
+        shape.iter().map(|&n| n as u64 / part + 1).collect()
+    };
+    let write_inputs = |dir: &Path, part: u64| {
+        let mut inputs = serde_json::Map::new();
+        for (dtype, shape) in &shapes {
+            let data = common::load_le(&fixtures.join(format!("{dtype}.in.bin")), dtype);
+            common::buffer_array(data, shape, &chunks_of(shape, part))
+                .to_zarr(
+                    dir.join(format!("{dtype}.zarr")),
+                    &WriteOptions::default(),
+                    &exec(1),
+                )
+                .unwrap();
+            inputs.insert((*dtype).into(), json!(format!("{dtype}.zarr")));
+        }
+        inputs
+    };
+    let (refused, ok): (Vec<&Value>, Vec<&Value>) =
+        cases.iter().partition(|c| c.get("error").is_some());
+    // The second run writes each output as one shard (of the input's chunks): one file, as this
+    // disk is slow to create and delete thousands.
+    for (part, threads, sharded) in [(2, "1", false), (4, "7", true)] {
+        let dir = tempfile::tempdir().unwrap();
+        let outputs: Vec<Value> = ok
+            .iter()
+            .map(|c| {
+                let name = c["name"].as_str().unwrap();
+                let mut out = json!({"from": name, "path": format!("{name}.zarr")});
+                if sharded {
+                    let shape = &shapes[c["dtype"].as_str().unwrap()];
+                    let chunks = chunks_of(shape, part);
+                    let shards: Vec<u64> = shape
+                        .iter()
+                        .zip(&chunks)
+                        .map(|(&n, &c)| (n as u64).div_ceil(c) * c)
+                        .collect();
+                    out["shards"] = json!(shards);
+                }
+                out
+            })
+            .collect();
+        let p = json!({"inputs": write_inputs(dir.path(), part),
+                       "steps": ok.iter().map(|c| step(c)).collect::<Vec<_>>(),
+                       "outputs": outputs});
+        let path = write_pipeline(dir.path(), "p.json", &p);
+        let out = chunkwise_cmd(&["run", path.to_str().unwrap(), "--threads", threads, "-q"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        for case in &ok {
+            let name = case["name"].as_str().unwrap();
+            let want = common::load_le(
+                &fixtures.join(format!("{name}.out.bin")),
+                case["out_dtype"].as_str().unwrap(),
+            );
+            let got = chunkwise::open(dir.path().join(format!("{name}.zarr"))).unwrap();
+            let ctx = format!("{name} {case} chunks 1/{part} threads {threads}");
+            common::assert_computes_to(&got, &want, 1, &ctx);
+        }
+    }
+    // One refused case per input type (each is a run of its own).
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = write_inputs(dir.path(), 2);
+    let mut seen = BTreeSet::new();
+    for case in refused.iter().filter(|c| seen.insert(c["dtype"].as_str())) {
+        let p = json!({"inputs": inputs, "steps": [step(case)],
+                       "outputs": [{"from": case["name"], "path": "refused.zarr"}]});
+        let path = write_pipeline(dir.path(), "refused.json", &p);
+        let needle = match case["error"].as_str().unwrap() {
+            "OverflowError" => "is outside the range of the array's type",
+            _ => "needs min, max or both",
+        };
+        assert_fails(&chunkwise_cmd(&["run", path.to_str().unwrap()]), needle);
+        assert!(!dir.path().join("refused.zarr").exists());
     }
 }

@@ -1,13 +1,18 @@
 //! Every element-wise op against a naive whole-array reference (`ndarray::mapv` / `Zip` with the
 //! NumPy rule written out per type), on shapes that do not divide the chunks, 1-D to 4-D, several
-//! dtypes, chunkings and thread counts. NumPy itself checks the promotion rules in interop.rs.
+//! dtypes, chunkings and thread counts. NumPy itself checks the promotion rules in interop.rs, and
+//! clip and threshold with scalars in and out of every type's range here, against NumPy fixtures
+//! (tests/fixtures/elementwise, with the script that made them).
 
 mod common;
+
+use std::path::{Path, PathBuf};
 
 use chunkwise::prelude::*;
 use chunkwise::Element;
 use common::{assert_same, exec, random_array, shapes_and_chunkings, RandomElement, THREADS};
 use ndarray::{ArrayD, Zip};
+use serde_json::Value;
 
 /// Runs `build` on `data` under every chunking and thread count and compares with `want`.
 fn check<T, U>(
@@ -316,4 +321,110 @@ fn invalid_combinations_are_rejected_when_building() {
         DType::Float32
     );
     assert_eq!(a.clip(0, 100).unwrap().dtype(), DType::Uint16);
+}
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/elementwise")
+}
+
+/// A manifest case's scalar parameter (`None` when absent or null).
+fn scalar(case: &Value, key: &str) -> Option<Scalar> {
+    serde_json::from_value(case.get(key).cloned().unwrap_or(Value::Null)).unwrap()
+}
+
+/// The op a manifest case names, on `x`, through the public API.
+fn build_case(case: &Value, x: &Array) -> chunkwise::Result<Array> {
+    match case["op"].as_str().unwrap() {
+        "threshold" => x.threshold(scalar(case, "value").unwrap()),
+        "clip" => chunkwise::ops::elementwise::clip(x, scalar(case, "min"), scalar(case, "max")),
+        other => panic!("unknown op {other}"),
+    }
+}
+
+/// clip and threshold of every integer type, bool and the floats, with integer scalars below,
+/// inside and above each range (and float and bool ones), either bound missing, min > max: the
+/// values, the result type and the errors are NumPy 2's, under several chunkings that do not
+/// divide the shapes and every thread count.
+#[test]
+fn clip_and_threshold_match_numpy_with_scalars_in_and_out_of_range() {
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(fixtures().join("manifest.json")).unwrap()).unwrap();
+    let cases = manifest.as_array().unwrap();
+    assert!(cases.len() > 500);
+    for case in cases {
+        let name = case["name"].as_str().unwrap();
+        let dtype = case["dtype"].as_str().unwrap();
+        let shape: Vec<usize> = serde_json::from_value(case["shape"].clone()).unwrap();
+        let input = common::load_le(&fixtures().join(format!("{dtype}.in.bin")), dtype);
+        let chunkings: Vec<Vec<u64>> = vec![
+            shape.iter().map(|&n| n as u64).collect(),
+            shape.iter().map(|&n| (n as u64).div_ceil(3)).collect(),
+            shape.iter().map(|&n| n as u64 / 2 + 1).collect(),
+            shape.iter().map(|_| 2).collect(),
+        ];
+        if let Some(error) = case["error"].as_str() {
+            let x = common::buffer_array(input, &shape, &chunkings[1]);
+            let err = build_case(case, &x).unwrap_err().to_string();
+            let needle = match error {
+                "OverflowError" => "outside the range",
+                _ => "needs min, max or both",
+            };
+            assert!(
+                err.contains(needle),
+                "{name}: NumPy raises {error}; got {err}"
+            );
+            continue;
+        }
+        let want = common::load_le(
+            &fixtures().join(format!("{name}.out.bin")),
+            case["out_dtype"].as_str().unwrap(),
+        );
+        for chunks in &chunkings {
+            let x = common::buffer_array(input.clone(), &shape, chunks);
+            let y = build_case(case, &x).unwrap_or_else(|e| panic!("{name}: {e}"));
+            for threads in THREADS {
+                let ctx = format!("{name} {case} chunks {chunks:?} threads {threads}");
+                common::assert_computes_to(&y, &want, threads, &ctx);
+            }
+        }
+    }
+}
+
+/// The cases the NumPy fixtures are about, spelled out: the examples, and arithmetic,
+/// which keeps the error.
+#[test]
+fn out_of_range_integer_scalars_follow_numpy_2() {
+    let data: ArrayD<u8> = random_array(&[37, 23], 5);
+    let x = chunkwise::from_ndarray(data.clone(), &[8, 5]).unwrap();
+    let y = x.clip(-42, 419).unwrap();
+    assert_eq!(y.dtype(), DType::Uint8);
+    let got: ArrayD<u8> = y.compute(&exec(2)).unwrap();
+    assert_same(&got, &data, "clip(-42, 419) is the array");
+    let got: ArrayD<u8> = x.threshold(724).unwrap().compute(&exec(2)).unwrap();
+    assert_same(&got, &data.mapv(|_| 0), "x > 724");
+    let got: ArrayD<u8> = x.threshold(-1).unwrap().compute(&exec(2)).unwrap();
+    assert_same(&got, &data.mapv(|_| 1), "x > -1");
+    let wide: ArrayD<u16> = random_array(&[37, 23], 6);
+    let w = chunkwise::from_ndarray(wide.clone(), &[8, 5]).unwrap();
+    let got: ArrayD<u16> = w.clip(-66, 107).unwrap().compute(&exec(2)).unwrap();
+    assert_same(&got, &wide.mapv(|v| v.min(107)), "clip(-66, 107)");
+
+    let err = x.add(724).unwrap_err().to_string();
+    assert!(
+        err.contains("NumPy 2 raises OverflowError for arithmetic too"),
+        "{err}"
+    );
+    assert!(x.maximum(724).is_err());
+    assert!(x.sub(-1).is_err());
+    // True division computes in float64, where 724 fits (NumPy 2 too).
+    let got: ArrayD<f64> = x.div(724).unwrap().compute(&exec(2)).unwrap();
+    assert_same(&got, &data.mapv(|v| f64::from(v) / 724.0), "x / 724");
+    let err = chunkwise::ops::elementwise::clip(&x, Some(300.into()), None)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("clip min 300 is outside the range"), "{err}");
+    let err = where_(&x.threshold(5).unwrap(), &x, 300)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("NumPy 2 would wrap it silently"), "{err}");
 }

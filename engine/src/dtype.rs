@@ -149,6 +149,21 @@ impl DType {
         }
     }
 
+    /// The smallest and the largest value of an integer type; `None` for bool and the floats.
+    pub fn int_range(self) -> Option<(i128, i128)> {
+        Some(match self {
+            DType::Int8 => (i8::MIN.into(), i8::MAX.into()),
+            DType::Int16 => (i16::MIN.into(), i16::MAX.into()),
+            DType::Int32 => (i32::MIN.into(), i32::MAX.into()),
+            DType::Int64 => (i64::MIN.into(), i64::MAX.into()),
+            DType::Uint8 => (0, u8::MAX.into()),
+            DType::Uint16 => (0, u16::MAX.into()),
+            DType::Uint32 => (0, u32::MAX.into()),
+            DType::Uint64 => (0, u64::MAX.into()),
+            _ => return None,
+        })
+    }
+
     fn int_of(signed: bool, size: usize) -> Option<DType> {
         Some(match (signed, size) {
             (true, 1) => DType::Int8,
@@ -228,6 +243,15 @@ impl Scalar {
         }
     }
 
+    /// False only for an integer scalar outside the range of an integer `dtype`; bools fit every
+    /// type, and a float converts to any (as NumPy converts it).
+    pub fn fits(self, dtype: DType) -> bool {
+        match (self, dtype.int_range()) {
+            (Scalar::Int(v), Some((lo, hi))) => (lo..=hi).contains(&i128::from(v)),
+            _ => true,
+        }
+    }
+
     fn kind(self) -> Kind {
         match self {
             Scalar::Bool(_) => Kind::Bool,
@@ -302,45 +326,37 @@ impl fmt::Display for Scalar {
     }
 }
 
-/// The result type of an operation between an array of `dtype` and a weak scalar (NEP 50).
-///
-/// # Errors
-/// [`Error::Invalid`] when an integer scalar does not fit the integer array type (NumPy 2 raises
-/// `OverflowError` there too); the message says to cast the array first.
-pub fn promote_scalar(dtype: DType, scalar: Scalar) -> Result<DType> {
-    let out = if scalar.kind() <= dtype.kind() {
+/// The type NEP 50 gives an operation between an array of `dtype` and a weak scalar: the array's
+/// type when the scalar is of the same or a lower kind, else int64 (bool array, int scalar) or
+/// float64. Without a range check: arithmetic refuses an integer scalar outside an integer result
+/// type ([`promote_scalar`]), but comparisons, `np.clip` and true division take it, each with its
+/// own rule, so they start from this.
+pub fn weak_scalar_type(dtype: DType, scalar: Scalar) -> DType {
+    if scalar.kind() <= dtype.kind() {
         dtype
     } else {
         match scalar.kind() {
             Kind::Int => DType::Int64,
             _ => DType::Float64,
         }
-    };
-    if let (Scalar::Int(v), Kind::Int) = (scalar, out.kind()) {
-        if !int_fits(v, out) {
-            return Err(Error::Invalid(format!(
-                "scalar {v} does not fit the array's type {out}; cast the array first with astype \
-                 (NumPy 2 raises OverflowError here too)"
-            )));
-        }
     }
-    Ok(out)
 }
 
-fn int_fits(v: i64, dtype: DType) -> bool {
-    let v = i128::from(v);
-    let (lo, hi): (i128, i128) = match dtype {
-        DType::Int8 => (i8::MIN.into(), i8::MAX.into()),
-        DType::Int16 => (i16::MIN.into(), i16::MAX.into()),
-        DType::Int32 => (i32::MIN.into(), i32::MAX.into()),
-        DType::Int64 => (i64::MIN.into(), i64::MAX.into()),
-        DType::Uint8 => (0, u8::MAX.into()),
-        DType::Uint16 => (0, u16::MAX.into()),
-        DType::Uint32 => (0, u32::MAX.into()),
-        DType::Uint64 => (0, u64::MAX.into()),
-        _ => return true,
-    };
-    (lo..=hi).contains(&v)
+/// The result type of arithmetic (`+ - *`, `np.minimum`, `np.maximum`) between an array of
+/// `dtype` and a weak scalar (NEP 50).
+///
+/// # Errors
+/// [`Error::Invalid`] when an integer scalar does not fit the integer result type (NumPy 2 raises
+/// `OverflowError` for arithmetic too); the message says to cast the array first.
+pub fn promote_scalar(dtype: DType, scalar: Scalar) -> Result<DType> {
+    let out = weak_scalar_type(dtype, scalar);
+    if !scalar.fits(out) {
+        return Err(Error::Invalid(format!(
+            "scalar {scalar} does not fit the array's type {out}; cast the array first with \
+             astype (NumPy 2 raises OverflowError for arithmetic too)"
+        )));
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -382,5 +398,22 @@ mod tests {
         assert_eq!(promote_scalar(Bool, Scalar::Int(1)).unwrap(), Int64);
         assert!(promote_scalar(Uint16, Scalar::Int(70000)).is_err());
         assert!(promote_scalar(Uint8, Scalar::Int(-1)).is_err());
+        assert_eq!(weak_scalar_type(Uint8, Scalar::Int(-1)), Uint8);
+        assert_eq!(weak_scalar_type(Bool, Scalar::Int(-1)), Int64);
+        assert_eq!(weak_scalar_type(Int8, Scalar::Bool(true)), Int8);
+    }
+
+    #[test]
+    fn integer_scalars_fit_integer_ranges_only() {
+        assert!(Scalar::Int(255).fits(Uint8));
+        assert!(!Scalar::Int(256).fits(Uint8));
+        assert!(!Scalar::Int(-1).fits(Uint64));
+        assert!(Scalar::Int(i64::MIN).fits(Int64));
+        assert!(!Scalar::Int(-129).fits(Int8));
+        assert!(Scalar::Int(-129).fits(Float32));
+        assert!(Scalar::Float(1e300).fits(Uint8));
+        assert!(Scalar::Bool(true).fits(Int8));
+        assert_eq!(Uint64.int_range(), Some((0, u64::MAX.into())));
+        assert_eq!(Bool.int_range(), None);
     }
 }

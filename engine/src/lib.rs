@@ -23,7 +23,7 @@ mod spill;
 pub mod store;
 
 pub use buffer::{Buffer, Element, Slice, SliceMut};
-pub use dtype::{promote, promote_scalar, DType, Kind, Scalar};
+pub use dtype::{promote, promote_scalar, weak_scalar_type, DType, Kind, Scalar};
 pub use error::{Error, Result};
 pub use exec::{execute, execute_then, ExecOptions, RunStats};
 pub use expr::{Array, NodeKind};

@@ -156,6 +156,26 @@ pub fn load_le(path: &Path, dtype: &str) -> Buffer {
     }
 }
 
+/// An array of a fixture's values (any element type) of `shape`, in chunks of `chunks`.
+pub fn buffer_array(data: Buffer, shape: &[usize], chunks: &[u64]) -> Array {
+    chunkwise::engine::dispatch!(Buffer, data, v => chunkwise::from_ndarray(
+        ArrayD::from_shape_vec(shape.to_vec(), v).expect("the values fill the shape"),
+        chunks,
+    ))
+    .expect("chunks fit the shape")
+}
+
+/// Computes `y` with `threads` workers and asserts that it has `want`'s type and, [`Exact`]ly,
+/// its values (C order).
+pub fn assert_computes_to(y: &Array, want: &Buffer, threads: usize, context: &str) {
+    assert_eq!(y.dtype(), want.dtype(), "{context}: dtype");
+    chunkwise::engine::dispatch!(Buffer, want, w => {
+        let got = y.compute(&exec(threads)).expect("the array computes");
+        let want = ArrayD::from_shape_vec(got.shape(), w.clone()).expect("sizes match");
+        assert_same(&got, &want, context);
+    })
+}
+
 /// A work directory holding `in.zarr`: a random uint16 array of `shape` (from `seed`) in chunks
 /// of `chunks`, Zarr v3, zstd.
 pub fn dir_with_input(shape: &[usize], chunks: &[u64], seed: u64) -> tempfile::TempDir {

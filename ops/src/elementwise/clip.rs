@@ -2,7 +2,7 @@
 //! NaN, a zero equal to a bound keeps its own sign); a NaN bound gives NaN; when min > max every
 //! element becomes max.
 
-use chunkwise_engine::{ArrayMeta, Op, OpKind, Result, Scalar, Slice, SliceMut};
+use chunkwise_engine::{ArrayMeta, DType, Op, OpKind, Result, Scalar, Slice, SliceMut};
 use multiversion::multiversion;
 use serde::Serialize;
 
@@ -13,10 +13,34 @@ use crate::elementwise::num::Num;
 /// Limits values to `[min, max]` (either bound may be absent).
 #[derive(Debug, Clone, Serialize)]
 pub struct Clip {
-    /// Lower bound.
+    /// Lower bound (fits the input type; checked by the builder).
     pub min: Option<Scalar>,
-    /// Upper bound.
+    /// Upper bound (fits the input type; checked by the builder).
     pub max: Option<Scalar>,
+}
+
+/// The bounds `np.clip` applies to an array of `dtype`: on integer arrays (not bool) it drops an
+/// integer lower bound at or below the type's minimum and an integer upper bound at or above its
+/// maximum, before promotion (NumPy 2's `_clip`). Such a bound clips nothing by itself, but
+/// dropping it is visible: `np.clip(uint8_array, 300.0, 255)` is 300.0 everywhere, not 255.0 (the
+/// max of min > max). A bound beyond the other end (a lower bound above the maximum, an upper one
+/// below the minimum) is kept, for the builder to refuse as NumPy raises `OverflowError`.
+pub(crate) fn numpy_bounds(
+    dtype: DType,
+    min: Option<Scalar>,
+    max: Option<Scalar>,
+) -> (Option<Scalar>, Option<Scalar>) {
+    let Some((lo, hi)) = dtype.int_range() else {
+        return (min, max);
+    };
+    let int = |b: Scalar| match b {
+        Scalar::Int(v) => Some(i128::from(v)),
+        _ => None,
+    };
+    (
+        min.filter(|&b| int(b).is_none_or(|v| v > lo)),
+        max.filter(|&b| int(b).is_none_or(|v| v < hi)),
+    )
 }
 
 #[multiversion(targets("x86_64+avx2", "x86_64+sse4.1"))]

@@ -6,6 +6,7 @@ mod arith;
 mod astype;
 mod clip;
 mod common;
+mod compare;
 pub(crate) mod dispatch;
 pub mod num;
 mod threshold;
@@ -16,7 +17,9 @@ use std::sync::Arc;
 
 pub use arith::{Arith, Binary, BinaryScalar};
 pub use astype::AsType;
-use chunkwise_engine::{promote, promote_scalar, Array, DType, Error, Kind, Result, Scalar};
+use chunkwise_engine::{
+    promote, promote_scalar, weak_scalar_type, Array, DType, Error, Kind, Result, Scalar,
+};
 pub use clip::Clip;
 pub use threshold::Threshold;
 pub use unary::{Unary, UnaryFn};
@@ -78,28 +81,48 @@ pub fn astype(x: &Array, to: DType) -> Result<Array> {
     Array::apply(Arc::new(AsType { to }), vec![x.clone()])
 }
 
-/// `np.clip(x, min, max)`; at least one bound.
+/// `np.clip(x, min, max)`, with NumPy 2's rules for integer bounds on integer arrays: a bound at
+/// or beyond the type's limit on its own side clips nothing and is dropped before promotion
+/// (`np.clip(uint8_array, -42, 419)` is the array itself, uint8); one beyond the other end is an
+/// error. With no bound left (or none given) the result is `x` itself, as NumPy's.
 ///
 /// # Errors
-/// [`Error::Invalid`] with no bound, or an integer bound outside an integer array's range.
+/// [`Error::Invalid`] for a lower integer bound above an integer array's range or an upper one
+/// below it (NumPy 2 raises `OverflowError`), and for a bool array with no bound (NumPy refuses
+/// it too).
 pub fn clip(x: &Array, min: Option<Scalar>, max: Option<Scalar>) -> Result<Array> {
-    if min.is_none() && max.is_none() {
-        return Err(Error::Invalid("clip needs min, max or both".into()));
+    if min.is_none() && max.is_none() && x.dtype() == DType::Bool {
+        return Err(Error::Invalid(
+            "clip of a bool array needs min, max or both (NumPy refuses it too)".into(),
+        ));
     }
-    let mut dtype = x.dtype();
-    for bound in [min, max].into_iter().flatten() {
-        dtype = promote(dtype, promote_scalar(x.dtype(), bound)?);
+    let (min, max) = clip::numpy_bounds(x.dtype(), min, max);
+    if min.is_none() && max.is_none() {
+        return Ok(x.clone());
+    }
+    let dtype = [min, max]
+        .into_iter()
+        .flatten()
+        .fold(x.dtype(), |d, b| promote(d, weak_scalar_type(x.dtype(), b)));
+    for (name, bound) in [("min", min), ("max", max)] {
+        if let Some(b) = bound.filter(|b| !b.fits(dtype)) {
+            return Err(Error::Invalid(format!(
+                "clip {name} {b} is outside the range of the array's type {dtype}; cast the array \
+                 first with astype (NumPy 2 raises OverflowError here too)"
+            )));
+        }
     }
     let x = astype(x, dtype)?;
     Array::apply(Arc::new(Clip { min, max }), vec![x])
 }
 
-/// `(x > value).astype(uint8)`.
+/// `(x > value).astype(uint8)`, NumPy 2's comparison: an integer `value` outside an integer
+/// array's range is no error (all 0 above it, all 1 below).
 ///
 /// # Errors
-/// [`Error::Invalid`] for an integer threshold outside an integer array's range.
+/// None in practice; kept fallible like every builder.
 pub fn threshold(x: &Array, value: Scalar) -> Result<Array> {
-    let x = astype(x, promote_scalar(x.dtype(), value)?)?;
+    let x = compare::cast_for_comparison(x, value)?;
     Array::apply(Arc::new(Threshold { value }), vec![x])
 }
 
@@ -107,7 +130,8 @@ pub fn threshold(x: &Array, value: Scalar) -> Result<Array> {
 ///
 /// # Errors
 /// [`Error::Invalid`] for two scalars, mismatched shapes, bool subtraction (NumPy refuses it
-/// too), or an out-of-range integer scalar.
+/// too), or an integer scalar outside an integer array's range, except in `div` (NumPy 2 raises
+/// `OverflowError` for the others, and true division computes in float64).
 pub fn binary(op: Arith, a: impl Into<Operand>, b: impl Into<Operand>) -> Result<Array> {
     let (a, b) = (a.into(), b.into());
     let promoted = match (&a, &b) {
@@ -124,7 +148,11 @@ pub fn binary(op: Arith, a: impl Into<Operand>, b: impl Into<Operand>) -> Result
             promote(x.dtype(), y.dtype())
         }
         (Operand::Array(x), Operand::Scalar(s)) | (Operand::Scalar(s), Operand::Array(x)) => {
-            promote_scalar(x.dtype(), *s)?
+            match op {
+                // Integer true division is float64, so any integer scalar converts (NumPy 2).
+                Arith::Div => weak_scalar_type(x.dtype(), *s),
+                _ => promote_scalar(x.dtype(), *s)?,
+            }
         }
         (Operand::Scalar(_), Operand::Scalar(_)) => {
             return Err(Error::Invalid(format!(
@@ -187,7 +215,8 @@ pub fn unary(f: UnaryFn, x: &Array) -> Result<Array> {
 /// `np.where(mask, a, b)` without broadcasting: arrays must share the mask's shape.
 ///
 /// # Errors
-/// [`Error::Invalid`] for mismatched shapes or out-of-range integer scalars.
+/// [`Error::Invalid`] for mismatched shapes, or an integer scalar outside an integer array's range
+/// (NumPy 2 wraps it silently: `np.where(m, uint8_array, 300)` puts 44 where `m` is false).
 pub fn where_(mask: &Array, a: impl Into<Operand>, b: impl Into<Operand>) -> Result<Array> {
     let (a, b) = (a.into(), b.into());
     let default_type = |s: &Scalar| match s {
@@ -198,7 +227,14 @@ pub fn where_(mask: &Array, a: impl Into<Operand>, b: impl Into<Operand>) -> Res
     let dtype = match (&a, &b) {
         (Operand::Array(x), Operand::Array(y)) => promote(x.dtype(), y.dtype()),
         (Operand::Array(x), Operand::Scalar(s)) | (Operand::Scalar(s), Operand::Array(x)) => {
-            promote_scalar(x.dtype(), *s)?
+            let dtype = weak_scalar_type(x.dtype(), *s);
+            if !s.fits(dtype) {
+                return Err(Error::Invalid(format!(
+                    "where: scalar {s} does not fit the array's type {dtype}; cast the array first \
+                     with astype (NumPy 2 would wrap it silently)"
+                )));
+            }
+            dtype
         }
         (Operand::Scalar(s), Operand::Scalar(t)) => promote(default_type(s), default_type(t)),
     };
