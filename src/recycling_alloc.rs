@@ -10,13 +10,24 @@
 //! Recycling a freed block by exact size needs neither: the next task gets pages already mapped,
 //! and the allocator below can return everything else promptly.
 //!
-//! Only sizes requested again and again are kept (a compressed chunk's odd size is not), a kept
+//! Sizes are matched by class, not exactly: a large request is rounded up to the next 1/16 of
+//! its power of two (at most 6.25% more), so the odd sizes of compressed chunks and of blocks
+//! at the array's edge recycle too. Only classes requested again and again are kept, a kept
 //! block not asked for within the next few dozen large requests goes back at the next large
-//! free, and the total kept is bounded ([`RecyclingAllocator::new`]'s byte limit); everything
-//! else goes to the inner allocator.
+//! free, and the total kept is bounded: by [`RecyclingAllocator::new`]'s byte limit, and during
+//! a run by what the run's memory limit reserves for its running tasks
+//! ([`BufferPool::set_capacity`], called by the executor); everything else goes to the inner
+//! allocator.
+//!
+//! Measured (512^3 uint16, 2 threads, same-run A/B): with a fixed 32 MiB limit and exact sizes,
+//! the kernel's page zeroing (`clear_page_erms`) was 36% of a 2x downsample's samples and 15%
+//! of a gaussian's, whose 12 MiB blocks did not fit.
 
 use std::alloc::{GlobalAlloc, Layout};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
+
+use chunkwise_engine::exec::BufferPool;
 
 /// Blocks of at least this many bytes are recycled.
 const LARGE: usize = 1 << 20;
@@ -25,8 +36,8 @@ const SLOTS: usize = 32;
 /// A kept block goes back after this many large requests without being taken.
 const MAX_AGE: u64 = 48;
 
-/// Wraps allocator `A`, recycling freed blocks of 1 MiB and more by exact layout, keeping at
-/// most `limit` bytes of them.
+/// Wraps allocator `A`, recycling freed blocks of 1 MiB and more by size class, keeping at most
+/// `limit` bytes of them (until a run sets another capacity).
 ///
 /// ```no_run
 /// #[global_allocator]
@@ -35,7 +46,7 @@ const MAX_AGE: u64 = 48;
 /// ```
 pub struct RecyclingAllocator<A> {
     inner: A,
-    limit: usize,
+    limit: AtomicUsize,
     free: Mutex<FreeBlocks>,
 }
 
@@ -59,7 +70,7 @@ impl<A> RecyclingAllocator<A> {
     pub const fn new(inner: A, limit: usize) -> Self {
         RecyclingAllocator {
             inner,
-            limit,
+            limit: AtomicUsize::new(limit),
             free: Mutex::new(FreeBlocks {
                 blocks: [(0, Layout::new::<u8>(), 0); SLOTS],
                 len: 0,
@@ -73,6 +84,44 @@ impl<A> RecyclingAllocator<A> {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, FreeBlocks> {
         self.free.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// The layout `inner` allocates for a request of `layout`: large sizes rounded up to their
+/// class, so blocks of one class are interchangeable.
+fn class(layout: Layout) -> Layout {
+    let size = layout.size();
+    if size < LARGE {
+        return layout;
+    }
+    let step = (1usize << size.ilog2()) / 16;
+    let rounded = size.div_ceil(step) * step;
+    Layout::from_size_align(rounded, layout.align()).unwrap_or(layout)
+}
+
+impl<A: GlobalAlloc> RecyclingAllocator<A> {
+    /// Gives kept blocks back to `inner` until at most `limit` bytes are kept.
+    fn trim(&self, limit: usize) {
+        loop {
+            let mut free = self.lock();
+            if free.len == 0 || free.bytes <= limit {
+                return;
+            }
+            let (ptr, layout, _) = free.remove(0);
+            drop(free);
+            // SAFETY: the block came from `inner` with layout `layout` and left the list.
+            #[allow(unsafe_code)]
+            unsafe {
+                self.inner.dealloc(ptr as *mut u8, layout)
+            };
+        }
+    }
+}
+
+impl<A: GlobalAlloc + Send + Sync> BufferPool for RecyclingAllocator<A> {
+    fn set_capacity(&self, bytes: usize) {
+        self.limit.store(bytes, Ordering::Relaxed);
+        self.trim(bytes);
     }
 }
 
@@ -124,23 +173,26 @@ impl FreeBlocks {
     }
 }
 
-// SAFETY: every block handed out comes from `inner` with the same layout as the request (blocks
-// are matched by exact layout), and every block `inner` gets back was allocated by it with the
-// layout given; a block sits in the free list or with its user, never both.
+// SAFETY: every block handed out comes from `inner` with the class layout of the request (no
+// smaller than asked; kept blocks are matched by class), and every block `inner` gets back or
+// resizes is passed with the class layout it was allocated with; a block sits in the free list
+// or with its user, never both.
 #[allow(unsafe_code)]
 unsafe impl<A: GlobalAlloc> GlobalAlloc for RecyclingAllocator<A> {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let layout = class(layout);
         if layout.size() >= LARGE {
             let kept = self.lock().take(layout);
             if let Some(ptr) = kept {
                 return ptr;
             }
         }
-        // SAFETY: forwarded with the caller's guarantees.
+        // SAFETY: forwarded with the caller's guarantees (a class is no smaller).
         unsafe { self.inner.alloc(layout) }
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        let layout = class(layout);
         if layout.size() >= LARGE {
             // Taken under the lock, zeroed after it is released.
             let kept = self.lock().take(layout);
@@ -150,20 +202,30 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for RecyclingAllocator<A> {
                 return ptr;
             }
         }
-        // SAFETY: forwarded with the caller's guarantees.
+        // SAFETY: forwarded with the caller's guarantees (a class is no smaller).
         unsafe { self.inner.alloc_zeroed(layout) }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // Every block in use came from `inner` with the layout it has (kept blocks are handed out
-        // only for their exact layout), so `inner` can resize it, in place when it can.
-        // SAFETY: forwarded with the caller's guarantees.
-        unsafe { self.inner.realloc(ptr, layout, new_size) }
+        // Every block in use came from `inner` with the class layout of its request (kept
+        // blocks are handed out only for their class), so `inner` can resize it from that
+        // class to the new one, in place when it can; within one class nothing moves.
+        let (old, new) = (
+            class(layout),
+            class(Layout::from_size_align(new_size, layout.align()).unwrap_or(layout)),
+        );
+        if old == new {
+            return ptr;
+        }
+        // SAFETY: forwarded with the caller's guarantees, in class sizes.
+        unsafe { self.inner.realloc(ptr, old, new.size()) }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        let layout = class(layout);
         let size = layout.size();
-        if size >= LARGE && size <= self.limit {
+        let limit = self.limit.load(Ordering::Relaxed);
+        if size >= LARGE && size <= limit {
             // Blocks too old, or the oldest when room is needed, go back to `inner` after the
             // lock is released.
             let mut evicted = [(0usize, Layout::new::<u8>(), 0u64); SLOTS];
@@ -172,7 +234,7 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for RecyclingAllocator<A> {
             let keep = free.recurring(layout);
             while free.len > 0
                 && (free.blocks[0].2 + MAX_AGE < free.requests
-                    || (keep && (free.len == SLOTS || free.bytes + size > self.limit)))
+                    || (keep && (free.len == SLOTS || free.bytes + size > limit)))
             {
                 evicted[n] = free.remove(0);
                 n += 1;
@@ -280,6 +342,44 @@ mod tests {
                 .iter()
                 .all(|&b| b == 3));
             a.dealloc(small, layout(512));
+        }
+    }
+
+    #[allow(unsafe_code)]
+    #[test]
+    fn sizes_of_one_class_share_blocks_and_a_run_sets_how_much_is_kept() {
+        let a = RecyclingAllocator::new(System, 8 * MIB);
+        let (odd, other) = (MIB + MIB / 2 + 1000, MIB + MIB / 2 + 50_000);
+        assert_eq!(class(layout(odd)), class(layout(other)));
+        assert_eq!(class(layout(odd)).size(), MIB + MIB / 2 + MIB / 16);
+        assert_eq!(
+            class(layout(1000)).size(),
+            1000,
+            "small sizes stay as they are"
+        );
+        // SAFETY: every block is freed once, with the layout it was allocated with.
+        unsafe {
+            for _ in 0..2 {
+                let p = a.alloc(layout(odd));
+                a.dealloc(p, layout(odd));
+            }
+            let kept = a.lock().blocks[0].0;
+            let p = a.alloc(layout(other));
+            assert_eq!(
+                p as usize, kept,
+                "another size of the class takes the kept block"
+            );
+            a.dealloc(p, layout(other));
+            assert_eq!(a.lock().len, 1);
+            a.set_capacity(MIB);
+            assert_eq!(a.lock().len, 0, "over the new capacity: given back at once");
+            let p = a.alloc(layout(odd));
+            a.dealloc(p, layout(odd));
+            assert_eq!(a.lock().len, 0, "nor kept afterwards");
+            a.set_capacity(8 * MIB);
+            let p = a.alloc(layout(odd));
+            a.dealloc(p, layout(odd));
+            assert_eq!(a.lock().len, 1);
         }
     }
 }

@@ -184,6 +184,7 @@ impl ExecArgs {
                 Chains::Recompute => StencilChains::Recompute,
                 Chains::Materialize => StencilChains::Materialize,
             },
+            buffer_pool: Some(&GLOBAL.0),
             cancel: Interrupts::install()
                 .map_err(|e| Error::Invalid(format!("cannot handle Ctrl-C: {e}")))?
                 .cancel_flag(),
@@ -510,9 +511,9 @@ fn demo(dir: &Path, size: u64, chunk: u64, exec: &ExecArgs) -> Result<()> {
     Ok(())
 }
 
-/// mimalloc for everything, with freed multi-MiB task buffers recycled by size before they reach
-/// it (see [`RecyclingAllocator`]). 32 MiB measured best on 2 cores: 96 MiB kept a gaussian run's
-/// resident set 25 MB higher for no speed; 16 MiB saved 12 MB more but ran it 10% slower.
+/// mimalloc for everything, with freed multi-MiB task buffers recycled by size class before they
+/// reach it (see [`RecyclingAllocator`]): up to 32 MiB outside runs, and during a run what the
+/// executor sets (one task's projected bytes, [`chunkwise::engine::exec::BufferPool`]).
 /// Counted per thread for `--memory-report` ([`CountingAllocator`]).
 #[global_allocator]
 static GLOBAL: CountingAllocator<RecyclingAllocator<mimalloc::MiMalloc>> =

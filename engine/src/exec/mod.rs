@@ -12,6 +12,6 @@ mod tasks;
 
 pub use budget::MemoryBudget;
 pub use meter::{StageMemory, TaskMeter};
-pub use options::{default_memory_limit, parse_bytes, ExecOptions, Progress};
+pub use options::{default_memory_limit, parse_bytes, BufferPool, ExecOptions, Progress};
 pub use run::{execute, execute_then, RunStats};
 pub use scheduler::{run_tasks, TaskSet};

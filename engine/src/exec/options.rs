@@ -10,6 +10,19 @@ use crate::plan::StencilChains;
 /// Called after each finished task with (tasks done, total tasks).
 pub type Progress = Arc<dyn Fn(u64, u64) + Send + Sync>;
 
+/// Somewhere freed task buffers can wait for the next task (a recycling allocator), told by each
+/// run how many bytes it may keep.
+///
+/// Why: a task's buffers are freed when it ends and asked for again, same sizes, by the next
+/// one; returned to the system in between, they come back as fresh pages the kernel must zero
+/// (a fifth of a gaussian run's time went to that). The run's memory limit already covers
+/// what its running tasks hold ([`crate::plan::Plan`]'s projected bytes per task), so up to
+/// what the limit leaves beside them can be kept without breaking the limit's promise.
+pub trait BufferPool: Send + Sync {
+    /// Keep at most `bytes` of freed buffers from now on (giving back any excess now).
+    fn set_capacity(&self, bytes: usize);
+}
+
 /// How to execute a plan.
 #[derive(Clone)]
 pub struct ExecOptions {
@@ -28,6 +41,9 @@ pub struct ExecOptions {
     pub stencil_chains: StencilChains,
     /// Measures each task's memory, for [`crate::RunStats::stage_memory`] (default: none).
     pub task_meter: Option<Arc<dyn TaskMeter>>,
+    /// Where freed task buffers wait for the next task; each run sets its capacity (see
+    /// [`BufferPool`]) and empties it when it ends (default: none).
+    pub buffer_pool: Option<&'static dyn BufferPool>,
 }
 
 impl Default for ExecOptions {
@@ -39,6 +55,7 @@ impl Default for ExecOptions {
             cancel: Arc::new(AtomicBool::new(false)),
             stencil_chains: StencilChains::Auto,
             task_meter: None,
+            buffer_pool: None,
         }
     }
 }
