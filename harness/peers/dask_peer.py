@@ -2,16 +2,20 @@
 
 usage: python3 dask_peer.py PIPELINE SRC OUT THREADS
 Writes Zarr v3, zstd level 1, with the input's chunks. The pyramid writes OUT/1..3, each level
-written and then re-read for the next.
+written and then re-read for the next. Prints inside_seconds=, the time from opening the input to
+the output written (start-up and imports excluded).
 """
 import sys
+import time
 
 import dask
 import dask.array as da
 import numpy as np
 import zarr
+from scipy import ndimage
 
 pipe, src, out, threads = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+start = time.perf_counter()
 x = da.from_zarr(zarr.open_array(src, mode="r"))
 
 
@@ -22,7 +26,6 @@ def store(y, path):
 
 
 def gauss(a, sigma=2.0):
-    from scipy import ndimage
     depth = int(4 * sigma + 0.5)
     return a.astype(np.float32).map_overlap(ndimage.gaussian_filter, depth=depth, boundary="reflect",
                                             sigma=sigma, mode="reflect", dtype=np.float32)
@@ -54,3 +57,4 @@ with dask.config.set(scheduler="threads", num_workers=threads):
             level = da.from_zarr(zarr.open_array(f"{out}/{k}", mode="r"))
     else:
         sys.exit(f"dask_peer: no pipeline {pipe}")
+print(f"inside_seconds={time.perf_counter() - start:.6f}")

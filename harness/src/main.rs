@@ -1,13 +1,15 @@
 //! `chunkwise-bench`: runs every pipeline in chunkwise and in each installed peer (Dask,
 //! TensorStore, zarrs_tools, Cubed) on the same generated volume, alternating tools over several
-//! rounds, checks that the outputs agree before any time counts, and writes a Markdown report, a
-//! JSON file with every sample and PNG plots of the scaling sweeps.
+//! rounds, checks that the outputs agree before any time counts, measures each pipeline's floors
+//! (see [`floor`]), and writes a Markdown report, a JSON file with every sample and PNG plots of
+//! the scaling sweeps.
 //!
 //! ```text
 //! cargo run --release -p chunkwise-bench -- --size 512 --results bench-results
 //! ```
 
 mod data;
+mod floor;
 mod measure;
 mod pipelines;
 mod plot;
@@ -18,12 +20,23 @@ mod verify;
 
 use std::path::PathBuf;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
+
+/// As chunkwise's CLI allocates (less its per-thread counting): freed multi-MiB buffers recycled by
+/// size in front of mimalloc, so the floors measured in this process pay for their large buffers
+/// what chunkwise pays.
+#[global_allocator]
+static GLOBAL: chunkwise::RecyclingAllocator<mimalloc::MiMalloc> =
+    chunkwise::RecyclingAllocator::new(mimalloc::MiMalloc, 32 << 20);
 
 /// Command-line options.
 #[derive(Parser, Debug, Clone)]
 #[command(version, about = "Benchmark chunkwise against its peers, side by side")]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct Args {
+    /// The harness's own helpers, run by it as separate processes.
+    #[command(subcommand)]
+    pub helper: Option<Helper>,
     /// Edge of the cubic uint16 test volume.
     #[arg(long, default_value_t = 512)]
     pub size: u64,
@@ -63,9 +76,21 @@ pub struct Args {
     pub chunks: Vec<u64>,
 }
 
+/// Commands the harness runs itself; hidden from `--help`.
+#[derive(Subcommand, Debug, Clone)]
+pub enum Helper {
+    /// Measure one floor of a pipeline (see the `floor` module).
+    #[command(hide = true)]
+    Floor(floor::FloorArgs),
+}
+
 fn main() {
     let args = Args::parse();
-    if let Err(e) = run(&args) {
+    let done = match &args.helper {
+        Some(Helper::Floor(floor)) => floor::run(floor),
+        None => run(&args),
+    };
+    if let Err(e) = done {
         eprintln!("error: {e}");
         std::process::exit(1);
     }
@@ -84,11 +109,15 @@ fn run(args: &Args) -> Result<(), String> {
         println!("skipping {peer}: {why}");
     }
     let selected = pipelines::select(args.pipelines.as_deref())?;
+    // Made before any pipeline: the peers' scripts and pipeline files are written into it.
+    let work = args.data.join("work");
+    std::fs::create_dir_all(&work).map_err(|e| format!("cannot create {}: {e}", work.display()))?;
     let context = measure::Context {
         chunkwise,
+        harness: std::env::current_exe().map_err(|e| format!("cannot find this binary: {e}"))?,
         threads,
         memory_limit: args.memory_limit.clone(),
-        work: args.data.join("work"),
+        work,
     };
     let mut comparisons = Vec::new();
     for pipeline in &selected {

@@ -1,7 +1,10 @@
 //! Timing: every run is its own process, started with no output present and with the previous
 //! run's dirty pages already written back (untimed), timed by wall clock, its peak RSS taken from
-//! GNU time. Tools alternate within a round (the order reverses every round) so a noisy neighbour
-//! hurts all of them alike; medians are reported.
+//! GNU time. A tool that prints `inside_seconds=` on stdout (the Python peers and the floors) is
+//! also timed from inside: from opening its input to its output written, without interpreter
+//! start-up and imports; that figure then counts, the whole process beside it. Tools alternate
+//! within a round (the order reverses every round) so a noisy neighbour hurts all of them alike;
+//! medians are reported.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -10,8 +13,9 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::data::Volume;
+use crate::floor::Floor;
 use crate::pipelines::Pipeline;
-use crate::tools::Peer;
+use crate::tools::{Peer, Tool};
 use crate::verify;
 
 /// What every run shares.
@@ -19,11 +23,13 @@ use crate::verify;
 pub struct Context {
     /// The chunkwise CLI.
     pub chunkwise: PathBuf,
+    /// This binary, which measures the floors.
+    pub harness: PathBuf,
     /// Worker threads for every tool.
     pub threads: usize,
     /// chunkwise's `--memory-limit`.
     pub memory_limit: String,
-    /// Scratch folder for outputs and pipeline files.
+    /// Scratch folder for outputs and pipeline files (it exists).
     pub work: PathBuf,
 }
 
@@ -52,8 +58,11 @@ impl Context {
 pub struct Sample {
     /// Round number, from 0.
     pub round: usize,
-    /// Wall time.
-    pub seconds: f64,
+    /// Wall time of the whole process (for Python, interpreter start-up and imports included).
+    pub process_seconds: f64,
+    /// The tool's own time from opening its input to its output written, when it reports one
+    /// (None: a native binary, timed as its whole process).
+    pub inside_seconds: Option<f64>,
     /// Peak resident memory of the process (NaN without GNU time).
     pub peak_rss_mib: f64,
     /// chunkwise only: its own projection of that peak (running tasks, held results and the
@@ -61,11 +70,20 @@ pub struct Sample {
     pub projected_mib: Option<f64>,
 }
 
+impl Sample {
+    /// The time that counts: from inside when the tool reported it, else the whole process.
+    pub fn seconds(&self) -> f64 {
+        self.inside_seconds.unwrap_or(self.process_seconds)
+    }
+}
+
 /// How a peer's output compared with chunkwise's.
 #[derive(Debug, Clone, Serialize)]
 pub enum Check {
     /// chunkwise itself.
     Reference,
+    /// A floor: nothing of its own to compare.
+    Floor,
     /// Within tolerance (with the largest difference seen).
     Agrees(String),
     /// Outside tolerance: its times do not count.
@@ -86,9 +104,19 @@ pub struct ToolRuns {
 }
 
 impl ToolRuns {
-    /// Median wall time (None when no run succeeded).
+    /// Median of the time that counts (None when no run succeeded).
     pub fn median_seconds(&self) -> Option<f64> {
-        median(self.samples.iter().map(|s| s.seconds).collect())
+        median(self.samples.iter().map(Sample::seconds).collect())
+    }
+
+    /// Median whole-process wall time.
+    pub fn median_process_seconds(&self) -> Option<f64> {
+        median(self.samples.iter().map(|s| s.process_seconds).collect())
+    }
+
+    /// True when the tool reported its time from inside.
+    pub fn timed_inside(&self) -> bool {
+        self.samples.iter().any(|s| s.inside_seconds.is_some())
     }
 
     /// Highest peak RSS over the runs.
@@ -99,9 +127,12 @@ impl ToolRuns {
             .fold(f64::NAN, f64::max)
     }
 
-    /// True when the times may be compared (the output agreed, or this is chunkwise).
+    /// True when the times may be compared (the output agreed, or this is chunkwise or a floor).
     pub fn counts(&self) -> bool {
-        matches!(self.check, Check::Reference | Check::Agrees(_))
+        matches!(
+            self.check,
+            Check::Reference | Check::Floor | Check::Agrees(_)
+        )
     }
 }
 
@@ -112,7 +143,7 @@ pub struct Comparison {
     pub pipeline: String,
     /// What it computes.
     pub description: String,
-    /// chunkwise first, then the peers that run it.
+    /// chunkwise first, then the peers that run it, then the floors.
     pub tools: Vec<ToolRuns>,
 }
 
@@ -137,8 +168,8 @@ pub fn median(mut v: Vec<f64>) -> Option<f64> {
     }
 }
 
-/// Runs `pipeline` in chunkwise and every peer that can express it, `reps` alternating rounds;
-/// after the first round checks each peer's output against chunkwise's.
+/// Runs `pipeline` in chunkwise, every peer that can express it and the floors, `reps`
+/// alternating rounds; after the first round checks each peer's output against chunkwise's.
 ///
 /// # Errors
 /// When chunkwise itself fails.
@@ -152,39 +183,49 @@ pub fn compare(
     // A fresh output name every round: re-creating thousands of chunk files right where they
     // were just deleted makes ext4 search its inode bitmaps ("recently deleted" inodes), which
     // slowed small-chunk runs several times over.
-    let out = |tool: &str, round: usize| {
+    let out = |tool: Tool, round: usize| {
+        let name = tool.name().replace(' ', "_");
         ctx.work
-            .join(format!("{tool}-{}-r{round}.zarr", pipeline.name()))
+            .join(format!("{name}-{}-r{round}.zarr", pipeline.name()))
     };
-    let command = |tool: &str, round: usize| -> Result<Option<Vec<String>>, String> {
+    // chunkwise's first output is kept to the end: the codec floor writes its values again.
+    let reference = out(Tool::Chunkwise, 0);
+    let command = |tool: Tool, round: usize| -> Result<Option<Vec<String>>, String> {
         let target = out(tool, round);
-        match peers.iter().copied().find(|p| p.name() == tool) {
-            None => Ok(Some(ctx.chunkwise_command(
-                pipeline,
+        Ok(match tool {
+            Tool::Chunkwise => {
+                Some(ctx.chunkwise_command(pipeline, &volume.zstd, &target, ctx.threads)?)
+            }
+            Tool::Peer(peer) => {
+                pipeline.peer_command(peer, &volume.zstd, &target, ctx.threads, &ctx.work)
+            }
+            Tool::Floor(floor) => Some(floor.command(
+                &ctx.harness,
                 &volume.zstd,
+                &reference,
+                &pipeline.compared_arrays(),
                 &target,
                 ctx.threads,
-            )?)),
-            Some(peer) => {
-                Ok(pipeline.peer_command(peer, &volume.zstd, &target, ctx.threads, &ctx.work))
-            }
-        }
+            )),
+        })
     };
-    let mut tools = vec!["chunkwise".to_string()];
+    // The floors last, so in the first round they run after chunkwise wrote the reference.
+    let mut tools = vec![Tool::Chunkwise];
     for &peer in peers {
-        if command(peer.name(), 0)?.is_some() {
-            tools.push(peer.name().to_string());
+        if command(Tool::Peer(peer), 0)?.is_some() {
+            tools.push(Tool::Peer(peer));
         }
     }
+    tools.extend(Floor::ALL.map(Tool::Floor));
     let mut runs: Vec<ToolRuns> = tools
         .iter()
-        .map(|tool| ToolRuns {
-            tool: tool.clone(),
+        .map(|&tool| ToolRuns {
+            tool: tool.name().to_string(),
             samples: Vec::new(),
-            check: if tool == "chunkwise" {
-                Check::Reference
-            } else {
-                Check::Agrees(String::new())
+            check: match tool {
+                Tool::Chunkwise => Check::Reference,
+                Tool::Peer(_) => Check::Agrees(String::new()),
+                Tool::Floor(_) => Check::Floor,
             },
         })
         .collect();
@@ -195,7 +236,7 @@ pub fn compare(
             order.reverse();
         }
         for i in order {
-            let tool = &tools[i];
+            let tool = tools[i];
             if matches!(runs[i].check, Check::Failed(_) | Check::Mismatch(_)) {
                 continue;
             }
@@ -205,33 +246,33 @@ pub fn compare(
             match timed(&cmd, &out(tool, round)) {
                 Ok(run) => runs[i].samples.push(Sample {
                     round,
-                    seconds: run.seconds,
+                    process_seconds: run.process_seconds,
+                    inside_seconds: run.inside_seconds,
                     peak_rss_mib: run.peak_rss_mib,
                     projected_mib: run.projected_mib,
                 }),
-                Err(e) if tool == "chunkwise" => return Err(e),
+                Err(e) if tool == Tool::Chunkwise => return Err(e),
                 Err(e) => {
-                    println!("  {tool} failed: {e}");
+                    println!("  {} failed: {e}", tool.name());
                     runs[i].check = Check::Failed(e);
                 }
             }
         }
         if round == 0 {
-            for (i, tool) in tools.iter().enumerate().skip(1) {
+            for (i, &tool) in tools.iter().enumerate() {
+                let Tool::Peer(peer) = tool else { continue };
                 if matches!(runs[i].check, Check::Failed(_)) {
                     continue;
                 }
-                let peer = peers.iter().copied().find(|p| p.name() == tool);
-                let Some(peer) = peer else { continue };
                 runs[i].check = match verify::outputs_agree(
-                    &out("chunkwise", 0),
+                    &reference,
                     &out(tool, 0),
                     &pipeline.compared_arrays(),
                     pipeline.tolerance(peer),
                 ) {
                     Ok(detail) => Check::Agrees(detail),
                     Err(detail) => {
-                        println!("  MISMATCH {tool}: {detail}");
+                        println!("  MISMATCH {}: {detail}", tool.name());
                         Check::Mismatch(detail)
                     }
                 };
@@ -239,13 +280,16 @@ pub fn compare(
         }
         let line: Vec<String> = runs
             .iter()
-            .filter_map(|r| Some(format!("{} {:.2} s", r.tool, r.samples.last()?.seconds)))
+            .filter_map(|r| Some(format!("{} {:.2} s", r.tool, r.samples.last()?.seconds())))
             .collect();
         println!("  round {}: {}", round + 1, line.join(", "));
-        for tool in &tools {
-            let _ = std::fs::remove_dir_all(out(tool, round));
+        for &tool in &tools {
+            if out(tool, round) != reference {
+                let _ = std::fs::remove_dir_all(out(tool, round));
+            }
         }
     }
+    let _ = std::fs::remove_dir_all(&reference);
     Ok(Comparison {
         pipeline: pipeline.name().to_string(),
         description: pipeline.describe().to_string(),
@@ -255,8 +299,10 @@ pub fn compare(
 
 /// What one run measured.
 pub struct Measured {
-    /// Wall time.
-    pub seconds: f64,
+    /// Wall time of the whole process.
+    pub process_seconds: f64,
+    /// The time the tool printed as `inside_seconds=` on stdout, if it did.
+    pub inside_seconds: Option<f64>,
     /// Peak RSS (NaN without GNU time).
     pub peak_rss_mib: f64,
     /// chunkwise's projected peak, from its `finished` log line.
@@ -285,11 +331,11 @@ pub fn timed(cmd: &[String], output: &Path) -> Result<Measured, String> {
     let start = Instant::now();
     let result = command
         .env("CHUNKWISE_LOG", "info")
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .output()
         .map_err(|e| format!("cannot run {}: {e}", cmd[0]))?;
-    let seconds = start.elapsed().as_secs_f64();
+    let process_seconds = start.elapsed().as_secs_f64();
     if !result.status.success() {
         let stderr = String::from_utf8_lossy(&result.stderr);
         let last: Vec<&str> = stderr.lines().rev().take(3).collect();
@@ -310,13 +356,15 @@ pub fn timed(cmd: &[String], output: &Path) -> Result<Measured, String> {
     let projected_mib = field("peak_projected_bytes")
         .map(|p| (p + field("chunk_cache_bytes").unwrap_or(0.0)) / f64::from(1u32 << 20));
     Ok(Measured {
-        seconds,
+        process_seconds,
+        inside_seconds: logged_number(&String::from_utf8_lossy(&result.stdout), "inside_seconds"),
         peak_rss_mib: rss,
         projected_mib,
     })
 }
 
-/// The number after `name=` in a tracing log (colour codes removed first).
+/// The last number after `name=` in a tracing log or a tool's output (colour codes removed
+/// first).
 fn logged_number(log: &str, name: &str) -> Option<f64> {
     let mut plain = String::with_capacity(log.len());
     let mut chars = log.chars();
@@ -343,7 +391,7 @@ fn logged_number(log: &str, name: &str) -> Option<f64> {
 
 #[cfg(test)]
 mod tests {
-    use super::{logged_number, median};
+    use super::{logged_number, median, Check, Sample, ToolRuns};
 
     #[test]
     fn numbers_are_read_from_coloured_log_fields() {
@@ -354,6 +402,38 @@ mod tests {
         );
         assert_eq!(logged_number(log, "chunk_cache_bytes"), Some(0.0));
         assert_eq!(logged_number(log, "missing"), None);
+        let stdout = "some output\ninside_seconds=1.234500\n";
+        assert_eq!(logged_number(stdout, "inside_seconds"), Some(1.2345));
+    }
+
+    #[test]
+    fn a_reported_inside_time_counts_with_the_process_time_kept_beside_it() {
+        let sample = |process_seconds, inside_seconds| Sample {
+            round: 0,
+            process_seconds,
+            inside_seconds,
+            peak_rss_mib: f64::NAN,
+            projected_mib: None,
+        };
+        let python = ToolRuns {
+            tool: "dask".into(),
+            samples: vec![
+                sample(2.0, Some(0.5)),
+                sample(3.0, Some(0.7)),
+                sample(2.5, Some(0.6)),
+            ],
+            check: Check::Agrees(String::new()),
+        };
+        assert_eq!(python.median_seconds(), Some(0.6));
+        assert_eq!(python.median_process_seconds(), Some(2.5));
+        assert!(python.timed_inside());
+        let native = ToolRuns {
+            tool: "chunkwise".into(),
+            samples: vec![sample(0.4, None)],
+            check: Check::Reference,
+        };
+        assert_eq!(native.median_seconds(), Some(0.4));
+        assert!(!native.timed_inside());
     }
 
     #[test]

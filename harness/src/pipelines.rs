@@ -10,7 +10,8 @@ use crate::tools::Peer;
 /// A benchmark pipeline.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Pipeline {
-    /// Decode and re-encode every chunk: the I/O floor every figure is read against.
+    /// Copy with the same chunks and codec (chunkwise copies each stored chunk as it is, decoding
+    /// it to check it; the peers decode and re-encode).
     Copy,
     /// `clip(x, 10000, 40000)`.
     Clip,
@@ -92,7 +93,7 @@ impl Pipeline {
     /// One line for the report.
     pub fn describe(self) -> &'static str {
         match self {
-            Pipeline::Copy => "decode + encode every chunk (the I/O floor)",
+            Pipeline::Copy => "copy, same chunks and codec (chunkwise copies stored chunks)",
             Pipeline::Clip => "clip(x, 10000, 40000)",
             Pipeline::Chain => "((f32(x) * 1.5 + 100).clip(0, 65535) / 2) as u16",
             Pipeline::Downsample => "2x2x2 mean downsample",
@@ -169,7 +170,6 @@ impl Pipeline {
             "steps": steps,
             "outputs": [{"from": from, "path": s(out), "codec": {"name": "zstd", "level": 1}}]
         });
-        std::fs::create_dir_all(work).map_err(|e| e.to_string())?;
         let file = work.join(format!("{}.json", self.name()));
         std::fs::write(&file, spec.to_string()).map_err(|e| e.to_string())?;
         Ok(vec!["run".into(), s(&file)])

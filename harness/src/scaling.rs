@@ -34,7 +34,7 @@ pub fn run(ctx: &Context, args: &Args) -> Result<Vec<Sweep>, String> {
             .collect();
         for out in &outs {
             let cmd = ctx.chunkwise_command(pipeline, &volume.zstd, out, threads)?;
-            times.push(timed(&cmd, out)?.seconds);
+            times.push(timed(&cmd, out)?.process_seconds);
         }
         for out in &outs {
             let _ = std::fs::remove_dir_all(out);

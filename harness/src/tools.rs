@@ -1,8 +1,32 @@
-//! The tools under test: chunkwise's own CLI and the peers found on this machine. The harness
-//! installs nothing; a peer that is missing is reported as skipped.
+//! The tools under test: chunkwise's own CLI, the peers found on this machine and the floors. The
+//! harness installs nothing; a peer that is missing is reported as skipped.
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
+
+use crate::floor::Floor;
+
+/// One row of a pipeline's comparison.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tool {
+    /// The chunkwise CLI, timed as a whole process (it starts in milliseconds).
+    Chunkwise,
+    /// A peer: Python ones report their own time from inside, zarrs_tools is timed as a process.
+    Peer(Peer),
+    /// A floor of the pipeline, measured with chunkwise's reader and writer.
+    Floor(Floor),
+}
+
+impl Tool {
+    /// The name in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Tool::Chunkwise => "chunkwise",
+            Tool::Peer(peer) => peer.name(),
+            Tool::Floor(floor) => floor.name(),
+        }
+    }
+}
 
 /// A peer system.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
