@@ -49,20 +49,6 @@ fn command(dir: &Path, p: &str, extra: &[&str]) -> Command {
     c
 }
 
-/// Files under `dir`, recursively (0 when it does not exist yet).
-fn count_files(dir: &Path) -> usize {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return 0;
-    };
-    entries
-        .flatten()
-        .map(|e| match e.file_type() {
-            Ok(t) if t.is_dir() => count_files(&e.path()),
-            _ => 1,
-        })
-        .sum()
-}
-
 /// Starts `command`, waits until the output holds `chunks` chunk files, sends each of
 /// `signals` (kill's names), and returns what the process said and its exit.
 fn interrupted(mut command: Command, out: &Path, chunks: usize, signals: &[&str]) -> Output {
@@ -72,7 +58,7 @@ fn interrupted(mut command: Command, out: &Path, chunks: usize, signals: &[&str]
         .spawn()
         .unwrap();
     let mut child = child;
-    while count_files(&out.join("c")) < chunks && child.try_wait().unwrap().is_none() {
+    while common::count_files(&out.join("c")) < chunks && child.try_wait().unwrap().is_none() {
         std::thread::sleep(std::time::Duration::from_millis(1));
     }
     for signal in signals {

@@ -144,25 +144,11 @@ fn resuming_other_settings_or_a_complete_array_is_refused() {
 /// kill point set by progress, not time, which a busy machine would shift past the end.
 fn kill_once_written(mut command: Command, chunks: &Path, files: usize) {
     let mut child = command.spawn().unwrap();
-    while count_files(chunks) < files && child.try_wait().unwrap().is_none() {
+    while common::count_files(chunks) < files && child.try_wait().unwrap().is_none() {
         std::thread::sleep(std::time::Duration::from_millis(1));
     }
     child.kill().unwrap(); // a no-op if it already exited
     let _ = child.wait();
-}
-
-/// Files under `dir`, recursively (0 when it does not exist yet).
-fn count_files(dir: &Path) -> usize {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return 0;
-    };
-    entries
-        .flatten()
-        .map(|e| match e.file_type() {
-            Ok(t) if t.is_dir() => count_files(&e.path()),
-            _ => 1,
-        })
-        .sum()
 }
 
 /// `chunkwise pyramid` killed at random points (plain runs and `--resume` runs alike keep their

@@ -238,3 +238,17 @@ impl Source for CountingSource {
         self.inner.read(region, io)
     }
 }
+
+/// Files under `dir`, recursively (0 when it does not exist yet).
+pub fn count_files(dir: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|e| match e.file_type() {
+            Ok(t) if t.is_dir() => count_files(&e.path()),
+            _ => 1,
+        })
+        .sum()
+}
