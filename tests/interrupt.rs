@@ -136,3 +136,50 @@ fn a_second_ctrl_c_ends_at_once_and_the_run_still_resumes() {
     assert!(resumed.status.success(), "{}", stderr(&resumed));
     assert!(chunkwise::open(&out).is_ok());
 }
+
+#[test]
+fn an_interrupted_pyramid_is_kept_for_resume_and_a_plain_rerun_names_it() {
+    let dir = common::dir_with_input(&[96, 96, 64], &[8, 8, 8], 32);
+    let input = dir.path().join("in.zarr").display().to_string();
+    let image = dir.path().join("image.zarr");
+    let pyramid = |extra: &[&str]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_chunkwise"));
+        c.args([
+            "pyramid",
+            &input,
+            image.to_str().unwrap(),
+            "-q",
+            "--levels",
+            "2",
+        ])
+        .args(["--threads", "2"])
+        .args(extra);
+        c
+    };
+    let whole = pyramid(&[]).output().unwrap();
+    assert!(whole.status.success(), "{}", stderr(&whole));
+    let want: ArrayD<u16> = chunkwise::open(image.join("2"))
+        .unwrap()
+        .compute(&exec(1))
+        .unwrap();
+    std::fs::remove_dir_all(&image).unwrap();
+
+    let got = interrupted(pyramid(&[]), &image.join("0"), 20, &["INT"]);
+    assert_eq!(got.status.code(), Some(130), "{}", stderr(&got));
+    assert!(stderr(&got).contains("rerun with --resume"));
+    assert!(image.exists(), "kept for --resume");
+    let rerun = pyramid(&[]).output().unwrap();
+    assert_eq!(rerun.status.code(), Some(1));
+    assert!(
+        stderr(&rerun).contains("unfinished pyramid") && stderr(&rerun).contains("--resume"),
+        "{}",
+        stderr(&rerun)
+    );
+    let resumed = pyramid(&["--resume"]).output().unwrap();
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    let got: ArrayD<u16> = chunkwise::open(image.join("2"))
+        .unwrap()
+        .compute(&exec(1))
+        .unwrap();
+    assert_same(&got, &want, "resumed pyramid, level 2");
+}

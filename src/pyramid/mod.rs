@@ -93,6 +93,13 @@ pub fn write_pyramid(
     check_replaceable(output, &[input])?;
     let resume = options.write.overwrite == Overwrite::Resume;
     match options.write.overwrite {
+        Overwrite::Refuse if output.exists() && resumable_output(output, options.levels) => {
+            return Err(Error::Invalid(format!(
+                "output {} holds an unfinished pyramid (an interrupted run); pass --resume to \
+                 continue it (refused if other settings started it), or --overwrite to start over",
+                output.display()
+            )))
+        }
         Overwrite::Refuse if output.exists() => {
             return Err(Error::OutputExists(output.display().to_string()))
         }
@@ -170,7 +177,8 @@ pub fn write_pyramid(
     let run = execute_then(&plan, exec, || {
         write_group(output, options.write.zarr_format, attributes)
     });
-    if run.is_err() && !resume {
+    // A failed run leaves nothing; a cancelled one (Ctrl-C) keeps its levels for --resume.
+    if matches!(run, Err(ref e) if !matches!(e, Error::Cancelled { .. })) && !resume {
         let _ = std::fs::remove_dir_all(output);
     }
     run
