@@ -257,14 +257,17 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    let resumable = matches!(cli.command, Command::Run { .. } | Command::Pyramid { .. });
     match dispatch(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(Error::Cancelled { done, total }) => {
             let signal = Interrupts::install().ok().and_then(Interrupts::exit_code);
-            eprintln!(
-                "interrupted: {done} of {total} chunks stored; rerun with --resume to continue, \
-                 or --overwrite to start over"
-            );
+            let next = if resumable {
+                "rerun with --resume to continue, or --overwrite to start over"
+            } else {
+                "run it again to start over"
+            };
+            eprintln!("interrupted: {done} of {total} chunks stored; {next}");
             ExitCode::from(signal.unwrap_or(1))
         }
         Err(e) => {
