@@ -117,6 +117,32 @@ pub trait Op: OpParams + Send + Sync + Debug {
         )))
     }
 
+    /// True when each box of a single-input op's [`Op::input_pieces`] gives the outputs over its
+    /// own part of the output region, whatever the other boxes hold ([`Op::compute_piece`]). A
+    /// task then holds one input box at a time instead of all of them: a 2x downsample's task
+    /// keeps one decoded chunk alive, not its eight, so it touches an eighth of the fresh
+    /// memory (on a VM, each fresh page costs a fault and zeroing).
+    fn piecewise(&self) -> bool {
+        false
+    }
+
+    /// Writes the outputs input box `piece` gives into `out` (C order over `output`, of the
+    /// output type, zero-filled before the first box); see [`Op::piecewise`].
+    ///
+    /// # Errors
+    /// Kernel failures; [`crate::Error::Invalid`] for an op that is not piecewise.
+    fn compute_piece(
+        &self,
+        _piece: &RegionData<'_>,
+        _output: &Region,
+        _out: &mut Buffer,
+    ) -> Result<()> {
+        Err(crate::Error::Invalid(format!(
+            "internal: {} is not computed piece by piece",
+            self.name()
+        )))
+    }
+
     /// How many output chunks per axis one task should compute together so that it reads whole
     /// input chunks (an upsample by 2 with equal chunks: 2 per axis, so each input chunk is read
     /// once, not eight times). `output_chunks` and `input_chunks` are the chunk shapes.

@@ -96,6 +96,43 @@ impl PlanTasks<'_> {
         Ok(Some((bounds, data)))
     }
 
+    /// A piecewise region op ([`crate::Op::piecewise`]) over `region`, its input boxes `boxes`
+    /// of `program` read (or borrowed) one at a time, each dropped before the next is read.
+    #[allow(clippy::too_many_arguments)]
+    fn piece_by_piece(
+        &self,
+        op: &dyn crate::Op,
+        program: &FusedProgram,
+        boxes: &[Region],
+        region: &Region,
+        dtype: crate::DType,
+        regs: &mut Vec<Buffer>,
+        cache: Option<&ReadCache>,
+    ) -> Result<Buffer> {
+        let mut out = Buffer::zeros(dtype, region.num_elements() as usize);
+        for asked in boxes {
+            let piece = if let Some((cached, data)) = cache.and_then(|c| c.direct(program, asked)) {
+                (cached.clone(), Piece::Borrowed(data))
+            } else if let Some(kept) = self.whole_held(program, asked)? {
+                (asked.clone(), Piece::Shared(kept))
+            } else {
+                let mut computed = vec![Buffer::default()];
+                self.eval(program, asked, &mut computed, regs, cache)?;
+                (
+                    asked.clone(),
+                    Piece::Mine(computed.pop().unwrap_or_default()),
+                )
+            };
+            let view = RegionData {
+                region: &piece.0,
+                asked,
+                data: piece.1.data(),
+            };
+            op.compute_piece(&view, region, &mut out)?;
+        }
+        Ok(out)
+    }
+
     /// Computes `program`'s outputs over `region` into `outputs`.
     pub(super) fn eval(
         &self,
@@ -183,9 +220,19 @@ impl PlanTasks<'_> {
                 op,
                 inputs,
                 input_metas,
-                ..
+                dtype,
             } => {
                 let in_pieces = op.input_pieces(region, input_metas);
+                if let ([sub], [boxes]) = (inputs.as_slice(), in_pieces.as_slice()) {
+                    // A shared whole-box read (sharded source) serves all boxes at once.
+                    if op.piecewise() && boxes.len() > 1 && sub.whole_box_source().is_none() {
+                        return self
+                            .piece_by_piece(op.as_ref(), sub, boxes, region, *dtype, regs, cache)
+                            .map_err(|e| {
+                                Error::Invalid(format!("{}({}): {e}", op.name(), op.describe()))
+                            });
+                    }
+                }
                 // Per box: where its data lies, the box asked for, the data.
                 let mut owned: Vec<(Region, &Region, Piece<'_>)> = Vec::with_capacity(inputs.len());
                 let mut pieces = Vec::new();

@@ -437,24 +437,39 @@ impl Op for Downsample {
                 Ok(self.downsample_piece(first, output))
             }
             pieces => {
-                // Each piece starts on a block boundary: it gives the outputs of its blocks.
                 let mut out = Buffer::zeros(pieces[0].data.dtype(), output.num_elements() as usize);
                 for piece in pieces {
-                    // The box asked for, not the (maybe larger) box handed over: blocks of the
-                    // larger one may start before it.
-                    let part = piece
-                        .asked
-                        .blocks_touched(&self.factors)
-                        .intersect(output)
-                        .ok_or_else(|| {
-                            Error::Invalid("internal: a downsample piece outside its task".into())
-                        })?;
-                    let data = self.downsample_piece(piece, &part);
-                    copy_buffer_region(&data, &part, &mut out, output)?;
+                    self.compute_piece(piece, output, &mut out)?;
                 }
                 Ok(out)
             }
         }
+    }
+
+    /// Pieces are whole input chunks that each start on a block boundary when chunk extents
+    /// are multiples of the factors ([`Op::input_pieces`]): each gives the outputs of its own
+    /// blocks.
+    fn piecewise(&self) -> bool {
+        true
+    }
+
+    fn compute_piece(
+        &self,
+        piece: &RegionData<'_>,
+        output: &Region,
+        out: &mut Buffer,
+    ) -> Result<()> {
+        // The box asked for, not the (maybe larger) box handed over: blocks of the larger one
+        // may start before it.
+        let part = piece
+            .asked
+            .blocks_touched(&self.factors)
+            .intersect(output)
+            .ok_or_else(|| {
+                Error::Invalid("internal: a downsample piece outside its task".into())
+            })?;
+        let data = self.downsample_piece(piece, &part);
+        copy_buffer_region(&data, &part, out, output)
     }
 }
 
