@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::exec::tasks::PlanTasks;
 use crate::geometry::{extract_region, tiled_box, Region};
 use crate::op::RegionData;
+use crate::plan::piece_by_piece;
 use crate::plan::{FusedProgram, ProgramInput};
 use crate::store::Source;
 
@@ -223,15 +224,20 @@ impl PlanTasks<'_> {
                 dtype,
             } => {
                 let in_pieces = op.input_pieces(region, input_metas);
-                if let ([sub], [boxes]) = (inputs.as_slice(), in_pieces.as_slice()) {
-                    // A shared whole-box read (sharded source) serves all boxes at once.
-                    if op.piecewise() && boxes.len() > 1 && sub.whole_box_source().is_none() {
-                        return self
-                            .piece_by_piece(op.as_ref(), sub, boxes, region, *dtype, regs, cache)
-                            .map_err(|e| {
-                                Error::Invalid(format!("{}({}): {e}", op.name(), op.describe()))
-                            });
-                    }
+                if piece_by_piece(op.as_ref(), inputs, &in_pieces) {
+                    return self
+                        .piece_by_piece(
+                            op.as_ref(),
+                            &inputs[0],
+                            &in_pieces[0],
+                            region,
+                            *dtype,
+                            regs,
+                            cache,
+                        )
+                        .map_err(|e| {
+                            Error::Invalid(format!("{}({}): {e}", op.name(), op.describe()))
+                        });
                 }
                 // Per box: where its data lies, the box asked for, the data.
                 let mut owned: Vec<(Region, &Region, Piece<'_>)> = Vec::with_capacity(inputs.len());

@@ -8,7 +8,7 @@
 //! in memory for later stages are counted apart (they outlive the task).
 
 use crate::geometry::Region;
-use crate::plan::program::{FusedProgram, ProgramInput, BLOCK};
+use crate::plan::program::{piece_by_piece, FusedProgram, ProgramInput, BLOCK};
 use crate::plan::Stage;
 
 /// Projected (peak bytes while running, bytes held afterwards) of the stage's largest task.
@@ -56,16 +56,21 @@ fn program_bytes(program: &FusedProgram, region: &Region) -> u64 {
                 input_metas,
                 dtype,
             } => {
-                let subs: u64 = inputs
-                    .iter()
-                    .zip(op.input_pieces(&r, input_metas))
-                    .zip(input_metas)
-                    .flat_map(|((sub, pieces), meta)| {
+                let all_pieces = op.input_pieces(&r, input_metas);
+                let one_at_a_time = piece_by_piece(op.as_ref(), inputs, &all_pieces);
+                let held = inputs.iter().zip(all_pieces).zip(input_metas).flat_map(
+                    |((sub, pieces), meta)| {
                         pieces.into_iter().map(move |p| {
                             program_bytes(sub, &p) + p.num_elements() * meta.dtype.size() as u64
                         })
-                    })
-                    .sum();
+                    },
+                );
+                // Piece by piece, one box is alive at a time, beside its part of the result.
+                let subs: u64 = if one_at_a_time {
+                    held.max().unwrap_or(0) + r.num_elements() * dtype.size() as u64
+                } else {
+                    held.sum()
+                };
                 subs + r.num_elements() * dtype.size() as u64 + op.scratch_bytes(&r)
             }
         })

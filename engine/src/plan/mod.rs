@@ -17,6 +17,7 @@ use std::sync::Arc;
 pub use deps::{Adjacency, TaskDeps};
 pub use explain::human_bytes;
 pub use paths::check_replaceable;
+pub(crate) use program::piece_by_piece;
 pub use program::{Dest, FusedProgram, Instr, Operand, ProgramInput, BLOCK};
 pub use stages::{StencilChains, RECOMPUTE_MAX_OVERLAP};
 

@@ -76,6 +76,20 @@ pub enum ProgramInput {
     },
 }
 
+/// Whether a region op with sub-programs `inputs` and input boxes `pieces` is computed one box
+/// at a time ([`crate::Op::piecewise`]): one input, several boxes, and no source that reads the
+/// boxes best in one shared read (a sharded array).
+pub(crate) fn piece_by_piece(
+    op: &dyn crate::Op,
+    inputs: &[FusedProgram],
+    pieces: &[Vec<Region>],
+) -> bool {
+    match (inputs, pieces) {
+        ([sub], [boxes]) => op.piecewise() && boxes.len() > 1 && sub.whole_box_source().is_none(),
+        _ => false,
+    }
+}
+
 impl ProgramInput {
     /// A short label for plans and errors.
     pub fn label(&self) -> String {
