@@ -52,8 +52,9 @@ impl<T: serde::Serialize> OpParams for T {
 /// Implementations live in `chunkwise-ops`; the engine only relies on this interface. An op is
 /// `Serialize` ([`OpParams`]): its serialized fields are its identity in a resumable run.
 pub trait Op: OpParams + Send + Sync + Debug {
-    /// Short name, as written in pipeline files (`"clip"`).
-    fn name(&self) -> &'static str;
+    /// Short name, as written in pipeline files (`"clip"`); a user's function gives its own
+    /// (`"denoise"`). It names the op in `explain()`, DOT, progress, errors and the run identity.
+    fn name(&self) -> &str;
 
     /// The parameters, for `explain()` and DOT labels (`"min=0, max=65535"`).
     fn describe(&self) -> String;

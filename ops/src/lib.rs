@@ -8,6 +8,8 @@
 pub mod elementwise;
 pub mod resample;
 pub mod stencil;
+pub mod user;
 
 pub use elementwise::{ElementwiseExt, Operand};
 pub use resample::{DownsampleMethod, ResampleExt, UpsampleMethod};
+pub use user::{map_blocks_n, map_regions, Boundary, UserFn, UserFnExt};

@@ -5,7 +5,7 @@
 mod arith;
 mod astype;
 mod clip;
-mod common;
+pub(crate) mod common;
 mod compare;
 pub(crate) mod dispatch;
 pub mod num;

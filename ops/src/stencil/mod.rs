@@ -18,7 +18,7 @@ mod rank;
 mod sample;
 mod separable;
 mod smooth;
-mod window;
+pub(crate) mod window;
 
 use std::sync::Arc;
 
@@ -87,7 +87,7 @@ impl Weights {
 pub(crate) const MAX_WINDOW: usize = 1 << 16;
 
 /// Checks window extents against [`MAX_WINDOW`] per axis.
-fn check_window(name: &str, extents: &[usize]) -> Result<()> {
+pub(crate) fn check_window(name: &str, extents: &[usize]) -> Result<()> {
     if let Some((d, &n)) = extents.iter().enumerate().find(|(_, &n)| n > MAX_WINDOW) {
         return Err(Error::Invalid(format!(
             "{name}: a window of {n} along axis {d} is too large (at most {MAX_WINDOW})"
