@@ -9,6 +9,7 @@
 
 mod boundary;
 mod correlation;
+mod ext;
 mod filter;
 mod gradient;
 mod line;
@@ -26,6 +27,7 @@ use chunkwise_engine::{Array, DType, Error, Result};
 
 pub use boundary::BoundaryMode;
 pub use correlation::{convolve, correlate};
+pub use ext::StencilExt;
 pub use gradient::{gaussian_gradient_magnitude, laplace, sobel};
 pub use rank::{maximum_filter, median_filter, minimum_filter};
 pub use smooth::{gaussian_filter, uniform_filter};
