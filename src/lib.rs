@@ -17,6 +17,7 @@
 //! ```
 
 mod api;
+pub mod cli;
 mod counting_alloc;
 pub mod interrupt;
 pub mod memory_report;

@@ -7,6 +7,7 @@
 //! family; and the user's own functions ([`user`]: `map_blocks`, `map_overlap`, `map_regions`).
 
 pub mod elementwise;
+pub mod pipeline;
 pub mod resample;
 pub mod stencil;
 pub mod user;

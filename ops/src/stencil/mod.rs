@@ -15,6 +15,7 @@ mod gradient;
 mod line;
 mod nd;
 mod network;
+mod pipeline;
 mod rank;
 mod sample;
 mod separable;
@@ -29,6 +30,7 @@ pub use boundary::BoundaryMode;
 pub use correlation::{convolve, correlate};
 pub use ext::StencilExt;
 pub use gradient::{gaussian_gradient_magnitude, laplace, sobel};
+pub use pipeline::{register, FilterSpec};
 pub use rank::{maximum_filter, median_filter, minimum_filter};
 pub use smooth::{gaussian_filter, uniform_filter};
 
