@@ -1,12 +1,15 @@
-//! The plugin example: a program that registers its own op runs pipeline files using it through
-//! the whole command line, the op fusing with the built-in steps; unknown ops list it beside
-//! the built-in ones.
+//! The examples run in CI: `custom_op` (a crate's own region op through the API and a pipeline
+//! file) as it is; `plugin_cli` (a program that registers its own op) through the whole command
+//! line, the op fusing with the built-in steps, unknown ops listing it beside the built-in ones.
 
 mod common;
 
 #[allow(dead_code)]
 #[path = "../examples/plugin_cli.rs"]
 mod plugin_cli;
+
+#[path = "../examples/custom_op.rs"]
+mod custom_op;
 
 use std::process::ExitCode;
 
@@ -87,4 +90,9 @@ fn a_registered_op_runs_from_a_pipeline_file_fused_with_built_in_steps() {
         unknown.contains("`clip`") && unknown.contains("`gamma`"),
         "{unknown}"
     );
+}
+
+#[test]
+fn the_custom_op_example_runs() {
+    custom_op::main().unwrap();
 }
