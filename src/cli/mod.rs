@@ -6,7 +6,7 @@
 //! use chunkwise::pipeline::builtin;
 //!
 //! fn main() -> std::process::ExitCode {
-//!     let mut ops = builtin();
+//!     let ops = builtin();
 //!     // ops.register("my_op", |params: MyParams, steps| ...);
 //!     Cli::new().registry(ops).run()
 //! }
