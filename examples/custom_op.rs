@@ -90,6 +90,7 @@ struct FlipStep {
     axis: usize,
 }
 
+/// Flips an array through the API, then through a pipeline file.
 pub fn main() -> Result<()> {
     let exec = ExecOptions::default();
     let data = ArrayD::from_shape_vec(IxDyn(&[5, 7]), (0..35u16).collect())

@@ -45,8 +45,11 @@ impl<'a> Steps<'a> {
     }
 }
 
+/// A builder with its decoded parameters.
+type Build = Box<dyn FnOnce(&Steps<'_>) -> Result<Array>>;
+
 /// A step whose parameters were decoded, ready to be built once its inputs exist.
-pub struct PreparedStep(Box<dyn FnOnce(&Steps<'_>) -> Result<Array>>);
+pub struct PreparedStep(Build);
 
 impl PreparedStep {
     /// Builds the step's array from the names defined before it.

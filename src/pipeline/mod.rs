@@ -14,7 +14,7 @@
 //!
 //! Each step's `op` names an op of a [`Registry`]: [`load`] uses the built-in ops
 //! ([`chunkwise_ops::pipeline::builtin`]); a program with its own ops registers them and calls
-//! [`load_with`] (or [`crate::cli::main_with`] for the whole command line).
+//! [`load_with`] (or [`crate::cli::Cli`] for the whole command line).
 
 mod build;
 mod spec;
