@@ -33,7 +33,7 @@ pub use regions::map_regions;
 use crate::stencil::BoundaryMode;
 
 /// What the engine knows of a user's function besides its code: the element type it returns,
-/// its name and version (shown in `explain()`, DOT, progress and errors, and part of the run's
+/// its name and version (shown in `explain()`, DOT and errors, and part of the run's
 /// identity), and the working memory it allocates beyond its input and output blocks.
 ///
 /// A [`DType`] converts into one, so `x.map_blocks(DType::Float32, f)` needs no more.
