@@ -17,6 +17,7 @@
 //! ```
 
 mod api;
+pub mod cli;
 mod counting_alloc;
 pub mod interrupt;
 pub mod memory_report;
@@ -42,8 +43,10 @@ pub mod prelude {
     pub use chunkwise_engine::store::{Codec, Overwrite, WriteOptions, ZarrFormat};
     pub use chunkwise_engine::{Array, DType, ExecOptions, Scalar};
     pub use chunkwise_ops::elementwise::where_;
+    pub use chunkwise_ops::stencil::{BoundaryMode, FilterOptions};
     pub use chunkwise_ops::ElementwiseExt;
-    pub use chunkwise_ops::{DownsampleMethod, ResampleExt, UpsampleMethod};
+    pub use chunkwise_ops::{map_blocks_n, map_regions, Boundary, UserFn, UserFnExt};
+    pub use chunkwise_ops::{DownsampleMethod, ResampleExt, StencilExt, UpsampleMethod};
 }
 
 /// Compiles the README's Rust example as a doctest, so the documented API cannot drift.

@@ -16,6 +16,8 @@ pub trait Element: Copy + Default + Send + Sync + PartialEq + std::fmt::Debug + 
     fn slice_of(b: &Buffer) -> Option<&[Self]>;
     /// The typed contents of a view, if it holds this type.
     fn from_slice(s: Slice<'_>) -> Option<&[Self]>;
+    /// The typed contents of a mutable view, if it holds this type.
+    fn from_slice_mut(s: SliceMut<'_>) -> Option<&mut [Self]>;
 }
 
 /// Invokes `$m!(Variant, rust_type)` once for every supported element type.
@@ -130,6 +132,12 @@ macro_rules! impl_element {
             fn from_slice(s: Slice<'_>) -> Option<&[Self]> {
                 match s {
                     Slice::$variant(v) => Some(v),
+                    _ => None,
+                }
+            }
+            fn from_slice_mut(s: SliceMut<'_>) -> Option<&mut [Self]> {
+                match s {
+                    SliceMut::$variant(v) => Some(v),
                     _ => None,
                 }
             }

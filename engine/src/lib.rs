@@ -19,6 +19,7 @@ pub mod identity;
 pub mod meta;
 pub mod op;
 pub mod plan;
+pub mod registry;
 mod spill;
 pub mod store;
 
@@ -31,3 +32,4 @@ pub use geometry::{ChunkGrid, Region};
 pub use meta::ArrayMeta;
 pub use op::{Op, OpKind, OpParams, RegionData};
 pub use plan::{Output, Plan};
+pub use registry::{PreparedStep, Registry, Steps};

@@ -1,4 +1,90 @@
-//! The [`Op`] trait: what an operation tells the planner, and the kernel it runs.
+//! The [`Op`] trait: what an operation tells the planner, and the kernel it runs. It is the
+//! extension point: every built-in op implements it, and so can a crate of its own ops (the
+//! user functions `map_blocks`, `map_overlap` and `map_regions` of `chunkwise-ops` are ops
+//! whose kernels are closures, for code that needs no type of its own).
+//!
+//! # Implementing an op
+//!
+//! An op is a plain struct: its parameters are its fields, derived `Serialize` makes them its
+//! identity in resumable runs ([`OpParams`]), and it is applied with [`crate::Array::apply`].
+//! What each method must guarantee:
+//!
+//! - [`Op::output_meta`] validates everything about the inputs (count, shapes, types) and says
+//!   what the output is. It is called when the op is applied, so every mistake is an error
+//!   before any data is read; the kernels may then trust their inputs.
+//! - [`Op::kind`] and the chunk mapping: an [`OpKind::ElementWise`] op needs region R of every
+//!   input for output region R (fused into one pass with its neighbours); an
+//!   [`OpKind::Region`] op says which region of each input an output region needs
+//!   ([`Op::input_regions`], or several boxes per input with [`Op::input_pieces`]). The mapping
+//!   must be a pure function of the output region: the planner calls it to cost tasks and the
+//!   executor again to read.
+//! - The kernel ([`Op::eval_block`] or [`Op::compute_region`]) may be called on any region —
+//!   a chunk, a block of chunks, a chunk grown by a consumer's halo, a run of a few thousand
+//!   elements for element-wise ops — from several threads at once, and must give results
+//!   that do not depend on where the region's edges fall. It returns errors, never panics on
+//!   data (a panic is caught and reported, but stops the run).
+//! - [`Op::scratch_bytes`] counts what the kernel allocates beyond its inputs and output, so
+//!   the memory limit holds.
+//!
+//! A complete element-wise op, `max - x` on uint16 arrays, applied and computed:
+//!
+//! ```
+//! use std::sync::Arc;
+//!
+//! use chunkwise_engine::store::{MemorySink, MemorySource};
+//! use chunkwise_engine::{
+//!     execute, Array, ArrayMeta, Buffer, DType, Error, ExecOptions, Op, OpKind, Output, Plan,
+//!     Result, Slice, SliceMut,
+//! };
+//!
+//! /// `max - x`, saturating at 0.
+//! #[derive(Debug, serde::Serialize)]
+//! struct Invert {
+//!     max: u16,
+//! }
+//!
+//! impl Op for Invert {
+//!     fn name(&self) -> &str {
+//!         "invert"
+//!     }
+//!     fn describe(&self) -> String {
+//!         format!("max={}", self.max)
+//!     }
+//!     fn kind(&self) -> OpKind {
+//!         OpKind::ElementWise
+//!     }
+//!     fn output_meta(&self, inputs: &[ArrayMeta]) -> Result<ArrayMeta> {
+//!         match inputs {
+//!             [m] if m.dtype == DType::Uint16 => Ok(m.clone()),
+//!             _ => Err(Error::Invalid("invert takes one uint16 array".into())),
+//!         }
+//!     }
+//!     fn eval_block(&self, inputs: &[Slice<'_>], out: SliceMut<'_>) -> Result<()> {
+//!         match (inputs, out) {
+//!             ([Slice::Uint16(x)], SliceMut::Uint16(o)) => {
+//!                 for (o, &x) in o.iter_mut().zip(*x) {
+//!                     *o = self.max.saturating_sub(x);
+//!                 }
+//!                 Ok(())
+//!             }
+//!             _ => Err(Error::Invalid("internal: invert was handed other types".into())),
+//!         }
+//!     }
+//! }
+//!
+//! # fn main() -> Result<()> {
+//! let data = Buffer::Uint16((0..100).collect());
+//! let x = Array::from_source(Arc::new(MemorySource::new(data, vec![10, 10], vec![4, 4])?));
+//! let y = Array::apply(Arc::new(Invert { max: 50 }), vec![x])?;
+//! let sink = Arc::new(MemorySink::new(y.meta().clone()));
+//! let exec = ExecOptions::default();
+//! execute(&Plan::build(vec![Output { array: y, sink: sink.clone() }], &exec)?, &exec)?;
+//! assert_eq!(sink.take(), Buffer::Uint16((0..100).map(|v| 50u16.saturating_sub(v)).collect()));
+//! # Ok(()) }
+//! ```
+//!
+//! `examples/custom_op.rs` at the repository's root shows a region op (a flip along an axis,
+//! with its chunk mapping) used through the `chunkwise` facade and in a pipeline file.
 
 use std::fmt::Debug;
 
@@ -47,13 +133,16 @@ impl<T: serde::Serialize> OpParams for T {
     }
 }
 
-/// An operation in the expression graph.
+/// An operation in the expression graph: the one door between the engine and what it computes
+/// (see the [module documentation](self) for what each method must guarantee, with a complete
+/// example).
 ///
-/// Implementations live in `chunkwise-ops`; the engine only relies on this interface. An op is
+/// The built-in ops live in `chunkwise-ops`; the engine only relies on this interface. An op is
 /// `Serialize` ([`OpParams`]): its serialized fields are its identity in a resumable run.
 pub trait Op: OpParams + Send + Sync + Debug {
-    /// Short name, as written in pipeline files (`"clip"`).
-    fn name(&self) -> &'static str;
+    /// Short name, as written in pipeline files (`"clip"`); a user's function gives its own
+    /// (`"denoise"`). It names the op in `explain()`, DOT, progress, errors and the run identity.
+    fn name(&self) -> &str;
 
     /// The parameters, for `explain()` and DOT labels (`"min=0, max=65535"`).
     fn describe(&self) -> String;

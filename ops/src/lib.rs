@@ -3,11 +3,16 @@
 //! Concrete operations for chunkwise, each implementing the engine's [`chunkwise_engine::Op`]
 //! trait, with builders that apply NumPy 2 semantics. This release has the element-wise family:
 //! `clip`, `threshold`, arithmetic with scalars or arrays, `abs`/`sqrt`/`exp`/`log`, `where` and
-//! `astype`; resampling: `downsample` and `upsample`; stencils: `gaussian_filter`.
+//! `astype`; resampling: `downsample` and `upsample`; stencils: the scipy.ndimage filter
+//! family; and the user's own functions ([`user`]: `map_blocks`, `map_overlap`, `map_regions`).
 
 pub mod elementwise;
+pub mod pipeline;
 pub mod resample;
 pub mod stencil;
+pub mod user;
 
 pub use elementwise::{ElementwiseExt, Operand};
 pub use resample::{DownsampleMethod, ResampleExt, UpsampleMethod};
+pub use stencil::StencilExt;
+pub use user::{map_blocks_n, map_regions, Boundary, UserFn, UserFnExt};

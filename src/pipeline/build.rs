@@ -4,12 +4,10 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use chunkwise_engine::store::Overwrite;
-use chunkwise_engine::{Array, Error, Result};
-use chunkwise_ops::elementwise::{self as ew, Arith, Operand, UnaryFn};
-use chunkwise_ops::ResampleExt;
+use chunkwise_engine::{Array, Error, Registry, Result, Steps};
 
 use crate::api::{open, Pipeline};
-use crate::pipeline::spec::{OpSpec, OperandSpec, PipelineSpec};
+use crate::pipeline::spec::PipelineSpec;
 
 /// A pipeline file made ready to plan: its graph and outputs.
 #[derive(Debug)]
@@ -31,19 +29,32 @@ pub struct OutputSettings {
     pub durable: bool,
 }
 
-/// Reads, parses and builds the pipeline at `path`; relative array paths are taken relative to
-/// the file's directory. Opens the inputs (metadata only) and validates every step; writes nothing.
+/// Reads, parses and builds the pipeline at `path` with the built-in ops; relative array paths
+/// are taken relative to the file's directory. Opens the inputs (metadata only) and validates
+/// every step; writes nothing.
 ///
 /// # Errors
 /// [`Error::Invalid`] for unreadable files, unknown ops or names, bad parameters and mismatched
 /// shapes; [`Error::MissingArray`] for inputs that cannot be opened.
 pub fn load(path: &Path, outputs: &OutputSettings) -> Result<LoadedPipeline> {
+    load_with(path, outputs, &chunkwise_ops::pipeline::builtin())
+}
+
+/// [`load`] with the ops of `registry` (the built-in ones and a program's own).
+///
+/// # Errors
+/// As [`load`].
+pub fn load_with(
+    path: &Path,
+    outputs: &OutputSettings,
+    registry: &Registry,
+) -> Result<LoadedPipeline> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         Error::Invalid(format!("cannot read pipeline file {}: {e}", path.display()))
     })?;
     let spec = PipelineSpec::parse(&text)?;
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let pipeline = build(&spec, &base, outputs)?;
+    let pipeline = build(&spec, &base, outputs, registry)?;
     Ok(LoadedPipeline { spec, pipeline })
 }
 
@@ -56,21 +67,37 @@ fn resolve(base: &Path, p: &str) -> PathBuf {
     }
 }
 
-fn build(spec: &PipelineSpec, base: &Path, settings: &OutputSettings) -> Result<Pipeline> {
+fn build(
+    spec: &PipelineSpec,
+    base: &Path,
+    settings: &OutputSettings,
+    registry: &Registry,
+) -> Result<Pipeline> {
+    // Every op name and parameter is checked before any input is opened.
+    let prepared = spec
+        .steps
+        .iter()
+        .map(|step| {
+            registry
+                .prepare(&step.op, step.params.clone())
+                .map_err(|e| Error::Invalid(format!("step {:?}: {e}", step.id)))
+        })
+        .collect::<Result<Vec<_>>>()?;
     let mut names: HashMap<String, Array> = HashMap::new();
     for (name, p) in &spec.inputs {
         let array =
             open(resolve(base, p)).map_err(|e| Error::Invalid(format!("input {name:?}: {e}")))?;
         names.insert(name.clone(), array);
     }
-    for step in &spec.steps {
+    for (step, prepared) in spec.steps.iter().zip(prepared) {
         if names.contains_key(&step.id) {
             return Err(Error::Invalid(format!(
                 "step {:?}: the name is already used by an input or an earlier step",
                 step.id
             )));
         }
-        let array = apply(&step.op, &names)
+        let array = prepared
+            .build(&Steps::new(&names))
             .map_err(|e| Error::Invalid(format!("step {:?}: {e}", step.id)))?;
         names.insert(step.id.clone(), array);
     }
@@ -79,7 +106,8 @@ fn build(spec: &PipelineSpec, base: &Path, settings: &OutputSettings) -> Result<
     }
     let mut pipeline = Pipeline::new();
     for out in &spec.outputs {
-        let array = lookup(&names, &out.from)
+        let array = Steps::new(&names)
+            .array(&out.from)
             .map_err(|e| Error::Invalid(format!("output {:?}: {e}", out.path)))?;
         let mut options = out.options.clone();
         options.overwrite = settings.overwrite;
@@ -89,50 +117,4 @@ fn build(spec: &PipelineSpec, base: &Path, settings: &OutputSettings) -> Result<
             .map_err(|e| Error::Invalid(format!("output {:?}: {e}", out.path)))?;
     }
     Ok(pipeline)
-}
-
-fn lookup(names: &HashMap<String, Array>, name: &str) -> Result<Array> {
-    names.get(name).cloned().ok_or_else(|| {
-        let mut known: Vec<&str> = names.keys().map(String::as_str).collect();
-        known.sort_unstable();
-        Error::Invalid(format!(
-            "unknown name {name:?}; defined so far: {}",
-            known.join(", ")
-        ))
-    })
-}
-
-fn operand(names: &HashMap<String, Array>, o: &OperandSpec) -> Result<Operand> {
-    Ok(match o {
-        OperandSpec::Ref(name) => Operand::Array(lookup(names, name)?),
-        OperandSpec::Value(v) => Operand::Scalar(*v),
-    })
-}
-
-fn apply(op: &OpSpec, names: &HashMap<String, Array>) -> Result<Array> {
-    let get = |n: &str| lookup(names, n);
-    let arith = |a: Arith, x: &OperandSpec, y: &OperandSpec| {
-        ew::binary(a, operand(names, x)?, operand(names, y)?)
-    };
-    match op {
-        OpSpec::Astype { x, dtype } => ew::astype(&get(x)?, *dtype),
-        OpSpec::Clip { x, min, max } => ew::clip(&get(x)?, *min, *max),
-        OpSpec::Threshold { x, value } => ew::threshold(&get(x)?, *value),
-        OpSpec::Add { x, y } => arith(Arith::Add, x, y),
-        OpSpec::Sub { x, y } => arith(Arith::Sub, x, y),
-        OpSpec::Mul { x, y } => arith(Arith::Mul, x, y),
-        OpSpec::Div { x, y } => arith(Arith::Div, x, y),
-        OpSpec::Minimum { x, y } => arith(Arith::Minimum, x, y),
-        OpSpec::Maximum { x, y } => arith(Arith::Maximum, x, y),
-        OpSpec::Abs { x } => ew::unary(UnaryFn::Abs, &get(x)?),
-        OpSpec::Sqrt { x } => ew::unary(UnaryFn::Sqrt, &get(x)?),
-        OpSpec::Exp { x } => ew::unary(UnaryFn::Exp, &get(x)?),
-        OpSpec::Log { x } => ew::unary(UnaryFn::Log, &get(x)?),
-        OpSpec::Downsample { x, factors, method } => get(x)?.downsample(factors, *method),
-        OpSpec::Upsample { x, factors, method } => get(x)?.upsample(factors, *method),
-        OpSpec::Where { mask, a, b } => {
-            ew::where_(&get(mask)?, operand(names, a)?, operand(names, b)?)
-        }
-        stencil => crate::pipeline::stencil::apply(stencil, &get),
-    }
 }

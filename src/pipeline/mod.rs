@@ -11,11 +11,16 @@
 //! }
 //! ```
 
+//!
+//! Each step's `op` names an op of a [`Registry`]: [`load`] uses the built-in ops
+//! ([`chunkwise_ops::pipeline::builtin`]); a program with its own ops registers them and calls
+//! [`load_with`] (or [`crate::cli::Cli`] for the whole command line).
+
 mod build;
 mod spec;
-mod stencil;
-mod values;
 
-pub use build::{load, LoadedPipeline, OutputSettings};
-pub use spec::{FilterSpec, OpSpec, OperandSpec, OutputSpec, PipelineSpec, StepSpec};
-pub use values::{Nested, PerAxis};
+pub use build::{load, load_with, LoadedPipeline, OutputSettings};
+pub use chunkwise_engine::{PreparedStep, Registry, Steps};
+pub use chunkwise_ops::pipeline::{builtin, register_builtin, Nested, OperandSpec, PerAxis};
+pub use chunkwise_ops::stencil::FilterSpec;
+pub use spec::{OutputSpec, PipelineSpec, StepSpec};

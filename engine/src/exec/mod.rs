@@ -14,4 +14,4 @@ pub use budget::MemoryBudget;
 pub use meter::{StageMemory, TaskMeter};
 pub use options::{default_memory_limit, parse_bytes, BufferPool, ExecOptions, Progress};
 pub use run::{execute, execute_then, RunStats};
-pub use scheduler::{run_tasks, TaskSet};
+pub use scheduler::{panic_message, run_tasks, TaskSet};

@@ -58,6 +58,15 @@ pub trait TaskSet: Sync {
     }
 }
 
+/// The message a panic carried (`panic!("...")` gives a `String` or a `&str`), for errors.
+pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "unknown panic".into())
+}
+
 /// Shared state of one run.
 struct Shared<'a> {
     injector: Injector<usize>,
@@ -232,15 +241,10 @@ fn worker_loop<T: TaskSet>(
             Ok(Err(e)) => shared.fail(e),
             Err(panic) => {
                 let (op, chunk) = tasks.describe(task);
-                let cause = panic
-                    .downcast_ref::<String>()
-                    .cloned()
-                    .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                    .unwrap_or_else(|| "unknown panic".into());
                 shared.fail(Error::Task {
                     op,
                     chunk,
-                    cause: format!("panicked: {cause}"),
+                    cause: format!("panicked: {}", panic_message(panic.as_ref())),
                 });
                 // The scratch may be half-updated; start the next task (if any) from fresh.
                 scratch = T::Scratch::default();

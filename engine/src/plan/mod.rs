@@ -81,10 +81,10 @@ impl Stage {
     /// What the stage computes, for errors: its ops in order (region ops with the element-wise
     /// ops fused around them) and the outputs, e.g. `clip, gaussian_filter for out.zarr`.
     pub fn work(&self) -> String {
-        let mut ops = Vec::new();
+        let mut ops: Vec<String> = Vec::new();
         self.program.visit_ops(&mut |name| {
-            if !ops.contains(&name) {
-                ops.push(name);
+            if !ops.iter().any(|o| o == name) {
+                ops.push(name.to_string());
             }
         });
         let ops = if ops.is_empty() {

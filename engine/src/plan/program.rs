@@ -221,7 +221,7 @@ impl FusedProgram {
     }
 
     /// Calls `visit` with the name of every op the program runs, inputs' ops first.
-    pub fn visit_ops(&self, visit: &mut dyn FnMut(&'static str)) {
+    pub fn visit_ops(&self, visit: &mut dyn FnMut(&str)) {
         for input in &self.inputs {
             if let ProgramInput::Region { op, inputs, .. } = input {
                 inputs.iter().for_each(|sub| sub.visit_ops(visit));

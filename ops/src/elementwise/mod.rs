@@ -5,10 +5,11 @@
 mod arith;
 mod astype;
 mod clip;
-mod common;
+pub(crate) mod common;
 mod compare;
 pub(crate) mod dispatch;
 pub mod num;
+mod pipeline;
 mod threshold;
 mod unary;
 mod where_op;
@@ -21,6 +22,7 @@ use chunkwise_engine::{
     promote, promote_scalar, weak_scalar_type, Array, DType, Error, Kind, Result, Scalar,
 };
 pub use clip::Clip;
+pub use pipeline::register;
 pub use threshold::Threshold;
 pub use unary::{Unary, UnaryFn};
 pub use where_op::Where;

@@ -3,12 +3,14 @@
 
 mod downsample;
 mod nd;
+mod pipeline;
 mod upsample;
 
 use std::sync::Arc;
 
 use chunkwise_engine::{Array, Result};
 pub use downsample::{Downsample, DownsampleMethod};
+pub use pipeline::register;
 pub use upsample::{Upsample, UpsampleMethod};
 
 /// Downsamples `x` by integer `factors` (one per axis) with `method`.

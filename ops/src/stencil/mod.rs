@@ -9,16 +9,18 @@
 
 mod boundary;
 mod correlation;
+mod ext;
 mod filter;
 mod gradient;
 mod line;
 mod nd;
 mod network;
+mod pipeline;
 mod rank;
 mod sample;
 mod separable;
 mod smooth;
-mod window;
+pub(crate) mod window;
 
 use std::sync::Arc;
 
@@ -26,7 +28,9 @@ use chunkwise_engine::{Array, DType, Error, Result};
 
 pub use boundary::BoundaryMode;
 pub use correlation::{convolve, correlate};
+pub use ext::StencilExt;
 pub use gradient::{gaussian_gradient_magnitude, laplace, sobel};
+pub use pipeline::{register, FilterSpec};
 pub use rank::{maximum_filter, median_filter, minimum_filter};
 pub use smooth::{gaussian_filter, uniform_filter};
 
@@ -87,7 +91,7 @@ impl Weights {
 pub(crate) const MAX_WINDOW: usize = 1 << 16;
 
 /// Checks window extents against [`MAX_WINDOW`] per axis.
-fn check_window(name: &str, extents: &[usize]) -> Result<()> {
+pub(crate) fn check_window(name: &str, extents: &[usize]) -> Result<()> {
     if let Some((d, &n)) = extents.iter().enumerate().find(|(_, &n)| n > MAX_WINDOW) {
         return Err(Error::Invalid(format!(
             "{name}: a window of {n} along axis {d} is too large (at most {MAX_WINDOW})"

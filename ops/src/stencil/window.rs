@@ -151,16 +151,9 @@ pub(crate) fn gather<F: Sample>(
     windows: &[AxisWindow],
     cval: f64,
 ) -> Result<Vec<F>> {
-    let expected: usize = windows.iter().map(|w| w.intervals.len()).product();
     let Some(first) = inputs.first() else {
         return Err(Error::Invalid("internal: stencil without input".into()));
     };
-    if inputs.len() != expected {
-        return Err(Error::Invalid(format!(
-            "internal: stencil got {} input boxes, expected {expected}",
-            inputs.len()
-        )));
-    }
     dispatch!(Buffer, first.data, v => gather_typed(v.as_slice(), inputs, windows, cval))
 }
 
@@ -170,6 +163,31 @@ fn gather_typed<T: Element + CastTo<f64>, F: Sample>(
     windows: &[AxisWindow],
     cval: f64,
 ) -> Result<Vec<F>> {
+    gather_as(inputs, windows, F::from_f64(cval), |v: T| {
+        F::from_f64(v.cast())
+    })
+}
+
+/// The extended block as [`gather`] makes it, each input element `convert`ed (a user's
+/// `map_overlap` keeps the input's own type: `convert` is the identity); `constant` where the
+/// boundary mode gives the constant.
+///
+/// # Errors
+/// [`Error::Invalid`] when the inputs do not match the pieces or are not all of type `T` (a
+/// planner bug).
+pub(crate) fn gather_as<T: Element, F: Copy>(
+    inputs: &[RegionData<'_>],
+    windows: &[AxisWindow],
+    constant: F,
+    convert: impl Fn(T) -> F,
+) -> Result<Vec<F>> {
+    let expected: usize = windows.iter().map(|w| w.intervals.len()).product();
+    if inputs.len() != expected || windows.is_empty() {
+        return Err(Error::Invalid(format!(
+            "internal: stencil got {} input boxes, expected {expected}",
+            inputs.len()
+        )));
+    }
     let slices: Vec<&[T]> = inputs
         .iter()
         .map(|r| {
@@ -187,7 +205,6 @@ fn gather_typed<T: Element + CastTo<f64>, F: Sample>(
     let counts: Vec<usize> = windows.iter().map(|w| w.intervals.len()).collect();
     let row_len = last.map.len();
     let total: usize = windows.iter().map(|w| w.map.len()).product();
-    let constant = F::from_f64(cval);
     let mut out: Vec<F> = Vec::with_capacity(total);
     let lead_hi: Vec<u64> = windows[..nd - 1]
         .iter()
@@ -224,13 +241,9 @@ fn gather_typed<T: Element + CastTo<f64>, F: Sample>(
                 + (first - region.start[nd - 1]) as usize;
             let src = slices[p];
             if step == 1 {
-                out.extend(
-                    src[base..base + run.len]
-                        .iter()
-                        .map(|&v| F::from_f64(v.cast())),
-                );
+                out.extend(src[base..base + run.len].iter().map(|&v| convert(v)));
             } else {
-                out.extend((0..run.len).map(|t| F::from_f64(src[base - t].cast())));
+                out.extend((0..run.len).map(|t| convert(src[base - t])));
             }
         }
     });

@@ -1,0 +1,246 @@
+//! The command line's arguments (clap) and the run settings they make.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chunkwise_engine::exec::{parse_bytes, Progress};
+use chunkwise_engine::plan::StencilChains;
+use chunkwise_engine::{Error, ExecOptions, Result, RunStats};
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::cli::Pool;
+use crate::interrupt::Interrupts;
+use crate::memory_report::{memory_report, peak_rss_bytes};
+use crate::HeapMeter;
+
+/// Chunk-by-chunk, parallel, memory-bounded processing of Zarr arrays.
+#[derive(Parser)]
+#[command(name = "chunkwise", version, about)]
+pub(super) struct Cli {
+    #[command(subcommand)]
+    pub(super) command: Command,
+}
+
+#[derive(Subcommand)]
+pub(super) enum Command {
+    /// Run a pipeline file (JSON or YAML).
+    Run {
+        /// The pipeline file.
+        pipeline: PathBuf,
+        #[command(flatten)]
+        exec: ExecArgs,
+        /// Replace outputs that already exist.
+        #[arg(long, conflicts_with = "resume")]
+        overwrite: bool,
+        /// Continue an interrupted run of this pipeline: keep the chunks it stored, compute the
+        /// rest.
+        #[arg(long)]
+        resume: bool,
+        /// Flush every chunk to the disk before going on, so a resume after a power loss or a
+        /// crashed machine finds every chunk it lists (slower).
+        #[arg(long)]
+        durable: bool,
+    },
+    /// Show how a pipeline would run: stages, fused ops, tasks, memory per task.
+    Plan {
+        /// The pipeline file.
+        pipeline: PathBuf,
+        #[command(flatten)]
+        exec: ExecArgs,
+        /// Print the graph in Graphviz DOT instead.
+        #[arg(long)]
+        dot: bool,
+    },
+    /// Write a multiscale OME-Zarr pyramid (NGFF 0.5 on Zarr v3, 0.4 on v2) of a Zarr array.
+    Pyramid {
+        /// The input array.
+        input: PathBuf,
+        /// The output OME-Zarr group (arrays 0, 1, ... inside).
+        output: PathBuf,
+        /// Downsampled levels below the full-resolution level 0.
+        #[arg(long, default_value_t = 3)]
+        levels: usize,
+        /// mean, min, max, median, mode or stride.
+        #[arg(long, default_value = "mean")]
+        method: String,
+        /// Factor per axis, comma separated (default 2 on space axes).
+        #[arg(long, value_delimiter = ',')]
+        factors: Option<Vec<u64>>,
+        /// Axes, comma separated, each `name` or `name:type` with type space, time or channel
+        /// (default y,x / z,y,x / c,z,y,x / t,c,z,y,x; `t` is time, `c` and `ch` are channels).
+        #[arg(long, value_delimiter = ',')]
+        axes: Option<Vec<String>>,
+        /// Unit of the space axes, an NGFF unit name such as micrometer or nanometer.
+        #[arg(long)]
+        unit: Option<String>,
+        /// Pixel size of level 0 per axis, comma separated.
+        #[arg(long, value_delimiter = ',')]
+        scale: Option<Vec<f64>>,
+        /// Zarr format of the output: 3 (NGFF 0.5) or 2 (NGFF 0.4).
+        #[arg(long, default_value_t = 3)]
+        zarr_format: u8,
+        /// Chunk shape of every level, comma separated (default: the input's).
+        #[arg(long, value_delimiter = ',')]
+        chunks: Option<Vec<u64>>,
+        /// Shard shape of every level (Zarr v3), comma separated, each a multiple of the chunk
+        /// shape: one file per shard instead of per chunk, which volumes of millions of chunks
+        /// need.
+        #[arg(long, value_delimiter = ',')]
+        shards: Option<Vec<u64>>,
+        #[command(flatten)]
+        exec: ExecArgs,
+        /// Replace the output if it exists.
+        #[arg(long, conflicts_with = "resume")]
+        overwrite: bool,
+        /// Continue an interrupted pyramid with the same input and options: keep the chunks each
+        /// level stored, compute the rest.
+        #[arg(long)]
+        resume: bool,
+        /// Flush every chunk to the disk before going on (see `run --durable`).
+        #[arg(long)]
+        durable: bool,
+    },
+    /// Describe a Zarr array: shape, chunks, shards, dtype, codecs, format.
+    Info {
+        /// The array directory.
+        array: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write the synthetic tomography-like uint16 test volume (smooth structure plus noise) that
+    /// the demo and the benchmarks use.
+    Generate {
+        /// The output array.
+        output: PathBuf,
+        /// Edge length of the cubic volume.
+        #[arg(long, default_value_t = 512)]
+        size: u64,
+        /// Edge length of the cubic chunks.
+        #[arg(long, default_value_t = 128)]
+        chunk: u64,
+        /// zstd (level 1) or none.
+        #[arg(long, default_value = "zstd")]
+        codec: String,
+        #[command(flatten)]
+        exec: ExecArgs,
+    },
+    /// The main job on a generated volume: writes a tomography-like uint16 volume (if absent),
+    /// then runs clip and the 5-op chain on it and reports the timings.
+    Demo {
+        /// Working directory for the volume and the outputs.
+        #[arg(long, default_value = "chunkwise-demo")]
+        dir: PathBuf,
+        /// Edge length of the cubic volume.
+        #[arg(long, default_value_t = 512)]
+        size: u64,
+        /// Edge length of the cubic chunks.
+        #[arg(long, default_value_t = 128)]
+        chunk: u64,
+        #[command(flatten)]
+        exec: ExecArgs,
+    },
+}
+
+#[derive(Args)]
+pub(super) struct ExecArgs {
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Memory limit, e.g. 512MiB or 2GB (default: half of RAM).
+    #[arg(long, value_name = "SIZE")]
+    memory_limit: Option<String>,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub(super) quiet: bool,
+    /// Stencils feeding stencils: recomputed per task, materialized in memory, or chosen by
+    /// projected cost (auto).
+    #[arg(long, value_enum, default_value = "auto")]
+    stencil_chains: Chains,
+    /// After the run, print each stage's projected memory per task beside the measured one, and
+    /// the whole run's projected peak beside the measured peak RSS.
+    #[arg(long)]
+    memory_report: bool,
+}
+
+/// `--stencil-chains` values.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Chains {
+    Auto,
+    Recompute,
+    Materialize,
+}
+
+impl ExecArgs {
+    pub(super) fn options(&self, pool: Pool) -> Result<ExecOptions> {
+        let mut o = ExecOptions {
+            stencil_chains: match self.stencil_chains {
+                Chains::Auto => StencilChains::Auto,
+                Chains::Recompute => StencilChains::Recompute,
+                Chains::Materialize => StencilChains::Materialize,
+            },
+            buffer_pool: pool,
+            cancel: Interrupts::install()
+                .map_err(|e| Error::Invalid(format!("cannot handle Ctrl-C: {e}")))?
+                .cancel_flag(),
+            ..ExecOptions::default()
+        };
+        if let Some(t) = self.threads {
+            if t == 0 {
+                return Err(Error::Invalid("--threads must be at least 1".into()));
+            }
+            o.threads = t;
+        }
+        if let Some(m) = &self.memory_limit {
+            o.memory_limit =
+                parse_bytes(m).map_err(|e| Error::Invalid(format!("--memory-limit: {e}")))?;
+        }
+        if self.memory_report {
+            o.task_meter = Some(Arc::new(HeapMeter));
+        }
+        Ok(o)
+    }
+
+    /// Prints the memory report of a finished run when `--memory-report` was given.
+    pub(super) fn report(&self, pool: Pool, stats: &RunStats) -> Result<()> {
+        if self.memory_report {
+            let limit = self.options(pool)?.memory_limit;
+            print!("{}", memory_report(stats, limit, peak_rss_bytes()));
+        }
+        Ok(())
+    }
+
+    /// Runs `work` with these options and a progress bar (unless quiet), cleared afterwards
+    /// whatever the outcome.
+    pub(super) fn with_progress<T>(
+        &self,
+        pool: Pool,
+        label: &str,
+        work: impl FnOnce(&ExecOptions) -> Result<T>,
+    ) -> Result<T> {
+        let mut o = self.options(pool)?;
+        if self.quiet {
+            return work(&o);
+        }
+        let bar = ProgressBar::new(0);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{msg} [{elapsed_precise}] {wide_bar} {pos}/{len} chunks ({per_sec}, eta {eta})",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar.set_message(label.to_string());
+        bar.enable_steady_tick(Duration::from_millis(200));
+        let b = bar.clone();
+        let progress: Progress = Arc::new(move |done, total| {
+            b.set_length(total);
+            b.set_position(done);
+        });
+        o.progress = Some(progress);
+        let result = work(&o);
+        bar.finish_and_clear();
+        result
+    }
+}
