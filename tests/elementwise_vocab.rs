@@ -1,0 +1,215 @@
+//! The array API element-wise vocabulary (issue 18) against NumPy 2: every function on every
+//! dtype, every dtype pair of the binary functions (promotion), Python scalars in and out of
+//! range on either side, NaN/inf/-0.0 (tests/fixtures/elementwise/vocab, made by
+//! make_fixtures.py). Each case runs through the builders on a 7x9 array with a chunking that does
+//! not divide it and a thread count, both rotating over the cases; a case NumPy refuses must fail
+//! in chunkwise too (when built or when computed). Float results are bit-identical except for the
+//! transcendental functions, which may differ from NumPy's SIMD versions in the last bits (the
+//! manifest gives the tolerance in ulps).
+
+mod common;
+
+use std::path::PathBuf;
+
+use chunkwise::engine::dispatch;
+use chunkwise::ops::elementwise::{
+    self as ew, Arith, BitOp, Comparison, LogicalOp, Operand, Predicate, UnaryFn,
+};
+use chunkwise::prelude::*;
+use chunkwise::Buffer;
+use common::{buffer_array, exec, Exact, THREADS};
+use ndarray::ArrayD;
+use serde_json::Value;
+
+const CHUNKINGS: [[u64; 2]; 4] = [[3, 4], [7, 9], [2, 5], [1, 9]];
+
+fn dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/elementwise/vocab")
+}
+
+struct Fixtures {
+    manifest: Value,
+    data: Vec<u8>,
+    shape: Vec<usize>,
+}
+
+fn fixtures() -> Fixtures {
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir().join("manifest.json")).unwrap())
+            .unwrap();
+    let data = std::fs::read(dir().join("data.bin")).unwrap();
+    let shape = manifest["shape"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap() as usize)
+        .collect();
+    Fixtures {
+        manifest,
+        data,
+        shape,
+    }
+}
+
+impl Fixtures {
+    /// The values a `{dtype, offset, len}` entry points at.
+    fn buffer(&self, entry: &Value) -> Buffer {
+        let start = entry["offset"].as_u64().unwrap() as usize;
+        let end = start + entry["len"].as_u64().unwrap() as usize;
+        let tmp = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(tmp.path(), &self.data[start..end]).unwrap();
+        common::load_le(tmp.path(), entry["dtype"].as_str().unwrap())
+    }
+
+    fn operand(&self, spec: &Value, chunks: &[u64]) -> Operand {
+        if let Some(name) = spec.get("array") {
+            let entry = &self.manifest["arrays"][name.as_str().unwrap()];
+            Operand::Array(buffer_array(self.buffer(entry), &self.shape, chunks))
+        } else {
+            Operand::Scalar(serde_json::from_value(spec["scalar"].clone()).unwrap())
+        }
+    }
+}
+
+/// The builder of a function by its pipeline-file name.
+fn build(name: &str, x: Operand, y: Option<Operand>) -> chunkwise::Result<Array> {
+    let Some(y) = y else {
+        let Operand::Array(x) = x else {
+            panic!("{name}: a unary function of a scalar")
+        };
+        if let Some(f) = UnaryFn::ALL.into_iter().find(|f| f.name() == name) {
+            return ew::unary(f, &x);
+        }
+        if let Some(f) = Predicate::ALL.into_iter().find(|f| f.name() == name) {
+            return ew::test(f, &x);
+        }
+        return match name {
+            "positive" => x.positive(),
+            "logical_not" => x.logical_not(),
+            "bitwise_invert" => x.bitwise_invert(),
+            _ => panic!("unknown unary function {name}"),
+        };
+    };
+    if let Some(op) = Arith::ALL.into_iter().find(|o| o.name() == name) {
+        return ew::binary(op, x, y);
+    }
+    if let Some(op) = Comparison::ALL.into_iter().find(|o| o.name() == name) {
+        return ew::comparison(op, x, y);
+    }
+    if let Some(op) = LogicalOp::ALL.into_iter().find(|o| o.name() == name) {
+        return ew::logical(op, x, y);
+    }
+    if let Some(op) = BitOp::ALL.into_iter().find(|o| o.name() == name) {
+        return ew::bitwise(op, x, y);
+    }
+    panic!("unknown binary function {name}")
+}
+
+/// Distance in units of the last place between two values of one type (0 when [`Exact`]ly
+/// equal, `u64::MAX` for unequal integers or a NaN against a number).
+trait Ulps: Exact {
+    fn ulps(&self, other: &Self) -> u64;
+}
+macro_rules! exact_ulps {
+    ($($t:ty),*) => {$(
+        impl Ulps for $t {
+            fn ulps(&self, o: &Self) -> u64 { if self.same(o) { 0 } else { u64::MAX } }
+        }
+    )*};
+}
+exact_ulps!(bool, i8, i16, i32, i64, u8, u16, u32, u64);
+macro_rules! float_ulps {
+    ($($t:ty => $i:ty),*) => {$(
+        impl Ulps for $t {
+            fn ulps(&self, o: &Self) -> u64 {
+                if self.same(o) {
+                    return 0;
+                }
+                if self.is_nan() || o.is_nan() || self.is_sign_negative() != o.is_sign_negative() {
+                    return u64::MAX;
+                }
+                (self.to_bits() as $i).abs_diff(o.to_bits() as $i) as u64
+            }
+        }
+    )*};
+}
+float_ulps!(f32 => i64, f64 => i128);
+
+/// Asserts that `y` computes to `want` within `tolerance` ulps.
+fn check<T: Ulps>(y: &Array, want: &[T], threads: usize, tolerance: u64, ctx: &str) {
+    let got: ArrayD<T> = y
+        .compute(&exec(threads))
+        .unwrap_or_else(|e| panic!("{ctx}: {e}"));
+    assert_eq!(got.len(), want.len(), "{ctx}: size");
+    for (k, (g, w)) in got.iter().zip(want).enumerate() {
+        assert!(
+            g.ulps(w) <= tolerance,
+            "{ctx}: element {k}: got {g:?}, want {w:?}"
+        );
+    }
+}
+
+/// Computes `a` as elements of `v`'s type (which is `a`'s).
+fn compute_like<T: chunkwise::Element>(
+    a: &Array,
+    _v: Vec<T>,
+    threads: usize,
+) -> chunkwise::Result<()> {
+    a.compute::<T>(&exec(threads)).map(|_| ())
+}
+
+/// Runs the cases `pick` selects; returns how many ran.
+fn run(pick: impl Fn(&Value) -> bool) -> usize {
+    let f = fixtures();
+    let mut ran = 0;
+    for (i, case) in f.manifest["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| pick(c))
+    {
+        let chunks = &CHUNKINGS[i % CHUNKINGS.len()];
+        let threads = THREADS[(i / CHUNKINGS.len()) % THREADS.len()];
+        let name = case["fn"].as_str().unwrap();
+        let ctx = format!("case {i} {case} chunks {chunks:?} threads {threads}");
+        let x = f.operand(&case["x"], chunks);
+        let y = case.get("y").map(|y| f.operand(y, chunks));
+        let built = build(name, x, y);
+        ran += 1;
+        if case.get("error").is_some() {
+            let computed = built.and_then(|a| {
+                let like = Buffer::zeros(a.dtype(), 0);
+                dispatch!(Buffer, like, v => compute_like(&a, v, threads))
+            });
+            assert!(
+                computed.is_err(),
+                "{ctx}: NumPy refuses this, chunkwise did not"
+            );
+            continue;
+        }
+        let y = built.unwrap_or_else(|e| panic!("{ctx}: {e}"));
+        let want = f.buffer(&case["out"]);
+        assert_eq!(y.dtype(), want.dtype(), "{ctx}: dtype");
+        let tolerance = case["ulps"].as_u64().unwrap();
+        dispatch!(Buffer, &want, w => check(&y, w, threads, tolerance, &ctx));
+    }
+    ran
+}
+
+#[test]
+fn unary_functions_on_every_dtype_match_numpy() {
+    assert!(run(|c| c.get("y").is_none()) > 300);
+}
+
+#[test]
+fn binary_functions_on_every_dtype_pair_match_numpy() {
+    let arrays = |c: &Value| c["x"].get("array").is_some() && c["y"].get("array").is_some();
+    assert!(run(|c| c.get("y").is_some() && arrays(c)) > 121 * 27);
+}
+
+#[test]
+fn binary_functions_with_python_scalars_match_numpy() {
+    let scalar = |c: &Value| c["x"].get("scalar").is_some() || c["y"].get("scalar").is_some();
+    assert!(run(|c| c.get("y").is_some() && scalar(c)) > 1000);
+}
