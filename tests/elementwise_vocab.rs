@@ -213,3 +213,112 @@ fn binary_functions_with_python_scalars_match_numpy() {
     let scalar = |c: &Value| c["x"].get("scalar").is_some() || c["y"].get("scalar").is_some();
     assert!(run(|c| c.get("y").is_some() && scalar(c)) > 1000);
 }
+
+fn chunkwise_cmd(args: &[&str], dir: &std::path::Path) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_chunkwise"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("the binary runs")
+}
+
+/// The new ops by their pipeline-file names, through the CLI: `(x > a) & (x < b)` and a few
+/// others, fused into one pass, written and read back; a bad one fails with one line.
+#[test]
+fn pipeline_files_name_the_functions_as_numpy_does() {
+    let shape = [30, 20, 10];
+    let dir = common::dir_with_input(&shape, &[8, 8, 8], 3);
+    let data: ArrayD<u16> = chunkwise::open(dir.path().join("in.zarr"))
+        .unwrap()
+        .compute(&exec(1))
+        .unwrap();
+    let pipeline = serde_json::json!({
+        "inputs": {"vol": "in.zarr"},
+        "steps": [
+            {"id": "above", "op": "greater", "x": "vol", "y": 1000},
+            {"id": "below", "op": "greater", "x": 50000, "y": "vol"},
+            {"id": "band", "op": "logical_and", "x": "above", "y": "below"},
+            {"id": "never", "op": "greater", "x": "vol", "y": 70000},
+            {"id": "either", "op": "logical_or", "x": "band", "y": "never"},
+            {"id": "rem", "op": "remainder", "x": "vol", "y": 7},
+            {"id": "shift", "op": "bitwise_right_shift", "x": "vol", "y": 4},
+            {"id": "sin", "op": "sin", "x": "vol"},
+            {"id": "rounded", "op": "round", "x": "sin"}
+        ],
+        "outputs": [
+            {"from": "either", "path": "band.zarr"},
+            {"from": "rem", "path": "rem.zarr"},
+            {"from": "shift", "path": "shift.zarr"},
+            {"from": "rounded", "path": "rounded.zarr"}
+        ]
+    });
+    let p = dir.path().join("p.json");
+    std::fs::write(&p, pipeline.to_string()).unwrap();
+    let out = chunkwise_cmd(&["run", "p.json", "--threads", "2", "--quiet"], dir.path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let read = |name: &str| chunkwise::open(dir.path().join(name)).unwrap();
+    let band: ArrayD<bool> = read("band.zarr").compute(&exec(2)).unwrap();
+    common::assert_same(&band, &data.mapv(|v| v > 1000 && v < 50000), "band");
+    let rem: ArrayD<u16> = read("rem.zarr").compute(&exec(2)).unwrap();
+    common::assert_same(&rem, &data.mapv(|v| v % 7), "remainder");
+    let shift: ArrayD<u16> = read("shift.zarr").compute(&exec(2)).unwrap();
+    common::assert_same(&shift, &data.mapv(|v| v >> 4), "shift");
+    let rounded: ArrayD<f32> = read("rounded.zarr").compute(&exec(2)).unwrap();
+    let want = data.mapv(|v| f32::from(v).sin().round_ties_even());
+    common::assert_same(&rounded, &want, "round(sin)");
+
+    let plan = chunkwise_cmd(&["plan", "p.json"], dir.path());
+    let text = String::from_utf8_lossy(&plan.stdout);
+    assert!(text.contains("greater(1000)"), "{text}");
+    assert!(text.contains("logical_and"), "{text}");
+
+    let bad = serde_json::json!({
+        "inputs": {"vol": "in.zarr"},
+        "steps": [{"id": "f", "op": "sin", "x": "vol"},
+                  {"id": "b", "op": "bitwise_and", "x": "f", "y": 1}],
+        "outputs": [{"from": "b", "path": "bad.zarr"}]
+    });
+    std::fs::write(dir.path().join("bad.json"), bad.to_string()).unwrap();
+    let out = chunkwise_cmd(&["run", "bad.json", "--quiet"], dir.path());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("bitwise_and needs integer or bool"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("bad.zarr").exists());
+}
+
+/// The methods read as NumPy's functions and chain: `(x > a) & (x < b)` and friends.
+#[test]
+fn methods_chain_like_numpy_expressions() {
+    let data: ArrayD<i16> = common::random_array(&[37, 23], 5);
+    let x = chunkwise::from_ndarray(data.clone(), &[8, 5]).unwrap();
+    let band = x
+        .greater(-10)
+        .unwrap()
+        .logical_and(&x.less_equal(40).unwrap())
+        .unwrap();
+    let got: ArrayD<bool> = band.compute(&exec(2)).unwrap();
+    common::assert_same(&got, &data.mapv(|v| v > -10 && v <= 40), "band");
+    let y = x.floor_divide(-7).unwrap().bitwise_xor(3).unwrap();
+    let got: ArrayD<i16> = y.compute(&exec(7)).unwrap();
+    // Python's floor division: toward -inf.
+    let floor_div = |a: i16, b: i16| (f64::from(a) / f64::from(b)).floor() as i16;
+    common::assert_same(
+        &got,
+        &data.mapv(|v| floor_div(v, -7) ^ 3),
+        "floor_divide, xor",
+    );
+    // Out-of-range Python ints compare without error; arithmetic with them is refused.
+    let none: ArrayD<bool> = x.greater(40000).unwrap().compute(&exec(1)).unwrap();
+    assert!(none.iter().all(|v| !v));
+    assert!(x.add(40000).is_err());
+    assert!(x.pow(-1).is_err());
+    assert!(x.astype(DType::Bool).unwrap().negative().is_err());
+}

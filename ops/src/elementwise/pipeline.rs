@@ -89,16 +89,16 @@ pub fn register(r: &mut Registry) -> &mut Registry {
         ew::threshold(&s.array(&p.x)?, p.value)
     });
     for op in Arith::ALL {
-        r.register(op.name(), binary(op, |o, x, y| ew::binary(o, x, y)));
+        r.register(op.name(), binary(op, ew::binary));
     }
     for op in Comparison::ALL {
-        r.register(op.name(), binary(op, |o, x, y| ew::comparison(o, x, y)));
+        r.register(op.name(), binary(op, ew::comparison));
     }
     for op in [LogicalOp::And, LogicalOp::Or, LogicalOp::Xor] {
-        r.register(op.name(), binary(op, |o, x, y| ew::logical(o, x, y)));
+        r.register(op.name(), binary(op, ew::logical));
     }
     for op in BitOp::ALL.into_iter().filter(|&o| o != BitOp::Invert) {
-        r.register(op.name(), binary(op, |o, x, y| ew::bitwise(o, x, y)));
+        r.register(op.name(), binary(op, ew::bitwise));
     }
     for f in UnaryFn::ALL {
         r.register(f.name(), unary(f, ew::unary));
