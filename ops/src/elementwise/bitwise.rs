@@ -12,7 +12,9 @@ use chunkwise_engine::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::elementwise::common::{elementwise_meta, map, sides, zip_sides, Side};
+use crate::elementwise::common::{
+    describe_operands, elementwise_meta, map, sides, zip_sides, Side,
+};
 use crate::elementwise::dispatch::type_error;
 use crate::elementwise::num::Num;
 use crate::elementwise::{astype, operand_pair, Operand, Pair};
@@ -166,11 +168,7 @@ impl Op for Bitwise {
     }
 
     fn describe(&self) -> String {
-        match (self.scalar, self.scalar_first) {
-            (None, _) => String::new(),
-            (Some(s), true) => format!("{s}, array"),
-            (Some(s), false) => s.to_string(),
-        }
+        describe_operands(self.scalar, self.scalar_first)
     }
 
     fn kind(&self) -> OpKind {

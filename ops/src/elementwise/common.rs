@@ -118,3 +118,16 @@ pub(crate) fn sides<'a, T: crate::elementwise::num::Num>(
         Some(s) => (array(0)?, Side::Value(T::from_scalar(s))),
     })
 }
+
+/// What `explain` shows of a binary op's operands: the scalar on its side (`0.5` for `x op 0.5`,
+/// `0.5, array` for `0.5 op x`), nothing for two arrays.
+pub(crate) fn describe_operands(
+    scalar: Option<chunkwise_engine::Scalar>,
+    scalar_first: bool,
+) -> String {
+    match (scalar, scalar_first) {
+        (None, _) => String::new(),
+        (Some(s), true) => format!("{s}, array"),
+        (Some(s), false) => s.to_string(),
+    }
+}

@@ -12,7 +12,7 @@ use chunkwise_engine::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::elementwise::common::{zip_sides, Side};
+use crate::elementwise::common::{describe_operands, zip_sides, Side};
 use crate::elementwise::compare::{cast_for_comparison, comparand, Comparand};
 use crate::elementwise::dispatch::{any_input, type_error};
 use crate::elementwise::num::Num;
@@ -136,11 +136,7 @@ impl Op for Compare {
     }
 
     fn describe(&self) -> String {
-        match (self.scalar, self.scalar_first) {
-            (None, _) => "array, array".into(),
-            (Some(s), true) => format!("{s}, array"),
-            (Some(s), false) => s.to_string(),
-        }
+        describe_operands(self.scalar, self.scalar_first)
     }
 
     fn kind(&self) -> OpKind {
