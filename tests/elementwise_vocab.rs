@@ -61,9 +61,20 @@ impl Fixtures {
         common::load_le(tmp.path(), entry["dtype"].as_str().unwrap())
     }
 
-    fn operand(&self, spec: &Value, chunks: &[u64]) -> Operand {
+    /// An operand in `chunks`, or for an array of its own shape (the broadcasting cases) in
+    /// chunks of about `1 / parts` of each axis.
+    fn operand(&self, spec: &Value, chunks: &[u64], parts: u64) -> Operand {
         if let Some(name) = spec.get("array") {
             let entry = &self.manifest["arrays"][name.as_str().unwrap()];
+            if let Some(shape) = entry.get("shape").and_then(Value::as_array) {
+                let shape: Vec<usize> =
+                    shape.iter().map(|v| v.as_u64().unwrap() as usize).collect();
+                let chunks: Vec<u64> = shape
+                    .iter()
+                    .map(|&n| (n as u64).div_ceil(parts).max(1))
+                    .collect();
+                return Operand::Array(buffer_array(self.buffer(entry), &shape, &chunks));
+            }
             Operand::Array(buffer_array(self.buffer(entry), &self.shape, chunks))
         } else {
             Operand::Scalar(serde_json::from_value(spec["scalar"].clone()).unwrap())
@@ -72,7 +83,16 @@ impl Fixtures {
 }
 
 /// The builder of a function by its pipeline-file name.
-fn build(name: &str, x: Operand, y: Option<Operand>) -> chunkwise::Result<Array> {
+fn build(
+    name: &str,
+    x: Operand,
+    y: Option<Operand>,
+    z: Option<Operand>,
+) -> chunkwise::Result<Array> {
+    if let (Operand::Array(mask), Some(a), Some(b)) = (&x, y.clone(), z) {
+        assert_eq!(name, "where");
+        return ew::where_(mask, a, b);
+    }
     let Some(y) = y else {
         let Operand::Array(x) = x else {
             panic!("{name}: a unary function of a scalar")
@@ -159,10 +179,10 @@ fn compute_like<T: chunkwise::Element>(
 }
 
 /// Runs the cases `pick` selects; returns how many ran.
-fn run(pick: impl Fn(&Value) -> bool) -> usize {
+fn run(list: &str, pick: impl Fn(&Value) -> bool) -> usize {
     let f = fixtures();
     let mut ran = 0;
-    for (i, case) in f.manifest["cases"]
+    for (i, case) in f.manifest[list]
         .as_array()
         .unwrap()
         .iter()
@@ -173,9 +193,11 @@ fn run(pick: impl Fn(&Value) -> bool) -> usize {
         let threads = THREADS[(i / CHUNKINGS.len()) % THREADS.len()];
         let name = case["fn"].as_str().unwrap();
         let ctx = format!("case {i} {case} chunks {chunks:?} threads {threads}");
-        let x = f.operand(&case["x"], chunks);
-        let y = case.get("y").map(|y| f.operand(y, chunks));
-        let built = build(name, x, y);
+        let parts = 1 + (i as u64 % 3);
+        let x = f.operand(&case["x"], chunks, parts);
+        let y = case.get("y").map(|y| f.operand(y, chunks, parts));
+        let z = case.get("z").map(|z| f.operand(z, chunks, parts));
+        let built = build(name, x, y, z);
         ran += 1;
         if case.get("error").is_some() {
             let computed = built.and_then(|a| {
@@ -199,19 +221,26 @@ fn run(pick: impl Fn(&Value) -> bool) -> usize {
 
 #[test]
 fn unary_functions_on_every_dtype_match_numpy() {
-    assert!(run(|c| c.get("y").is_none()) > 300);
+    assert!(run("cases", |c| c.get("y").is_none()) > 300);
 }
 
 #[test]
 fn binary_functions_on_every_dtype_pair_match_numpy() {
     let arrays = |c: &Value| c["x"].get("array").is_some() && c["y"].get("array").is_some();
-    assert!(run(|c| c.get("y").is_some() && arrays(c)) > 121 * 27);
+    assert!(run("cases", |c| c.get("y").is_some() && arrays(c)) > 121 * 27);
 }
 
 #[test]
 fn binary_functions_with_python_scalars_match_numpy() {
     let scalar = |c: &Value| c["x"].get("scalar").is_some() || c["y"].get("scalar").is_some();
-    assert!(run(|c| c.get("y").is_some() && scalar(c)) > 1000);
+    assert!(run("cases", |c| c.get("y").is_some() && scalar(c)) > 1000);
+}
+
+/// NumPy's broadcasting, 1-D to 4-D, with 1-element axes and operands, the mask and operands of
+/// `where`, and shapes that do not broadcast (an error, as NumPy's ValueError).
+#[test]
+fn broadcasting_matches_numpy() {
+    assert!(run("broadcast_cases", |_| true) > 90);
 }
 
 fn chunkwise_cmd(args: &[&str], dir: &std::path::Path) -> std::process::Output {
@@ -321,4 +350,45 @@ fn methods_chain_like_numpy_expressions() {
     assert!(x.add(40000).is_err());
     assert!(x.pow(-1).is_err());
     assert!(x.astype(DType::Bool).unwrap().negative().is_err());
+}
+
+/// A broadcast operand is not materialized: `x / m` with a per-slice `m` of shape (40, 1, 1)
+/// reads each element of `x` once and, per task, only the slices of `m` its block spans; the
+/// result is the same for every chunking and thread count.
+#[test]
+fn a_broadcast_operand_is_read_block_by_block() {
+    let data: ArrayD<f32> = common::random_array(&[40, 30, 20], 21);
+    let per_slice: ArrayD<f32> = common::random_array(&[40, 1, 1], 22);
+    let want = ndarray::Zip::from(&data)
+        .and_broadcast(&per_slice)
+        .map_collect(|&v, &m| v - m);
+    for (chunks, m_chunks) in [([8, 30, 20], [8, 1, 1]), ([16, 16, 8], [40, 1, 1])] {
+        for threads in THREADS {
+            let xs = common::CountingSource::new(&data, &chunks);
+            let ms = common::CountingSource::new(&per_slice, &m_chunks);
+            let x = Array::from_source(xs.clone());
+            let m = Array::from_source(ms.clone());
+            let y = x.sub(&m).unwrap();
+            assert_eq!(y.shape(), &[40, 30, 20]);
+            let got: ArrayD<f32> = y.compute(&exec(threads)).unwrap();
+            common::assert_same(&got, &want, &format!("x - m, chunks {chunks:?}"));
+            assert_eq!(xs.elements_read(), 40 * 30 * 20, "x read once");
+            let tasks_per_slices = 30u64.div_ceil(chunks[1]) * 20u64.div_ceil(chunks[2]);
+            assert_eq!(
+                ms.elements_read(),
+                40 * tasks_per_slices,
+                "m: its slices once per task that spans them"
+            );
+        }
+    }
+    // Broadcasting from the left, and shapes that do not broadcast.
+    let x = chunkwise::from_ndarray(data.clone(), &[8, 8, 8]).unwrap();
+    let row = chunkwise::from_ndarray(ArrayD::<f32>::zeros(vec![20]), &[7]).unwrap();
+    assert_eq!(x.greater(&row).unwrap().shape(), &[40, 30, 20]);
+    let bad = chunkwise::from_ndarray(ArrayD::<f32>::zeros(vec![30]), &[7]).unwrap();
+    let e = x.add(&bad).unwrap_err().to_string();
+    assert!(
+        e.contains("do not broadcast") && e.contains("axis -1"),
+        "{e}"
+    );
 }

@@ -5,6 +5,7 @@
 mod arith;
 mod astype;
 mod bitwise;
+mod broadcast;
 mod clip;
 pub(crate) mod common;
 mod compare;
@@ -24,6 +25,7 @@ use std::sync::Arc;
 pub use arith::{Arith, Binary, BinaryScalar};
 pub use astype::AsType;
 pub use bitwise::{bitwise, bitwise_invert, BitOp, Bitwise};
+pub use broadcast::{broadcast_arrays, broadcast_shape, BroadcastTo};
 use chunkwise_engine::{
     promote, promote_scalar, weak_scalar_type, Array, DType, Error, Kind, Result, Scalar,
 };
@@ -40,7 +42,7 @@ pub use where_op::Where;
 /// An operand of a binary operation: an array or a scalar.
 #[derive(Clone, Debug)]
 pub enum Operand {
-    /// An array of the same shape as the other operand (broadcasting is not implemented yet).
+    /// An array; two arrays broadcast against each other as NumPy's do.
     Array(Array),
     /// A weak (NEP 50) scalar.
     Scalar(Scalar),
@@ -91,22 +93,18 @@ pub(crate) enum Pair {
     WithScalar(Array, Scalar, bool),
 }
 
-/// Classifies the operands of the binary function `name`.
+/// Classifies the operands of the binary function `name`, broadcasting two arrays against each
+/// other (NumPy's rules; [`broadcast_arrays`]).
 ///
 /// # Errors
-/// [`Error::Invalid`] for two scalars or two arrays of different shapes.
+/// [`Error::Invalid`] for two scalars or two arrays whose shapes do not broadcast.
 pub(crate) fn operand_pair(name: &str, a: Operand, b: Operand) -> Result<Pair> {
     match (a, b) {
         (Operand::Array(x), Operand::Array(y)) => {
-            if x.shape() != y.shape() {
-                return Err(Error::Invalid(format!(
-                    "shape mismatch in {name}: {:?} vs {:?}; element-wise operands must have the \
-                     same shape",
-                    x.shape(),
-                    y.shape()
-                )));
+            match <[Array; 2]>::try_from(broadcast_arrays(name, &[x, y])?) {
+                Ok([x, y]) => Ok(Pair::Arrays(x, y)),
+                Err(_) => Err(Error::Invalid(format!("internal: {name} lost an operand"))),
             }
-            Ok(Pair::Arrays(x, y))
         }
         (Operand::Array(x), Operand::Scalar(s)) => Ok(Pair::WithScalar(x, s, false)),
         (Operand::Scalar(s), Operand::Array(x)) => Ok(Pair::WithScalar(x, s, true)),
@@ -297,10 +295,10 @@ pub fn test(f: Predicate, x: &Array) -> Result<Array> {
     Array::apply(Arc::new(Test { f }), vec![x.clone()])
 }
 
-/// `np.where(mask, a, b)` without broadcasting: arrays must share the mask's shape.
+/// `np.where(mask, a, b)`; the mask and the array operands broadcast against each other.
 ///
 /// # Errors
-/// [`Error::Invalid`] for mismatched shapes, or an integer scalar outside an integer array's range
+/// [`Error::Invalid`] for shapes that do not broadcast, or an integer scalar outside an integer array's range
 /// (NumPy 2 wraps it silently: `np.where(m, uint8_array, 300)` puts 44 where `m` is false).
 pub fn where_(mask: &Array, a: impl Into<Operand>, b: impl Into<Operand>) -> Result<Array> {
     let (a, b) = (a.into(), b.into());
@@ -334,5 +332,6 @@ pub fn where_(mask: &Array, a: impl Into<Operand>, b: impl Into<Operand>) -> Res
         }
     };
     let (a, b) = (scalar_of(a)?, scalar_of(b)?);
+    let inputs = broadcast_arrays("where", &inputs)?;
     Array::apply(Arc::new(Where { a, b, dtype }), inputs)
 }
