@@ -370,6 +370,12 @@ fn a_broadcast_operand_is_read_block_by_block() {
             let m = Array::from_source(ms.clone());
             let y = x.sub(&m).unwrap();
             assert_eq!(y.shape(), &[40, 30, 20]);
+            let plan = y.explain(&exec(threads)).unwrap();
+            assert!(plan.contains("1 stage(s)"), "{plan}");
+            assert!(
+                plan.contains("computes broadcast_to(shape=[40, 30, 20])"),
+                "{plan}"
+            );
             let got: ArrayD<f32> = y.compute(&exec(threads)).unwrap();
             common::assert_same(&got, &want, &format!("x - m, chunks {chunks:?}"));
             assert_eq!(xs.elements_read(), 40 * 30 * 20, "x read once");

@@ -37,7 +37,7 @@ pub fn broadcast_shape(name: &str, shapes: &[&[u64]]) -> Result<Vec<u64>> {
             };
             if n != 1 && *o != 1 && n != *o {
                 return Err(Error::Invalid(format!(
-                    "{name}: shapes {} do not broadcast: axis -{from_right} has sizes {o} and \
+                    "shape mismatch in {name}: shapes {} do not broadcast: axis -{from_right} has sizes {o} and \
                      {n} (NumPy's rule: aligned from the right, equal or 1)",
                     shapes
                         .iter()
