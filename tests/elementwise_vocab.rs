@@ -331,7 +331,7 @@ fn methods_chain_like_numpy_expressions() {
     let band = x
         .greater(-10)
         .unwrap()
-        .logical_and(&x.less_equal(40).unwrap())
+        .logical_and(x.less_equal(40).unwrap())
         .unwrap();
     let got: ArrayD<bool> = band.compute(&exec(2)).unwrap();
     common::assert_same(&got, &data.mapv(|v| v > -10 && v <= 40), "band");
