@@ -270,13 +270,14 @@ fn pipeline_files_name_the_functions_as_numpy_does() {
             {"id": "never", "op": "greater", "x": "vol", "y": 70000},
             {"id": "either", "op": "logical_or", "x": "band", "y": "never"},
             {"id": "rem", "op": "remainder", "x": "vol", "y": 7},
+            {"id": "twice", "op": "multiply", "x": 2, "y": "rem"},
             {"id": "shift", "op": "bitwise_right_shift", "x": "vol", "y": 4},
             {"id": "sin", "op": "sin", "x": "vol"},
             {"id": "rounded", "op": "round", "x": "sin"}
         ],
         "outputs": [
             {"from": "either", "path": "band.zarr"},
-            {"from": "rem", "path": "rem.zarr"},
+            {"from": "twice", "path": "rem.zarr"},
             {"from": "shift", "path": "shift.zarr"},
             {"from": "rounded", "path": "rounded.zarr"}
         ]
@@ -293,7 +294,7 @@ fn pipeline_files_name_the_functions_as_numpy_does() {
     let band: ArrayD<bool> = read("band.zarr").compute(&exec(2)).unwrap();
     common::assert_same(&band, &data.mapv(|v| v > 1000 && v < 50000), "band");
     let rem: ArrayD<u16> = read("rem.zarr").compute(&exec(2)).unwrap();
-    common::assert_same(&rem, &data.mapv(|v| v % 7), "remainder");
+    common::assert_same(&rem, &data.mapv(|v| v % 7 * 2), "multiply(2, remainder)");
     let shift: ArrayD<u16> = read("shift.zarr").compute(&exec(2)).unwrap();
     common::assert_same(&shift, &data.mapv(|v| v >> 4), "shift");
     let rounded: ArrayD<f32> = read("rounded.zarr").compute(&exec(2)).unwrap();

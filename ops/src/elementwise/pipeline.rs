@@ -91,6 +91,14 @@ pub fn register(r: &mut Registry) -> &mut Registry {
     for op in Arith::ALL {
         r.register(op.name(), binary(op, ew::binary));
     }
+    // The array API standard's names for the first three, which chunkwise spelled short.
+    for (name, op) in [
+        ("subtract", Arith::Sub),
+        ("multiply", Arith::Mul),
+        ("divide", Arith::Div),
+    ] {
+        r.register(name, binary(op, ew::binary));
+    }
     for op in Comparison::ALL {
         r.register(op.name(), binary(op, ew::comparison));
     }
