@@ -182,7 +182,7 @@ fn gather<T: Copy>(src: &[T], shape: &[usize], stride: &[usize], offset: usize) 
         return out;
     }
     let Some((&row, lead)) = shape.split_last() else {
-        out.push(src[offset]);
+        out.extend(src.get(offset).copied());
         return out;
     };
     let last_stride = stride[shape.len() - 1];
@@ -206,5 +206,34 @@ fn gather<T: Copy>(src: &[T], shape: &[usize], stride: &[usize], offset: usize) 
             }
             index[axis] = 0;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shapes_broadcast_from_the_right() {
+        let b = |a: &[u64], c: &[u64]| broadcast_shape("t", &[a, c]);
+        assert_eq!(b(&[7, 9], &[9]).unwrap(), [7, 9]);
+        assert_eq!(b(&[7, 1], &[1, 9]).unwrap(), [7, 9]);
+        assert_eq!(b(&[6, 1, 4, 1], &[5, 1, 3]).unwrap(), [6, 5, 4, 3]);
+        assert_eq!(b(&[0], &[1]).unwrap(), [0]);
+        let e = b(&[7, 9], &[8]).unwrap_err().to_string();
+        assert!(e.contains("axis -1 has sizes 9 and 8"), "{e}");
+        assert!(b(&[0], &[5]).is_err());
+    }
+
+    #[test]
+    fn gather_repeats_stretched_axes() {
+        // A (2, 1) block stretched to (2, 3): rows repeat their one value.
+        assert_eq!(gather(&[1, 2], &[2, 3], &[1, 0], 0), [1, 1, 1, 2, 2, 2]);
+        // A (3,) row stretched to (2, 3), starting at its second element.
+        assert_eq!(
+            gather(&[5, 6, 7, 8], &[2, 3], &[0, 1], 1),
+            [6, 7, 8, 6, 7, 8]
+        );
+        assert!(gather::<u8>(&[], &[0, 3], &[0, 1], 0).is_empty());
     }
 }

@@ -1,4 +1,5 @@
-//! Validation shared by the element-wise ops.
+//! What the element-wise ops share: output validation, and the loop shapes of their kernels
+//! ([`Side`], [`zip_sides`], [`map`]) so that every kernel is one tight slice loop.
 
 use chunkwise_engine::{ArrayMeta, DType, Error, Result};
 use multiversion::multiversion;

@@ -1,6 +1,8 @@
-//! Element-wise operations and their builders. The builders apply NumPy 2 type promotion
-//! (NEP 50) by inserting `astype` nodes, so every kernel sees operands of one type; the casts fuse
-//! into the same pass as everything else.
+//! Element-wise operations and their builders: the array API standard's element-wise functions
+//! (2023.12) for chunkwise's real types, with NumPy 2 semantics. The builders apply NumPy 2 type
+//! promotion (NEP 50) by inserting `astype` nodes, so every kernel sees operands of one type (the
+//! casts fuse into the same pass as everything else), and broadcast array operands against each
+//! other by inserting `broadcast_to` region ops ([`broadcast_arrays`]).
 
 mod arith;
 mod astype;
