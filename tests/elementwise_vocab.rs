@@ -101,7 +101,7 @@ fn build(
             return ew::unary(f, &x);
         }
         if let Some(f) = Predicate::ALL.into_iter().find(|f| f.name() == name) {
-            return ew::test(f, &x);
+            return ew::predicate(f, &x);
         }
         return match name {
             "positive" => x.positive(),

@@ -81,8 +81,8 @@ impl Arith {
     ];
 
     /// Functions defined on floats only: the builder casts integer and bool operands to float
-    /// (true division computes in float64 as NumPy's; the others follow [`crate::elementwise::
-    /// float_type`]).
+    /// (true division computes in float64 as NumPy's; the others in
+    /// [`float_type`](crate::elementwise::float_type)).
     pub fn float_only(self) -> bool {
         matches!(
             self,

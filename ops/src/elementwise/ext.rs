@@ -6,7 +6,7 @@ use chunkwise_engine::{Array, DType, Result, Scalar};
 
 use crate::elementwise::{
     astype, binary, bitwise, bitwise_invert, clip, comparison, logical, logical_not, positive,
-    test, threshold, unary, Arith, BitOp, Comparison, LogicalOp, Operand, Predicate, UnaryFn,
+    predicate, threshold, unary, Arith, BitOp, Comparison, LogicalOp, Operand, Predicate, UnaryFn,
 };
 
 /// Element-wise methods on [`Array`]: `x.astype(F32)?.mul(1.5)?.clip(0, 65535)?`.
@@ -309,22 +309,22 @@ pub trait ElementwiseExt {
     /// `np.isnan(self)`, bool.
     ///
     /// # Errors
-    /// See [`test`].
+    /// See [`predicate`].
     fn isnan(&self) -> Result<Array>;
     /// `np.isinf(self)`, bool.
     ///
     /// # Errors
-    /// See [`test`].
+    /// See [`predicate`].
     fn isinf(&self) -> Result<Array>;
     /// `np.isfinite(self)`, bool.
     ///
     /// # Errors
-    /// See [`test`].
+    /// See [`predicate`].
     fn isfinite(&self) -> Result<Array>;
     /// `np.signbit(self)`, bool.
     ///
     /// # Errors
-    /// See [`test`].
+    /// See [`predicate`].
     fn signbit(&self) -> Result<Array>;
     /// `np.logical_not(self)`, bool.
     ///
@@ -517,16 +517,16 @@ impl ElementwiseExt for Array {
         positive(self)
     }
     fn isnan(&self) -> Result<Array> {
-        test(Predicate::IsNan, self)
+        predicate(Predicate::IsNan, self)
     }
     fn isinf(&self) -> Result<Array> {
-        test(Predicate::IsInf, self)
+        predicate(Predicate::IsInf, self)
     }
     fn isfinite(&self) -> Result<Array> {
-        test(Predicate::IsFinite, self)
+        predicate(Predicate::IsFinite, self)
     }
     fn signbit(&self) -> Result<Array> {
-        test(Predicate::Signbit, self)
+        predicate(Predicate::Signbit, self)
     }
     fn logical_not(&self) -> Result<Array> {
         logical_not(self)

@@ -36,7 +36,7 @@ pub use compare_ops::{comparison, Compare, Comparison};
 pub use ext::ElementwiseExt;
 pub use logical::{logical, logical_not, Logical, LogicalOp};
 pub use pipeline::register;
-pub use predicates::{Predicate, Test};
+pub use predicates::{Classify, Predicate};
 pub use threshold::Threshold;
 pub use unary::{Unary, UnaryClass, UnaryFn};
 pub use where_op::Where;
@@ -293,8 +293,8 @@ pub fn positive(x: &Array) -> Result<Array> {
 ///
 /// # Errors
 /// None in practice; kept fallible like every builder.
-pub fn test(f: Predicate, x: &Array) -> Result<Array> {
-    Array::apply(Arc::new(Test { f }), vec![x.clone()])
+pub fn predicate(f: Predicate, x: &Array) -> Result<Array> {
+    Array::apply(Arc::new(Classify { f }), vec![x.clone()])
 }
 
 /// `np.where(mask, a, b)`; the mask and the array operands broadcast against each other.

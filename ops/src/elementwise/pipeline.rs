@@ -112,7 +112,7 @@ pub fn register(r: &mut Registry) -> &mut Registry {
         r.register(f.name(), unary(f, ew::unary));
     }
     for f in Predicate::ALL {
-        r.register(f.name(), unary(f, ew::test));
+        r.register(f.name(), unary(f, ew::predicate));
     }
     r.register("positive", unary((), |(), x| ew::positive(x)))
         .register("logical_not", unary((), |(), x| ew::logical_not(x)))

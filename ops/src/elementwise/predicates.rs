@@ -42,9 +42,9 @@ impl Predicate {
     }
 }
 
-/// Tests every element; the output is bool.
+/// Classifies every element (NaN, infinite, finite, sign bit set); the output is bool.
 #[derive(Debug, Clone, Serialize)]
-pub struct Test {
+pub struct Classify {
     /// Which test.
     pub f: Predicate,
 }
@@ -58,7 +58,7 @@ fn test<T: Num>(f: Predicate, x: &[T], o: &mut [bool]) {
     }
 }
 
-impl Op for Test {
+impl Op for Classify {
     fn name(&self) -> &'static str {
         self.f.name()
     }
