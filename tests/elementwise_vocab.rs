@@ -399,3 +399,34 @@ fn a_broadcast_operand_is_read_block_by_block() {
         "{e}"
     );
 }
+
+/// A broadcast feeding a stencil (halos past the array's edges) and a downsample computes what
+/// the same pipeline computes with the stretched operand written out in full.
+#[test]
+fn a_broadcast_feeds_stencils_and_resampling_like_a_full_array() {
+    let data: ArrayD<f32> = common::random_array(&[20, 13, 11], 31);
+    let per_slice: ArrayD<f32> = common::random_array(&[20, 1, 1], 32);
+    let full = per_slice.broadcast(data.raw_dim()).unwrap().to_owned();
+    let x = chunkwise::from_ndarray(data.clone(), &[6, 5, 4]).unwrap();
+    let m = chunkwise::from_ndarray(per_slice.clone(), &[7, 1, 1]).unwrap();
+    let mf = chunkwise::from_ndarray(full, &[6, 5, 4]).unwrap();
+    let opts = FilterOptions::default();
+    let finite = |a: &Array| a.clip(-1e6, 1e6).unwrap();
+    let chains: [(&str, fn(&Array, &FilterOptions) -> Array); 2] = [
+        ("gaussian", |a, o| {
+            a.gaussian_filter(&[1.5, 1.5, 1.5], 4.0, o).unwrap()
+        }),
+        ("downsample", |a, _| {
+            a.downsample(&[2, 3, 2], DownsampleMethod::Mean).unwrap()
+        }),
+    ];
+    for (name, chain) in chains {
+        let with_broadcast = chain(&finite(&x.sub(&m).unwrap()), &opts);
+        let with_full = chain(&finite(&x.sub(&mf).unwrap()), &opts);
+        let want: ArrayD<f32> = with_full.compute(&exec(1)).unwrap();
+        for threads in THREADS {
+            let got: ArrayD<f32> = with_broadcast.compute(&exec(threads)).unwrap();
+            common::assert_same(&got, &want, &format!("{name}(x - m), threads {threads}"));
+        }
+    }
+}
