@@ -162,7 +162,14 @@ impl Op for BroadcastTo {
             let extent = input.region.shape[j] as usize;
             if !stretched {
                 stride[k] = step;
-                offset += (output.start[k] - input.region.start[j]) as usize * step;
+                let skip = output.start[k]
+                    .checked_sub(input.region.start[j])
+                    .ok_or_else(|| {
+                        Error::Invalid(
+                            "internal: broadcast_to was handed a region it did not ask for".into(),
+                        )
+                    })?;
+                offset += skip as usize * step;
             }
             step *= extent;
         }
