@@ -410,19 +410,20 @@ fn a_broadcast_feeds_stencils_and_resampling_like_a_full_array() {
     let x = chunkwise::from_ndarray(data.clone(), &[6, 5, 4]).unwrap();
     let m = chunkwise::from_ndarray(per_slice.clone(), &[7, 1, 1]).unwrap();
     let mf = chunkwise::from_ndarray(full, &[6, 5, 4]).unwrap();
-    let opts = FilterOptions::default();
     let finite = |a: &Array| a.clip(-1e6, 1e6).unwrap();
-    let chains: [(&str, fn(&Array, &FilterOptions) -> Array); 2] = [
-        ("gaussian", |a, o| {
-            a.gaussian_filter(&[1.5, 1.5, 1.5], 4.0, o).unwrap()
+    type Chain = fn(&Array) -> Array;
+    let chains: [(&str, Chain); 2] = [
+        ("gaussian", |a| {
+            let opts = FilterOptions::default();
+            a.gaussian_filter(&[1.5, 1.5, 1.5], 4.0, &opts).unwrap()
         }),
-        ("downsample", |a, _| {
+        ("downsample", |a| {
             a.downsample(&[2, 3, 2], DownsampleMethod::Mean).unwrap()
         }),
     ];
     for (name, chain) in chains {
-        let with_broadcast = chain(&finite(&x.sub(&m).unwrap()), &opts);
-        let with_full = chain(&finite(&x.sub(&mf).unwrap()), &opts);
+        let with_broadcast = chain(&finite(&x.sub(&m).unwrap()));
+        let with_full = chain(&finite(&x.sub(&mf).unwrap()));
         let want: ArrayD<f32> = with_full.compute(&exec(1)).unwrap();
         for threads in THREADS {
             let got: ArrayD<f32> = with_broadcast.compute(&exec(threads)).unwrap();
