@@ -1,18 +1,19 @@
 //! Binary arithmetic, between two arrays of one type or an array and a scalar: `np.add`,
-//! `np.subtract`, `np.multiply`, `np.true_divide`, `np.minimum`, `np.maximum`. The builder has
-//! already cast the operands to the promoted type, so kernels see one type.
+//! `np.subtract`, `np.multiply`, `np.true_divide`, `np.minimum`, `np.maximum`, `np.power`,
+//! `np.floor_divide`, `np.remainder`, and the float functions `np.copysign`, `np.hypot`,
+//! `np.logaddexp`, `np.arctan2`. The builder has already cast the operands to the promoted type
+//! (float for the float functions), so kernels see one type.
 
-use chunkwise_engine::{ArrayMeta, DType, Op, OpKind, Result, Scalar, Slice, SliceMut};
-use multiversion::multiversion;
+use chunkwise_engine::{ArrayMeta, DType, Error, Op, OpKind, Result, Scalar, Slice, SliceMut};
 use serde::{Deserialize, Serialize};
 
-use crate::elementwise::common::elementwise_meta;
-use crate::elementwise::dispatch::{binary_same, type_error, unary_same};
+use crate::elementwise::common::{elementwise_meta, sides, zip_sides, Side};
+use crate::elementwise::dispatch::{type_error, unary_same};
 use crate::elementwise::num::{Float, Num};
 
 /// Which arithmetic.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum Arith {
     /// `a + b`
     Add,
@@ -26,6 +27,20 @@ pub enum Arith {
     Minimum,
     /// `np.maximum(a, b)`
     Maximum,
+    /// `a ** b` (`np.pow`); integers wrap, a negative integer exponent is an error as in NumPy.
+    Pow,
+    /// `a // b` (`np.floor_divide`).
+    FloorDivide,
+    /// `a % b` (`np.remainder`), with the divisor's sign.
+    Remainder,
+    /// `np.copysign(a, b)` (float types only)
+    Copysign,
+    /// `np.hypot(a, b)` (float types only)
+    Hypot,
+    /// `np.logaddexp(a, b)` (float types only)
+    Logaddexp,
+    /// `np.atan2(a, b)` (float types only)
+    Atan2,
 }
 
 impl Arith {
@@ -38,57 +53,117 @@ impl Arith {
             Arith::Div => "div",
             Arith::Minimum => "minimum",
             Arith::Maximum => "maximum",
+            Arith::Pow => "pow",
+            Arith::FloorDivide => "floor_divide",
+            Arith::Remainder => "remainder",
+            Arith::Copysign => "copysign",
+            Arith::Hypot => "hypot",
+            Arith::Logaddexp => "logaddexp",
+            Arith::Atan2 => "atan2",
         }
     }
-}
 
-#[multiversion(targets("x86_64+avx2", "x86_64+sse4.1"))]
-fn zip2<T: Copy>(a: &[T], b: &[T], o: &mut [T], f: impl Fn(T, T) -> T) {
-    for ((o, &a), &b) in o.iter_mut().zip(a).zip(b) {
-        *o = f(a, b);
+    /// Every variant, for registries and tests.
+    pub const ALL: [Arith; 13] = [
+        Arith::Add,
+        Arith::Sub,
+        Arith::Mul,
+        Arith::Div,
+        Arith::Minimum,
+        Arith::Maximum,
+        Arith::Pow,
+        Arith::FloorDivide,
+        Arith::Remainder,
+        Arith::Copysign,
+        Arith::Hypot,
+        Arith::Logaddexp,
+        Arith::Atan2,
+    ];
+
+    /// Functions defined on floats only: the builder casts integer and bool operands to float
+    /// (true division computes in float64 as NumPy's; the others in
+    /// [`float_type`](crate::elementwise::float_type)).
+    pub fn float_only(self) -> bool {
+        matches!(
+            self,
+            Arith::Div | Arith::Copysign | Arith::Hypot | Arith::Logaddexp | Arith::Atan2
+        )
     }
 }
 
-#[multiversion(targets("x86_64+avx2", "x86_64+sse4.1"))]
-fn with_scalar<T: Copy>(a: &[T], s: T, o: &mut [T], f: impl Fn(T, T) -> T) {
-    for (o, &a) in o.iter_mut().zip(a) {
-        *o = f(a, s);
-    }
+/// The error NumPy raises for an integer raised to a negative integer power.
+pub(crate) fn negative_power_error() -> Error {
+    Error::Invalid(
+        "pow: integers to negative integer powers are not allowed (NumPy raises ValueError too); \
+         cast to float first"
+            .into(),
+    )
 }
 
-fn arrays<T: Num>(op: Arith, a: &[T], b: &[T], o: &mut [T]) {
+/// The ops every type has, for one block.
+fn num_op<T: Num>(op: Arith, a: Side<'_, T>, b: Side<'_, T>, o: &mut [T]) -> Result<()> {
     match op {
-        Arith::Add => zip2(a, b, o, T::add),
-        Arith::Sub => zip2(a, b, o, T::sub),
-        Arith::Mul => zip2(a, b, o, T::mul),
-        Arith::Minimum => zip2(a, b, o, T::minimum),
-        Arith::Maximum => zip2(a, b, o, T::maximum),
-        Arith::Div => unreachable!("division dispatches to the float kernels"),
+        Arith::Add => zip_sides(a, b, o, T::add),
+        Arith::Sub => zip_sides(a, b, o, T::sub),
+        Arith::Mul => zip_sides(a, b, o, T::mul),
+        Arith::Minimum => zip_sides(a, b, o, T::minimum),
+        Arith::Maximum => zip_sides(a, b, o, T::maximum),
+        Arith::FloorDivide => zip_sides(a, b, o, T::floor_div),
+        Arith::Remainder => zip_sides(a, b, o, T::rem),
+        Arith::Pow => {
+            if b.any(T::negative_exponent) {
+                return Err(negative_power_error());
+            }
+            zip_sides(a, b, o, T::pow);
+        }
+        op => return Err(type_error(op.name(), &[T::DTYPE])),
     }
+    Ok(())
 }
 
-fn scalar<T: Num>(op: Arith, a: &[T], s: T, first: bool, o: &mut [T]) {
-    match (op, first) {
-        (Arith::Add, _) => with_scalar(a, s, o, T::add),
-        (Arith::Mul, _) => with_scalar(a, s, o, T::mul),
-        (Arith::Minimum, _) => with_scalar(a, s, o, T::minimum),
-        (Arith::Maximum, _) => with_scalar(a, s, o, T::maximum),
-        (Arith::Sub, false) => with_scalar(a, s, o, T::sub),
-        (Arith::Sub, true) => with_scalar(a, s, o, |a, s| s.sub(a)),
-        (Arith::Div, _) => unreachable!("division dispatches to the float kernels"),
-    }
-}
-
-fn divide<T: Float>(a: &[T], b: &[T], o: &mut [T]) {
-    zip2(a, b, o, T::div);
-}
-
-fn divide_scalar<T: Float>(a: &[T], s: T, first: bool, o: &mut [T]) {
-    if first {
-        with_scalar(a, s, o, |a, s| s.div(a));
-    } else {
+/// The float-only ops, then the rest, for one block.
+fn float_op<T: Float>(op: Arith, a: Side<'_, T>, b: Side<'_, T>, o: &mut [T]) -> Result<()> {
+    match op {
         // Division, not multiplication by the reciprocal: results must match NumPy's bit for bit.
-        with_scalar(a, s, o, T::div);
+        Arith::Div => zip_sides(a, b, o, T::div),
+        Arith::Copysign => zip_sides(a, b, o, T::copysign),
+        Arith::Hypot => zip_sides(a, b, o, T::hypot),
+        Arith::Logaddexp => zip_sides(a, b, o, T::logaddexp),
+        Arith::Atan2 => zip_sides(a, b, o, T::atan2),
+        op => return num_op(op, a, b, o),
+    }
+    Ok(())
+}
+
+/// One block of `op` whatever the operands: the float types take [`float_op`], the others
+/// [`num_op`].
+fn eval(
+    op: Arith,
+    inputs: &[Slice<'_>],
+    scalar: Option<Scalar>,
+    scalar_first: bool,
+    out: SliceMut<'_>,
+) -> Result<()> {
+    let name = op.name();
+    match out {
+        SliceMut::Float32(o) => {
+            let (a, b) = sides::<f32>(name, inputs, scalar, scalar_first)?;
+            float_op(op, a, b, o)
+        }
+        SliceMut::Float64(o) => {
+            let (a, b) = sides::<f64>(name, inputs, scalar, scalar_first)?;
+            float_op(op, a, b, o)
+        }
+        out => {
+            let first = inputs
+                .first()
+                .copied()
+                .ok_or_else(|| type_error(name, &[]))?;
+            unary_same!(name, first, out, |_x, o| {
+                let (a, b) = sides(name, inputs, scalar, scalar_first)?;
+                num_op(op, a, b, o)
+            })
+        }
     }
 }
 
@@ -118,23 +193,7 @@ impl Op for Binary {
     }
 
     fn eval_block(&self, inputs: &[Slice<'_>], out: SliceMut<'_>) -> Result<()> {
-        if self.op == Arith::Div {
-            return match (inputs[0], inputs[1], out) {
-                (Slice::Float32(a), Slice::Float32(b), SliceMut::Float32(o)) => {
-                    divide(a, b, o);
-                    Ok(())
-                }
-                (Slice::Float64(a), Slice::Float64(b), SliceMut::Float64(o)) => {
-                    divide(a, b, o);
-                    Ok(())
-                }
-                (a, b, o) => Err(type_error("div", &[a.dtype(), b.dtype(), o.dtype()])),
-            };
-        }
-        binary_same!(self.op.name(), inputs[0], inputs[1], out, |a, b, o| {
-            arrays(self.op, a, b, o);
-            Ok(())
-        })
+        eval(self.op, inputs, None, false, out)
     }
 }
 
@@ -172,23 +231,6 @@ impl Op for BinaryScalar {
     }
 
     fn eval_block(&self, inputs: &[Slice<'_>], out: SliceMut<'_>) -> Result<()> {
-        let s = self.scalar;
-        if self.op == Arith::Div {
-            return match (inputs[0], out) {
-                (Slice::Float32(a), SliceMut::Float32(o)) => {
-                    divide_scalar(a, Num::from_scalar(s), self.scalar_first, o);
-                    Ok(())
-                }
-                (Slice::Float64(a), SliceMut::Float64(o)) => {
-                    divide_scalar(a, Num::from_scalar(s), self.scalar_first, o);
-                    Ok(())
-                }
-                (a, o) => Err(type_error("div", &[a.dtype(), o.dtype()])),
-            };
-        }
-        unary_same!(self.op.name(), inputs[0], out, |a, o| {
-            scalar(self.op, a, Num::from_scalar(s), self.scalar_first, o);
-            Ok(())
-        })
+        eval(self.op, inputs, Some(self.scalar), self.scalar_first, out)
     }
 }

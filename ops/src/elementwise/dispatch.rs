@@ -35,30 +35,6 @@ macro_rules! unary_same {
     }};
 }
 
-/// Matches two input slices and the output slice, all of one type.
-macro_rules! binary_same {
-    ($op:expr, $a:expr, $b:expr, $out:expr, |$x:ident, $y:ident, $o:ident| $body:expr) => {{
-        use chunkwise_engine::{Slice, SliceMut};
-        match ($a, $b, $out) {
-            (Slice::Bool($x), Slice::Bool($y), SliceMut::Bool($o)) => $body,
-            (Slice::Int8($x), Slice::Int8($y), SliceMut::Int8($o)) => $body,
-            (Slice::Int16($x), Slice::Int16($y), SliceMut::Int16($o)) => $body,
-            (Slice::Int32($x), Slice::Int32($y), SliceMut::Int32($o)) => $body,
-            (Slice::Int64($x), Slice::Int64($y), SliceMut::Int64($o)) => $body,
-            (Slice::Uint8($x), Slice::Uint8($y), SliceMut::Uint8($o)) => $body,
-            (Slice::Uint16($x), Slice::Uint16($y), SliceMut::Uint16($o)) => $body,
-            (Slice::Uint32($x), Slice::Uint32($y), SliceMut::Uint32($o)) => $body,
-            (Slice::Uint64($x), Slice::Uint64($y), SliceMut::Uint64($o)) => $body,
-            (Slice::Float32($x), Slice::Float32($y), SliceMut::Float32($o)) => $body,
-            (Slice::Float64($x), Slice::Float64($y), SliceMut::Float64($o)) => $body,
-            (x, y, o) => Err($crate::elementwise::dispatch::type_error(
-                $op,
-                &[x.dtype(), y.dtype(), o.dtype()],
-            )),
-        }
-    }};
-}
-
 /// Matches one input slice of any type (and binds nothing else).
 macro_rules! any_input {
     ($op:expr, $input:expr, |$x:ident| $body:expr) => {{
@@ -99,4 +75,4 @@ macro_rules! any_output {
     }};
 }
 
-pub(crate) use {any_input, any_output, binary_same, unary_same};
+pub(crate) use {any_input, any_output, unary_same};

@@ -1,15 +1,23 @@
-//! Element-wise operations and their builders. The builders apply NumPy 2 type promotion
-//! (NEP 50) by inserting `astype` nodes, so every kernel sees operands of one type; the casts fuse
-//! into the same pass as everything else.
+//! Element-wise operations and their builders: the array API standard's element-wise functions
+//! (2023.12) for chunkwise's real types, with NumPy 2 semantics. The builders apply NumPy 2 type
+//! promotion (NEP 50) by inserting `astype` nodes, so every kernel sees operands of one type (the
+//! casts fuse into the same pass as everything else), and broadcast array operands against each
+//! other by inserting `broadcast_to` region ops ([`broadcast_arrays`]).
 
 mod arith;
 mod astype;
+mod bitwise;
+mod broadcast;
 mod clip;
 pub(crate) mod common;
 mod compare;
+mod compare_ops;
 pub(crate) mod dispatch;
+mod ext;
+mod logical;
 pub mod num;
 mod pipeline;
+mod predicates;
 mod threshold;
 mod unary;
 mod where_op;
@@ -18,19 +26,25 @@ use std::sync::Arc;
 
 pub use arith::{Arith, Binary, BinaryScalar};
 pub use astype::AsType;
+pub use bitwise::{bitwise, bitwise_invert, BitOp, Bitwise};
+pub use broadcast::{broadcast_arrays, broadcast_shape, BroadcastTo};
 use chunkwise_engine::{
     promote, promote_scalar, weak_scalar_type, Array, DType, Error, Kind, Result, Scalar,
 };
 pub use clip::Clip;
+pub use compare_ops::{comparison, Compare, Comparison};
+pub use ext::ElementwiseExt;
+pub use logical::{logical, logical_not, Logical, LogicalOp};
 pub use pipeline::register;
+pub use predicates::{Classify, Predicate};
 pub use threshold::Threshold;
-pub use unary::{Unary, UnaryFn};
+pub use unary::{Unary, UnaryClass, UnaryFn};
 pub use where_op::Where;
 
 /// An operand of a binary operation: an array or a scalar.
 #[derive(Clone, Debug)]
 pub enum Operand {
-    /// An array of the same shape as the other operand.
+    /// An array; two arrays broadcast against each other as NumPy's do.
     Array(Array),
     /// A weak (NEP 50) scalar.
     Scalar(Scalar),
@@ -69,6 +83,47 @@ impl From<i32> for Operand {
 impl From<bool> for Operand {
     fn from(v: bool) -> Self {
         Operand::Scalar(v.into())
+    }
+}
+
+/// The operands of a binary function once checked: two arrays of one shape, or an array and a
+/// scalar (with the side the scalar is on).
+pub(crate) enum Pair {
+    /// Two arrays.
+    Arrays(Array, Array),
+    /// An array and a scalar; true when the scalar is the first operand.
+    WithScalar(Array, Scalar, bool),
+}
+
+/// Classifies the operands of the binary function `name`, broadcasting two arrays against each
+/// other (NumPy's rules; [`broadcast_arrays`]).
+///
+/// # Errors
+/// [`Error::Invalid`] for two scalars or two arrays whose shapes do not broadcast.
+pub(crate) fn operand_pair(name: &str, a: Operand, b: Operand) -> Result<Pair> {
+    match (a, b) {
+        (Operand::Array(x), Operand::Array(y)) => {
+            match <[Array; 2]>::try_from(broadcast_arrays(name, &[x, y])?) {
+                Ok([x, y]) => Ok(Pair::Arrays(x, y)),
+                Err(_) => Err(Error::Invalid(format!("internal: {name} lost an operand"))),
+            }
+        }
+        (Operand::Array(x), Operand::Scalar(s)) => Ok(Pair::WithScalar(x, s, false)),
+        (Operand::Scalar(s), Operand::Array(x)) => Ok(Pair::WithScalar(x, s, true)),
+        (Operand::Scalar(_), Operand::Scalar(_)) => Err(Error::Invalid(format!(
+            "{name}: at least one operand must be an array"
+        ))),
+    }
+}
+
+/// The float type a float function of `dtype` computes in: a float type itself; float32 for bool
+/// and integers of 8 and 16 bits; float64 for wider integers. NumPy 2 gives float16 for bool and
+/// 8-bit integers, a type Zarr processing here does not use, so chunkwise gives float32 there.
+pub fn float_type(dtype: DType) -> DType {
+    match dtype {
+        d if d.kind() == Kind::Float => d,
+        d if d.size() <= 2 => DType::Float32,
+        _ => DType::Float64,
     }
 }
 
@@ -128,96 +183,124 @@ pub fn threshold(x: &Array, value: Scalar) -> Result<Array> {
     Array::apply(Arc::new(Threshold { value }), vec![x])
 }
 
-/// `a op b` with NumPy promotion; at least one side is an array.
+/// `a op b` with NumPy promotion; at least one side is an array. The float functions
+/// (`div`, `copysign`, `hypot`, `logaddexp`, `atan2`) compute in float: true division in float64
+/// for integers, as NumPy; the others in [`float_type`] of the promoted type. `pow`,
+/// `floor_divide` and `remainder` of bool compute in int8, as NumPy's.
 ///
 /// # Errors
 /// [`Error::Invalid`] for two scalars, mismatched shapes, bool subtraction (NumPy refuses it
-/// too), or an integer scalar outside an integer array's range, except in `div` (NumPy 2 raises
-/// `OverflowError` for the others, and true division computes in float64).
+/// too), a negative integer scalar as an integer power's exponent (NumPy raises ValueError; a
+/// negative exponent in an array is the same error when the block is computed), or an integer
+/// scalar outside an integer array's range, except in `div` (NumPy 2 raises `OverflowError` for
+/// the others, and true division computes in float64).
 pub fn binary(op: Arith, a: impl Into<Operand>, b: impl Into<Operand>) -> Result<Array> {
-    let (a, b) = (a.into(), b.into());
-    let promoted = match (&a, &b) {
-        (Operand::Array(x), Operand::Array(y)) => {
-            if x.shape() != y.shape() {
-                return Err(Error::Invalid(format!(
-                    "shape mismatch in {}: {:?} vs {:?}; element-wise operands must have the same \
-                     shape",
-                    op.name(),
-                    x.shape(),
-                    y.shape()
-                )));
-            }
-            promote(x.dtype(), y.dtype())
+    let pair = operand_pair(op.name(), a.into(), b.into())?;
+    let promoted = match &pair {
+        // NumPy picks a float function's loop as the smallest float type each input casts to
+        // safely (int8 with uint16 is float32, where their promoted int32 would give float64).
+        Pair::Arrays(x, y) if op.float_only() && op != Arith::Div => {
+            promote(float_type(x.dtype()), float_type(y.dtype()))
         }
-        (Operand::Array(x), Operand::Scalar(s)) | (Operand::Scalar(s), Operand::Array(x)) => {
-            match op {
-                // Integer true division is float64, so any integer scalar converts (NumPy 2).
-                Arith::Div => weak_scalar_type(x.dtype(), *s),
-                _ => promote_scalar(x.dtype(), *s)?,
-            }
-        }
-        (Operand::Scalar(_), Operand::Scalar(_)) => {
-            return Err(Error::Invalid(format!(
-                "{}: at least one operand must be an array",
-                op.name()
-            )))
-        }
+        Pair::Arrays(x, y) => promote(x.dtype(), y.dtype()),
+        // A float function converts any integer scalar (NumPy 2 raises only where the scalar
+        // would have to become an integer).
+        Pair::WithScalar(x, s, _) if op.float_only() => weak_scalar_type(x.dtype(), *s),
+        Pair::WithScalar(x, s, _) => promote_scalar(x.dtype(), *s)?,
     };
     let dtype = match op {
         Arith::Div if promoted.kind() != Kind::Float => DType::Float64,
+        op if op.float_only() => float_type(promoted),
         Arith::Sub if promoted == DType::Bool => {
             return Err(Error::Invalid(
                 "sub of bool arrays is not supported (NumPy refuses it too); use astype first"
                     .into(),
             ))
         }
+        Arith::Pow | Arith::FloorDivide | Arith::Remainder if promoted == DType::Bool => {
+            DType::Int8
+        }
         _ => promoted,
     };
-    match (a, b) {
-        (Operand::Array(x), Operand::Array(y)) => Array::apply(
+    match pair {
+        Pair::Arrays(x, y) => Array::apply(
             Arc::new(Binary { op }),
             vec![astype(&x, dtype)?, astype(&y, dtype)?],
         ),
-        (Operand::Array(x), Operand::Scalar(scalar)) => Array::apply(
-            Arc::new(BinaryScalar {
+        Pair::WithScalar(x, scalar, scalar_first) => {
+            let negative_int = matches!(scalar, Scalar::Int(v) if v < 0);
+            if op == Arith::Pow && !scalar_first && negative_int && dtype.kind() != Kind::Float {
+                return Err(arith::negative_power_error());
+            }
+            let op = BinaryScalar {
                 op,
                 scalar,
-                scalar_first: false,
-            }),
-            vec![astype(&x, dtype)?],
-        ),
-        (Operand::Scalar(scalar), Operand::Array(x)) => Array::apply(
-            Arc::new(BinaryScalar {
-                op,
-                scalar,
-                scalar_first: true,
-            }),
-            vec![astype(&x, dtype)?],
-        ),
-        (Operand::Scalar(_), Operand::Scalar(_)) => unreachable!("rejected above"),
+                scalar_first,
+            };
+            Array::apply(Arc::new(op), vec![astype(&x, dtype)?])
+        }
     }
 }
 
-/// A unary function; sqrt/exp/log cast integer and bool input to float first (int16/uint16 and
-/// smaller -> float32, wider -> float64; NumPy gives float16 for 8-bit and bool input, a type
-/// Zarr processing here does not use, so chunkwise gives float32).
+/// A unary function. `abs` keeps every type, `negative`, `sign` and `square` every type but bool
+/// (NumPy refuses negative and sign of bool; square of bool is int8); `floor`, `ceil`, `trunc`,
+/// `round` return integer arrays themselves (round of bool is float32: NumPy gives float16); the
+/// float functions cast integers and bool to [`float_type`] first. `reciprocal` is a float
+/// function here as in the array API standard: NumPy's integer reciprocal truncates `1 / x` and
+/// gives platform-dependent garbage for 0.
 ///
 /// # Errors
-/// None in practice; kept fallible like every builder.
+/// [`Error::Invalid`] for `negative` or `sign` of a bool array.
 pub fn unary(f: UnaryFn, x: &Array) -> Result<Array> {
-    let dtype = match (f, x.dtype()) {
-        (UnaryFn::Abs, d) => d,
-        (_, d) if d.kind() == Kind::Float => d,
-        (_, d) if d.size() <= 2 => DType::Float32,
-        _ => DType::Float64,
+    let d = x.dtype();
+    let dtype = match (f.class(), d) {
+        (UnaryClass::SameType, DType::Bool) => match f {
+            UnaryFn::Abs => d,
+            UnaryFn::Square => DType::Int8,
+            _ => {
+                return Err(Error::Invalid(format!(
+                    "{} of a bool array is not supported (NumPy refuses it too); use \
+                     logical_not or astype first",
+                    f.name()
+                )))
+            }
+        },
+        (UnaryClass::SameType, d) => d,
+        (UnaryClass::Rounding, DType::Bool) if f == UnaryFn::Round => {
+            return astype(x, DType::Float32)
+        }
+        (UnaryClass::Rounding, d) if d.kind() != Kind::Float => return Ok(x.clone()),
+        (UnaryClass::Rounding, d) => d,
+        (UnaryClass::Float, d) => float_type(d),
     };
     Array::apply(Arc::new(Unary { f }), vec![astype(x, dtype)?])
 }
 
-/// `np.where(mask, a, b)` without broadcasting: arrays must share the mask's shape.
+/// `np.positive(x)`: `x` itself.
 ///
 /// # Errors
-/// [`Error::Invalid`] for mismatched shapes, or an integer scalar outside an integer array's range
+/// [`Error::Invalid`] for a bool array (NumPy refuses it too).
+pub fn positive(x: &Array) -> Result<Array> {
+    if x.dtype() == DType::Bool {
+        return Err(Error::Invalid(
+            "positive of a bool array is not supported (NumPy refuses it too)".into(),
+        ));
+    }
+    Ok(x.clone())
+}
+
+/// `np.isnan(x)`, `np.isinf(x)`, `np.isfinite(x)`, `np.signbit(x)`: bool, for every type.
+///
+/// # Errors
+/// None in practice; kept fallible like every builder.
+pub fn predicate(f: Predicate, x: &Array) -> Result<Array> {
+    Array::apply(Arc::new(Classify { f }), vec![x.clone()])
+}
+
+/// `np.where(mask, a, b)`; the mask and the array operands broadcast against each other.
+///
+/// # Errors
+/// [`Error::Invalid`] for shapes that do not broadcast, or an integer scalar outside an integer array's range
 /// (NumPy 2 wraps it silently: `np.where(m, uint8_array, 300)` puts 44 where `m` is false).
 pub fn where_(mask: &Array, a: impl Into<Operand>, b: impl Into<Operand>) -> Result<Array> {
     let (a, b) = (a.into(), b.into());
@@ -251,116 +334,6 @@ pub fn where_(mask: &Array, a: impl Into<Operand>, b: impl Into<Operand>) -> Res
         }
     };
     let (a, b) = (scalar_of(a)?, scalar_of(b)?);
+    let inputs = broadcast_arrays("where", &inputs)?;
     Array::apply(Arc::new(Where { a, b, dtype }), inputs)
-}
-
-/// Element-wise methods on [`Array`]: `x.astype(F32)?.mul(1.5)?.clip(0, 65535)?`.
-pub trait ElementwiseExt {
-    /// See [`astype`].
-    ///
-    /// # Errors
-    /// See [`astype`].
-    fn astype(&self, to: DType) -> Result<Array>;
-    /// See [`clip`]; both bounds given.
-    ///
-    /// # Errors
-    /// See [`clip`].
-    fn clip(&self, min: impl Into<Scalar>, max: impl Into<Scalar>) -> Result<Array>;
-    /// See [`threshold`].
-    ///
-    /// # Errors
-    /// See [`threshold`].
-    fn threshold(&self, value: impl Into<Scalar>) -> Result<Array>;
-    /// `self + other`.
-    ///
-    /// # Errors
-    /// See [`binary`].
-    fn add(&self, other: impl Into<Operand>) -> Result<Array>;
-    /// `self - other`.
-    ///
-    /// # Errors
-    /// See [`binary`].
-    fn sub(&self, other: impl Into<Operand>) -> Result<Array>;
-    /// `self * other`.
-    ///
-    /// # Errors
-    /// See [`binary`].
-    fn mul(&self, other: impl Into<Operand>) -> Result<Array>;
-    /// `self / other` (true division).
-    ///
-    /// # Errors
-    /// See [`binary`].
-    fn div(&self, other: impl Into<Operand>) -> Result<Array>;
-    /// `np.minimum(self, other)`.
-    ///
-    /// # Errors
-    /// See [`binary`].
-    fn minimum(&self, other: impl Into<Operand>) -> Result<Array>;
-    /// `np.maximum(self, other)`.
-    ///
-    /// # Errors
-    /// See [`binary`].
-    fn maximum(&self, other: impl Into<Operand>) -> Result<Array>;
-    /// `np.abs(self)`.
-    ///
-    /// # Errors
-    /// See [`unary`].
-    fn abs(&self) -> Result<Array>;
-    /// `np.sqrt(self)`.
-    ///
-    /// # Errors
-    /// See [`unary`].
-    fn sqrt(&self) -> Result<Array>;
-    /// `np.exp(self)`.
-    ///
-    /// # Errors
-    /// See [`unary`].
-    fn exp(&self) -> Result<Array>;
-    /// `np.log(self)`.
-    ///
-    /// # Errors
-    /// See [`unary`].
-    fn log(&self) -> Result<Array>;
-}
-
-impl ElementwiseExt for Array {
-    fn astype(&self, to: DType) -> Result<Array> {
-        astype(self, to)
-    }
-    fn clip(&self, min: impl Into<Scalar>, max: impl Into<Scalar>) -> Result<Array> {
-        clip(self, Some(min.into()), Some(max.into()))
-    }
-    fn threshold(&self, value: impl Into<Scalar>) -> Result<Array> {
-        threshold(self, value.into())
-    }
-    fn add(&self, other: impl Into<Operand>) -> Result<Array> {
-        binary(Arith::Add, self, other)
-    }
-    fn sub(&self, other: impl Into<Operand>) -> Result<Array> {
-        binary(Arith::Sub, self, other)
-    }
-    fn mul(&self, other: impl Into<Operand>) -> Result<Array> {
-        binary(Arith::Mul, self, other)
-    }
-    fn div(&self, other: impl Into<Operand>) -> Result<Array> {
-        binary(Arith::Div, self, other)
-    }
-    fn minimum(&self, other: impl Into<Operand>) -> Result<Array> {
-        binary(Arith::Minimum, self, other)
-    }
-    fn maximum(&self, other: impl Into<Operand>) -> Result<Array> {
-        binary(Arith::Maximum, self, other)
-    }
-    fn abs(&self) -> Result<Array> {
-        unary(UnaryFn::Abs, self)
-    }
-    fn sqrt(&self) -> Result<Array> {
-        unary(UnaryFn::Sqrt, self)
-    }
-    fn exp(&self) -> Result<Array> {
-        unary(UnaryFn::Exp, self)
-    }
-    fn log(&self) -> Result<Array> {
-        unary(UnaryFn::Log, self)
-    }
 }

@@ -1,10 +1,12 @@
 //! The element-wise ops in pipeline files: each op's parameters (its schema) and builder,
 //! registered under its name.
 
-use chunkwise_engine::{DType, Registry, Result, Scalar, Steps};
+use chunkwise_engine::{Array, DType, Registry, Result, Scalar, Steps};
 use serde::Deserialize;
 
-use crate::elementwise::{self as ew, Arith, UnaryFn};
+use crate::elementwise::{
+    self as ew, Arith, BitOp, Comparison, LogicalOp, Operand, Predicate, UnaryFn,
+};
 use crate::pipeline::OperandSpec;
 
 /// `astype`: `x` cast to `dtype`.
@@ -34,7 +36,8 @@ struct Threshold {
     value: Scalar,
 }
 
-/// `add`, `sub`, `mul`, `div`, `minimum`, `maximum`: `x op y`.
+/// The binary functions (`add`, `greater`, `logical_and`, `bitwise_and`, `atan2`, ...):
+/// `f(x, y)`, either a step's name or a number.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Binary {
@@ -42,7 +45,7 @@ struct Binary {
     y: OperandSpec,
 }
 
-/// `abs`, `sqrt`, `exp`, `log`.
+/// The unary functions (`abs`, `sqrt`, `sin`, `isnan`, `logical_not`, ...): `f(x)`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Unary {
@@ -58,12 +61,20 @@ struct Where {
     b: OperandSpec,
 }
 
-fn binary(op: Arith) -> impl Fn(Binary, &Steps<'_>) -> Result<chunkwise_engine::Array> {
-    move |p, s| ew::binary(op, p.x.resolve(s)?, p.y.resolve(s)?)
+/// A registry builder for a binary function `f(op, x, y)`.
+fn binary<O: Copy + 'static>(
+    op: O,
+    f: fn(O, Operand, Operand) -> Result<Array>,
+) -> impl Fn(Binary, &Steps<'_>) -> Result<Array> {
+    move |p, s| f(op, p.x.resolve(s)?, p.y.resolve(s)?)
 }
 
-fn unary(f: UnaryFn) -> impl Fn(Unary, &Steps<'_>) -> Result<chunkwise_engine::Array> {
-    move |p, s| ew::unary(f, &s.array(&p.x)?)
+/// A registry builder for a unary function `f(op, x)`.
+fn unary<O: Copy + 'static>(
+    op: O,
+    f: fn(O, &Array) -> Result<Array>,
+) -> impl Fn(Unary, &Steps<'_>) -> Result<Array> {
+    move |p, s| f(op, &s.array(&p.x)?)
 }
 
 /// Registers the element-wise ops.
@@ -77,20 +88,36 @@ pub fn register(r: &mut Registry) -> &mut Registry {
     .register("threshold", |p: Threshold, s: &Steps<'_>| {
         ew::threshold(&s.array(&p.x)?, p.value)
     });
-    for op in [
-        Arith::Add,
-        Arith::Sub,
-        Arith::Mul,
-        Arith::Div,
-        Arith::Minimum,
-        Arith::Maximum,
+    for op in Arith::ALL {
+        r.register(op.name(), binary(op, ew::binary));
+    }
+    // The array API standard's names for the first three, which chunkwise spelled short.
+    for (name, op) in [
+        ("subtract", Arith::Sub),
+        ("multiply", Arith::Mul),
+        ("divide", Arith::Div),
     ] {
-        r.register(op.name(), binary(op));
+        r.register(name, binary(op, ew::binary));
     }
-    for f in [UnaryFn::Abs, UnaryFn::Sqrt, UnaryFn::Exp, UnaryFn::Log] {
-        r.register(f.name(), unary(f));
+    for op in Comparison::ALL {
+        r.register(op.name(), binary(op, ew::comparison));
     }
-    r.register("where", |p: Where, s: &Steps<'_>| {
-        ew::where_(&s.array(&p.mask)?, p.a.resolve(s)?, p.b.resolve(s)?)
-    })
+    for op in [LogicalOp::And, LogicalOp::Or, LogicalOp::Xor] {
+        r.register(op.name(), binary(op, ew::logical));
+    }
+    for op in BitOp::ALL.into_iter().filter(|&o| o != BitOp::Invert) {
+        r.register(op.name(), binary(op, ew::bitwise));
+    }
+    for f in UnaryFn::ALL {
+        r.register(f.name(), unary(f, ew::unary));
+    }
+    for f in Predicate::ALL {
+        r.register(f.name(), unary(f, ew::predicate));
+    }
+    r.register("positive", unary((), |(), x| ew::positive(x)))
+        .register("logical_not", unary((), |(), x| ew::logical_not(x)))
+        .register("bitwise_invert", unary((), |(), x| ew::bitwise_invert(x)))
+        .register("where", |p: Where, s: &Steps<'_>| {
+            ew::where_(&s.array(&p.mask)?, p.a.resolve(s)?, p.b.resolve(s)?)
+        })
 }

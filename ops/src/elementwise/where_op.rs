@@ -5,7 +5,7 @@ use chunkwise_engine::{ArrayMeta, DType, Error, Op, OpKind, Result, Scalar, Slic
 use multiversion::multiversion;
 use serde::Serialize;
 
-use crate::elementwise::common::elementwise_meta;
+use crate::elementwise::common::{elementwise_meta, Side};
 use crate::elementwise::dispatch::{any_output, type_error};
 use crate::elementwise::num::Num;
 
@@ -19,22 +19,6 @@ pub struct Where {
     pub b: Option<Scalar>,
     /// Output type.
     pub dtype: DType,
-}
-
-#[derive(Clone, Copy)]
-enum Side<'a, T> {
-    Array(&'a [T]),
-    Value(T),
-}
-
-impl<T: Copy> Side<'_, T> {
-    #[inline(always)]
-    fn at(&self, i: usize) -> T {
-        match self {
-            Side::Array(v) => v[i],
-            Side::Value(v) => *v,
-        }
-    }
 }
 
 #[multiversion(targets("x86_64+avx2", "x86_64+sse4.1"))]
