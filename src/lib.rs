@@ -46,6 +46,7 @@ pub mod prelude {
     pub use chunkwise_ops::stencil::{BoundaryMode, FilterOptions};
     pub use chunkwise_ops::ElementwiseExt;
     pub use chunkwise_ops::{map_blocks_n, map_regions, Boundary, UserFn, UserFnExt};
+    pub use chunkwise_ops::{Axes, ReduceExt, Reduction};
     pub use chunkwise_ops::{DownsampleMethod, ResampleExt, StencilExt, UpsampleMethod};
 }
 

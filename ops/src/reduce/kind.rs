@@ -1,0 +1,199 @@
+//! What each reduction computes: its partial state, accumulator type and result type (NumPy 2).
+
+use chunkwise_engine::{DType, Error, Kind, Result};
+use serde::{Deserialize, Serialize};
+
+/// A reduction, with NumPy's name and result type.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "reduction")]
+#[non_exhaustive]
+pub enum Reduction {
+    /// `np.sum`: int64 for bool and signed ints, uint64 for unsigned, the float type for floats.
+    Sum,
+    /// `np.prod`, typed as [`Reduction::Sum`].
+    Prod,
+    /// `np.mean`: float32 for float32, float64 otherwise.
+    Mean,
+    /// `np.min` (NaN if any element is NaN).
+    Min,
+    /// `np.max` (NaN if any element is NaN).
+    Max,
+    /// `np.var` with `ddof`, typed as [`Reduction::Mean`].
+    Var {
+        /// Delta degrees of freedom: the divisor is `n - ddof`.
+        #[serde(default)]
+        ddof: u32,
+    },
+    /// `np.std` with `ddof`, typed as [`Reduction::Mean`].
+    Std {
+        /// Delta degrees of freedom.
+        #[serde(default)]
+        ddof: u32,
+    },
+    /// `np.count_nonzero`: int64.
+    CountNonzero,
+    /// `np.any`: bool.
+    Any,
+    /// `np.all`: bool.
+    All,
+    /// `np.argmin` (first occurrence; first NaN if any): int64, over all axes or one.
+    Argmin,
+    /// `np.argmax`, as [`Reduction::Argmin`].
+    Argmax,
+}
+
+/// The partial state a reduction keeps per output element; slot 0 always counts the elements
+/// it has seen (0 = nothing yet), the others are [`State::slots`] - 1 values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum State {
+    /// `[n, sum]`.
+    Sum,
+    /// `[n, product]`.
+    Prod,
+    /// `[n, min]`.
+    Min,
+    /// `[n, max]`.
+    Max,
+    /// `[n, min, index of the first min]`.
+    Argmin,
+    /// `[n, max, index of the first max]`.
+    Argmax,
+    /// `[n, mean, sum of squared deviations]`, merged with Chan et al.'s formula.
+    Moments,
+    /// `[n, nonzero count]`.
+    Count,
+}
+
+impl State {
+    /// Values per output element in a partial array (its trailing axis).
+    pub(crate) fn slots(self) -> u64 {
+        match self {
+            State::Argmin | State::Argmax | State::Moments => 3,
+            _ => 2,
+        }
+    }
+}
+
+impl Reduction {
+    /// The name used in pipeline files, `explain()` and errors.
+    pub fn name(self) -> &'static str {
+        match self {
+            Reduction::Sum => "sum",
+            Reduction::Prod => "prod",
+            Reduction::Mean => "mean",
+            Reduction::Min => "min",
+            Reduction::Max => "max",
+            Reduction::Var { .. } => "var",
+            Reduction::Std { .. } => "std",
+            Reduction::CountNonzero => "count_nonzero",
+            Reduction::Any => "any",
+            Reduction::All => "all",
+            Reduction::Argmin => "argmin",
+            Reduction::Argmax => "argmax",
+        }
+    }
+
+    /// The reduction named `name` (as [`Reduction::name`]); `ddof` for var and std.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] for an unknown name.
+    pub fn parse(name: &str, ddof: u32) -> Result<Reduction> {
+        const ALL: [Reduction; 12] = [
+            Reduction::Sum,
+            Reduction::Prod,
+            Reduction::Mean,
+            Reduction::Min,
+            Reduction::Max,
+            Reduction::Var { ddof: 0 },
+            Reduction::Std { ddof: 0 },
+            Reduction::CountNonzero,
+            Reduction::Any,
+            Reduction::All,
+            Reduction::Argmin,
+            Reduction::Argmax,
+        ];
+        match ALL.into_iter().find(|r| r.name() == name) {
+            Some(Reduction::Var { .. }) => Ok(Reduction::Var { ddof }),
+            Some(Reduction::Std { .. }) => Ok(Reduction::Std { ddof }),
+            Some(r) => Ok(r),
+            None => Err(Error::Invalid(format!(
+                "unknown reduction {name:?}; expected one of {}",
+                ALL.map(Reduction::name).join(", ")
+            ))),
+        }
+    }
+
+    pub(crate) fn state(self) -> State {
+        match self {
+            Reduction::Sum | Reduction::Mean => State::Sum,
+            Reduction::Prod => State::Prod,
+            Reduction::Min => State::Min,
+            Reduction::Max => State::Max,
+            Reduction::Var { .. } | Reduction::Std { .. } => State::Moments,
+            Reduction::CountNonzero | Reduction::Any | Reduction::All => State::Count,
+            Reduction::Argmin => State::Argmin,
+            Reduction::Argmax => State::Argmax,
+        }
+    }
+
+    /// The accumulator type of the partial results for input type `input`.
+    pub(crate) fn acc_dtype(self, input: DType) -> DType {
+        let int = input.kind() != Kind::Float;
+        match self {
+            Reduction::Sum | Reduction::Prod if int => signedness(input),
+            Reduction::Min | Reduction::Max | Reduction::Argmin | Reduction::Argmax
+                if matches!(input, DType::Int64 | DType::Uint64) =>
+            {
+                input
+            }
+            _ => DType::Float64,
+        }
+    }
+
+    /// NumPy 2's result type for input type `input`.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] for a reduction NumPy does not define on `input` (the mean of bools
+    /// is defined; none is rejected today, the check is where one would be).
+    pub(crate) fn result_dtype(self, input: DType) -> Result<DType> {
+        Ok(match self {
+            Reduction::Sum | Reduction::Prod => match input.kind() {
+                Kind::Float => input,
+                _ => signedness(input),
+            },
+            Reduction::Mean | Reduction::Var { .. } | Reduction::Std { .. } => match input {
+                DType::Float32 => DType::Float32,
+                _ => DType::Float64,
+            },
+            Reduction::Min | Reduction::Max => input,
+            Reduction::CountNonzero | Reduction::Argmin | Reduction::Argmax => DType::Int64,
+            Reduction::Any | Reduction::All => DType::Bool,
+        })
+    }
+
+    /// Checks that the reduction is defined over `axes` of an `ndim`-d array.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] for argmin/argmax over several (not all) axes, as NumPy.
+    pub(crate) fn check_axes(self, axes: &[usize], ndim: usize) -> Result<()> {
+        if matches!(self, Reduction::Argmin | Reduction::Argmax)
+            && axes.len() > 1
+            && axes.len() < ndim
+        {
+            return Err(Error::Invalid(format!(
+                "{} reduces over all axes or one axis, not {axes:?}",
+                self.name()
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// int64 for bool and signed ints, uint64 for unsigned (NumPy's sum promotion).
+fn signedness(input: DType) -> DType {
+    if input.kind() == Kind::Int && !input.is_signed_int() {
+        DType::Uint64
+    } else {
+        DType::Int64
+    }
+}

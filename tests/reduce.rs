@@ -1,0 +1,228 @@
+//! Reductions against NumPy (fixtures from tests/fixtures/reduce/make_fixtures.py): every input
+//! type, axis subsets, keepdims, NaN; bit-identical over thread counts; fusion by read counts;
+//! bad input.
+
+mod common;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chunkwise::prelude::*;
+use chunkwise::{Buffer, Error};
+use common::{buffer_array, exec, load_le, CountingSource};
+use ndarray::ArrayD;
+use serde_json::Value;
+
+fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/reduce")
+}
+
+/// Float results agree with NumPy's within its rounding (we accumulate in float64, NumPy in
+/// the input's type, pairwise): relative 1e-5 for float32, 1e-10 for float64; NaN matches NaN.
+fn close(got: f64, want: f64, tol: f64) -> bool {
+    (got.is_nan() && want.is_nan())
+        || got == want
+        || (got - want).abs() <= tol * want.abs().max(1.0)
+}
+
+fn compare(got: &Buffer, want: &Buffer, context: &str) {
+    assert_eq!(got.dtype(), want.dtype(), "{context}: dtype");
+    match (got, want) {
+        (Buffer::Float32(g), Buffer::Float32(w)) => {
+            for (i, (g, w)) in g.iter().zip(w).enumerate() {
+                assert!(
+                    close(f64::from(*g), f64::from(*w), 1e-5),
+                    "{context}[{i}]: {g} vs {w}"
+                );
+            }
+        }
+        (Buffer::Float64(g), Buffer::Float64(w)) => {
+            for (i, (g, w)) in g.iter().zip(w).enumerate() {
+                assert!(close(*g, *w, 1e-10), "{context}[{i}]: {g} vs {w}");
+            }
+        }
+        _ => assert_eq!(got, want, "{context}"),
+    }
+}
+
+fn compute_buffer(y: &Array, threads: usize) -> Buffer {
+    chunkwise::engine::dispatch!(Buffer, Buffer::zeros(y.dtype(), 0), _v => {
+        fn go<T: chunkwise::Element>(y: &Array, threads: usize, _: &[T]) -> Buffer {
+            let a: ArrayD<T> = y.compute(&exec(threads)).expect("computes");
+            T::into_buffer(a.iter().copied().collect())
+        }
+        go(y, threads, &_v)
+    })
+}
+
+fn case_axes(case: &Value) -> Axes {
+    let mut axes = match case["axes"].as_array() {
+        None => Axes::all(),
+        Some(a) => Axes::along(
+            &a.iter()
+                .map(|v| v.as_u64().unwrap() as usize)
+                .collect::<Vec<_>>(),
+        ),
+    };
+    if case["keepdims"].as_bool().unwrap() {
+        axes = axes.keepdims();
+    }
+    axes
+}
+
+#[test]
+fn every_reduction_matches_numpy() {
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(fixtures().join("manifest.json")).unwrap()).unwrap();
+    let shape: Vec<usize> = manifest["shape"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap() as usize)
+        .collect();
+    for chunks in [[3u64, 4, 5], [7, 10, 13]] {
+        for case in manifest["cases"].as_array().unwrap() {
+            let input = case["input"].as_str().unwrap();
+            let x = buffer_array(
+                load_le(
+                    &fixtures().join(format!("{input}.in.bin")),
+                    case["dtype_in"].as_str().unwrap(),
+                ),
+                &shape,
+                &chunks,
+            );
+            let red = Reduction::parse(
+                case["reduction"].as_str().unwrap(),
+                case["ddof"].as_u64().unwrap() as u32,
+            )
+            .unwrap();
+            let context = format!("{input} {case} chunks {chunks:?}");
+            let y = x.reduce(red, case_axes(case)).expect(&context);
+            let want_shape: Vec<u64> = case["shape"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_u64().unwrap())
+                .collect();
+            assert_eq!(y.shape(), want_shape, "{context}: shape");
+            let all = load_le(&fixtures().join(format!("{input}.out.bin")), "uint8");
+            let Buffer::Uint8(bytes) = all else {
+                unreachable!()
+            };
+            let dtype = DType::parse(case["dtype"].as_str().unwrap()).unwrap();
+            let n: u64 = want_shape.iter().product();
+            let off = case["offset"].as_u64().unwrap() as usize;
+            let len = n as usize * dtype.size();
+            let want = Buffer::from_le_bytes(&bytes[off..off + len], dtype).unwrap();
+            compare(&compute_buffer(&y, 2), &want, &context);
+        }
+    }
+}
+
+#[test]
+fn bit_identical_for_any_thread_count() {
+    let x = chunkwise::from_ndarray(common::random_array::<f32>(&[37, 23, 11], 7), &[4, 3, 2])
+        .unwrap()
+        .clip(-1e3, 1e3)
+        .unwrap();
+    for axes in [Axes::all(), Axes::along(&[0]), Axes::along(&[1, 2])] {
+        for red in [
+            Reduction::Sum,
+            Reduction::Mean,
+            Reduction::Std { ddof: 1 },
+            Reduction::Argmax,
+        ] {
+            if red == Reduction::Argmax && axes == Axes::along(&[1, 2]) {
+                continue;
+            }
+            let y = x.reduce(red, axes.clone()).unwrap();
+            let one = compute_buffer(&y, 1);
+            for threads in [2, 7] {
+                let got = compute_buffer(&y, threads);
+                assert_eq!(
+                    one.to_le_bytes(),
+                    got.to_le_bytes(),
+                    "{red:?} {axes:?} with {threads} threads"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn integer_results_do_not_depend_on_chunking() {
+    let data = common::random_array::<u16>(&[13, 7, 10], 3);
+    let mut results = Vec::new();
+    for chunks in [[5u64, 3, 4], [13, 7, 10], [1, 7, 3], [4, 4, 4]] {
+        let x = chunkwise::from_ndarray(data.clone(), &chunks).unwrap();
+        let sum: ArrayD<u64> = x.sum(Axes::all()).unwrap().compute(&exec(2)).unwrap();
+        let mip: ArrayD<u16> = x.max(0).unwrap().compute(&exec(2)).unwrap();
+        let arg: ArrayD<i64> = x.argmin(Axes::all()).unwrap().compute(&exec(2)).unwrap();
+        results.push((sum, mip, arg));
+    }
+    assert!(results.windows(2).all(|w| w[0] == w[1]));
+    let (sum, mip, _) = &results[0];
+    assert_eq!(sum.ndim(), 0);
+    assert_eq!(
+        sum.iter().next(),
+        Some(&data.iter().map(|&v| u64::from(v)).sum())
+    );
+    assert_eq!(mip.shape(), &[7, 10]);
+}
+
+#[test]
+fn element_wise_producers_fuse_into_the_read() {
+    let data = common::random_array::<u16>(&[40, 30, 20], 5);
+    let source = CountingSource::new(&data, &[8, 8, 8]);
+    let x = Array::from_source(source.clone());
+    let y = x
+        .threshold(1000)
+        .unwrap()
+        .count_nonzero(Axes::all())
+        .unwrap();
+    let got: ArrayD<i64> = y.compute(&exec(2)).unwrap();
+    let want = data.iter().filter(|&&v| v > 1000).count() as i64;
+    assert_eq!(got.iter().next(), Some(&want));
+    assert_eq!(source.elements_read(), data.len() as u64, "x read once");
+}
+
+#[test]
+fn projection_chains_and_writes_to_zarr() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = common::random_array::<u16>(&[30, 20, 10], 9);
+    let x = chunkwise::from_ndarray(data.clone(), &[4, 8, 8]).unwrap();
+    let mip = x.max(0).unwrap().astype(DType::Float32).unwrap();
+    mip.to_zarr(
+        dir.path().join("mip.zarr"),
+        &WriteOptions::default(),
+        &exec(2),
+    )
+    .unwrap();
+    let back: ArrayD<f32> = chunkwise::open(dir.path().join("mip.zarr"))
+        .unwrap()
+        .compute(&exec(1))
+        .unwrap();
+    let want = data.map_axis(ndarray::Axis(0), |c| f32::from(*c.iter().max().unwrap()));
+    assert_eq!(back, want);
+}
+
+#[test]
+fn bad_axes_are_one_clear_error() {
+    let x = chunkwise::from_ndarray(common::random_array::<u8>(&[4, 5], 1), &[2, 2]).unwrap();
+    for (axes, words) in [
+        (Axes::along(&[2]), "axis 2 is out of range"),
+        (Axes::along(&[1, 1]), "repeat"),
+    ] {
+        match x.sum(axes) {
+            Err(Error::Invalid(m)) => assert!(m.contains(words), "{m}"),
+            other => panic!("{other:?}"),
+        }
+    }
+    let x3 =
+        chunkwise::from_ndarray(common::random_array::<u8>(&[4, 5, 3], 1), &[2, 2, 2]).unwrap();
+    assert!(matches!(
+        x3.argmin(Axes::along(&[0, 1])),
+        Err(Error::Invalid(_))
+    ));
+    let _ = Arc::new(0);
+}
