@@ -226,3 +226,60 @@ fn bad_axes_are_one_clear_error() {
     ));
     let _ = Arc::new(0);
 }
+
+#[test]
+fn pipeline_file_reductions_go_to_json_and_zarr() {
+    let dir = common::dir_with_input(&[20, 12, 9], &[8, 8, 8], 4);
+    let file = dir.path().join("p.json");
+    std::fs::write(
+        &file,
+        r#"{"inputs": {"vol": "in.zarr"},
+            "steps": [
+              {"id": "total", "op": "reduce", "x": "vol", "reduction": "sum"},
+              {"id": "sd", "op": "reduce", "x": "vol", "reduction": "std", "ddof": 1},
+              {"id": "mip", "op": "reduce", "x": "vol", "reduction": "max", "axes": [0]}
+            ],
+            "outputs": [{"from": "total", "path": "total.json"},
+                        {"from": "sd", "path": "sd.json"},
+                        {"from": "mip", "path": "mip.zarr"}]}"#,
+    )
+    .unwrap();
+    let loaded = chunkwise::pipeline::load(&file, &Default::default()).unwrap();
+    loaded.pipeline.run(&exec(2)).unwrap();
+    let data: ArrayD<u16> = chunkwise::open(dir.path().join("in.zarr"))
+        .unwrap()
+        .compute(&exec(1))
+        .unwrap();
+    let total: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("total.json")).unwrap()).unwrap();
+    let want: u64 = data.iter().map(|&v| u64::from(v)).sum();
+    assert_eq!(total["value"].as_u64(), Some(want));
+    assert_eq!(total["dtype"], "uint64");
+    let sd: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("sd.json")).unwrap()).unwrap();
+    assert!(sd["value"].as_f64().unwrap() > 0.0);
+    let mip: ArrayD<u16> = chunkwise::open(dir.path().join("mip.zarr"))
+        .unwrap()
+        .compute(&exec(1))
+        .unwrap();
+    assert_eq!(mip.shape(), &[12, 9]);
+}
+
+#[test]
+fn unknown_reduction_in_a_pipeline_is_one_error_and_nothing_is_written() {
+    let dir = common::dir_with_input(&[10, 10], &[5, 5], 4);
+    let file = dir.path().join("p.json");
+    std::fs::write(
+        &file,
+        r#"{"inputs": {"vol": "in.zarr"},
+            "steps": [{"id": "m", "op": "reduce", "x": "vol", "reduction": "median"}],
+            "outputs": [{"from": "m", "path": "m.json"}]}"#,
+    )
+    .unwrap();
+    let e = chunkwise::pipeline::load(&file, &Default::default()).unwrap_err();
+    assert!(
+        e.to_string().contains("unknown reduction \"median\""),
+        "{e}"
+    );
+    assert!(!dir.path().join("m.json").exists());
+}

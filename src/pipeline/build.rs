@@ -2,8 +2,9 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use chunkwise_engine::store::Overwrite;
+use chunkwise_engine::store::{JsonSink, Overwrite};
 use chunkwise_engine::{Array, Error, Registry, Result, Steps};
 
 use crate::api::{open, Pipeline};
@@ -109,6 +110,17 @@ fn build(
         let array = Steps::new(&names)
             .array(&out.from)
             .map_err(|e| Error::Invalid(format!("output {:?}: {e}", out.path)))?;
+        if out.path.ends_with(".json") {
+            // A small result (a full reduction, a histogram) as a JSON document.
+            let sink = JsonSink::new(
+                resolve(base, &out.path),
+                array.meta().clone(),
+                settings.overwrite,
+            )
+            .map_err(|e| Error::Invalid(format!("output {:?}: {e}", out.path)))?;
+            pipeline.write_to(&array, Arc::new(sink));
+            continue;
+        }
         let mut options = out.options.clone();
         options.overwrite = settings.overwrite;
         options.durable |= settings.durable;
