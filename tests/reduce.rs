@@ -283,3 +283,137 @@ fn unknown_reduction_in_a_pipeline_is_one_error_and_nothing_is_written() {
     );
     assert!(!dir.path().join("m.json").exists());
 }
+
+#[test]
+fn histograms_and_percentiles_match_numpy_exactly() {
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(fixtures().join("hist.json")).unwrap()).unwrap();
+    let shape: Vec<usize> = manifest["shape"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap() as usize)
+        .collect();
+    for case in manifest["cases"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        let data = load_le(
+            &fixtures().join(format!("hist_{name}.in.bin")),
+            case["dtype"].as_str().unwrap(),
+        );
+        for chunks in [[4u64, 4, 4], [9, 11, 7]] {
+            let x = buffer_array(data.clone(), &shape, &chunks);
+            for h in case["hists"].as_array().unwrap() {
+                let range = h["range"].as_array().unwrap();
+                let (lo, hi) = (range[0].as_f64().unwrap(), range[1].as_f64().unwrap());
+                let bins = h["bins"].as_u64().unwrap() as u32;
+                let got: ArrayD<i64> = x
+                    .histogram(bins, (lo, hi))
+                    .unwrap()
+                    .compute(&exec(2))
+                    .unwrap();
+                let want: Vec<i64> = h["counts"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.as_i64().unwrap())
+                    .collect();
+                assert_eq!(got.iter().copied().collect::<Vec<_>>(), want, "{name} {h}");
+            }
+            let ps: Vec<f64> = case["percentiles"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap())
+                .collect();
+            let got = percentiles(&x, &ps, &exec(2)).unwrap();
+            let want: Vec<f64> = case["values"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| f64::from_bits(v.as_u64().unwrap()))
+                .collect();
+            for ((p, g), w) in ps.iter().zip(&got).zip(&want) {
+                assert_eq!(
+                    g.to_bits(),
+                    w.to_bits(),
+                    "{name} chunks {chunks:?} percentile {p}: {g} vs {w}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn bad_histogram_and_percentile_arguments_are_errors() {
+    let x = chunkwise::from_ndarray(common::random_array::<u8>(&[4, 5], 1), &[2, 2]).unwrap();
+    for (r, words) in [
+        (x.histogram(0, (0.0, 1.0)), "bins"),
+        (x.histogram(4, (1.0, 1.0)), "lo < hi"),
+        (x.histogram(4, (2.0, 1.0)), "lo < hi"),
+    ] {
+        match r {
+            Err(Error::Invalid(m)) => assert!(m.contains(words), "{m}"),
+            other => panic!("{other:?}"),
+        }
+    }
+    for p in [-1.0, 100.5, f64::NAN] {
+        assert!(matches!(
+            percentiles(&x, &[p], &exec(1)),
+            Err(Error::Invalid(_))
+        ));
+    }
+}
+
+#[test]
+fn stats_summarise_in_few_passes() {
+    let data = common::random_array::<u16>(&[20, 16, 12], 11).mapv(|v| v % 1000);
+    let source = CountingSource::new(&data, &[8, 8, 8]);
+    let x = Array::from_source(source.clone());
+    let s = stats(&x, &StatsOptions::new(16, &[50.0]), &exec(2)).unwrap();
+    let sorted = {
+        let mut v: Vec<u16> = data.iter().copied().collect();
+        v.sort_unstable();
+        v
+    };
+    assert_eq!(s.min, f64::from(sorted[0]));
+    assert_eq!(s.max, f64::from(*sorted.last().unwrap()));
+    assert_eq!(s.histogram.iter().sum::<u64>(), data.len() as u64);
+    assert_eq!(s.edges.len(), 17);
+    let n = sorted.len();
+    let median = (f64::from(sorted[(n - 1) / 2]) + f64::from(sorted[n / 2])) / 2.0;
+    assert_eq!(s.percentiles, vec![(50.0, median)]);
+    // moments + histogram + per-value histogram: each pass reads x once.
+    let passes = source.elements_read() / data.len() as u64;
+    assert!(passes <= 6, "{passes} passes");
+}
+
+#[test]
+fn quantiles_of_a_crowded_bin_narrow_until_exact() {
+    // 80% zeros: the bin holding the median is too full to collect and is narrowed.
+    let mut data = ArrayD::<f32>::zeros(vec![48, 48, 40]);
+    for (i, v) in data.iter_mut().enumerate() {
+        if i % 5 == 0 {
+            *v = ((i * 7919) % 1013) as f32 * 0.37 - 50.0;
+        }
+    }
+    let x = chunkwise::from_ndarray(data.clone(), &[24, 24, 20]).unwrap();
+    let qs = [0.0, 0.1, 0.5, 0.85, 0.9, 0.999, 1.0];
+    let got = quantiles(&x, &qs, &exec(2)).unwrap();
+    let mut sorted: Vec<f64> = data.iter().map(|&v| f64::from(v)).collect();
+    sorted.sort_by(f64::total_cmp);
+    let n = sorted.len();
+    for (q, g) in qs.iter().zip(got) {
+        let h = (n - 1) as f64 * q;
+        let (a, b) = (
+            sorted[h.floor() as usize],
+            sorted[(h.floor() as usize + 1).min(n - 1)],
+        );
+        let t = h - h.floor();
+        let want = if t >= 0.5 {
+            b - (b - a) * (1.0 - t)
+        } else {
+            a + (b - a) * t
+        };
+        assert_eq!(g.to_bits(), want.to_bits(), "q {q}: {g} vs {want}");
+    }
+}

@@ -23,6 +23,8 @@ pub struct ReduceCombine {
     pub fan_in: u64,
     /// The input (partial) shape.
     pub input_shape: Vec<u64>,
+    /// The type of the array reduced.
+    pub input_dtype: chunkwise_engine::DType,
 }
 
 impl ReduceCombine {
@@ -110,7 +112,7 @@ impl Op for ReduceCombine {
         output: &Region,
         out: &mut Buffer,
     ) -> Result<()> {
-        let state = self.reduction.state();
+        let state = self.reduction.state(self.input_dtype);
         match (piece.data, out) {
             (Buffer::Float64(b), Buffer::Float64(a)) => self.merge_box(state, piece, b, output, a),
             (Buffer::Int64(b), Buffer::Int64(a)) => self.merge_box(state, piece, b, output, a),

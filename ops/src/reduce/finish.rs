@@ -28,6 +28,12 @@ impl ReduceFinish {
     }
 
     fn values<A: Acc>(&self, s: &[A], slots: usize) -> Vec<A> {
+        if self.reduction.vector() {
+            return s
+                .chunks_exact(slots)
+                .flat_map(|s| s[1..].iter().copied())
+                .collect();
+        }
         s.chunks_exact(slots)
             .map(|s| {
                 let n = s[0].to_f64();
@@ -71,9 +77,16 @@ impl Op for ReduceFinish {
         };
         let nd = m.shape.len() - 1;
         let keep: Vec<usize> = (0..nd).filter(|&a| self.kept(a)).collect();
+        let mut shape: Vec<u64> = keep.iter().map(|&a| m.shape[a]).collect();
+        let mut chunks: Vec<u64> = keep.iter().map(|&a| m.chunks[a]).collect();
+        if self.reduction.vector() {
+            // The histogram's bins (or the collected values) as a last axis in one chunk.
+            shape.push(m.shape[nd] - 1);
+            chunks.push(m.shape[nd] - 1);
+        }
         ArrayMeta::new(
-            keep.iter().map(|&a| m.shape[a]).collect(),
-            keep.iter().map(|&a| m.chunks[a]).collect(),
+            shape,
+            chunks,
             self.reduction.result_dtype(self.input_dtype)?,
         )
     }

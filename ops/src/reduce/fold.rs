@@ -94,22 +94,50 @@ pub(crate) fn fold_piece<T: Enters<A> + Copy, A: Acc>(
         .map(|a| asked.shape[a])
         .product();
     let (v0, e0) = match state {
-        State::Sum | State::Moments | State::Count => (A::ZERO, A::ZERO),
-        State::Prod => (A::ONE, A::ZERO),
         State::Min | State::Argmin => (A::TOP, A::TOP),
         State::Max | State::Argmax => (A::BOTTOM, A::TOP),
+        State::Prod => (A::ONE, A::ZERO),
+        _ => (A::ZERO, A::ZERO),
     };
     let slots = state.slots() as usize;
-    map.rows(region, asked, |_, len, o, step, _, _| {
-        for k in 0..len {
-            let s = &mut out[o + k * step..o + k * step + slots];
-            s[0] = A::from_u64(n);
-            s[1] = v0;
-            if slots > 2 {
-                s[2] = e0;
+    // Each output element the box covers starts from its identity, set once.
+    let nd = asked.ndim();
+    let lo: Vec<u64> = (0..nd)
+        .map(|a| {
+            if map.reduced[a] {
+                asked.start[a] / map.chunks[a]
+            } else {
+                asked.start[a]
             }
+        })
+        .collect();
+    let hi: Vec<u64> = (0..nd)
+        .map(|a| {
+            if map.reduced[a] {
+                lo[a] + 1
+            } else {
+                asked.start[a] + asked.shape[a]
+            }
+        })
+        .collect();
+    let out_strides = strides(&map.output.shape);
+    for_each_index(&lo, &hi, |at| {
+        let o: usize = (0..nd)
+            .map(|a| (at[a] - map.output.start[a]) as usize * out_strides[a])
+            .sum();
+        let s = &mut out[o..o + slots];
+        s.fill(A::ZERO);
+        s[0] = A::from_u64(n);
+        s[1] = v0;
+        if slots > 2 {
+            s[2] = e0;
+        }
+        if let State::Collect { .. } = state {
+            s[2] = A::TOP;
+            s[3] = A::BOTTOM;
         }
     });
+    let bins = Bins::new(state);
     map.rows(region, asked, |d, len, o, step, index, istep| {
         let row = &xs[d..d + len];
         match state {
@@ -139,6 +167,22 @@ pub(crate) fn fold_piece<T: Enters<A> + Copy, A: Acc>(
                     let v = &mut out[o + k * step + 1];
                     if takes(min, x.acc(), *v) {
                         *v = x.acc();
+                    }
+                }
+            }
+            State::Histogram { .. } => {
+                for (k, &x) in row.iter().enumerate() {
+                    if let Some(b) = bins.of(x.acc().to_f64()) {
+                        let v = &mut out[o + k * step + 1 + b];
+                        *v = v.add(A::ONE);
+                    }
+                }
+            }
+            State::Collect { lo, hi, cap } => {
+                for (k, &x) in row.iter().enumerate() {
+                    let x = x.acc();
+                    if x.to_f64() >= lo && x.to_f64() <= hi {
+                        collect(&mut out[o + k * step..o + k * step + slots], x, cap);
                     }
                 }
             }
@@ -213,6 +257,26 @@ pub(crate) fn merge<A: Acc>(state: State, a: &mut [A], b: &[A]) {
                 a[2] = b[2];
             }
         }
+        State::Histogram { .. } => {
+            for (a, b) in a[1..].iter_mut().zip(&b[1..]) {
+                *a = a.add(*b);
+            }
+        }
+        State::Collect { cap, .. } => {
+            let kept = b[1].to_u64().min(u64::from(cap)) as usize;
+            let before = a[1];
+            for &x in &b[4..4 + kept] {
+                collect(a, x, cap);
+            }
+            // Values beyond b's cap were counted but not kept; count them too.
+            a[1] = before.add(b[1]);
+            if b[2] < a[2] {
+                a[2] = b[2];
+            }
+            if b[3] > a[3] {
+                a[3] = b[3];
+            }
+        }
         State::Moments => {
             let (na, nb) = (a[0].to_f64(), b[0].to_f64());
             let n = na + nb;
@@ -222,4 +286,76 @@ pub(crate) fn merge<A: Acc>(state: State, a: &mut [A], b: &[A]) {
         }
     }
     a[0] = a[0].add(b[0]);
+}
+
+/// Adds `x` to a collect state `s` (`[n, count, min, max, values...]`).
+fn collect<A: Acc>(s: &mut [A], x: A, cap: u32) {
+    let count = s[1].to_u64();
+    if count < u64::from(cap) {
+        s[4 + count as usize] = x;
+    }
+    s[1] = s[1].add(A::ONE);
+    if x < s[2] {
+        s[2] = x;
+    }
+    if x > s[3] {
+        s[3] = x;
+    }
+}
+
+/// A histogram's bin edges, as NumPy's `np.histogram` computes them: `linspace(lo, hi,
+/// bins + 1)` in float64, rounded to float32 for float32 data, and each value's bin found by
+/// estimate and correction against those edges (last bin closed).
+pub(crate) struct Bins {
+    pub(crate) edges: Vec<f64>,
+    norm: f64,
+}
+
+impl Bins {
+    pub(crate) fn new(state: State) -> Bins {
+        let State::Histogram {
+            bins,
+            lo,
+            hi,
+            f32_edges,
+        } = state
+        else {
+            return Bins {
+                edges: Vec::new(),
+                norm: 0.0,
+            };
+        };
+        let step = (hi - lo) / f64::from(bins);
+        let edges = (0..=bins)
+            .map(|i| {
+                if i == bins {
+                    hi
+                } else {
+                    f64::from(i) * step + lo
+                }
+            })
+            .map(|e| if f32_edges { f64::from(e as f32) } else { e })
+            .collect();
+        Bins {
+            edges,
+            norm: f64::from(bins) / (hi - lo),
+        }
+    }
+
+    /// The bin of `x`, if it is inside the edges.
+    #[inline]
+    fn of(&self, x: f64) -> Option<usize> {
+        let bins = self.edges.len() - 1;
+        let (first, last) = (self.edges[0], self.edges[bins]);
+        if !(x >= first && x <= last) {
+            return None;
+        }
+        let mut i = (((x - first) * self.norm) as usize).min(bins - 1);
+        if x < self.edges[i] {
+            i = i.saturating_sub(1);
+        } else if i + 1 < bins && x >= self.edges[i + 1] {
+            i += 1;
+        }
+        Some(i)
+    }
 }

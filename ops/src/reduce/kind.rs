@@ -40,11 +40,33 @@ pub enum Reduction {
     Argmin,
     /// `np.argmax`, as [`Reduction::Argmin`].
     Argmax,
+    /// `np.histogram(x, bins, range=(lo, hi))[0]` as int64 counts along a trailing axis of
+    /// `bins`: NumPy's edges (`linspace` in float64, float32 for float32 data), the last bin
+    /// closed, values outside the range (and NaN) not counted.
+    Histogram {
+        /// Number of equal-width bins (at least 1).
+        bins: u32,
+        /// Lower edge of the first bin.
+        lo: f64,
+        /// Upper edge of the last bin (above `lo`).
+        hi: f64,
+    },
+    /// The values in `[lo, hi]`, for exact quantiles: float64 `[count, min, max, values...]`
+    /// along a trailing axis of `3 + cap`; the values (unsorted) are complete when
+    /// `count <= cap`.
+    Collect {
+        /// Lower bound (inclusive).
+        lo: f64,
+        /// Upper bound (inclusive).
+        hi: f64,
+        /// How many values are kept.
+        cap: u32,
+    },
 }
 
 /// The partial state a reduction keeps per output element; slot 0 always counts the elements
 /// it has seen (0 = nothing yet), the others are [`State::slots`] - 1 values.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) enum State {
     /// `[n, sum]`.
     Sum,
@@ -62,6 +84,15 @@ pub(crate) enum State {
     Moments,
     /// `[n, nonzero count]`.
     Count,
+    /// `[n, counts per bin...]`; edges in float32 when `f32_edges`.
+    Histogram {
+        bins: u32,
+        lo: f64,
+        hi: f64,
+        f32_edges: bool,
+    },
+    /// `[n, count in range, min in range, max in range, values...]`.
+    Collect { lo: f64, hi: f64, cap: u32 },
 }
 
 impl State {
@@ -69,6 +100,8 @@ impl State {
     pub(crate) fn slots(self) -> u64 {
         match self {
             State::Argmin | State::Argmax | State::Moments => 3,
+            State::Histogram { bins, .. } => 1 + u64::from(bins),
+            State::Collect { cap, .. } => 4 + u64::from(cap),
             _ => 2,
         }
     }
@@ -90,6 +123,8 @@ impl Reduction {
             Reduction::All => "all",
             Reduction::Argmin => "argmin",
             Reduction::Argmax => "argmax",
+            Reduction::Histogram { .. } => "histogram",
+            Reduction::Collect { .. } => "collect",
         }
     }
 
@@ -123,8 +158,15 @@ impl Reduction {
         }
     }
 
-    pub(crate) fn state(self) -> State {
+    pub(crate) fn state(self, input: DType) -> State {
         match self {
+            Reduction::Histogram { bins, lo, hi } => State::Histogram {
+                bins,
+                lo,
+                hi,
+                f32_edges: input == DType::Float32,
+            },
+            Reduction::Collect { lo, hi, cap } => State::Collect { lo, hi, cap },
             Reduction::Sum | Reduction::Mean => State::Sum,
             Reduction::Prod => State::Prod,
             Reduction::Min => State::Min,
@@ -168,7 +210,17 @@ impl Reduction {
             Reduction::Min | Reduction::Max => input,
             Reduction::CountNonzero | Reduction::Argmin | Reduction::Argmax => DType::Int64,
             Reduction::Any | Reduction::All => DType::Bool,
+            Reduction::Histogram { .. } => DType::Int64,
+            Reduction::Collect { .. } => DType::Float64,
         })
+    }
+
+    /// Whether the result has a trailing axis of its own (a histogram's bins).
+    pub(crate) fn vector(self) -> bool {
+        matches!(
+            self,
+            Reduction::Histogram { .. } | Reduction::Collect { .. }
+        )
     }
 
     /// Checks that the reduction is defined over `axes` of an `ndim`-d array.
@@ -176,6 +228,16 @@ impl Reduction {
     /// # Errors
     /// [`Error::Invalid`] for argmin/argmax over several (not all) axes, as NumPy.
     pub(crate) fn check_axes(self, axes: &[usize], ndim: usize) -> Result<()> {
+        if let Reduction::Histogram { bins, lo, hi } = self {
+            if bins == 0 {
+                return Err(Error::Invalid("histogram bins must be at least 1".into()));
+            }
+            if lo >= hi || lo.is_nan() || !lo.is_finite() || !hi.is_finite() {
+                return Err(Error::Invalid(format!(
+                    "histogram range ({lo}, {hi}) must be finite with lo < hi"
+                )));
+            }
+        }
         if matches!(self, Reduction::Argmin | Reduction::Argmax)
             && axes.len() > 1
             && axes.len() < ndim

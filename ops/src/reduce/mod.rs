@@ -22,6 +22,9 @@ mod fold;
 mod kind;
 mod partial;
 mod pipeline;
+mod quantile;
+mod run;
+mod stats;
 
 use std::sync::Arc;
 
@@ -31,6 +34,9 @@ pub use finish::ReduceFinish;
 pub use kind::Reduction;
 pub use partial::ReducePartial;
 pub use pipeline::register;
+pub use quantile::{percentiles, quantiles};
+pub use run::compute_small;
+pub use stats::{stats, Stats, StatsOptions};
 
 /// The axes a reduction runs over, and whether they stay (with extent 1) in the result.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -122,6 +128,7 @@ pub fn reduce(x: &Array, reduction: Reduction, axes: &Axes) -> Result<Array> {
             axes: axes_list.clone(),
             fan_in: fan_in(axes_list.len()),
             input_shape: p.shape().to_vec(),
+            input_dtype: x.dtype(),
         };
         p = Array::apply(Arc::new(combine), vec![p])?;
     }
@@ -225,6 +232,15 @@ pub trait ReduceExt {
     /// See [`reduce`].
     fn argmax(&self, axes: impl Into<Axes>) -> Result<Array> {
         self.reduce(Reduction::Argmax, axes)
+    }
+    /// `np.histogram(x, bins, range=(lo, hi))[0]` over all elements: int64 counts, the last
+    /// bin closed, values outside the range (and NaN) ignored.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] for `bins == 0` or a range with `lo >= hi` (or not finite).
+    fn histogram(&self, bins: u32, range: (f64, f64)) -> Result<Array> {
+        let (lo, hi) = range;
+        self.reduce(Reduction::Histogram { bins, lo, hi }, Axes::all())
     }
 }
 

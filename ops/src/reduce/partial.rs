@@ -91,7 +91,7 @@ impl Op for ReducePartial {
         let mut chunks: Vec<u64> = (0..m.shape.len())
             .map(|a| if reduced[a] { 1 } else { m.chunks[a] })
             .collect();
-        let slots = self.reduction.state().slots();
+        let slots = self.reduction.state(self.input.dtype).slots();
         shape.push(slots);
         chunks.push(slots);
         ArrayMeta::new(shape, chunks, self.reduction.acc_dtype(m.dtype))
@@ -134,7 +134,7 @@ impl Op for ReducePartial {
             shape: &self.input.shape,
             output,
         };
-        let state = self.reduction.state();
+        let state = self.reduction.state(self.input.dtype);
         macro_rules! go {
             ($($variant:ident => [$($acc:ident),*]),* $(,)?) => {
                 match (piece.data, out) {
