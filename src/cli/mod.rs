@@ -14,6 +14,7 @@
 
 mod args;
 mod demo;
+mod stats;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -180,6 +181,27 @@ fn dispatch(command: Command, registry: &Registry, pool: Pool) -> Result<()> {
             }
             Ok(())
         }
+        Command::Stats {
+            input,
+            step,
+            axis,
+            percentiles,
+            bins,
+            json,
+            exec,
+        } => stats::run_stats(
+            &input,
+            &stats::StatsArgs {
+                step,
+                axis,
+                percentiles,
+                bins,
+                json,
+            },
+            &exec,
+            registry,
+            pool,
+        ),
         Command::Info { array, json } => {
             let info = inspect_zarr(&array)?;
             if json {

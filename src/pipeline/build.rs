@@ -17,6 +17,8 @@ pub struct LoadedPipeline {
     pub spec: PipelineSpec,
     /// Outputs bound to their arrays.
     pub pipeline: Pipeline,
+    /// Every input and step by name (for `chunkwise stats --step`).
+    pub arrays: HashMap<String, Array>,
 }
 
 /// How every output of a pipeline file is written, beside what the file says per output.
@@ -55,8 +57,12 @@ pub fn load_with(
     })?;
     let spec = PipelineSpec::parse(&text)?;
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let pipeline = build(&spec, &base, outputs, registry)?;
-    Ok(LoadedPipeline { spec, pipeline })
+    let (pipeline, arrays) = build(&spec, &base, outputs, registry)?;
+    Ok(LoadedPipeline {
+        spec,
+        pipeline,
+        arrays,
+    })
 }
 
 fn resolve(base: &Path, p: &str) -> PathBuf {
@@ -73,7 +79,7 @@ fn build(
     base: &Path,
     settings: &OutputSettings,
     registry: &Registry,
-) -> Result<Pipeline> {
+) -> Result<(Pipeline, HashMap<String, Array>)> {
     // Every op name and parameter is checked before any input is opened.
     let prepared = spec
         .steps
@@ -128,5 +134,5 @@ fn build(
             .write_zarr(&array, resolve(base, &out.path), &options)
             .map_err(|e| Error::Invalid(format!("output {:?}: {e}", out.path)))?;
     }
-    Ok(pipeline)
+    Ok((pipeline, names))
 }
