@@ -28,6 +28,19 @@ impl ReduceFinish {
     }
 
     fn values<A: Acc>(&self, s: &[A], slots: usize) -> Vec<A> {
+        if self.reduction == Reduction::Summary {
+            return s
+                .chunks_exact(slots)
+                .flat_map(|s| {
+                    [
+                        s[1],
+                        s[2],
+                        s[3],
+                        A::from_f64((s[4].to_f64() / s[0].to_f64()).sqrt()),
+                    ]
+                })
+                .collect();
+        }
         if self.reduction.vector() {
             return s
                 .chunks_exact(slots)

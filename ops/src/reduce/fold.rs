@@ -22,6 +22,35 @@ pub(crate) struct Mapping<'a> {
 }
 
 impl Mapping<'_> {
+    /// Calls `f(out_offset)` once per output element that the input box `asked` feeds.
+    fn covered(&self, asked: &Region, mut f: impl FnMut(usize)) {
+        let nd = asked.ndim();
+        let lo: Vec<u64> = (0..nd)
+            .map(|a| {
+                if self.reduced[a] {
+                    asked.start[a] / self.chunks[a]
+                } else {
+                    asked.start[a]
+                }
+            })
+            .collect();
+        let hi: Vec<u64> = (0..nd)
+            .map(|a| {
+                if self.reduced[a] {
+                    lo[a] + 1
+                } else {
+                    asked.start[a] + asked.shape[a]
+                }
+            })
+            .collect();
+        let out_strides = strides(&self.output.shape);
+        for_each_index(&lo, &hi, |at| {
+            f((0..nd)
+                .map(|a| (at[a] - self.output.start[a]) as usize * out_strides[a])
+                .sum());
+        });
+    }
+
     /// Calls `f(data_offset, row_len, out_offset, out_step, index, index_step)` per row of
     /// `asked` (C order, inside the data's `region`).
     fn rows(
@@ -96,35 +125,13 @@ pub(crate) fn fold_piece<T: Enters<A> + Copy, A: Acc>(
     let (v0, e0) = match state {
         State::Min | State::Argmin => (A::TOP, A::TOP),
         State::Max | State::Argmax => (A::BOTTOM, A::TOP),
+        State::Summary => (A::TOP, A::BOTTOM),
         State::Prod => (A::ONE, A::ZERO),
         _ => (A::ZERO, A::ZERO),
     };
     let slots = state.slots() as usize;
     // Each output element the box covers starts from its identity, set once.
-    let nd = asked.ndim();
-    let lo: Vec<u64> = (0..nd)
-        .map(|a| {
-            if map.reduced[a] {
-                asked.start[a] / map.chunks[a]
-            } else {
-                asked.start[a]
-            }
-        })
-        .collect();
-    let hi: Vec<u64> = (0..nd)
-        .map(|a| {
-            if map.reduced[a] {
-                lo[a] + 1
-            } else {
-                asked.start[a] + asked.shape[a]
-            }
-        })
-        .collect();
-    let out_strides = strides(&map.output.shape);
-    for_each_index(&lo, &hi, |at| {
-        let o: usize = (0..nd)
-            .map(|a| (at[a] - map.output.start[a]) as usize * out_strides[a])
-            .sum();
+    map.covered(asked, |o| {
         let s = &mut out[o..o + slots];
         s.fill(A::ZERO);
         s[0] = A::from_u64(n);
@@ -145,6 +152,19 @@ pub(crate) fn fold_piece<T: Enters<A> + Copy, A: Acc>(
                 for (k, &x) in row.iter().enumerate() {
                     let v = &mut out[o + k * step + 1];
                     *v = v.add(x.acc());
+                }
+            }
+            State::Summary => {
+                for (k, &x) in row.iter().enumerate() {
+                    let s = &mut out[o + k * step..];
+                    let x = x.acc();
+                    if takes(true, x, s[1]) {
+                        s[1] = x;
+                    }
+                    if takes(false, x, s[2]) {
+                        s[2] = x;
+                    }
+                    s[3] = s[3].add(x);
                 }
             }
             State::Prod => {
@@ -199,28 +219,17 @@ pub(crate) fn fold_piece<T: Enters<A> + Copy, A: Acc>(
             }
         }
     });
-    if state == State::Moments {
+    if let Some(m) = state.moments() {
         // Second pass over the box, now in memory: squared deviations from its own mean
-        // (two passes are exact where sum-of-squares cancels).
-        map.rows(region, asked, |_, len, o, step, _, _| {
-            for k in 0..len {
-                let s = &mut out[o + k * step..];
-                if s[2] == A::ZERO {
-                    s[1] = A::from_f64(s[1].to_f64() / n as f64);
-                    s[2] = A::ONE; // marks the mean as taken; reset below
-                }
-            }
-        });
-        map.rows(region, asked, |_, len, o, step, _, _| {
-            for k in 0..len {
-                out[o + k * step + 2] = A::ZERO;
-            }
+        // (two passes are exact where a sum of squares cancels).
+        map.covered(asked, |o| {
+            out[o + m] = A::from_f64(out[o + m].to_f64() / n as f64)
         });
         map.rows(region, asked, |d, len, o, step, _, _| {
             for (k, &x) in xs[d..d + len].iter().enumerate() {
                 let s = &mut out[o + k * step..];
-                let dev = x.acc().to_f64() - s[1].to_f64();
-                s[2] = A::from_f64(s[2].to_f64() + dev * dev);
+                let dev = x.acc().to_f64() - s[m].to_f64();
+                s[m + 1] = A::from_f64(s[m + 1].to_f64() + dev * dev);
             }
         });
     }
@@ -277,15 +286,30 @@ pub(crate) fn merge<A: Acc>(state: State, a: &mut [A], b: &[A]) {
                 a[3] = b[3];
             }
         }
-        State::Moments => {
-            let (na, nb) = (a[0].to_f64(), b[0].to_f64());
-            let n = na + nb;
-            let delta = b[1].to_f64() - a[1].to_f64();
-            a[1] = A::from_f64(a[1].to_f64() + delta * nb / n);
-            a[2] = A::from_f64(a[2].to_f64() + b[2].to_f64() + delta * delta * na * nb / n);
+        State::Moments => merge_moments(&mut a[..3], &b[..3]),
+        State::Summary => {
+            if takes(true, b[1], a[1]) {
+                a[1] = b[1];
+            }
+            if takes(false, b[2], a[2]) {
+                a[2] = b[2];
+            }
+            let mut m = [a[0], a[3], a[4]];
+            merge_moments(&mut m, &[b[0], b[3], b[4]]);
+            a[3] = m[1];
+            a[4] = m[2];
         }
     }
     a[0] = a[0].add(b[0]);
+}
+
+/// Chan et al.'s merge of `[n, mean, M2]` states.
+fn merge_moments<A: Acc>(a: &mut [A], b: &[A]) {
+    let (na, nb) = (a[0].to_f64(), b[0].to_f64());
+    let n = na + nb;
+    let delta = b[1].to_f64() - a[1].to_f64();
+    a[1] = A::from_f64(a[1].to_f64() + delta * nb / n);
+    a[2] = A::from_f64(a[2].to_f64() + b[2].to_f64() + delta * delta * na * nb / n);
 }
 
 /// Adds `x` to a collect state `s` (`[n, count, min, max, values...]`).

@@ -51,6 +51,9 @@ pub enum Reduction {
         /// Upper edge of the last bin (above `lo`).
         hi: f64,
     },
+    /// `[min, max, mean, std]` (float64, ddof 0) along a trailing axis of 4, from one read:
+    /// what [`super::stats`] computes first.
+    Summary,
     /// The values in `[lo, hi]`, for exact quantiles: float64 `[count, min, max, values...]`
     /// along a trailing axis of `3 + cap`; the values (unsorted) are complete when
     /// `count <= cap`.
@@ -84,6 +87,8 @@ pub(crate) enum State {
     Moments,
     /// `[n, nonzero count]`.
     Count,
+    /// `[n, min, max, mean, sum of squared deviations]`.
+    Summary,
     /// `[n, counts per bin...]`; edges in float32 when `f32_edges`.
     Histogram {
         bins: u32,
@@ -96,11 +101,21 @@ pub(crate) enum State {
 }
 
 impl State {
+    /// The slot of the mean (the squared deviations follow it), for states that keep moments.
+    pub(crate) fn moments(self) -> Option<usize> {
+        match self {
+            State::Moments => Some(1),
+            State::Summary => Some(3),
+            _ => None,
+        }
+    }
+
     /// Values per output element in a partial array (its trailing axis).
     pub(crate) fn slots(self) -> u64 {
         match self {
             State::Argmin | State::Argmax | State::Moments => 3,
             State::Histogram { bins, .. } => 1 + u64::from(bins),
+            State::Summary => 5,
             State::Collect { cap, .. } => 4 + u64::from(cap),
             _ => 2,
         }
@@ -125,6 +140,7 @@ impl Reduction {
             Reduction::Argmax => "argmax",
             Reduction::Histogram { .. } => "histogram",
             Reduction::Collect { .. } => "collect",
+            Reduction::Summary => "summary",
         }
     }
 
@@ -167,6 +183,7 @@ impl Reduction {
                 f32_edges: input == DType::Float32,
             },
             Reduction::Collect { lo, hi, cap } => State::Collect { lo, hi, cap },
+            Reduction::Summary => State::Summary,
             Reduction::Sum | Reduction::Mean => State::Sum,
             Reduction::Prod => State::Prod,
             Reduction::Min => State::Min,
@@ -211,7 +228,7 @@ impl Reduction {
             Reduction::CountNonzero | Reduction::Argmin | Reduction::Argmax => DType::Int64,
             Reduction::Any | Reduction::All => DType::Bool,
             Reduction::Histogram { .. } => DType::Int64,
-            Reduction::Collect { .. } => DType::Float64,
+            Reduction::Collect { .. } | Reduction::Summary => DType::Float64,
         })
     }
 
@@ -219,7 +236,7 @@ impl Reduction {
     pub(crate) fn vector(self) -> bool {
         matches!(
             self,
-            Reduction::Histogram { .. } | Reduction::Collect { .. }
+            Reduction::Histogram { .. } | Reduction::Collect { .. } | Reduction::Summary
         )
     }
 

@@ -1,5 +1,5 @@
 //! `stats()`: the numbers a user wants before anything else — count, min, max, mean, standard
-//! deviation, a histogram and percentiles — in as few passes as the data allows: one run for
+//! deviation, a histogram and percentiles — in as few passes as the data allows: one pass for
 //! the moments and extremes, one for the histogram (its range is the extremes), and the
 //! percentiles' passes only when asked for (none more for 8/16-bit integers beyond their
 //! per-value histogram).
@@ -78,16 +78,8 @@ pub fn stats(x: &Array, options: &StatsOptions, exec: &ExecOptions) -> Result<St
         )));
     }
     let all = Axes::all();
-    let moments = compute_small(
-        &[
-            reduce(x, Reduction::Min, &all)?,
-            reduce(x, Reduction::Max, &all)?,
-            reduce(x, Reduction::Mean, &all)?,
-            reduce(x, Reduction::Std { ddof: 0 }, &all)?,
-        ],
-        exec,
-    )?;
-    let v: Vec<f64> = moments.iter().map(|b| as_f64(b)[0]).collect();
+    let summary = compute_small(&[reduce(x, Reduction::Summary, &all)?], exec)?;
+    let v = as_f64(&summary[0]);
     let (min, max) = (v[0], v[1]);
     let (mut edges, mut histogram) = (Vec::new(), Vec::new());
     if options.bins > 0 && min.is_finite() && max.is_finite() {
