@@ -237,10 +237,12 @@ fn pipeline_file_reductions_go_to_json_and_zarr() {
             "steps": [
               {"id": "total", "op": "reduce", "x": "vol", "reduction": "sum"},
               {"id": "sd", "op": "reduce", "x": "vol", "reduction": "std", "ddof": 1},
-              {"id": "mip", "op": "reduce", "x": "vol", "reduction": "max", "axes": [0]}
+              {"id": "mip", "op": "reduce", "x": "vol", "reduction": "max", "axes": [0]},
+              {"id": "hist", "op": "histogram", "x": "vol", "bins": 4, "range": [0, 65536]}
             ],
             "outputs": [{"from": "total", "path": "total.json"},
                         {"from": "sd", "path": "sd.json"},
+                        {"from": "hist", "path": "hist.json"},
                         {"from": "mip", "path": "mip.zarr"}]}"#,
     )
     .unwrap();
@@ -258,6 +260,12 @@ fn pipeline_file_reductions_go_to_json_and_zarr() {
     let sd: Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("sd.json")).unwrap()).unwrap();
     assert!(sd["value"].as_f64().unwrap() > 0.0);
+    let hist: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("hist.json")).unwrap()).unwrap();
+    let counts: Vec<u64> = (0..4)
+        .map(|b| data.iter().filter(|&&v| u64::from(v) / 16384 == b).count() as u64)
+        .collect();
+    assert_eq!(hist["value"], serde_json::json!(counts));
     let mip: ArrayD<u16> = chunkwise::open(dir.path().join("mip.zarr"))
         .unwrap()
         .compute(&exec(1))

@@ -1,5 +1,6 @@
 //! The reductions in pipeline files: `{"op": "reduce", "x": "raw", "reduction": "max",
-//! "axes": [0]}`, one step kind for all of them.
+//! "axes": [0]}`, one step kind for all of them, and `{"op": "histogram", "x": "raw",
+//! "bins": 256, "range": [0, 65535]}`.
 
 use chunkwise_engine::{Registry, Steps};
 use serde::Deserialize;
