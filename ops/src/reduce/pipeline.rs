@@ -24,7 +24,17 @@ struct Reduce {
     keepdims: bool,
 }
 
-/// Registers `reduce`.
+/// `histogram(x, bins, range)`: int64 counts over all elements, as `np.histogram`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Histogram {
+    x: String,
+    bins: u32,
+    /// `[lo, hi]`, lo < hi.
+    range: (f64, f64),
+}
+
+/// Registers `reduce` and `histogram`.
 pub fn register(r: &mut Registry) -> &mut Registry {
     r.register("reduce", |p: Reduce, s: &Steps<'_>| {
         let axes = Axes {
@@ -36,5 +46,14 @@ pub fn register(r: &mut Registry) -> &mut Registry {
             Reduction::parse(&p.reduction, p.ddof)?,
             &axes,
         )
+    })
+    .register("histogram", |p: Histogram, s: &Steps<'_>| {
+        let (lo, hi) = p.range;
+        let h = Reduction::Histogram {
+            bins: p.bins,
+            lo,
+            hi,
+        };
+        reduce(&s.array(&p.x)?, h, &Axes::all())
     })
 }
