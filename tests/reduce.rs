@@ -432,3 +432,30 @@ fn quantiles_of_a_crowded_bin_narrow_until_exact() {
         assert_eq!(g.to_bits(), want.to_bits(), "q {q}: {g} vs {want}");
     }
 }
+
+#[test]
+fn a_projection_runs_in_less_memory_than_its_input() {
+    // 256 x 32 x 32 uint16 = 512 KiB in 8 slabs of 64 KiB; a task reads one slab, the combine
+    // task merges the 8 float64 partials (16 KiB each): far below the volume's size.
+    let data = common::random_array::<u16>(&[256, 32, 32], 13);
+    let x = chunkwise::from_ndarray(data.clone(), &[32, 32, 32]).unwrap();
+    let mip = x.max(0).unwrap();
+    let sink = Arc::new(chunkwise::engine::store::MemorySink::new(
+        mip.meta().clone(),
+    ));
+    let mut p = Pipeline::new();
+    p.write_to(&mip, sink.clone());
+    let options = ExecOptions {
+        threads: 2,
+        memory_limit: 384 << 10,
+        ..ExecOptions::default()
+    };
+    let stats = p.run(&options).unwrap();
+    assert!(
+        stats.peak_projected_bytes <= 384 << 10,
+        "{}",
+        stats.peak_projected_bytes
+    );
+    let want = data.map_axis(ndarray::Axis(0), |c| *c.iter().max().unwrap());
+    assert_eq!(sink.take(), Buffer::Uint16(want.iter().copied().collect()));
+}
