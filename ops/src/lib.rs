@@ -10,6 +10,7 @@ pub mod elementwise;
 pub mod pipeline;
 pub mod reduce;
 pub mod resample;
+pub mod slice;
 pub mod stencil;
 pub mod user;
 

@@ -125,6 +125,40 @@ pub(super) enum Command {
         #[command(flatten)]
         exec: ExecArgs,
     },
+    /// One 2-D slice of a 3-d array or pipeline step as a grayscale PNG; on a pipeline only the
+    /// chunks the slice needs are computed.
+    Preview {
+        /// A Zarr array, or a pipeline file (.json, .yaml, .yml).
+        input: PathBuf,
+        /// The pipeline step (or input) to look at (default: the first output's).
+        #[arg(long)]
+        step: Option<String>,
+        /// The axis to slice: z, y, x (the last three) or a number.
+        #[arg(long, default_value = "z")]
+        axis: String,
+        /// The index along the axis.
+        #[arg(long)]
+        index: u64,
+        /// The PNG to write.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Percentiles of the slice shown as black and white.
+        #[arg(
+            long,
+            value_delimiter = ',',
+            default_value = "0.5,99.5",
+            conflicts_with = "range"
+        )]
+        contrast: Vec<f64>,
+        /// Values shown as black and white, LO,HI.
+        #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
+        range: Option<Vec<f64>>,
+        /// Replace the PNG if it exists.
+        #[arg(long)]
+        overwrite: bool,
+        #[command(flatten)]
+        exec: ExecArgs,
+    },
     /// Describe a Zarr array: shape, chunks, shards, dtype, codecs, format.
     Info {
         /// The array directory.

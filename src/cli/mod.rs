@@ -14,6 +14,7 @@
 
 mod args;
 mod demo;
+mod preview;
 mod stats;
 
 use std::ffi::OsString;
@@ -197,6 +198,31 @@ fn dispatch(command: Command, registry: &Registry, pool: Pool) -> Result<()> {
                 percentiles,
                 bins,
                 json,
+            },
+            &exec,
+            registry,
+            pool,
+        ),
+        Command::Preview {
+            input,
+            step,
+            axis,
+            index,
+            output,
+            contrast,
+            range,
+            overwrite,
+            exec,
+        } => preview::run_preview(
+            &input,
+            &preview::PreviewArgs {
+                step,
+                axis,
+                index,
+                output,
+                contrast,
+                range,
+                overwrite,
             },
             &exec,
             registry,

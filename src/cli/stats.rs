@@ -23,7 +23,7 @@ pub(super) struct StatsArgs {
 
 /// The array `input` names: a Zarr array, or a pipeline file's step (default: its first
 /// output's).
-fn target(input: &Path, step: Option<&str>, registry: &Registry) -> Result<Array> {
+pub(super) fn target(input: &Path, step: Option<&str>, registry: &Registry) -> Result<Array> {
     let is_pipeline = input
         .extension()
         .is_some_and(|e| e == "json" || e == "yaml" || e == "yml");

@@ -26,8 +26,8 @@ pub fn compute_small(arrays: &[Array], exec: &ExecOptions) -> Result<Vec<Buffer>
     Ok(sinks.iter().map(|s| s.take()).collect())
 }
 
-/// The values of a small result as float64.
-pub(crate) fn as_f64(b: &Buffer) -> Vec<f64> {
+/// The values of a small result as float64 (bool as 0/1).
+pub fn as_f64(b: &Buffer) -> Vec<f64> {
     chunkwise_engine::dispatch!(Buffer, b, v => v.iter().map(|&x| to_f64(x)).collect())
 }
 
