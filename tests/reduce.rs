@@ -459,3 +459,22 @@ fn a_projection_runs_in_less_memory_than_its_input() {
     let want = data.map_axis(ndarray::Axis(0), |c| *c.iter().max().unwrap());
     assert_eq!(sink.take(), Buffer::Uint16(want.iter().copied().collect()));
 }
+
+#[test]
+fn bincount_counts_each_value_as_numpy() {
+    let data = common::random_array::<u16>(&[9, 11, 7], 5).mapv(|v| v % 300);
+    let x = chunkwise::from_ndarray(data.clone(), &[4, 4, 4]).unwrap();
+    let got = bincount(&x, &exec(2)).unwrap();
+    let max = *data.iter().max().unwrap() as usize;
+    let mut want = vec![0u64; max + 1];
+    for &v in &data {
+        want[v as usize] += 1;
+    }
+    assert_eq!(got, want);
+    let negative = chunkwise::from_ndarray(ArrayD::from_elem(vec![3], -1i8), &[2]).unwrap();
+    assert!(
+        matches!(bincount(&negative, &exec(1)), Err(Error::Invalid(m)) if m.contains("non-negative"))
+    );
+    let float = chunkwise::from_ndarray(ArrayD::from_elem(vec![3], 1.0f32), &[2]).unwrap();
+    assert!(matches!(bincount(&float, &exec(1)), Err(Error::Invalid(_))));
+}

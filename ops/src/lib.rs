@@ -15,7 +15,9 @@ pub mod stencil;
 pub mod user;
 
 pub use elementwise::{ElementwiseExt, Operand};
-pub use reduce::{percentiles, quantiles, stats, Axes, ReduceExt, Reduction, Stats, StatsOptions};
+pub use reduce::{
+    bincount, percentiles, quantiles, stats, Axes, ReduceExt, Reduction, Stats, StatsOptions,
+};
 pub use resample::{DownsampleMethod, ResampleExt, UpsampleMethod};
 pub use stencil::StencilExt;
 pub use user::{map_blocks_n, map_regions, Boundary, UserFn, UserFnExt};

@@ -16,6 +16,7 @@
 //! last bits between chunkings (the tree follows the chunk grid). Integer results are exact.
 
 mod acc;
+mod bincount;
 mod combine;
 mod finish;
 mod fold;
@@ -28,6 +29,7 @@ mod stats;
 
 use std::sync::Arc;
 
+pub use bincount::{bincount, BINCOUNT_MAX_BINS};
 use chunkwise_engine::{Array, Error, Result};
 pub use combine::ReduceCombine;
 pub use finish::ReduceFinish;
