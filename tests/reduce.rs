@@ -478,3 +478,26 @@ fn bincount_counts_each_value_as_numpy() {
     let float = chunkwise::from_ndarray(ArrayD::from_elem(vec![3], 1.0f32), &[2]).unwrap();
     assert!(matches!(bincount(&float, &exec(1)), Err(Error::Invalid(_))));
 }
+
+#[test]
+fn a_full_reduction_writes_to_zarr_as_a_0d_array() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = common::random_array::<u8>(&[10, 10], 2);
+    let x = chunkwise::from_ndarray(data.clone(), &[4, 4]).unwrap();
+    let total = x.sum(Axes::all()).unwrap();
+    let r = total.to_zarr(
+        dir.path().join("t.zarr"),
+        &WriteOptions::default(),
+        &exec(1),
+    );
+    match r {
+        Ok(_) => {
+            let back: ArrayD<u64> = chunkwise::open(dir.path().join("t.zarr"))
+                .unwrap()
+                .compute(&exec(1))
+                .unwrap();
+            assert_eq!(back.sum(), data.iter().map(|&v| u64::from(v)).sum::<u64>());
+        }
+        Err(e) => panic!("{e}"),
+    }
+}

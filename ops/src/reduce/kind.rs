@@ -209,13 +209,10 @@ impl Reduction {
         }
     }
 
-    /// NumPy 2's result type for input type `input`.
-    ///
-    /// # Errors
-    /// [`Error::Invalid`] for a reduction NumPy does not define on `input` (the mean of bools
-    /// is defined; none is rejected today, the check is where one would be).
-    pub(crate) fn result_dtype(self, input: DType) -> Result<DType> {
-        Ok(match self {
+    /// NumPy 2's result type for input type `input` (every reduction is defined on every
+    /// type chunkwise has, bool included).
+    pub(crate) fn result_dtype(self, input: DType) -> DType {
+        match self {
             Reduction::Sum | Reduction::Prod => match input.kind() {
                 Kind::Float => input,
                 _ => signedness(input),
@@ -229,7 +226,7 @@ impl Reduction {
             Reduction::Any | Reduction::All => DType::Bool,
             Reduction::Histogram { .. } => DType::Int64,
             Reduction::Collect { .. } | Reduction::Summary => DType::Float64,
-        })
+        }
     }
 
     /// Whether the result has a trailing axis of its own (a histogram's bins).
