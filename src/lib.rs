@@ -47,8 +47,8 @@ pub mod prelude {
     pub use chunkwise_ops::ElementwiseExt;
     pub use chunkwise_ops::{bincount, percentiles, quantiles, stats, Axes, ReduceExt, Reduction};
     pub use chunkwise_ops::{map_blocks_n, map_regions, Boundary, UserFn, UserFnExt};
+    pub use chunkwise_ops::{reduce_many, Stats, StatsOptions};
     pub use chunkwise_ops::{DownsampleMethod, ResampleExt, StencilExt, UpsampleMethod};
-    pub use chunkwise_ops::{Stats, StatsOptions};
 }
 
 /// Compiles the README's Rust example as a doctest, so the documented API cannot drift.

@@ -501,3 +501,30 @@ fn a_full_reduction_writes_to_zarr_as_a_0d_array() {
         Err(e) => panic!("{e}"),
     }
 }
+
+#[test]
+fn several_reductions_of_one_input_share_its_read() {
+    let data = common::random_array::<f32>(&[16, 16, 16], 4).mapv(|v| v.clamp(-1e3, 1e3));
+    let source = CountingSource::new(&data, &[8, 8, 8]);
+    let x = Array::from_source(source.clone());
+    let reductions = [
+        Reduction::Sum,
+        Reduction::Max,
+        Reduction::Std { ddof: 1 },
+        Reduction::Argmin,
+    ];
+    for axes in [Axes::all(), Axes::along(&[1])] {
+        let before = source.elements_read();
+        let together = reduce_many(&x, &reductions, &axes).unwrap();
+        let values = chunkwise::ops::reduce::compute_small(&together, &exec(2)).unwrap();
+        assert_eq!(
+            source.elements_read() - before,
+            data.len() as u64,
+            "one read"
+        );
+        for (r, v) in reductions.iter().zip(&values) {
+            let alone = compute_buffer(&x.reduce(*r, axes.clone()).unwrap(), 1);
+            assert_eq!(v.to_le_bytes(), alone.to_le_bytes(), "{r:?} {axes:?}");
+        }
+    }
+}

@@ -16,7 +16,8 @@ pub mod user;
 
 pub use elementwise::{ElementwiseExt, Operand};
 pub use reduce::{
-    bincount, percentiles, quantiles, stats, Axes, ReduceExt, Reduction, Stats, StatsOptions,
+    bincount, percentiles, quantiles, reduce_many, stats, Axes, ReduceExt, Reduction, Stats,
+    StatsOptions,
 };
 pub use resample::{DownsampleMethod, ResampleExt, UpsampleMethod};
 pub use stencil::StencilExt;

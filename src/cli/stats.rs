@@ -110,12 +110,17 @@ pub(super) fn run_stats(
 fn along_axes(x: &Array, axes: &[usize], as_json: bool, options: &ExecOptions) -> Result<()> {
     let along = Axes::along(axes);
     let names = ["min", "max", "mean", "std"];
-    let arrays = [
-        x.min(along.clone())?,
-        x.max(along.clone())?,
-        x.mean(along.clone())?,
-        x.std(along, 0)?,
-    ];
+    // One read for all four (they share a partial).
+    let arrays = reduce_many(
+        x,
+        &[
+            Reduction::Min,
+            Reduction::Max,
+            Reduction::Mean,
+            Reduction::Std { ddof: 0 },
+        ],
+        &along,
+    )?;
     let shape = arrays[0].shape().to_vec();
     let n: u64 = shape.iter().product();
     if n > JSON_MAX_ELEMENTS {

@@ -9,14 +9,14 @@ use serde::Serialize;
 
 use super::acc::Acc;
 use super::fold::merge;
-use super::kind::{Reduction, State};
+use super::kind::{layout, names, Reduction, State};
 
 /// Merges partial states `fan_in` at a time along the reduced axes (input and output: the
 /// reduced array's axes plus the trailing slot axis).
 #[derive(Debug, Serialize)]
 pub struct ReduceCombine {
-    /// What is computed.
-    pub reduction: Reduction,
+    /// What is computed (the states side by side, as in [`super::ReducePartial`]).
+    pub reductions: Vec<Reduction>,
     /// The reduced axes, ascending.
     pub axes: Vec<usize>,
     /// States merged per reduced axis.
@@ -38,7 +38,7 @@ impl Op for ReduceCombine {
         "reduce_combine"
     }
     fn describe(&self) -> String {
-        format!("{}, fan_in={}", self.reduction.name(), self.fan_in)
+        format!("{}, fan_in={}", names(&self.reductions), self.fan_in)
     }
     fn kind(&self) -> OpKind {
         OpKind::Region
@@ -112,15 +112,17 @@ impl Op for ReduceCombine {
         output: &Region,
         out: &mut Buffer,
     ) -> Result<()> {
-        let state = self.reduction.state(self.input_dtype);
+        let (states, _) = layout(&self.reductions, self.input_dtype);
         match (piece.data, out) {
-            (Buffer::Float64(b), Buffer::Float64(a)) => self.merge_box(state, piece, b, output, a),
-            (Buffer::Int64(b), Buffer::Int64(a)) => self.merge_box(state, piece, b, output, a),
-            (Buffer::Uint64(b), Buffer::Uint64(a)) => self.merge_box(state, piece, b, output, a),
+            (Buffer::Float64(b), Buffer::Float64(a)) => {
+                self.merge_box(&states, piece, b, output, a)
+            }
+            (Buffer::Int64(b), Buffer::Int64(a)) => self.merge_box(&states, piece, b, output, a),
+            (Buffer::Uint64(b), Buffer::Uint64(a)) => self.merge_box(&states, piece, b, output, a),
             _ => {
                 return Err(Error::Invalid(format!(
                     "internal: {} combine handed {} states",
-                    self.reduction.name(),
+                    names(&self.reductions),
                     piece.data.dtype()
                 )))
             }
@@ -133,7 +135,7 @@ impl ReduceCombine {
     /// Merges every state of the box `piece.asked` into its output state.
     fn merge_box<A: Acc>(
         &self,
-        state: State,
+        states: &[(State, usize)],
         piece: &RegionData<'_>,
         b: &[A],
         output: &Region,
@@ -156,7 +158,10 @@ impl ReduceCombine {
                 };
                 o += (oi - output.start[ax]) as usize * os[ax];
             }
-            merge(state, &mut a[o..o + slots], &b[d..d + slots]);
+            for (i, &(state, at)) in states.iter().enumerate() {
+                let end = states.get(i + 1).map_or(slots, |&(_, next)| next);
+                merge(state, &mut a[o + at..o + end], &b[d + at..d + end]);
+            }
         });
     }
 }

@@ -20,6 +20,11 @@ pub struct ReduceFinish {
     pub keepdims: bool,
     /// The type of the array reduced.
     pub input_dtype: DType,
+    /// Where this reduction's state starts on the slot axis (several reductions may share a
+    /// partial).
+    pub offset: u64,
+    /// Its slots there.
+    pub slots: u64,
 }
 
 impl ReduceFinish {
@@ -94,13 +99,12 @@ impl Op for ReduceFinish {
         let mut chunks: Vec<u64> = keep.iter().map(|&a| m.chunks[a]).collect();
         if self.reduction.vector() {
             // The histogram's bins (or the collected values) as a last axis in one chunk.
-            shape.push(m.shape[nd] - 1);
-            chunks.push(m.shape[nd] - 1);
+            shape.push(self.slots - 1);
+            chunks.push(self.slots - 1);
         }
         ArrayMeta::new(shape, chunks, self.reduction.result_dtype(self.input_dtype))
     }
     fn input_regions(&self, output: &Region, inputs: &[ArrayMeta]) -> Vec<Region> {
-        let slots = inputs[0].shape[inputs[0].shape.len() - 1];
         let nd = inputs[0].shape.len() - 1;
         let (mut start, mut shape) = (Vec::new(), Vec::new());
         let mut o = 0;
@@ -114,8 +118,8 @@ impl Op for ReduceFinish {
                 shape.push(1);
             }
         }
-        start.push(0);
-        shape.push(slots);
+        start.push(self.offset);
+        shape.push(self.slots);
         vec![Region::new(start, shape)]
     }
     fn compute_region(&self, inputs: &[RegionData<'_>], _output: &Region) -> Result<Buffer> {

@@ -265,6 +265,31 @@ impl Reduction {
     }
 }
 
+/// The states of `reductions` side by side along a partial's slot axis: each state with the
+/// slot it starts at, and the total number of slots.
+pub(crate) fn layout(reductions: &[Reduction], input: DType) -> (Vec<(State, usize)>, u64) {
+    let mut at = 0;
+    let states = reductions
+        .iter()
+        .map(|r| {
+            let state = r.state(input);
+            let start = at;
+            at += state.slots() as usize;
+            (state, start)
+        })
+        .collect();
+    (states, at as u64)
+}
+
+/// The names of `reductions`, for plans and errors (`"sum+max"`).
+pub(crate) fn names(reductions: &[Reduction]) -> String {
+    reductions
+        .iter()
+        .map(|r| r.name())
+        .collect::<Vec<_>>()
+        .join("+")
+}
+
 /// int64 for bool and signed ints, uint64 for unsigned (NumPy's sum promotion).
 fn signedness(input: DType) -> DType {
     if input.kind() == Kind::Int && !input.is_signed_int() {

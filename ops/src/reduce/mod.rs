@@ -115,32 +115,72 @@ fn fan_in(reduced_axes: usize) -> u64 {
 /// [`Error::Invalid`] for an axis out of range or repeated, or argmin/argmax over several but
 /// not all axes.
 pub fn reduce(x: &Array, reduction: Reduction, axes: &Axes) -> Result<Array> {
+    let mut all = reduce_many(x, &[reduction], axes)?;
+    all.pop()
+        .ok_or_else(|| Error::Invalid("internal: a reduction gave no result".into()))
+}
+
+/// Several reductions of `x` over the same `axes` that share their reads: reductions with the
+/// same accumulator type (float64 for most; int64/uint64 for integer sums and products) keep
+/// their states side by side in one partial per chunk, so `[sum, max, mean]` of a float volume
+/// reads it once. Results in the order of `reductions`.
+///
+/// # Errors
+/// As [`reduce`], for any of them.
+pub fn reduce_many(x: &Array, reductions: &[Reduction], axes: &Axes) -> Result<Vec<Array>> {
     let ndim = x.shape().len();
     let axes_list = axes.resolve(ndim)?;
-    reduction.check_axes(&axes_list, ndim)?;
+    for r in reductions {
+        r.check_axes(&axes_list, ndim)?;
+    }
+    let mut results: Vec<Option<Array>> = vec![None; reductions.len()];
+    let mut groups: Vec<(chunkwise_engine::DType, Vec<usize>)> = Vec::new();
+    for (i, r) in reductions.iter().enumerate() {
+        let acc = r.acc_dtype(x.dtype());
+        match groups.iter_mut().find(|(d, _)| *d == acc) {
+            Some((_, members)) => members.push(i),
+            None => groups.push((acc, vec![i])),
+        }
+    }
+    for (_, members) in groups {
+        let group: Vec<Reduction> = members.iter().map(|&i| reductions[i]).collect();
+        let merged = merged_partials(x, &group, &axes_list)?;
+        let (states, _) = kind::layout(&group, x.dtype());
+        for (&i, (state, at)) in members.iter().zip(states) {
+            let finish = ReduceFinish {
+                reduction: reductions[i],
+                axes: axes_list.clone(),
+                keepdims: axes.keepdims,
+                input_dtype: x.dtype(),
+                offset: at as u64,
+                slots: state.slots(),
+            };
+            results[i] = Some(Array::apply(Arc::new(finish), vec![merged.clone()])?);
+        }
+    }
+    Ok(results.into_iter().flatten().collect())
+}
+
+/// The partial states of `group` over `axes`, merged down the combine tree until every
+/// reduced axis has extent 1.
+fn merged_partials(x: &Array, group: &[Reduction], axes: &[usize]) -> Result<Array> {
     let partial = ReducePartial {
-        reduction,
-        axes: axes_list.clone(),
+        reductions: group.to_vec(),
+        axes: axes.to_vec(),
         input: x.meta().clone(),
     };
     let mut p = Array::apply(Arc::new(partial), vec![x.clone()])?;
-    while axes_list.iter().any(|&a| p.shape()[a] > 1) {
+    while axes.iter().any(|&a| p.shape()[a] > 1) {
         let combine = ReduceCombine {
-            reduction,
-            axes: axes_list.clone(),
-            fan_in: fan_in(axes_list.len()),
+            reductions: group.to_vec(),
+            axes: axes.to_vec(),
+            fan_in: fan_in(axes.len()),
             input_shape: p.shape().to_vec(),
             input_dtype: x.dtype(),
         };
         p = Array::apply(Arc::new(combine), vec![p])?;
     }
-    let finish = ReduceFinish {
-        reduction,
-        axes: axes_list,
-        keepdims: axes.keepdims,
-        input_dtype: x.dtype(),
-    };
-    Array::apply(Arc::new(finish), vec![p])
+    Ok(p)
 }
 
 /// Reductions on [`Array`] (see [`reduce`]): `x.sum(Axes::all())`, `x.max(0)` (a projection

@@ -7,15 +7,15 @@ use chunkwise_engine::{ArrayMeta, Buffer, Error, Op, OpKind, Region, RegionData,
 use serde::Serialize;
 
 use super::fold::{fold_piece, Mapping};
-use super::kind::Reduction;
+use super::kind::{layout, names, Reduction};
 
-/// Partial states of `reduction` over `axes`, per input chunk: the output has the input's
-/// axes (a reduced axis shrinks to its number of chunks, chunked by 1) and a trailing axis of
-/// [`super::kind::State::slots`] values.
+/// Partial states of `reductions` over `axes`, per input chunk: the output has the input's
+/// axes (a reduced axis shrinks to its number of chunks, chunked by 1) and a trailing axis
+/// holding each reduction's state side by side, so several reductions share one read.
 #[derive(Debug, Serialize)]
 pub struct ReducePartial {
-    /// What is computed.
-    pub reduction: Reduction,
+    /// What is computed (all with the same accumulator type).
+    pub reductions: Vec<Reduction>,
     /// The reduced axes, ascending.
     pub axes: Vec<usize>,
     /// The input's shape and chunks: a partial covers one input chunk along the reduced axes.
@@ -23,6 +23,16 @@ pub struct ReducePartial {
 }
 
 impl ReducePartial {
+    /// The accumulator type the reductions share (the first's; [`super::reduce_many`] groups
+    /// reductions by it).
+    fn acc_dtype(&self) -> chunkwise_engine::DType {
+        self.reductions
+            .first()
+            .map_or(chunkwise_engine::DType::Float64, |r| {
+                r.acc_dtype(self.input.dtype)
+            })
+    }
+
     fn reduced(&self) -> Vec<bool> {
         (0..self.input.shape.len())
             .map(|a| self.axes.contains(&a))
@@ -69,7 +79,7 @@ impl Op for ReducePartial {
         "reduce_partial"
     }
     fn describe(&self) -> String {
-        format!("{}, axes={:?}", self.reduction.name(), self.axes)
+        format!("{}, axes={:?}", names(&self.reductions), self.axes)
     }
     fn kind(&self) -> OpKind {
         OpKind::Region
@@ -91,10 +101,10 @@ impl Op for ReducePartial {
         let mut chunks: Vec<u64> = (0..m.shape.len())
             .map(|a| if reduced[a] { 1 } else { m.chunks[a] })
             .collect();
-        let slots = self.reduction.state(self.input.dtype).slots();
+        let (_, slots) = layout(&self.reductions, self.input.dtype);
         shape.push(slots);
         chunks.push(slots);
-        ArrayMeta::new(shape, chunks, self.reduction.acc_dtype(m.dtype))
+        ArrayMeta::new(shape, chunks, self.acc_dtype())
     }
     fn input_regions(&self, output: &Region, _inputs: &[ArrayMeta]) -> Vec<Region> {
         let boxes = self.boxes(output);
@@ -114,7 +124,7 @@ impl Op for ReducePartial {
         true
     }
     fn compute_region(&self, inputs: &[RegionData<'_>], output: &Region) -> Result<Buffer> {
-        let dtype = self.reduction.acc_dtype(self.input.dtype);
+        let dtype = self.acc_dtype();
         let mut out = Buffer::zeros(dtype, output.num_elements() as usize);
         for piece in inputs {
             self.compute_piece(piece, output, &mut out)?;
@@ -134,19 +144,21 @@ impl Op for ReducePartial {
             shape: &self.input.shape,
             output,
         };
-        let state = self.reduction.state(self.input.dtype);
+        let (states, _) = layout(&self.reductions, self.input.dtype);
         macro_rules! go {
             ($($variant:ident => [$($acc:ident),*]),* $(,)?) => {
                 match (piece.data, out) {
                     $($(
                         (Buffer::$variant(xs), Buffer::$acc(o)) => {
-                            fold_piece(state, &map, piece.region, piece.asked, xs, o)
+                            for &(state, at) in &states {
+                                fold_piece(state, &map, piece.region, piece.asked, xs, &mut o[at..]);
+                            }
                         }
                     )*)*
                     _ => {
                         return Err(Error::Invalid(format!(
                             "internal: {} partial handed {} data",
-                            self.reduction.name(),
+                            names(&self.reductions),
                             piece.data.dtype()
                         )))
                     }
