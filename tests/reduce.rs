@@ -528,3 +528,24 @@ fn several_reductions_of_one_input_share_its_read() {
         }
     }
 }
+
+#[test]
+fn nanargmin_of_an_all_nan_slice_is_an_error_as_numpy() {
+    let data = ArrayD::from_shape_vec(
+        vec![2, 3],
+        vec![f64::NAN, 1.0, 2.0, f64::NAN, f64::NAN, f64::NAN],
+    )
+    .unwrap();
+    let x = chunkwise::from_ndarray(data, &[1, 2]).unwrap();
+    let per_row = x.reduce(Reduction::NanArgmin, 1).unwrap();
+    match per_row.compute::<i64>(&exec(2)) {
+        Err(e) => assert!(e.to_string().contains("all-NaN"), "{e}"),
+        Ok(v) => panic!("{v:?}"),
+    }
+    let all: ArrayD<i64> = x
+        .reduce(Reduction::NanArgmin, Axes::all())
+        .unwrap()
+        .compute(&exec(2))
+        .unwrap();
+    assert_eq!(all.sum(), 1);
+}

@@ -32,9 +32,9 @@ impl ReduceFinish {
         self.keepdims || !self.axes.contains(&a)
     }
 
-    fn values<A: Acc>(&self, s: &[A], slots: usize) -> Vec<A> {
+    fn values<A: Acc>(&self, s: &[A], slots: usize) -> Result<Vec<A>> {
         if self.reduction == Reduction::Summary {
-            return s
+            return Ok(s
                 .chunks_exact(slots)
                 .flat_map(|s| {
                     [
@@ -44,18 +44,32 @@ impl ReduceFinish {
                         A::from_f64((s[4].to_f64() / s[0].to_f64()).sqrt()),
                     ]
                 })
-                .collect();
+                .collect());
         }
         if self.reduction.vector() {
-            return s
+            return Ok(s
                 .chunks_exact(slots)
                 .flat_map(|s| s[1..].iter().copied())
-                .collect();
+                .collect());
         }
+        let (plain, skips_nan) = self.reduction.base();
         s.chunks_exact(slots)
             .map(|s| {
                 let n = s[0].to_f64();
-                match self.reduction {
+                if skips_nan && n == 0.0 {
+                    // Every element was NaN: NumPy gives NaN (with a warning), 0 for nansum,
+                    // 1 for nanprod, and refuses nanargmin/nanargmax.
+                    return match plain {
+                        Reduction::Sum => Ok(A::ZERO),
+                        Reduction::Prod => Ok(A::ONE),
+                        Reduction::Argmin | Reduction::Argmax => Err(Error::Invalid(format!(
+                            "{}: an all-NaN slice has no index",
+                            self.reduction.name()
+                        ))),
+                        _ => Ok(A::from_f64(f64::NAN)),
+                    };
+                }
+                Ok(match plain {
                     Reduction::Mean => A::from_f64(s[1].to_f64() / n),
                     Reduction::Var { ddof } => A::from_f64(var(s, ddof)),
                     Reduction::Std { ddof } => A::from_f64(var(s, ddof).sqrt()),
@@ -68,7 +82,7 @@ impl ReduceFinish {
                         }
                     }
                     _ => s[1],
-                }
+                })
             })
             .collect()
     }
@@ -136,9 +150,9 @@ impl Op for ReduceFinish {
         let slots = p.asked.shape[p.asked.ndim() - 1] as usize;
         let dtype = self.reduction.result_dtype(self.input_dtype);
         Ok(match data {
-            Buffer::Float64(s) => cast(&self.values(s, slots), dtype),
-            Buffer::Int64(s) => cast(&self.values(s, slots), dtype),
-            Buffer::Uint64(s) => cast(&self.values(s, slots), dtype),
+            Buffer::Float64(s) => cast(&self.values(s, slots)?, dtype),
+            Buffer::Int64(s) => cast(&self.values(s, slots)?, dtype),
+            Buffer::Uint64(s) => cast(&self.values(s, slots)?, dtype),
             other => {
                 return Err(Error::Invalid(format!(
                     "internal: {} finish handed {} states",

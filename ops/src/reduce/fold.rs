@@ -110,8 +110,10 @@ impl Mapping<'_> {
 /// Folds the elements of `asked` (inside the data `xs` laid out over `region`) into the states
 /// in `out`, one state per output element; each output element receives one box, so its state
 /// is set here (count and identity) before the fold.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn fold_piece<T: Enters<A> + Copy, A: Acc>(
     state: State,
+    skip_nan: bool,
     map: &Mapping<'_>,
     region: &Region,
     asked: &Region,
@@ -134,7 +136,8 @@ pub(crate) fn fold_piece<T: Enters<A> + Copy, A: Acc>(
     map.covered(asked, |o| {
         let s = &mut out[o..o + slots];
         s.fill(A::ZERO);
-        s[0] = A::from_u64(n);
+        // A `nan*` reduction counts its non-NaN elements below.
+        s[0] = if skip_nan { A::ZERO } else { A::from_u64(n) };
         s[1] = v0;
         if slots > 2 {
             s[2] = e0;
@@ -145,11 +148,23 @@ pub(crate) fn fold_piece<T: Enters<A> + Copy, A: Acc>(
         }
     });
     let bins = Bins::new(state);
+    if skip_nan {
+        map.rows(region, asked, |d, len, o, step, _, _| {
+            for (k, &x) in xs[d..d + len].iter().enumerate() {
+                if !x.acc().is_nan() {
+                    out[o + k * step] = out[o + k * step].add(A::ONE);
+                }
+            }
+        });
+    }
     map.rows(region, asked, |d, len, o, step, index, istep| {
         let row = &xs[d..d + len];
         match state {
             State::Sum | State::Moments => {
                 for (k, &x) in row.iter().enumerate() {
+                    if skip_nan && x.acc().is_nan() {
+                        continue;
+                    }
                     let v = &mut out[o + k * step + 1];
                     *v = v.add(x.acc());
                 }
@@ -169,6 +184,9 @@ pub(crate) fn fold_piece<T: Enters<A> + Copy, A: Acc>(
             }
             State::Prod => {
                 for (k, &x) in row.iter().enumerate() {
+                    if skip_nan && x.acc().is_nan() {
+                        continue;
+                    }
                     let v = &mut out[o + k * step + 1];
                     *v = v.mul(x.acc());
                 }
@@ -184,6 +202,9 @@ pub(crate) fn fold_piece<T: Enters<A> + Copy, A: Acc>(
             State::Min | State::Max => {
                 let min = state == State::Min;
                 for (k, &x) in row.iter().enumerate() {
+                    if skip_nan && x.acc().is_nan() {
+                        continue;
+                    }
                     let v = &mut out[o + k * step + 1];
                     if takes(min, x.acc(), *v) {
                         *v = x.acc();
@@ -209,6 +230,9 @@ pub(crate) fn fold_piece<T: Enters<A> + Copy, A: Acc>(
             State::Argmin | State::Argmax => {
                 let min = state == State::Argmin;
                 for (k, &x) in row.iter().enumerate() {
+                    if skip_nan && x.acc().is_nan() {
+                        continue;
+                    }
                     let s = &mut out[o + k * step..];
                     // Indices rise along the box, so a tie keeps the earlier one.
                     if s[2] == A::TOP || takes(min, x.acc(), s[1]) {
@@ -223,10 +247,13 @@ pub(crate) fn fold_piece<T: Enters<A> + Copy, A: Acc>(
         // Second pass over the box, now in memory: squared deviations from its own mean
         // (two passes are exact where a sum of squares cancels).
         map.covered(asked, |o| {
-            out[o + m] = A::from_f64(out[o + m].to_f64() / n as f64)
+            out[o + m] = A::from_f64(out[o + m].to_f64() / out[o].to_f64())
         });
         map.rows(region, asked, |d, len, o, step, _, _| {
             for (k, &x) in xs[d..d + len].iter().enumerate() {
+                if skip_nan && x.acc().is_nan() {
+                    continue;
+                }
                 let s = &mut out[o + k * step..];
                 let dev = x.acc().to_f64() - s[m].to_f64();
                 s[m + 1] = A::from_f64(s[m + 1].to_f64() + dev * dev);

@@ -40,6 +40,32 @@ pub enum Reduction {
     Argmin,
     /// `np.argmax`, as [`Reduction::Argmin`].
     Argmax,
+    /// `np.nansum`: NaN counted as zero.
+    NanSum,
+    /// `np.nanprod`: NaN counted as one.
+    NanProd,
+    /// `np.nanmean` (NaN where every element is NaN).
+    NanMean,
+    /// `np.nanmin` (NaN where every element is NaN).
+    NanMin,
+    /// `np.nanmax` (NaN where every element is NaN).
+    NanMax,
+    /// `np.nanvar` with `ddof`.
+    NanVar {
+        /// Delta degrees of freedom.
+        #[serde(default)]
+        ddof: u32,
+    },
+    /// `np.nanstd` with `ddof`.
+    NanStd {
+        /// Delta degrees of freedom.
+        #[serde(default)]
+        ddof: u32,
+    },
+    /// `np.nanargmin` (an error where every element is NaN, as NumPy).
+    NanArgmin,
+    /// `np.nanargmax`, as [`Reduction::NanArgmin`].
+    NanArgmax,
     /// `np.histogram(x, bins, range=(lo, hi))[0]` as int64 counts along a trailing axis of
     /// `bins`: NumPy's edges (`linspace` in float64, float32 for float32 data), the last bin
     /// closed, values outside the range (and NaN) not counted.
@@ -138,6 +164,15 @@ impl Reduction {
             Reduction::All => "all",
             Reduction::Argmin => "argmin",
             Reduction::Argmax => "argmax",
+            Reduction::NanSum => "nansum",
+            Reduction::NanProd => "nanprod",
+            Reduction::NanMean => "nanmean",
+            Reduction::NanMin => "nanmin",
+            Reduction::NanMax => "nanmax",
+            Reduction::NanVar { .. } => "nanvar",
+            Reduction::NanStd { .. } => "nanstd",
+            Reduction::NanArgmin => "nanargmin",
+            Reduction::NanArgmax => "nanargmax",
             Reduction::Histogram { .. } => "histogram",
             Reduction::Collect { .. } => "collect",
             Reduction::Summary => "summary",
@@ -149,7 +184,7 @@ impl Reduction {
     /// # Errors
     /// [`Error::Invalid`] for an unknown name.
     pub fn parse(name: &str, ddof: u32) -> Result<Reduction> {
-        const ALL: [Reduction; 12] = [
+        const ALL: [Reduction; 21] = [
             Reduction::Sum,
             Reduction::Prod,
             Reduction::Mean,
@@ -162,10 +197,21 @@ impl Reduction {
             Reduction::All,
             Reduction::Argmin,
             Reduction::Argmax,
+            Reduction::NanSum,
+            Reduction::NanProd,
+            Reduction::NanMean,
+            Reduction::NanMin,
+            Reduction::NanMax,
+            Reduction::NanVar { ddof: 0 },
+            Reduction::NanStd { ddof: 0 },
+            Reduction::NanArgmin,
+            Reduction::NanArgmax,
         ];
         match ALL.into_iter().find(|r| r.name() == name) {
             Some(Reduction::Var { .. }) => Ok(Reduction::Var { ddof }),
             Some(Reduction::Std { .. }) => Ok(Reduction::Std { ddof }),
+            Some(Reduction::NanVar { .. }) => Ok(Reduction::NanVar { ddof }),
+            Some(Reduction::NanStd { .. }) => Ok(Reduction::NanStd { ddof }),
             Some(r) => Ok(r),
             None => Err(Error::Invalid(format!(
                 "unknown reduction {name:?}; expected one of {}",
@@ -174,8 +220,26 @@ impl Reduction {
         }
     }
 
+    /// The reduction a `nan*` one is, skipping NaN (`(Sum, true)` for `NanSum`); others as
+    /// they are.
+    pub(crate) fn base(self) -> (Reduction, bool) {
+        let plain = match self {
+            Reduction::NanSum => Reduction::Sum,
+            Reduction::NanProd => Reduction::Prod,
+            Reduction::NanMean => Reduction::Mean,
+            Reduction::NanMin => Reduction::Min,
+            Reduction::NanMax => Reduction::Max,
+            Reduction::NanVar { ddof } => Reduction::Var { ddof },
+            Reduction::NanStd { ddof } => Reduction::Std { ddof },
+            Reduction::NanArgmin => Reduction::Argmin,
+            Reduction::NanArgmax => Reduction::Argmax,
+            other => return (other, false),
+        };
+        (plain, true)
+    }
+
     pub(crate) fn state(self, input: DType) -> State {
-        match self {
+        match self.base().0 {
             Reduction::Histogram { bins, lo, hi } => State::Histogram {
                 bins,
                 lo,
@@ -192,13 +256,23 @@ impl Reduction {
             Reduction::CountNonzero | Reduction::Any | Reduction::All => State::Count,
             Reduction::Argmin => State::Argmin,
             Reduction::Argmax => State::Argmax,
+            // Mapped to their plain reductions by `base` above.
+            Reduction::NanSum
+            | Reduction::NanProd
+            | Reduction::NanMean
+            | Reduction::NanMin
+            | Reduction::NanMax
+            | Reduction::NanVar { .. }
+            | Reduction::NanStd { .. }
+            | Reduction::NanArgmin
+            | Reduction::NanArgmax => State::Sum,
         }
     }
 
     /// The accumulator type of the partial results for input type `input`.
     pub(crate) fn acc_dtype(self, input: DType) -> DType {
         let int = input.kind() != Kind::Float;
-        match self {
+        match self.base().0 {
             Reduction::Sum | Reduction::Prod if int => signedness(input),
             Reduction::Min | Reduction::Max | Reduction::Argmin | Reduction::Argmax
                 if matches!(input, DType::Int64 | DType::Uint64) =>
@@ -212,7 +286,7 @@ impl Reduction {
     /// NumPy 2's result type for input type `input` (every reduction is defined on every
     /// type chunkwise has, bool included).
     pub(crate) fn result_dtype(self, input: DType) -> DType {
-        match self {
+        match self.base().0 {
             Reduction::Sum | Reduction::Prod => match input.kind() {
                 Kind::Float => input,
                 _ => signedness(input),
@@ -226,6 +300,16 @@ impl Reduction {
             Reduction::Any | Reduction::All => DType::Bool,
             Reduction::Histogram { .. } => DType::Int64,
             Reduction::Collect { .. } | Reduction::Summary => DType::Float64,
+            // Mapped to their plain reductions by `base` above.
+            Reduction::NanSum
+            | Reduction::NanProd
+            | Reduction::NanMean
+            | Reduction::NanMin
+            | Reduction::NanMax
+            | Reduction::NanVar { .. }
+            | Reduction::NanStd { .. }
+            | Reduction::NanArgmin
+            | Reduction::NanArgmax => DType::Float64,
         }
     }
 
@@ -252,7 +336,7 @@ impl Reduction {
                 )));
             }
         }
-        if matches!(self, Reduction::Argmin | Reduction::Argmax)
+        if matches!(self.base().0, Reduction::Argmin | Reduction::Argmax)
             && axes.len() > 1
             && axes.len() < ndim
         {

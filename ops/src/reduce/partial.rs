@@ -150,8 +150,9 @@ impl Op for ReducePartial {
                 match (piece.data, out) {
                     $($(
                         (Buffer::$variant(xs), Buffer::$acc(o)) => {
-                            for &(state, at) in &states {
-                                fold_piece(state, &map, piece.region, piece.asked, xs, &mut o[at..]);
+                            for (r, &(state, at)) in self.reductions.iter().zip(&states) {
+                                let skip = r.base().1;
+                                fold_piece(state, skip, &map, piece.region, piece.asked, xs, &mut o[at..]);
                             }
                         }
                     )*)*
