@@ -5,19 +5,11 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use chunkwise::prelude::*;
-use common::{assert_same, exec, random_array};
+use common::{assert_fails, assert_same, chunkwise_cmd, exec, random_array};
 use ndarray::ArrayD;
 use serde_json::{json, Value};
-
-fn chunkwise_cmd(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_chunkwise"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
 
 /// A work directory with a 30x20x10 uint16 input `in.zarr` (chunks 8^3).
 fn setup() -> (tempfile::TempDir, ArrayD<u16>) {
@@ -61,18 +53,6 @@ fn chain_pipeline() -> Value {
              "codec": {"name": "blosc", "cname": "lz4", "clevel": 5, "shuffle": true}}
         ]
     })
-}
-
-/// Runs a failing command and checks the one-line error contract.
-fn assert_fails(out: &Output, needle: &str) -> String {
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    assert_eq!(out.status.code(), Some(1), "exit code; stderr: {stderr}");
-    assert!(!stderr.contains("panicked"), "a panic: {stderr}");
-    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
-    assert_eq!(lines.len(), 1, "one line: {stderr}");
-    assert!(lines[0].starts_with("error: "), "{stderr}");
-    assert!(stderr.contains(needle), "expected {needle:?} in: {stderr}");
-    stderr
 }
 
 #[test]

@@ -8,11 +8,17 @@
 
 pub mod elementwise;
 pub mod pipeline;
+pub mod reduce;
 pub mod resample;
+pub mod slice;
 pub mod stencil;
 pub mod user;
 
 pub use elementwise::{ElementwiseExt, Operand};
+pub use reduce::{
+    bincount, percentiles, quantiles, reduce_many, stats, Axes, ReduceExt, Reduction, Stats,
+    StatsOptions,
+};
 pub use resample::{DownsampleMethod, ResampleExt, UpsampleMethod};
 pub use stencil::StencilExt;
 pub use user::{map_blocks_n, map_regions, Boundary, UserFn, UserFnExt};

@@ -102,6 +102,63 @@ pub(super) enum Command {
         #[arg(long)]
         durable: bool,
     },
+    /// Summary statistics of a Zarr array or of a pipeline's step: min, max, mean, std,
+    /// percentiles and a histogram (or, with --axis, min, max, mean and std along those axes).
+    Stats {
+        /// A Zarr array, or a pipeline file (.json, .yaml, .yml).
+        input: PathBuf,
+        /// The pipeline step (or input) to look at (default: the first output's).
+        #[arg(long)]
+        step: Option<String>,
+        /// Reduce over these axes only, comma separated: per-slice statistics.
+        #[arg(long, value_delimiter = ',')]
+        axis: Option<Vec<usize>>,
+        /// Percentiles, comma separated, each in 0-100.
+        #[arg(long, value_delimiter = ',', default_value = "0.5,50,99.5")]
+        percentiles: Vec<f64>,
+        /// Histogram bins over [min, max].
+        #[arg(long, default_value_t = 256)]
+        bins: u32,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        exec: ExecArgs,
+    },
+    /// One 2-D slice of a 3-d array or pipeline step as a grayscale PNG; on a pipeline only the
+    /// chunks the slice needs are computed.
+    Preview {
+        /// A Zarr array, or a pipeline file (.json, .yaml, .yml).
+        input: PathBuf,
+        /// The pipeline step (or input) to look at (default: the first output's).
+        #[arg(long)]
+        step: Option<String>,
+        /// The axis to slice: z, y, x (the last three) or a number.
+        #[arg(long, default_value = "z")]
+        axis: String,
+        /// The index along the axis.
+        #[arg(long)]
+        index: u64,
+        /// The PNG to write.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Percentiles of the slice shown as black and white.
+        #[arg(
+            long,
+            value_delimiter = ',',
+            default_value = "0.5,99.5",
+            conflicts_with = "range"
+        )]
+        contrast: Vec<f64>,
+        /// Values shown as black and white, LO,HI.
+        #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
+        range: Option<Vec<f64>>,
+        /// Replace the PNG if it exists.
+        #[arg(long)]
+        overwrite: bool,
+        #[command(flatten)]
+        exec: ExecArgs,
+    },
     /// Describe a Zarr array: shape, chunks, shards, dtype, codecs, format.
     Info {
         /// The array directory.

@@ -14,6 +14,8 @@
 
 mod args;
 mod demo;
+mod preview;
+mod stats;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -180,6 +182,52 @@ fn dispatch(command: Command, registry: &Registry, pool: Pool) -> Result<()> {
             }
             Ok(())
         }
+        Command::Stats {
+            input,
+            step,
+            axis,
+            percentiles,
+            bins,
+            json,
+            exec,
+        } => stats::run_stats(
+            &input,
+            &stats::StatsArgs {
+                step,
+                axis,
+                percentiles,
+                bins,
+                json,
+            },
+            &exec,
+            registry,
+            pool,
+        ),
+        Command::Preview {
+            input,
+            step,
+            axis,
+            index,
+            output,
+            contrast,
+            range,
+            overwrite,
+            exec,
+        } => preview::run_preview(
+            &input,
+            &preview::PreviewArgs {
+                step,
+                axis,
+                index,
+                output,
+                contrast,
+                range,
+                overwrite,
+            },
+            &exec,
+            registry,
+            pool,
+        ),
         Command::Info { array, json } => {
             let info = inspect_zarr(&array)?;
             if json {

@@ -2,8 +2,9 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use chunkwise_engine::store::Overwrite;
+use chunkwise_engine::store::{JsonSink, Overwrite};
 use chunkwise_engine::{Array, Error, Registry, Result, Steps};
 
 use crate::api::{open, Pipeline};
@@ -16,6 +17,8 @@ pub struct LoadedPipeline {
     pub spec: PipelineSpec,
     /// Outputs bound to their arrays.
     pub pipeline: Pipeline,
+    /// Every input and step by name (for `chunkwise stats --step`).
+    pub arrays: HashMap<String, Array>,
 }
 
 /// How every output of a pipeline file is written, beside what the file says per output.
@@ -54,8 +57,12 @@ pub fn load_with(
     })?;
     let spec = PipelineSpec::parse(&text)?;
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let pipeline = build(&spec, &base, outputs, registry)?;
-    Ok(LoadedPipeline { spec, pipeline })
+    let (pipeline, arrays) = build(&spec, &base, outputs, registry)?;
+    Ok(LoadedPipeline {
+        spec,
+        pipeline,
+        arrays,
+    })
 }
 
 fn resolve(base: &Path, p: &str) -> PathBuf {
@@ -72,7 +79,7 @@ fn build(
     base: &Path,
     settings: &OutputSettings,
     registry: &Registry,
-) -> Result<Pipeline> {
+) -> Result<(Pipeline, HashMap<String, Array>)> {
     // Every op name and parameter is checked before any input is opened.
     let prepared = spec
         .steps
@@ -109,6 +116,17 @@ fn build(
         let array = Steps::new(&names)
             .array(&out.from)
             .map_err(|e| Error::Invalid(format!("output {:?}: {e}", out.path)))?;
+        if out.path.ends_with(".json") {
+            // A small result (a full reduction, a histogram) as a JSON document.
+            let sink = JsonSink::new(
+                resolve(base, &out.path),
+                array.meta().clone(),
+                settings.overwrite,
+            )
+            .map_err(|e| Error::Invalid(format!("output {:?}: {e}", out.path)))?;
+            pipeline.write_to(&array, Arc::new(sink));
+            continue;
+        }
         let mut options = out.options.clone();
         options.overwrite = settings.overwrite;
         options.durable |= settings.durable;
@@ -116,5 +134,5 @@ fn build(
             .write_zarr(&array, resolve(base, &out.path), &options)
             .map_err(|e| Error::Invalid(format!("output {:?}: {e}", out.path)))?;
     }
-    Ok(pipeline)
+    Ok((pipeline, names))
 }

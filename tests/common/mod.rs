@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 use std::path::Path;
+use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -251,4 +252,24 @@ pub fn count_files(dir: &Path) -> usize {
             _ => 1,
         })
         .sum()
+}
+
+/// Runs the `chunkwise` binary with `args`.
+pub fn chunkwise_cmd(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_chunkwise"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+/// Runs a failing command and checks the one-line error contract.
+pub fn assert_fails(out: &Output, needle: &str) -> String {
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(1), "exit code; stderr: {stderr}");
+    assert!(!stderr.contains("panicked"), "a panic: {stderr}");
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "one line: {stderr}");
+    assert!(lines[0].starts_with("error: "), "{stderr}");
+    assert!(stderr.contains(needle), "expected {needle:?} in: {stderr}");
+    stderr
 }

@@ -3,12 +3,14 @@
 
 mod chunk_cache;
 mod journal;
+mod json;
 mod memory;
 mod write_options;
 mod zarr;
 
 use std::fmt::Debug;
 
+pub use json::{json_value, JsonSink, JSON_MAX_ELEMENTS};
 pub use memory::{MemorySink, MemorySource};
 pub use write_options::{Codec, Overwrite, WriteOptions, ZarrFormat};
 pub use zarr::{

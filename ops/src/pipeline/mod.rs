@@ -15,6 +15,7 @@ pub use values::{Nested, PerAxis};
 pub fn register_builtin(registry: &mut Registry) -> &mut Registry {
     crate::elementwise::register(registry);
     crate::resample::register(registry);
+    crate::reduce::register(registry);
     crate::stencil::register(registry);
     registry
 }

@@ -1,0 +1,412 @@
+//! The kernels of a partial: folding input elements into a state ([`fold_piece`]) and merging
+//! two states ([`merge`]). Every state's slot 0 counts the elements it has seen.
+
+use chunkwise_engine::geometry::{for_each_index, strides};
+use chunkwise_engine::Region;
+
+use super::acc::{Acc, Enters};
+use super::kind::State;
+
+/// Where the elements of one input box go in a partial's output: the box's rows, and for each
+/// the output offset of its first element (slot 0), the output step per element, and the flat
+/// index over the reduced axes (for argmin/argmax) of its first element and its step.
+pub(crate) struct Mapping<'a> {
+    /// Reduced axes of the input.
+    pub reduced: &'a [bool],
+    /// Input chunk shape: on a reduced axis, output index = input index / chunk.
+    pub chunks: &'a [u64],
+    /// Input shape, for the flat index over the reduced axes.
+    pub shape: &'a [u64],
+    /// The output region (input axes + the slot axis).
+    pub output: &'a Region,
+}
+
+impl Mapping<'_> {
+    /// Calls `f(out_offset)` once per output element that the input box `asked` feeds.
+    fn covered(&self, asked: &Region, mut f: impl FnMut(usize)) {
+        let nd = asked.ndim();
+        let lo: Vec<u64> = (0..nd)
+            .map(|a| {
+                if self.reduced[a] {
+                    asked.start[a] / self.chunks[a]
+                } else {
+                    asked.start[a]
+                }
+            })
+            .collect();
+        let hi: Vec<u64> = (0..nd)
+            .map(|a| {
+                if self.reduced[a] {
+                    lo[a] + 1
+                } else {
+                    asked.start[a] + asked.shape[a]
+                }
+            })
+            .collect();
+        let out_strides = strides(&self.output.shape);
+        for_each_index(&lo, &hi, |at| {
+            f((0..nd)
+                .map(|a| (at[a] - self.output.start[a]) as usize * out_strides[a])
+                .sum());
+        });
+    }
+
+    /// Calls `f(data_offset, row_len, out_offset, out_step, index, index_step)` per row of
+    /// `asked` (C order, inside the data's `region`).
+    fn rows(
+        &self,
+        region: &Region,
+        asked: &Region,
+        mut f: impl FnMut(usize, usize, usize, usize, u64, u64),
+    ) {
+        let nd = asked.ndim();
+        let data_strides = strides(&region.shape);
+        let out_strides = strides(&self.output.shape);
+        let mut flat = vec![0u64; nd];
+        let mut acc = 1u64;
+        for a in (0..nd).rev() {
+            if self.reduced[a] {
+                flat[a] = acc;
+                acc *= self.shape[a];
+            }
+        }
+        let (row_len, last_step, last_index) = match nd {
+            0 => (1, 0, 0),
+            _ => (
+                asked.shape[nd - 1] as usize,
+                if self.reduced[nd - 1] {
+                    0
+                } else {
+                    out_strides[nd - 1]
+                },
+                flat[nd - 1],
+            ),
+        };
+        let mut lo = asked.start.clone();
+        let mut hi = asked.end();
+        if nd > 0 {
+            hi[nd - 1] = lo[nd - 1] + 1;
+        }
+        lo.truncate(nd);
+        for_each_index(&lo, &hi, |at| {
+            let mut data = 0;
+            let mut out = 0;
+            let mut index = 0;
+            for a in 0..nd {
+                data += (at[a] - region.start[a]) as usize * data_strides[a];
+                let o = if self.reduced[a] {
+                    at[a] / self.chunks[a]
+                } else {
+                    at[a]
+                };
+                out += (o - self.output.start[a]) as usize * out_strides[a];
+                index += at[a] * flat[a];
+            }
+            f(data, row_len, out, last_step, index, last_index);
+        });
+    }
+}
+
+/// Folds the elements of `asked` (inside the data `xs` laid out over `region`) into the states
+/// in `out`, one state per output element; each output element receives one box, so its state
+/// is set here (count and identity) before the fold.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn fold_piece<T: Enters<A> + Copy, A: Acc>(
+    state: State,
+    skip_nan: bool,
+    map: &Mapping<'_>,
+    region: &Region,
+    asked: &Region,
+    xs: &[T],
+    out: &mut [A],
+) {
+    let n: u64 = (0..asked.ndim())
+        .filter(|&a| map.reduced[a])
+        .map(|a| asked.shape[a])
+        .product();
+    let (v0, e0) = match state {
+        State::Min | State::Argmin => (A::TOP, A::TOP),
+        State::Max | State::Argmax => (A::BOTTOM, A::TOP),
+        State::Summary => (A::TOP, A::BOTTOM),
+        State::Prod => (A::ONE, A::ZERO),
+        _ => (A::ZERO, A::ZERO),
+    };
+    let slots = state.slots() as usize;
+    // Each output element the box covers starts from its identity, set once.
+    map.covered(asked, |o| {
+        let s = &mut out[o..o + slots];
+        s.fill(A::ZERO);
+        // A `nan*` reduction counts its non-NaN elements below.
+        s[0] = if skip_nan { A::ZERO } else { A::from_u64(n) };
+        s[1] = v0;
+        if slots > 2 {
+            s[2] = e0;
+        }
+        if let State::Collect { .. } = state {
+            s[2] = A::TOP;
+            s[3] = A::BOTTOM;
+        }
+    });
+    let bins = Bins::new(state);
+    if skip_nan {
+        map.rows(region, asked, |d, len, o, step, _, _| {
+            for (k, &x) in xs[d..d + len].iter().enumerate() {
+                if !x.acc().is_nan() {
+                    out[o + k * step] = out[o + k * step].add(A::ONE);
+                }
+            }
+        });
+    }
+    map.rows(region, asked, |d, len, o, step, index, istep| {
+        let row = &xs[d..d + len];
+        match state {
+            State::Sum | State::Moments => {
+                for (k, &x) in row.iter().enumerate() {
+                    if skip_nan && x.acc().is_nan() {
+                        continue;
+                    }
+                    let v = &mut out[o + k * step + 1];
+                    *v = v.add(x.acc());
+                }
+            }
+            State::Summary => {
+                for (k, &x) in row.iter().enumerate() {
+                    let s = &mut out[o + k * step..];
+                    let x = x.acc();
+                    if takes(true, x, s[1]) {
+                        s[1] = x;
+                    }
+                    if takes(false, x, s[2]) {
+                        s[2] = x;
+                    }
+                    s[3] = s[3].add(x);
+                }
+            }
+            State::Prod => {
+                for (k, &x) in row.iter().enumerate() {
+                    if skip_nan && x.acc().is_nan() {
+                        continue;
+                    }
+                    let v = &mut out[o + k * step + 1];
+                    *v = v.mul(x.acc());
+                }
+            }
+            State::Count => {
+                for (k, &x) in row.iter().enumerate() {
+                    if x.nonzero() {
+                        let v = &mut out[o + k * step + 1];
+                        *v = v.add(A::ONE);
+                    }
+                }
+            }
+            State::Min | State::Max => {
+                let min = state == State::Min;
+                for (k, &x) in row.iter().enumerate() {
+                    if skip_nan && x.acc().is_nan() {
+                        continue;
+                    }
+                    let v = &mut out[o + k * step + 1];
+                    if takes(min, x.acc(), *v) {
+                        *v = x.acc();
+                    }
+                }
+            }
+            State::Histogram { .. } => {
+                for (k, &x) in row.iter().enumerate() {
+                    if let Some(b) = bins.of(x.acc().to_f64()) {
+                        let v = &mut out[o + k * step + 1 + b];
+                        *v = v.add(A::ONE);
+                    }
+                }
+            }
+            State::Collect { lo, hi, cap } => {
+                for (k, &x) in row.iter().enumerate() {
+                    let x = x.acc();
+                    if x.to_f64() >= lo && x.to_f64() <= hi {
+                        collect(&mut out[o + k * step..o + k * step + slots], x, cap);
+                    }
+                }
+            }
+            State::Argmin | State::Argmax => {
+                let min = state == State::Argmin;
+                for (k, &x) in row.iter().enumerate() {
+                    if skip_nan && x.acc().is_nan() {
+                        continue;
+                    }
+                    let s = &mut out[o + k * step..];
+                    // Indices rise along the box, so a tie keeps the earlier one.
+                    if s[2] == A::TOP || takes(min, x.acc(), s[1]) {
+                        s[1] = x.acc();
+                        s[2] = A::from_u64(index + k as u64 * istep);
+                    }
+                }
+            }
+        }
+    });
+    if let Some(m) = state.moments() {
+        // Second pass over the box, now in memory: squared deviations from its own mean
+        // (two passes are exact where a sum of squares cancels).
+        map.covered(asked, |o| {
+            out[o + m] = A::from_f64(out[o + m].to_f64() / out[o].to_f64())
+        });
+        map.rows(region, asked, |d, len, o, step, _, _| {
+            for (k, &x) in xs[d..d + len].iter().enumerate() {
+                if skip_nan && x.acc().is_nan() {
+                    continue;
+                }
+                let s = &mut out[o + k * step..];
+                let dev = x.acc().to_f64() - s[m].to_f64();
+                s[m + 1] = A::from_f64(s[m + 1].to_f64() + dev * dev);
+            }
+        });
+    }
+}
+
+/// Whether `x` replaces the running extreme `v` (NaN wins and then stays, as in NumPy).
+#[inline]
+fn takes<A: Acc>(min: bool, x: A, v: A) -> bool {
+    !v.is_nan() && (x.is_nan() || if min { x < v } else { x > v })
+}
+
+/// Merges state `b` into state `a` (slots of one output element). Either may be empty (n = 0).
+pub(crate) fn merge<A: Acc>(state: State, a: &mut [A], b: &[A]) {
+    if b[0] == A::ZERO {
+        return;
+    }
+    if a[0] == A::ZERO {
+        a.copy_from_slice(b);
+        return;
+    }
+    match state {
+        State::Sum | State::Count => a[1] = a[1].add(b[1]),
+        State::Prod => a[1] = a[1].mul(b[1]),
+        State::Min | State::Max => {
+            if takes(state == State::Min, b[1], a[1]) {
+                a[1] = b[1];
+            }
+        }
+        State::Argmin | State::Argmax => {
+            let min = state == State::Argmin;
+            let tie = (b[1] == a[1] || (b[1].is_nan() && a[1].is_nan())) && b[2] < a[2];
+            if tie || takes(min, b[1], a[1]) {
+                a[1] = b[1];
+                a[2] = b[2];
+            }
+        }
+        State::Histogram { .. } => {
+            for (a, b) in a[1..].iter_mut().zip(&b[1..]) {
+                *a = a.add(*b);
+            }
+        }
+        State::Collect { cap, .. } => {
+            let kept = b[1].to_u64().min(u64::from(cap)) as usize;
+            let before = a[1];
+            for &x in &b[4..4 + kept] {
+                collect(a, x, cap);
+            }
+            // Values beyond b's cap were counted but not kept; count them too.
+            a[1] = before.add(b[1]);
+            if b[2] < a[2] {
+                a[2] = b[2];
+            }
+            if b[3] > a[3] {
+                a[3] = b[3];
+            }
+        }
+        State::Moments => merge_moments(&mut a[..3], &b[..3]),
+        State::Summary => {
+            if takes(true, b[1], a[1]) {
+                a[1] = b[1];
+            }
+            if takes(false, b[2], a[2]) {
+                a[2] = b[2];
+            }
+            let mut m = [a[0], a[3], a[4]];
+            merge_moments(&mut m, &[b[0], b[3], b[4]]);
+            a[3] = m[1];
+            a[4] = m[2];
+        }
+    }
+    a[0] = a[0].add(b[0]);
+}
+
+/// Chan et al.'s merge of `[n, mean, M2]` states.
+fn merge_moments<A: Acc>(a: &mut [A], b: &[A]) {
+    let (na, nb) = (a[0].to_f64(), b[0].to_f64());
+    let n = na + nb;
+    let delta = b[1].to_f64() - a[1].to_f64();
+    a[1] = A::from_f64(a[1].to_f64() + delta * nb / n);
+    a[2] = A::from_f64(a[2].to_f64() + b[2].to_f64() + delta * delta * na * nb / n);
+}
+
+/// Adds `x` to a collect state `s` (`[n, count, min, max, values...]`).
+fn collect<A: Acc>(s: &mut [A], x: A, cap: u32) {
+    let count = s[1].to_u64();
+    if count < u64::from(cap) {
+        s[4 + count as usize] = x;
+    }
+    s[1] = s[1].add(A::ONE);
+    if x < s[2] {
+        s[2] = x;
+    }
+    if x > s[3] {
+        s[3] = x;
+    }
+}
+
+/// A histogram's bin edges, as NumPy's `np.histogram` computes them: `linspace(lo, hi,
+/// bins + 1)` in float64, rounded to float32 for float32 data, and each value's bin found by
+/// estimate and correction against those edges (last bin closed).
+pub(crate) struct Bins {
+    pub(crate) edges: Vec<f64>,
+    norm: f64,
+}
+
+impl Bins {
+    pub(crate) fn new(state: State) -> Bins {
+        let State::Histogram {
+            bins,
+            lo,
+            hi,
+            f32_edges,
+        } = state
+        else {
+            return Bins {
+                edges: Vec::new(),
+                norm: 0.0,
+            };
+        };
+        let step = (hi - lo) / f64::from(bins);
+        let edges = (0..=bins)
+            .map(|i| {
+                if i == bins {
+                    hi
+                } else {
+                    f64::from(i) * step + lo
+                }
+            })
+            .map(|e| if f32_edges { f64::from(e as f32) } else { e })
+            .collect();
+        Bins {
+            edges,
+            norm: f64::from(bins) / (hi - lo),
+        }
+    }
+
+    /// The bin of `x`, if it is inside the edges.
+    #[inline]
+    fn of(&self, x: f64) -> Option<usize> {
+        let bins = self.edges.len() - 1;
+        let (first, last) = (self.edges[0], self.edges[bins]);
+        if !(x >= first && x <= last) {
+            return None;
+        }
+        let mut i = (((x - first) * self.norm) as usize).min(bins - 1);
+        if x < self.edges[i] {
+            i = i.saturating_sub(1);
+        } else if i + 1 < bins && x >= self.edges[i + 1] {
+            i += 1;
+        }
+        Some(i)
+    }
+}
