@@ -209,9 +209,9 @@ impl Pipeline {
     }
 
     /// Adds `x` written to a Zarr array at `path`, with `to_zarr`'s output settings.
-    #[pyo3(signature = (x, path, *, chunks=None, shards=None, codec=None, zarr_format=3, overwrite=false))]
+    #[pyo3(name = "to_zarr", signature = (x, path, *, chunks=None, shards=None, codec=None, zarr_format=3, overwrite=false))]
     #[allow(clippy::too_many_arguments)]
-    fn to_zarr(
+    fn add_zarr_output(
         &mut self,
         x: &Bound<'_, LazyArray>,
         path: PathBuf,
