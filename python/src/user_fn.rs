@@ -14,9 +14,14 @@
 //!
 //! A NumPy array holding a copy of the engine's block (the engine's block lives only for the
 //! call, and a view kept by the user past it would dangle); `f`'s result is cast to the
-//! declared `dtype` (as `ndarray.astype`) and copied into the engine's buffer. For `map_blocks`
-//! the block is a 1-D run of consecutive elements in C order (the engine fuses element-wise ops
-//! into cache-sized runs), so `f` must be element-wise, as Dask requires of `map_blocks`.
+//! declared `dtype` (as `ndarray.astype`) and copied into the engine's buffer.
+//!
+//! `map_blocks` hands `f` whole N-d blocks by default: it is the facade's `map_overlap` with
+//! depth 0, one call per chunk. The facade's own `map_blocks` (`fuse=True`) fuses `f` into the
+//! element-wise pass, which hands it cache-sized 1-D runs; for a Rust closure that is the fast
+//! path, for a Python function it means tens of thousands of calls per volume, each paying
+//! the interpreter's overhead and too short for NumPy to release the GIL, so calls cannot
+//! overlap.
 
 use chunkwise::prelude::*;
 use numpy::ndarray::{ArrayD, ArrayViewD};
@@ -39,7 +44,11 @@ where
     Python::attach(|py| {
         let run = || -> PyResult<ArrayD<U>> {
             let input = block.to_pyarray(py);
-            let out = f.call1(py, (input,))?;
+            let out = f.bind(py).call1((input,))?;
+            // The common case, an array of the declared type, is read without more calls.
+            if let Ok(out) = out.extract::<PyReadonlyArrayDyn<'_, U>>() {
+                return Ok(out.as_array().to_owned());
+            }
             let out = py
                 .import("numpy")?
                 .call_method1("asarray", (out,))?
@@ -76,12 +85,15 @@ fn label(
 
 #[pymethods]
 impl LazyArray {
-    /// Applies `f` (NumPy array -> NumPy array of the same shape) block by block. `f` must be
-    /// element-wise: it receives 1-D runs of consecutive elements, fused with the element-wise
-    /// ops around it. `dtype` is the type of the result (default: the input's); what `f`
-    /// returns is cast to it. `name` and `version` name the function in `explain()` and
-    /// errors, and enter the identity `resume=True` checks: bump `version` when `f` changes.
-    #[pyo3(signature = (f, *, dtype=None, name=None, version=None))]
+    /// Applies `f` (NumPy array -> NumPy array of the same shape) block by block, as Dask's
+    /// `map_blocks`: `f` receives N-d blocks (a chunk, or a block of chunks) and its result
+    /// must not depend on where a block's edges fall. `dtype` is the type of the result
+    /// (default: the input's); what `f` returns is cast to it. `name` and `version` name the
+    /// function in `explain()` and errors, and enter the identity `resume=True` checks: bump
+    /// `version` when `f` changes. `fuse=True` makes `f` part of the fused element-wise pass
+    /// (no chunk-sized buffer before and after it) but hands it 1-D runs of a few thousand
+    /// elements, so `f` must be element-wise and pays Python's call overhead per run.
+    #[pyo3(signature = (f, *, dtype=None, name=None, version=None, fuse=false))]
     fn map_blocks(
         &self,
         py: Python<'_>,
@@ -89,6 +101,7 @@ impl LazyArray {
         dtype: Option<Bound<'_, PyAny>>,
         name: Option<String>,
         version: Option<String>,
+        fuse: bool,
     ) -> PyResult<LazyArray> {
         let x = &self.inner;
         let output = match dtype.filter(|d| !d.is_none()) {
@@ -97,8 +110,14 @@ impl LazyArray {
         };
         let function = label(&f, name, version, "map_blocks", output)?;
         let f = f.unbind();
+        let whole_blocks = vec![0; x.shape().len()];
         let result = with_element!(x.dtype(), T => with_element!(output, U => {
-            x.map_blocks(function, move |block: ArrayViewD<'_, T>| call::<T, U>(&f, output.name(), block))
+            let g = move |block: ArrayViewD<'_, T>| call::<T, U>(&f, output.name(), block);
+            if fuse {
+                x.map_blocks(function, g)
+            } else {
+                x.map_overlap(&whole_blocks, BoundaryMode::Reflect, function, g)
+            }
         }));
         result.or_raise(py).map(LazyArray::new)
     }

@@ -8,13 +8,25 @@ from scipy import ndimage as ndi
 import chunkwise as cw
 
 
+@pytest.mark.parametrize("fuse", [False, True])
 @pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize("chunks", [(7, 5), (16, 16), (40, 3)])
-def test_map_blocks_matches_numpy(rng, threads, chunks):
+def test_map_blocks_matches_numpy(rng, threads, chunks, fuse):
     a = rng.integers(0, 60000, (37, 29)).astype("uint16")
     x = cw.from_numpy(a, chunks=chunks)
-    y = x.astype("float32").map_blocks(lambda b: np.clip(b, 1e4, 4e4)) * 2
+    y = x.astype("float32").map_blocks(lambda b: np.clip(b, 1e4, 4e4), fuse=fuse) * 2
     np.testing.assert_array_equal(y.compute(threads=threads), np.clip(a.astype("float32"), 1e4, 4e4) * 2)
+
+
+def test_map_blocks_hands_whole_blocks_unless_fused(rng):
+    a = rng.random((20, 12))
+    shapes = []
+    x = cw.from_numpy(a, chunks=(8, 12))
+    x.map_blocks(lambda b: (shapes.append(b.shape), b)[1]).compute(threads=1)
+    assert sorted(shapes) == [(4, 12), (8, 12), (8, 12)]
+    shapes.clear()
+    x.map_blocks(lambda b: (shapes.append(b.shape), b)[1], fuse=True).compute(threads=1)
+    assert all(len(s) == 1 for s in shapes)
 
 
 def test_map_blocks_changes_dtype(rng):
