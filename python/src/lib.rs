@@ -15,6 +15,14 @@ mod write;
 
 use pyo3::prelude::*;
 
+/// The allocator the CLI runs with (see `chunkwise::RecyclingAllocator` for what it saves: a
+/// run's large buffers recycled by size instead of faulted in again, 10-20% of a clip), for the
+/// Rust side of the module only; NumPy and Python keep theirs. Runs hand it their freed task
+/// buffers through `ExecOptions::buffer_pool` (see [`run`]).
+#[global_allocator]
+static ALLOCATOR: chunkwise::RecyclingAllocator<mimalloc::MiMalloc> =
+    chunkwise::RecyclingAllocator::new(mimalloc::MiMalloc, 32 << 20);
+
 /// The extension module; `chunkwise/__init__.py` re-exports its public names.
 #[pymodule]
 mod _chunkwise {

@@ -35,7 +35,10 @@ impl<'py> RunArgs<'py> {
     /// The engine's options: the call's values, else `chunkwise.config`'s, else the engine's.
     pub(crate) fn exec_options(&self, py: Python<'py>) -> PyResult<ExecOptions> {
         let config = py.import("chunkwise")?.getattr("config")?;
-        let mut exec = ExecOptions::default();
+        let mut exec = ExecOptions {
+            buffer_pool: Some(&crate::ALLOCATOR),
+            ..ExecOptions::default()
+        };
         let threads = match self.threads {
             Some(t) => Some(t),
             None => config.getattr("threads")?.extract::<Option<usize>>()?,
