@@ -1,4 +1,4 @@
-"""The Python package's benchmarks (issue 16), reported in docs/benchmarks/python.md:
+"""The Python package's benchmarks (issue 16), reported in docs/benchmarks/2026-11-28-python/report.md:
 
 1. the seed chain (astype float32, *1.5, +100, clip, /2, astype uint16) through the Python API
    against the CLI running the same pipeline file;
