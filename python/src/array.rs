@@ -32,9 +32,14 @@ impl LazyArray {
         other: &Bound<'_, PyAny>,
         reflected: bool,
     ) -> PyResult<Py<PyAny>> {
-        let Ok(other) = operand(other) else {
-            // Let Python try the other operand's method, then raise its usual TypeError.
-            return Ok(py.NotImplemented());
+        let other = match operand(other) {
+            Ok(other) => other,
+            // Not a number or array: let Python try the other operand's method, then raise its
+            // usual TypeError. A number out of range keeps its own error.
+            Err(e) if e.is_instance_of::<pyo3::exceptions::PyTypeError>(py) => {
+                return Ok(py.NotImplemented())
+            }
+            Err(e) => return Err(e),
         };
         let me = Operand::Array(self.inner.clone());
         let (a, b) = if reflected { (other, me) } else { (me, other) };
@@ -42,6 +47,7 @@ impl LazyArray {
         Ok(Py::new(py, LazyArray::new(out))?.into_any())
     }
 
+    /// A built array, or the engine's error as a Python exception.
     fn wrap(py: Python<'_>, result: chunkwise::Result<Array>) -> PyResult<LazyArray> {
         result.or_raise(py).map(LazyArray::new)
     }

@@ -141,3 +141,9 @@ def test_bad_arguments_raise_chunkwise_error():
     with pytest.raises(TypeError):
         x + "text"
     assert issubclass(cw.ChunkwiseError, ValueError)
+
+
+def test_scalar_out_of_range_keeps_its_message():
+    x = cw.from_numpy(np.zeros((4, 4), "int64"), chunks=2)
+    with pytest.raises(cw.ChunkwiseError, match="64-bit"):
+        x + 2**70
