@@ -54,7 +54,11 @@ def open(source) -> Array:  # noqa: A001 - the name users expect, as zarr.open
 def _zarr_array_path(array) -> str:
     """The directory of a zarr-python array on a local store, or TypeError saying what is taken."""
     store = getattr(array, "store", None)
-    root = getattr(store, "root", None)
+    # zarr 3: LocalStore.root; zarr 2: DirectoryStore.path. Other stores (memory, fsspec) hold
+    # no directory chunkwise can read.
+    root = getattr(store, "root", None) if type(store).__name__ == "LocalStore" else None
+    if type(store).__name__ in ("DirectoryStore", "NestedDirectoryStore"):
+        root = store.path
     if root is None:
         raise TypeError(
             "chunkwise.open takes a path or a zarr-python Array on a local store "
