@@ -58,6 +58,7 @@ class Array:
         dtype: _DType | None = None,
         name: str | None = None,
         version: str | None = None,
+        fuse: bool = False,
     ) -> Array: ...
     def map_overlap(
         self,
