@@ -112,18 +112,7 @@ impl PlanTasks<'_> {
     ) -> Result<Buffer> {
         let mut out = Buffer::zeros(dtype, region.num_elements() as usize);
         for asked in boxes {
-            let piece = if let Some((cached, data)) = cache.and_then(|c| c.direct(program, asked)) {
-                (cached.clone(), Piece::Borrowed(data))
-            } else if let Some(kept) = self.whole_held(program, asked)? {
-                (asked.clone(), Piece::Shared(kept))
-            } else {
-                let mut computed = vec![Buffer::default()];
-                self.eval(program, asked, &mut computed, regs, cache)?;
-                (
-                    asked.clone(),
-                    Piece::Mine(computed.pop().unwrap_or_default()),
-                )
-            };
+            let piece = self.piece(program, asked, regs, cache)?;
             let view = RegionData {
                 region: &piece.0,
                 asked,
@@ -132,6 +121,30 @@ impl PlanTasks<'_> {
             op.compute_piece(&view, region, &mut out)?;
         }
         Ok(out)
+    }
+
+    /// One input box `asked` of a region op, computed by `program`, with the region its data
+    /// covers: a block task's cached read borrowed as is (it may cover more), a kept result
+    /// shared as is (one producer task's whole region), or else computed for the op.
+    fn piece<'c>(
+        &self,
+        program: &FusedProgram,
+        asked: &Region,
+        regs: &mut Vec<Buffer>,
+        cache: Option<&'c ReadCache>,
+    ) -> Result<(Region, Piece<'c>)> {
+        if let Some((cached, data)) = cache.and_then(|c| c.direct(program, asked)) {
+            return Ok((cached.clone(), Piece::Borrowed(data)));
+        }
+        if let Some(kept) = self.whole_held(program, asked)? {
+            return Ok((asked.clone(), Piece::Shared(kept)));
+        }
+        let mut computed = vec![Buffer::default()];
+        self.eval(program, asked, &mut computed, regs, cache)?;
+        Ok((
+            asked.clone(),
+            Piece::Mine(computed.pop().unwrap_or_default()),
+        ))
     }
 
     /// Computes `program`'s outputs over `region` into `outputs`.
@@ -255,22 +268,8 @@ impl PlanTasks<'_> {
                     pieces.extend(rs.iter().map(|r| (sub, r)));
                 }
                 for (sub, r) in pieces {
-                    // A source read as is: hand the op the cached block (a region containing the
-                    // one it asked for) without copying.
-                    if let Some((cached, data)) = cache.and_then(|c| c.direct(sub, r)) {
-                        owned.push((cached.clone(), r, Piece::Borrowed(data)));
-                        continue;
-                    }
-                    // A kept result read as is, one producer task's whole region: shared.
-                    if let Some(kept) = self.whole_held(sub, r)? {
-                        owned.push((r.clone(), r, Piece::Shared(kept)));
-                        continue;
-                    }
-                    let mut out = vec![Buffer::default()];
-                    self.eval(sub, r, &mut out, regs, cache)?;
-                    if let Some(data) = out.pop() {
-                        owned.push((r.clone(), r, Piece::Mine(data)));
-                    }
+                    let (bounds, piece) = self.piece(sub, r, regs, cache)?;
+                    owned.push((bounds, r, piece));
                 }
                 let views: Vec<RegionData<'_>> = owned
                     .iter()
