@@ -7,7 +7,7 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use chunkwise::prelude::*;
 use common::{assert_same, exec};
@@ -49,28 +49,6 @@ fn command(dir: &Path, p: &str, extra: &[&str]) -> Command {
     c
 }
 
-/// Starts `command`, waits until the output holds `chunks` chunk files, sends each of
-/// `signals` (kill's names), and returns what the process said and its exit.
-fn interrupted(mut command: Command, out: &Path, chunks: usize, signals: &[&str]) -> Output {
-    let child: Child = command
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut child = child;
-    while common::count_files(&out.join("c")) < chunks && child.try_wait().unwrap().is_none() {
-        std::thread::sleep(std::time::Duration::from_millis(1));
-    }
-    for signal in signals {
-        let sent = Command::new("kill")
-            .args([&format!("-{signal}"), &child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(sent.success(), "kill -{signal}");
-    }
-    child.wait_with_output().unwrap()
-}
-
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).to_string()
 }
@@ -93,7 +71,12 @@ fn sigint_and_sigterm_stop_the_run_keep_it_resumable_and_say_so() {
 
     for (signal, code, extra) in [("INT", 130, vec![]), ("TERM", 143, vec!["--resume"])] {
         std::fs::remove_dir_all(&out).unwrap();
-        let got = interrupted(command(dir.path(), &p, &extra), &out, 10, &[signal]);
+        let got = common::signal_once_written(
+            command(dir.path(), &p, &extra),
+            &out.join("c"),
+            10,
+            &[signal],
+        );
         let said = stderr(&got);
         assert_eq!(got.status.code(), Some(code), "SIG{signal}: {said}");
         let line = said.lines().last().unwrap_or_default();
@@ -129,7 +112,12 @@ fn sigint_and_sigterm_stop_the_run_keep_it_resumable_and_say_so() {
 fn a_second_ctrl_c_ends_at_once_and_the_run_still_resumes() {
     let (dir, p) = setup();
     let out = dir.path().join("out.zarr");
-    let got = interrupted(command(dir.path(), &p, &[]), &out, 10, &["INT", "INT"]);
+    let got = common::signal_once_written(
+        command(dir.path(), &p, &[]),
+        &out.join("c"),
+        10,
+        &["INT", "INT"],
+    );
     assert_eq!(got.status.code(), Some(130), "{}", stderr(&got));
     assert!(!out.join("zarr.json").exists());
     let resumed = command(dir.path(), &p, &["--resume"]).output().unwrap();
@@ -164,7 +152,7 @@ fn an_interrupted_pyramid_is_kept_for_resume_and_a_plain_rerun_names_it() {
         .unwrap();
     std::fs::remove_dir_all(&image).unwrap();
 
-    let got = interrupted(pyramid(&[]), &image.join("0"), 20, &["INT"]);
+    let got = common::signal_once_written(pyramid(&[]), &image.join("0/c"), 20, &["INT"]);
     assert_eq!(got.status.code(), Some(130), "{}", stderr(&got));
     assert!(stderr(&got).contains("rerun with --resume"));
     assert!(image.exists(), "kept for --resume");

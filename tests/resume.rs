@@ -60,7 +60,7 @@ fn runs_killed_at_random_points_resume_to_the_same_result() {
             args.push("--durable");
         }
         let at = rng.random_range(1..110);
-        kill_once_written(cli(&args), &out.join("c"), at);
+        common::signal_once_written(cli(&args), &out.join("c"), at, &["KILL"]);
         // The metadata is written last: without it the run was interrupted (a kill just after
         // it leaves a complete array, perhaps with its journal still there).
         if out.join("zarr.json").exists() {
@@ -140,17 +140,6 @@ fn resuming_other_settings_or_a_complete_array_is_refused() {
         .success());
 }
 
-/// Starts `command` and SIGKILLs it once `chunks` holds `files` files (or it ended first): a
-/// kill point set by progress, not time, which a busy machine would shift past the end.
-fn kill_once_written(mut command: Command, chunks: &Path, files: usize) {
-    let mut child = command.spawn().unwrap();
-    while common::count_files(chunks) < files && child.try_wait().unwrap().is_none() {
-        std::thread::sleep(std::time::Duration::from_millis(1));
-    }
-    child.kill().unwrap(); // a no-op if it already exited
-    let _ = child.wait();
-}
-
 /// `chunkwise pyramid` killed at random points (plain runs and `--resume` runs alike keep their
 /// journals), then `pyramid --resume`, gives every level of an uninterrupted pyramid; an
 /// interrupted pyramid never carries the group metadata. Kill points are set by progress, not
@@ -188,7 +177,12 @@ fn pyramids_killed_at_random_points_resume_to_the_same_levels() {
     for kill in 0..10 {
         std::fs::remove_dir_all(&image).unwrap();
         let target = rng.random_range(1..300);
-        kill_once_written(cli(&args(kill % 2 == 0)), &image.join("0/c"), target);
+        common::signal_once_written(
+            cli(&args(kill % 2 == 0)),
+            &image.join("0/c"),
+            target,
+            &["KILL"],
+        );
         if image.join("zarr.json").exists() {
             continue; // finished before the kill
         }

@@ -273,3 +273,33 @@ pub fn assert_fails(out: &Output, needle: &str) -> String {
     assert!(stderr.contains(needle), "expected {needle:?} in: {stderr}");
     stderr
 }
+
+/// Starts `command`, waits until `chunks` holds `files` files (or the process ended), sends
+/// each of `signals` (names as `kill` takes them: `INT`, `TERM`, `KILL`) and returns what the
+/// process said and its exit: a stop point set by progress, not time, which a busy machine
+/// would shift past the end. A process that already ended still gets the signals (it is not
+/// reaped yet); its exit status then shows it was not interrupted.
+pub fn signal_once_written(
+    mut command: std::process::Command,
+    chunks: &Path,
+    files: usize,
+    signals: &[&str],
+) -> std::process::Output {
+    use std::process::{Command, Stdio};
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the command starts");
+    while count_files(chunks) < files && child.try_wait().expect("waitable").is_none() {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    for signal in signals {
+        let sent = Command::new("kill")
+            .args([&format!("-{signal}"), &child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(sent.success(), "kill -{signal}");
+    }
+    child.wait_with_output().expect("the command ends")
+}
