@@ -226,22 +226,31 @@ impl LazyArray {
         self.arith(py, Arith::Div, other, true)
     }
 
-    /// `self > scalar` as a bool array (`scalar < self` too). The Rust API compares with a
-    /// scalar by `>` only so far; the other comparisons raise `TypeError`.
+    /// `<`, `<=`, `==`, `!=`, `>`, `>=` against a number or an array, as a bool array: NumPy 2's
+    /// comparisons (broadcasting, promotion, out-of-range integers compared exactly).
     fn __richcmp__(
         &self,
         py: Python<'_>,
         other: &Bound<'_, PyAny>,
         op: CompareOp,
     ) -> PyResult<Py<PyAny>> {
-        let (CompareOp::Gt, Ok(value)) = (op, scalar(other)) else {
-            return Ok(py.NotImplemented());
+        let other = match operand(other) {
+            Ok(other) => other,
+            Err(e) if e.is_instance_of::<pyo3::exceptions::PyTypeError>(py) => {
+                return Ok(py.NotImplemented())
+            }
+            Err(e) => return Err(e),
         };
-        let mask = self
-            .inner
-            .threshold(value)
-            .and_then(|m| m.astype(DType::Bool));
-        Ok(Py::new(py, Self::wrap(py, mask)?)?.into_any())
+        let x = &self.inner;
+        let out = match op {
+            CompareOp::Lt => x.less(other),
+            CompareOp::Le => x.less_equal(other),
+            CompareOp::Eq => x.equal(other),
+            CompareOp::Ne => x.not_equal(other),
+            CompareOp::Gt => x.greater(other),
+            CompareOp::Ge => x.greater_equal(other),
+        };
+        Ok(Py::new(py, Self::wrap(py, out)?)?.into_any())
     }
 
     /// NumPy would otherwise treat a chunkwise array as an object scalar in `ndarray + x`;
