@@ -125,7 +125,7 @@ pub(super) enum Command {
         #[command(flatten)]
         exec: ExecArgs,
     },
-    /// One 2-D slice of a 3-d array or pipeline step as a grayscale PNG; on a pipeline only the
+    /// One 2-D slice of a 3-d array or pipeline step as a PNG (gray, viridis, magma); on a pipeline only the
     /// chunks the slice needs are computed.
     Preview {
         /// A Zarr array, or a pipeline file (.json, .yaml, .yml).
@@ -153,7 +153,13 @@ pub(super) enum Command {
         /// Values shown as black and white, LO,HI.
         #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
         range: Option<Vec<f64>>,
-        /// Replace the PNG if it exists.
+        /// How values are coloured between the contrast limits.
+        #[arg(long, value_enum, default_value_t)]
+        colormap: crate::cli::colormap::Colormap,
+        /// Also draw the slice's histogram (256 bins, display range shaded) into this PNG.
+        #[arg(long)]
+        histogram: Option<PathBuf>,
+        /// Replace the PNG(s) if they exist.
         #[arg(long)]
         overwrite: bool,
         #[command(flatten)]

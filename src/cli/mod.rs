@@ -13,7 +13,9 @@
 //! ```
 
 mod args;
+pub mod colormap;
 mod demo;
+mod histogram_png;
 mod preview;
 mod stats;
 
@@ -211,6 +213,8 @@ fn dispatch(command: Command, registry: &Registry, pool: Pool) -> Result<()> {
             output,
             contrast,
             range,
+            colormap,
+            histogram,
             overwrite,
             exec,
         } => preview::run_preview(
@@ -222,6 +226,8 @@ fn dispatch(command: Command, registry: &Registry, pool: Pool) -> Result<()> {
                 output,
                 contrast,
                 range,
+                colormap,
+                histogram,
                 overwrite,
             },
             &exec,
