@@ -117,11 +117,20 @@ pub(super) enum Command {
         #[arg(long, value_delimiter = ',', default_value = "0.5,50,99.5")]
         percentiles: Vec<f64>,
         /// Histogram bins over [min, max].
-        #[arg(long, default_value_t = 256)]
+        #[arg(long, default_value_t = 256, conflicts_with = "no_histogram")]
         bins: u32,
+        /// No histogram (one pass over the data fewer).
+        #[arg(long)]
+        no_histogram: bool,
         /// Print JSON.
         #[arg(long)]
         json: bool,
+        /// Write the summary to this file instead of printing it.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Replace `--output` if it exists.
+        #[arg(long)]
+        overwrite: bool,
         #[command(flatten)]
         exec: ExecArgs,
     },
