@@ -167,8 +167,8 @@ impl Pipeline {
         }
     }
 
-    /// The numbers of a JSON output, in order: everything for the peers' flat lists, the
-    /// percentile values of `chunkwise stats --json`.
+    /// The numbers of a JSON output, in order: the peers' flat lists, the `value` of
+    /// chunkwise's JSON outputs, the percentile values of `chunkwise stats --json`.
     pub fn json_numbers(self, value: &Value) -> Vec<f64> {
         fn flatten(v: &Value, into: &mut Vec<f64>) {
             match v {
@@ -178,12 +178,13 @@ impl Pipeline {
             }
         }
         let mut numbers = Vec::new();
-        match (self, value.get("percentiles")) {
-            (Pipeline::Percentiles, Some(Value::Array(pairs))) => {
+        match (value.get("percentiles"), value.get("value")) {
+            (Some(Value::Array(pairs)), _) if self == Pipeline::Percentiles => {
                 for pair in pairs {
                     flatten(&pair[1], &mut numbers);
                 }
             }
+            (_, Some(inner)) => flatten(inner, &mut numbers),
             _ => flatten(value, &mut numbers),
         }
         numbers
