@@ -90,7 +90,7 @@ fn sharded_output_round_trips_and_each_shard_is_one_task() {
         let back: ArrayD<f32> = chunkwise::open(&path).unwrap().compute(&exec(2)).unwrap();
         assert_same(&back, &data, &format!("sharded, {threads} threads"));
     }
-    let info = chunkwise::engine::store::inspect_zarr(&path).unwrap();
+    let info = chunkwise::store::inspect_zarr(&path).unwrap();
     assert_eq!(info.shards, Some(vec![10, 10, 5]));
     assert_eq!(info.chunks, vec![5, 5, 5]);
 }

@@ -21,8 +21,8 @@ use std::ffi::OsString;
 use std::process::ExitCode;
 
 use chunkwise_engine::exec::BufferPool;
-use chunkwise_engine::store::{inspect_zarr, Overwrite, WriteOptions};
 use chunkwise_engine::{Error, Registry, Result, RunStats};
+use chunkwise_store::{inspect_zarr, Overwrite, WriteOptions};
 use clap::Parser;
 
 use crate::interrupt::Interrupts;

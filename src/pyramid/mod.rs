@@ -10,11 +10,9 @@ mod metadata;
 use std::path::Path;
 
 use chunkwise_engine::plan::check_replaceable;
-use chunkwise_engine::store::{
-    holds_unfinished_run, write_group, Overwrite, WriteOptions, ZarrFormat,
-};
 use chunkwise_engine::{execute_then, Array, Error, ExecOptions, Result, RunStats};
 use chunkwise_ops::{DownsampleMethod, ResampleExt};
+use chunkwise_store::{holds_unfinished_run, write_group, Overwrite, WriteOptions, ZarrFormat};
 
 use crate::api::Pipeline;
 pub use axes::{check_space_unit, parse_axes, Axis, AxisKind};

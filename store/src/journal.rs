@@ -1,5 +1,5 @@
 //! The resume journal of a Zarr output being written: a marker holding the run's identity
-//! ([`crate::identity`]: the expression with every parameter, the inputs, the metadata the run
+//! ([`identity`]: the expression with every parameter, the inputs, the metadata the run
 //! will write, and its SHA-256, so only the same computation may resume it) and an append-only
 //! list of the write units already stored. Chunk files are written atomically (temporary file, then rename)
 //! and a unit is listed only after its rename, so every listed unit is complete; a line torn by a
@@ -14,7 +14,7 @@ use std::sync::Mutex;
 
 use serde_json::{json, Value};
 
-use crate::identity;
+use chunkwise_engine::identity;
 
 /// Marker file name: the interrupted run's identity.
 const MARKER: &str = ".chunkwise-run.json";

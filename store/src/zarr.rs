@@ -5,9 +5,6 @@
 //! handed to zarrs whole: the JSON is the stable, documented interface of every codec. Chunks are
 //! encoded by zarrs' codec chain and written here, atomically (see [`write_atomically`]).
 
-use crate::spill::SpillDir;
-use crate::store::chunk_cache::ChunkCache;
-use crate::store::journal::Journal;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -19,12 +16,13 @@ use zarrs::array::{
 };
 use zarrs::filesystem::FilesystemStore;
 
-use crate::buffer::Buffer;
-use crate::dtype::DType;
-use crate::error::{Error, Result};
-use crate::geometry::{copy_buffer_region, ChunkGrid, Region};
-use crate::meta::ArrayMeta;
-use crate::store::{Codec, IoContext, Overwrite, Sink, Source, WriteOptions, ZarrFormat};
+use chunkwise_engine::geometry::{copy_buffer_region, extract_region};
+use chunkwise_engine::spill::SpillDir;
+use chunkwise_engine::store::{ChunkCache, IoContext, Sink, Source};
+use chunkwise_engine::{identity, ArrayMeta, Buffer, ChunkGrid, DType, Error, Region, Result};
+
+use crate::journal::Journal;
+use crate::{Codec, Overwrite, WriteOptions, ZarrFormat};
 
 type Store = FilesystemStore;
 
@@ -398,7 +396,7 @@ impl Source for ZarrSource {
         Ok(if clipped == full_region {
             decoded
         } else {
-            crate::geometry::extract_region(&decoded, &full_region, &clipped)
+            extract_region(&decoded, &full_region, &clipped)
         })
     }
 
@@ -465,7 +463,7 @@ pub struct ZarrSink {
     durable: bool,
     /// The metadata this run writes last, as the run's identity records it.
     metadata: Value,
-    /// The expression computing the output ([`crate::identity::expression`]), when known.
+    /// The expression computing the output ([`identity::expression`]), when known.
     expression: Value,
     journal: RwLock<Journal>,
 }
@@ -520,7 +518,7 @@ impl ZarrSink {
         })
     }
 
-    /// Records what computes this output ([`crate::identity::expression`] of the array written)
+    /// Records what computes this output ([`identity::expression`] of the array written)
     /// in the run's identity, so a resume refuses an unfinished output that another pipeline
     /// started, naming what differs.
     #[must_use]
@@ -531,7 +529,7 @@ impl ZarrSink {
 
     /// The identity of the run writing this output: its expression and its metadata.
     fn run_identity(&self) -> Value {
-        crate::identity::run_identity(self.expression.clone(), self.metadata.clone())
+        identity::run_identity(self.expression.clone(), self.metadata.clone())
     }
 
     fn journal(&self) -> std::sync::RwLockReadGuard<'_, Journal> {
@@ -885,7 +883,7 @@ impl Sink for ZarrSink {
         let failed = |e: &dyn std::fmt::Display| {
             Error::Invalid(format!("writing {}: {e}", self.path.display()))
         };
-        let bytes = crate::dispatch!(Buffer, data, v => v.as_slice().into_array_bytes(self.array.data_type()))
+        let bytes = chunkwise_engine::dispatch!(Buffer, data, v => v.as_slice().into_array_bytes(self.array.data_type()))
             .map_err(|e| failed(&e))?;
         let file = self.path.join(self.array.chunk_key(unit).as_str());
         if bytes.is_fill_value(self.array.fill_value()) {
