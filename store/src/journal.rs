@@ -166,6 +166,12 @@ impl Journal {
     }
 }
 
+/// True when `path` holds the journal of a chunkwise run that a resume can continue (an
+/// interrupted run, or one stopped after writing metadata but before its last step).
+pub fn holds_unfinished_run(path: &Path) -> bool {
+    Journal::exists(path)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,13 +6,18 @@
 //! [`Sink`](chunkwise_engine::store::Sink) traits, as it sees operations only through its `Op`
 //! trait; the dependency goes one way, from here to the engine.
 
+mod adapter;
+mod files;
 mod journal;
 mod json;
+mod metadata;
+mod sink;
+mod source;
 mod write_options;
-mod zarr;
 
+pub use journal::holds_unfinished_run;
 pub use json::{json_value, JsonSink, JSON_MAX_ELEMENTS};
+pub use metadata::{inspect_zarr, write_group, ZarrInfo};
+pub use sink::ZarrSink;
+pub use source::{open_zarr, ZarrSource};
 pub use write_options::{Codec, Overwrite, WriteOptions, ZarrFormat};
-pub use zarr::{
-    holds_unfinished_run, inspect_zarr, open_zarr, write_group, ZarrInfo, ZarrSink, ZarrSource,
-};
