@@ -12,6 +12,7 @@
 //! }
 //! ```
 
+mod advice;
 mod args;
 mod demo;
 mod preview;
@@ -113,7 +114,7 @@ impl Cli {
                 ExitCode::from(signal.unwrap_or(1))
             }
             Err(e) => {
-                eprintln!("error: {e}");
+                eprintln!("{}", advice::error_line(&e));
                 ExitCode::FAILURE
             }
         }

@@ -108,11 +108,10 @@ pub fn write_pyramid(
             )))
         }
         Overwrite::Resume if !resumable_output(output, options.levels) => {
-            return Err(Error::Invalid(format!(
-                "cannot resume {}: it holds no unfinished pyramid (an array, or something else); \
-                 use --overwrite to replace it",
-                output.display()
-            )))
+            return Err(Error::NotResumable {
+                path: output.display().to_string(),
+                reason: "it holds no unfinished pyramid (an array, or something else)".into(),
+            })
         }
         Overwrite::Resume if output.join((options.levels + 1).to_string()).exists() => {
             return Err(Error::Invalid(format!(

@@ -103,8 +103,7 @@ impl Journal {
     pub(crate) fn resume(&mut self, run: &Value) -> Result<(), String> {
         if let Some(why) = Self::mismatch(&self.dir, run) {
             return Err(format!(
-                "it was started by another pipeline or with other settings ({why}); use \
-                 --overwrite to start again"
+                "it was started by another pipeline or with other settings ({why})"
             ));
         }
         let listed = std::fs::read_to_string(self.dir.join(DONE)).unwrap_or_default();

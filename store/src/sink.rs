@@ -206,11 +206,12 @@ impl Sink for ZarrSink {
             Overwrite::Refuse if exists => {
                 Err(Error::OutputExists(self.path.display().to_string()))
             }
-            Overwrite::Resume if exists && !resumable => Err(Error::Invalid(format!(
-                "cannot resume {}: it holds no unfinished chunkwise run (a complete array, or \
-                 something else); use --overwrite to replace it",
-                self.path.display()
-            ))),
+            Overwrite::Resume if exists && !resumable => Err(Error::NotResumable {
+                path: self.path.display().to_string(),
+                reason: "it holds no unfinished chunkwise run (a complete array, or something \
+                         else)"
+                    .into(),
+            }),
             _ => Ok(()),
         }
     }
@@ -220,9 +221,12 @@ impl Sink for ZarrSink {
         self.validate()?;
         let mut journal = self.journal.write().unwrap_or_else(|p| p.into_inner());
         if self.overwrite == Overwrite::Resume && Journal::exists(&self.path) {
-            return journal.resume(&self.run_identity()).map_err(|e| {
-                Error::Invalid(format!("cannot resume {}: {e}", self.path.display()))
-            });
+            return journal
+                .resume(&self.run_identity())
+                .map_err(|reason| Error::NotResumable {
+                    path: self.path.display().to_string(),
+                    reason,
+                });
         }
         if self.path.exists() {
             let removed = if self.path.is_dir() {
