@@ -5,7 +5,8 @@
 use std::path::Path;
 
 use chunkwise::engine::dispatch;
-use chunkwise::engine::store::{open_zarr, IoContext, Source};
+use chunkwise::engine::store::{IoContext, Source};
+use chunkwise::store::open_zarr;
 use chunkwise::{Buffer, Region};
 
 use crate::pipelines::{Limit, Pipeline, Tolerance};

@@ -12,6 +12,7 @@
 //! }
 //! ```
 
+mod advice;
 mod args;
 pub mod colormap;
 mod demo;
@@ -23,8 +24,8 @@ use std::ffi::OsString;
 use std::process::ExitCode;
 
 use chunkwise_engine::exec::BufferPool;
-use chunkwise_engine::store::{inspect_zarr, Overwrite, WriteOptions};
 use chunkwise_engine::{Error, Registry, Result, RunStats};
+use chunkwise_store::{inspect_zarr, Overwrite, WriteOptions};
 use clap::Parser;
 
 use crate::interrupt::Interrupts;
@@ -115,7 +116,7 @@ impl Cli {
                 ExitCode::from(signal.unwrap_or(1))
             }
             Err(e) => {
-                eprintln!("error: {e}");
+                eprintln!("{}", advice::error_line(&e));
                 ExitCode::FAILURE
             }
         }

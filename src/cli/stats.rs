@@ -3,9 +3,9 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use chunkwise_engine::store::{json_value, JSON_MAX_ELEMENTS};
 use chunkwise_engine::{Array, Error, Registry, Result};
 use chunkwise_ops::reduce::compute_small;
+use chunkwise_store::{json_value, JSON_MAX_ELEMENTS};
 use serde_json::json;
 
 use crate::cli::args::ExecArgs;
