@@ -103,11 +103,7 @@ fn colormaps_paint_the_ends_and_middle_as_matplotlib_does() {
     let input = dir.path().join("in.zarr");
     chunkwise::from_ndarray(data, &[1, 1, 2])
         .unwrap()
-        .to_zarr(
-            &input,
-            &chunkwise::engine::store::WriteOptions::default(),
-            &exec(1),
-        )
+        .to_zarr(&input, &chunkwise::store::WriteOptions::default(), &exec(1))
         .unwrap();
     for (map, want) in [
         ("viridis", [[68, 1, 84], [33, 145, 140], [253, 231, 37]]),
