@@ -14,6 +14,7 @@
 
 mod args;
 mod demo;
+mod distributed;
 mod preview;
 mod stats;
 
@@ -310,6 +311,16 @@ fn dispatch(command: Command, registry: &Registry, pool: Pool) -> Result<()> {
             }
             Ok(())
         }
+        Command::Submit(args) => distributed::run_submit(&args, registry),
+        Command::RunTask { plan, stage, index } => {
+            let base = ExecOptions {
+                buffer_pool: pool,
+                ..ExecOptions::default()
+            };
+            distributed::run_one_task(&plan, stage, index, registry, &base)
+        }
+        Command::Status { plan } => distributed::run_status(&plan, registry),
+        Command::Finalize { plan } => distributed::run_finalize(&plan, registry),
         Command::Generate {
             output,
             size,

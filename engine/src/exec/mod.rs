@@ -13,5 +13,5 @@ mod tasks;
 pub use budget::MemoryBudget;
 pub use meter::{StageMemory, TaskMeter};
 pub use options::{default_memory_limit, parse_bytes, BufferPool, ExecOptions, Progress};
-pub use run::{execute, execute_then, RunStats};
+pub use run::{execute, execute_part, execute_then, RunStats};
 pub use scheduler::{panic_message, run_tasks, TaskSet};

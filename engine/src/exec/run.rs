@@ -19,7 +19,7 @@ use crate::store::{IoContext, Sink, Source};
 /// What a finished run did.
 #[derive(Clone, Debug)]
 pub struct RunStats {
-    /// Tasks in the plan.
+    /// Tasks in the plan (of a part, [`execute_part`]: the tasks selected).
     pub tasks: u64,
     /// Of those, tasks a resumed run skipped: their chunks were stored and nothing left to
     /// compute needed their results.
@@ -63,6 +63,33 @@ pub fn execute_then(
     options: &ExecOptions,
     last: impl FnOnce() -> Result<()>,
 ) -> Result<RunStats> {
+    run(plan, options, None, last)
+}
+
+/// Runs only the tasks of `plan` whose global index `selected` accepts (and that resuming sinks
+/// do not already hold), as one worker of a run spread over many processes does: the sinks are
+/// neither prepared nor finished nor removed on failure — whoever splits the run creates the
+/// outputs before and writes their metadata after every part is done. A task is skipped when
+/// its write units are all stored ([`Sink::is_done`] of sinks that say they are resuming), so
+/// running a part twice computes nothing the second time.
+///
+/// # Errors
+/// The first task error ([`Error::Task`] names the op and chunk), or [`Error::Cancelled`].
+pub fn execute_part(
+    plan: &Plan,
+    options: &ExecOptions,
+    selected: &dyn Fn(u64) -> bool,
+) -> Result<RunStats> {
+    run(plan, options, Some(selected), || Ok(()))
+}
+
+/// [`execute_then`] (`part` is `None`), or [`execute_part`].
+fn run(
+    plan: &Plan,
+    options: &ExecOptions,
+    part: Option<&dyn Fn(u64) -> bool>,
+    last: impl FnOnce() -> Result<()>,
+) -> Result<RunStats> {
     let start = Instant::now();
     let sinks: Vec<_> = plan
         .stages
@@ -78,7 +105,7 @@ pub fn execute_then(
     let limit = plan.memory_limit.min(options.memory_limit);
     let mut prepared = Vec::new();
     let mut outcome = Ok(());
-    for sink in &sinks {
+    for sink in sinks.iter().filter(|_| part.is_none()) {
         match sink.prepare() {
             Ok(()) => prepared.push(sink.clone()),
             Err(e) => {
@@ -88,10 +115,16 @@ pub fn execute_then(
         }
     }
     // Known once resuming sinks have read their journals.
-    let skip = match outcome {
+    let mut skip = match outcome {
         Ok(()) if sinks.iter().any(|s| s.resuming()) => skippable_tasks(plan),
         _ => Vec::new(),
     };
+    if let Some(selected) = part {
+        skip.resize(total as usize, false);
+        for (t, s) in skip.iter_mut().enumerate() {
+            *s |= !selected(t as u64);
+        }
+    }
     // Reserved only when some read goes through a source's chunk cache.
     each_source(plan, |source| source.forget_reads());
     let cached_sources = if plan.cache_bytes > 0 && outcome.is_ok() {
@@ -144,7 +177,7 @@ pub fn execute_then(
         };
         outcome = run_tasks(&tasks, threads, &budget, &options.cancel, &on_done);
     }
-    if outcome.is_ok() {
+    if outcome.is_ok() && part.is_none() {
         outcome = sinks
             .iter()
             .try_for_each(|s| s.finish())
@@ -174,9 +207,12 @@ pub fn execute_then(
         }
         return Err(e);
     }
+    let chosen = |t: usize| part.is_none_or(|selected| selected(t as u64));
     let stats = RunStats {
-        tasks: total,
-        skipped_tasks: tasks.skip.iter().filter(|&&s| s).count() as u64,
+        tasks: (0..total as usize).filter(|&t| chosen(t)).count() as u64,
+        skipped_tasks: (0..tasks.skip.len())
+            .filter(|&t| tasks.skip[t] && chosen(t))
+            .count() as u64,
         elapsed: start.elapsed(),
         peak_projected_bytes: budget.peak(),
         spilled_bytes: tasks.held.spilled_bytes(),
