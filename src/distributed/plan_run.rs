@@ -137,6 +137,11 @@ pub fn plan_run(pipeline: &Path, settings: &RunSettings, registry: &Registry) ->
             source,
         })?;
     }
+    // The outermost folder this creates, removed again if planning is refused.
+    let mut created_root = dir.0.clone();
+    while let Some(parent) = created_root.parent().filter(|p| !p.exists()) {
+        created_root = parent.to_path_buf();
+    }
     let created = std::fs::create_dir_all(&dir.0);
     created.map_err(|source| DistributedError::WorkIo {
         path: dir.0.clone(),
@@ -172,7 +177,7 @@ pub fn plan_run(pipeline: &Path, settings: &RunSettings, registry: &Registry) ->
         Ok(stages) => plan.stages = stages,
         Err(e) => {
             // Refused (a task too large for a job): nothing of the run is left behind.
-            let _ = std::fs::remove_dir_all(&dir.0);
+            let _ = std::fs::remove_dir_all(&created_root);
             return Err(e);
         }
     }

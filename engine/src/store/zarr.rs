@@ -691,7 +691,11 @@ fn write_atomically(path: &Path, data: &[u8], durable: bool) -> std::io::Result<
         .file_name()
         .map(|n| n.to_string_lossy())
         .unwrap_or_default();
-    let partial = parent.join(format!(".{name}.partial"));
+    // Named per write: two processes writing the same chunk (a requeued job array element
+    // racing the original) must not rename each other's file away.
+    static WRITES: AtomicU64 = AtomicU64::new(0);
+    let n = WRITES.fetch_add(1, Ordering::Relaxed);
+    let partial = parent.join(format!(".{name}.{}-{n}.partial", std::process::id()));
     if durable {
         let mut file = std::fs::File::create(&partial)?;
         std::io::Write::write_all(&mut file, data)?;
