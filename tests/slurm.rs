@@ -13,10 +13,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use chunkwise::engine::store::{open_zarr, IoContext, Source};
-use chunkwise::pipeline::{load, OutputSettings};
-use chunkwise::Region;
-use serde_json::{json, Value};
+use chunkwise::engine::store::open_zarr;
+use common::distributed::{assert_same_outputs, pipelines, run_local, write_pipeline};
 
 const SLURM_DIR: &str = "/tmp/chunkwise-slurm-test";
 
@@ -108,84 +106,6 @@ fn job_ids(submit_output: &str) -> Vec<String> {
         .collect()
 }
 
-fn pipelines() -> Vec<(&'static str, Value)> {
-    vec![
-        (
-            "clip",
-            json!({"steps": [{"id": "c", "op": "clip", "x": "vol", "min": 10000, "max": 40000}],
-                         "outputs": [{"from": "c", "path": "OUT/clip.zarr"}]}),
-        ),
-        (
-            "chain",
-            json!({"steps": [
-            {"id": "f", "op": "astype", "x": "vol", "dtype": "float32"},
-            {"id": "s", "op": "mul", "x": "f", "y": 1.5},
-            {"id": "a", "op": "add", "x": "s", "y": 100},
-            {"id": "c", "op": "clip", "x": "a", "min": 0, "max": 65535},
-            {"id": "h", "op": "div", "x": "c", "y": 2},
-            {"id": "out", "op": "astype", "x": "h", "dtype": "uint16"}],
-            "outputs": [{"from": "out", "path": "OUT/chain.zarr"}]}),
-        ),
-        (
-            "gaussian",
-            json!({"steps": [{"id": "g", "op": "gaussian_filter", "x": "vol", "sigma": 2}],
-                             "outputs": [{"from": "g", "path": "OUT/gauss.zarr"}]}),
-        ),
-        (
-            "pyramid",
-            json!({"steps": [
-            {"id": "l1", "op": "downsample", "x": "vol", "factors": [2, 2, 2], "method": "mean"},
-            {"id": "l2", "op": "downsample", "x": "l1", "factors": [2, 2, 2], "method": "mean"},
-            {"id": "l3", "op": "downsample", "x": "l2", "factors": [2, 2, 2], "method": "mean"}],
-            "outputs": [{"from": "vol", "path": "OUT/0"}, {"from": "l1", "path": "OUT/1"},
-                        {"from": "l2", "path": "OUT/2"}, {"from": "l3", "path": "OUT/3"}]}),
-        ),
-        (
-            "seed",
-            json!({"steps": [
-            {"id": "c", "op": "clip", "x": "vol", "min": 10000, "max": 40000},
-            {"id": "g", "op": "gaussian_filter", "x": "c", "sigma": 2},
-            {"id": "d", "op": "downsample", "x": "g", "factors": [2, 2, 2], "method": "mean"}],
-            "outputs": [{"from": "d", "path": "OUT/seed.zarr"}]}),
-        ),
-    ]
-}
-
-/// `spec` on input `in.zarr`, outputs under `sub/`, written as `<name>_<sub>.json` in `dir`.
-fn write_pipeline(dir: &Path, name: &str, spec: &Value, sub: &str) -> PathBuf {
-    let text = spec.to_string().replace("OUT/", &format!("{sub}/{name}/"));
-    let mut spec: Value = serde_json::from_str(&text).unwrap();
-    spec["inputs"] = json!({"vol": "in.zarr"});
-    let path = dir.join(format!("{name}_{sub}.json"));
-    std::fs::write(&path, spec.to_string()).unwrap();
-    path
-}
-
-fn outputs_bytes(path: &Path) -> Vec<Vec<u8>> {
-    let loaded = load(path, &OutputSettings::default()).unwrap();
-    let base = path.parent().unwrap();
-    let io = IoContext {
-        codec_threads: 1,
-        cache_bytes: 0,
-    };
-    loaded
-        .spec
-        .outputs
-        .iter()
-        .map(|o| {
-            let p = base.join(&o.path);
-            let a = open_zarr(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-            let full = Region::new(vec![0; a.meta().shape.len()], a.meta().shape.clone());
-            a.read(&full, &io).unwrap().to_le_bytes()
-        })
-        .collect()
-}
-
-fn run_local(path: &Path) {
-    let loaded = load(path, &OutputSettings::default()).unwrap();
-    loaded.pipeline.run(&common::exec(2)).unwrap();
-}
-
 fn submit(slurm: &Slurm, pipeline: &Path, extra: &[&str]) -> String {
     let p = pipeline.display().to_string();
     let mut args = vec![
@@ -208,26 +128,22 @@ fn pipelines_through_slurm_match_local_runs_and_a_failed_element_is_resumed() {
     let dir = common::dir_with_input(&[40, 44, 36], &[16, 16, 16], 9);
     let mut jobs = Vec::new();
     let mut runs = Vec::new();
-    for (name, spec) in pipelines() {
-        let local = write_pipeline(dir.path(), name, &spec, "local");
+    for (name, _) in pipelines() {
+        let local = write_pipeline(dir.path(), name, "local");
         run_local(&local);
-        let dist = write_pipeline(dir.path(), name, &spec, "slurm");
+        let dist = write_pipeline(dir.path(), name, "slurm");
         jobs.extend(job_ids(&submit(&slurm, &dist, &[])));
         runs.push((name, local, dist));
     }
     slurm.wait(&jobs, Duration::from_secs(300));
     for (name, local, dist) in &runs {
-        assert!(
-            outputs_bytes(local) == outputs_bytes(dist),
-            "{name}: the Slurm run differs from the local run"
-        );
+        assert_same_outputs(local, dist, &format!("{name} through Slurm"));
     }
 
     // An element of the first stage fails once (a worker wrapper injects it): the next stage
     // and the finalize job never run, status names the element, --resume completes the run.
-    let (name, spec) = pipelines().remove(4);
-    let local = write_pipeline(dir.path(), name, &spec, "local");
-    let dist = write_pipeline(dir.path(), name, &spec, "faulty");
+    let local = write_pipeline(dir.path(), "seed", "local");
+    let dist = write_pipeline(dir.path(), "seed", "faulty");
     let flag = dir.path().join("failed-once");
     let wrapper = dir.path().join("worker.sh");
     std::fs::write(
@@ -283,8 +199,5 @@ fn pipelines_through_slurm_match_local_runs_and_a_failed_element_is_resumed() {
     );
     slurm.wait(&again, Duration::from_secs(180));
     assert!(slurm.chunkwise(&["status", &plan]).contains("complete"));
-    assert!(
-        outputs_bytes(&local) == outputs_bytes(&dist),
-        "resumed run differs"
-    );
+    assert_same_outputs(&local, &dist, "resumed through Slurm");
 }

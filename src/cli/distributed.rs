@@ -108,6 +108,9 @@ pub(super) fn run_submit(args: &SubmitArgs, registry: &Registry) -> Result<()> {
         }
     }
     println!("plan: {}", plan.display());
+    if submitted.jobs.is_empty() {
+        println!("nothing to submit: the run is complete");
+    }
     for (name, array, id) in &submitted.jobs {
         match id {
             Some(id) => println!("{name}: job {id} (array {array})"),

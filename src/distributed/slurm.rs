@@ -59,11 +59,15 @@ pub fn submit(plan_path: &Path, options: &SlurmOptions, registry: &Registry) -> 
         })?,
     };
     let wanted: Vec<Vec<u64>> = if options.only_missing {
-        status(plan_path, registry)?
-            .stages
-            .into_iter()
-            .map(|s| s.incomplete)
-            .collect()
+        let report = status(plan_path, registry)?;
+        if report.finalized {
+            // Complete: nothing to run, not even the finalize job.
+            return Ok(Submitted {
+                jobs: Vec::new(),
+                scripts: Vec::new(),
+            });
+        }
+        report.stages.into_iter().map(|s| s.incomplete).collect()
     } else {
         plan.stages
             .iter()
