@@ -106,7 +106,7 @@ fn run_range(
         end = range.end,
         "running tasks"
     );
-    execute_part(&engine_plan, &options, &|t| range.contains(&t))
+    execute_part(&engine_plan, &options, range.clone())
 }
 
 /// This machine's name, for journal file names (so two nodes never share one).

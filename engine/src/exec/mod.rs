@@ -5,6 +5,7 @@ mod eval;
 mod held;
 mod meter;
 mod options;
+mod part;
 mod resume;
 mod run;
 mod scheduler;

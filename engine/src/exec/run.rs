@@ -1,6 +1,7 @@
 //! Running a plan: prepare the sinks, run every stage's tasks on the scheduler, then finish the
 //! sinks — or, on any error, remove what was written.
 
+use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -10,7 +11,8 @@ use crate::exec::budget::MemoryBudget;
 use crate::exec::held::HeldStore;
 use crate::exec::meter::StageMemory;
 use crate::exec::options::ExecOptions;
-use crate::exec::resume::skippable_tasks;
+use crate::exec::part::Part;
+use crate::exec::resume::{skippable_tasks, stored_tasks};
 use crate::exec::scheduler::run_tasks;
 use crate::exec::tasks::{locate, order_key, PlanTasks};
 use crate::plan::{Plan, ProgramInput};
@@ -19,7 +21,7 @@ use crate::store::{IoContext, Sink, Source};
 /// What a finished run did.
 #[derive(Clone, Debug)]
 pub struct RunStats {
-    /// Tasks in the plan (of a part, [`execute_part`]: the tasks selected).
+    /// Tasks in the plan (of a part, [`execute_part`]: the tasks in its range).
     pub tasks: u64,
     /// Of those, tasks a resumed run skipped: their chunks were stored and nothing left to
     /// compute needed their results.
@@ -66,28 +68,36 @@ pub fn execute_then(
     run(plan, options, None, last)
 }
 
-/// Runs only the tasks of `plan` whose global index `selected` accepts (and that resuming sinks
-/// do not already hold), as one worker of a run spread over many processes does: the sinks are
-/// neither prepared nor finished nor removed on failure — whoever splits the run creates the
-/// outputs before and writes their metadata after every part is done. A task is skipped when
-/// its write units are all stored ([`Sink::is_done`] of sinks that say they are resuming), so
-/// running a part twice computes nothing the second time.
+/// Runs only the tasks `range` (global task indices) of `plan`, as one worker of a run spread
+/// over many processes does: the sinks are neither prepared nor finished nor removed on
+/// failure — whoever splits the run creates the outputs before and writes their metadata after
+/// every part is done. A task is skipped when its write units are all stored
+/// ([`Sink::is_done`] of sinks that say they are resuming), so running a part twice computes
+/// nothing the second time. The cost beyond the tasks does not grow with the plan: nothing is
+/// done per task outside `range`.
 ///
 /// # Errors
-/// The first task error ([`Error::Task`] names the op and chunk), or [`Error::Cancelled`].
-pub fn execute_part(
-    plan: &Plan,
-    options: &ExecOptions,
-    selected: &dyn Fn(u64) -> bool,
-) -> Result<RunStats> {
-    run(plan, options, Some(selected), || Ok(()))
+/// [`Error::Invalid`] for a plan whose tasks pass results to each other in memory (a part of it
+/// cannot run alone); then the first task error ([`Error::Task`] names the op and chunk), or
+/// [`Error::Cancelled`].
+pub fn execute_part(plan: &Plan, options: &ExecOptions, range: Range<u64>) -> Result<RunStats> {
+    if !plan.deps.upstream.is_empty() {
+        return Err(Error::Invalid(
+            "a part of a plan whose tasks hand results to each other in memory cannot run \
+             alone; split it so that stages pass results through storage"
+                .into(),
+        ));
+    }
+    let end = range.end.min(plan.num_tasks()) as usize;
+    let start = (range.start as usize).min(end);
+    run(plan, options, Some(start..end), || Ok(()))
 }
 
-/// [`execute_then`] (`part` is `None`), or [`execute_part`].
+/// [`execute_then`] (`part` is `None`), or [`execute_part`] on the tasks `part`.
 fn run(
     plan: &Plan,
     options: &ExecOptions,
-    part: Option<&dyn Fn(u64) -> bool>,
+    part: Option<Range<usize>>,
     last: impl FnOnce() -> Result<()>,
 ) -> Result<RunStats> {
     let start = Instant::now();
@@ -96,7 +106,9 @@ fn run(
         .iter()
         .flat_map(|s| s.outputs.iter().filter_map(|o| o.sink.clone()))
         .collect();
-    let total = plan.num_tasks();
+    // The tasks this run covers: all, or the part's.
+    let covered = part.clone().unwrap_or(0..plan.num_tasks() as usize);
+    let total = covered.len() as u64;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let threads = options.threads.max(1);
     // Outer (task) parallelism first; codec threads only where tasks are fewer than cores.
@@ -115,20 +127,17 @@ fn run(
         }
     }
     // Known once resuming sinks have read their journals.
-    let mut skip = match outcome {
-        Ok(()) if sinks.iter().any(|s| s.resuming()) => skippable_tasks(plan),
+    let skip = match (&outcome, &part) {
+        (Ok(()), Some(range)) if sinks.iter().any(|s| s.resuming()) => {
+            stored_tasks(plan, range.clone())
+        }
+        (Ok(()), None) if sinks.iter().any(|s| s.resuming()) => skippable_tasks(plan),
         _ => Vec::new(),
     };
-    if let Some(selected) = part {
-        skip.resize(total as usize, false);
-        for (t, s) in skip.iter_mut().enumerate() {
-            *s |= !selected(t as u64);
-        }
-    }
     // Reserved only when some read goes through a source's chunk cache.
     each_source(plan, |source| source.forget_reads());
     let cached_sources = if plan.cache_bytes > 0 && outcome.is_ok() {
-        announce_reads(plan, &skip)
+        announce_reads(plan, covered.clone(), &skip)
     } else {
         0
     };
@@ -159,6 +168,7 @@ fn run(
         meter: options.task_meter.clone(),
         peaks: plan.stages.iter().map(|_| Default::default()).collect(),
         skip,
+        skip_from: covered.start,
     };
     tracing::info!(
         tasks = total,
@@ -175,7 +185,16 @@ fn run(
                 p(d, total);
             }
         };
-        outcome = run_tasks(&tasks, threads, &budget, &options.cancel, &on_done);
+        outcome = match &part {
+            Some(range) => {
+                let part = Part {
+                    tasks: &tasks,
+                    range: range.clone(),
+                };
+                run_tasks(&part, threads, &budget, &options.cancel, &on_done)
+            }
+            None => run_tasks(&tasks, threads, &budget, &options.cancel, &on_done),
+        };
     }
     if outcome.is_ok() && part.is_none() {
         outcome = sinks
@@ -207,12 +226,9 @@ fn run(
         }
         return Err(e);
     }
-    let chosen = |t: usize| part.is_none_or(|selected| selected(t as u64));
     let stats = RunStats {
-        tasks: (0..total as usize).filter(|&t| chosen(t)).count() as u64,
-        skipped_tasks: (0..tasks.skip.len())
-            .filter(|&t| tasks.skip[t] && chosen(t))
-            .count() as u64,
+        tasks: total,
+        skipped_tasks: tasks.skip.iter().filter(|&&s| s).count() as u64,
         elapsed: start.elapsed(),
         peak_projected_bytes: budget.peak(),
         spilled_bytes: tasks.held.spilled_bytes(),
@@ -279,11 +295,10 @@ fn cache_peak(plan: &Plan) -> u64 {
 /// the order tasks start, so cached chunks are dropped after their last reader and, when the
 /// cache is full, the chunk needed furthest ahead goes first. Returns how many sources will
 /// cache some of these reads. Tasks a resumed run skips read nothing.
-fn announce_reads(plan: &Plan, skip: &[bool]) -> usize {
-    let skipped = |t: usize| skip.get(t).copied().unwrap_or(false);
-    let mut order: Vec<usize> = (0..plan.num_tasks() as usize)
-        .filter(|&t| !skipped(t))
-        .collect();
+fn announce_reads(plan: &Plan, tasks: Range<usize>, skip: &[bool]) -> usize {
+    let first = tasks.start;
+    let skipped = |t: usize| skip.get(t - first).copied().unwrap_or(false);
+    let mut order: Vec<usize> = tasks.filter(|&t| !skipped(t)).collect();
     order.sort_by_cached_key(|&t| order_key(plan, t));
     let mut caching: Vec<*const ()> = Vec::new();
     for task in order {
