@@ -74,14 +74,15 @@ pub(super) fn run_submit(args: &SubmitArgs, registry: &Registry) -> Result<()> {
     let plan = if args.resume {
         args.pipeline.clone()
     } else {
-        let mut settings = RunSettings::default();
-        settings.mem_per_job = parse_bytes(&args.mem_per_job)
-            .map_err(|e| Error::Invalid(format!("--mem-per-job: {e}")))?;
-        settings.tasks_per_job = args.tasks_per_job;
-        settings.threads = args.threads;
-        settings.stencil_chains = args.stencil_chains.clone();
-        settings.scratch = args.scratch.clone();
-        settings.overwrite = args.overwrite;
+        let settings = RunSettings {
+            mem_per_job: parse_bytes(&args.mem_per_job)
+                .map_err(|e| Error::Invalid(format!("--mem-per-job: {e}")))?,
+            tasks_per_job: args.tasks_per_job,
+            threads: args.threads,
+            stencil_chains: args.stencil_chains.clone(),
+            scratch: args.scratch.clone(),
+            overwrite: args.overwrite,
+        };
         plan_run(&args.pipeline, &settings, registry).map_err(|e| match e {
             Error::MemoryLimit { task, stage, .. } => Error::Invalid(format!(
                 "one task of {stage} needs {task} bytes, more than a job's limit \
@@ -93,14 +94,15 @@ pub(super) fn run_submit(args: &SubmitArgs, registry: &Registry) -> Result<()> {
             other => other,
         })?
     };
-    let mut options = SlurmOptions::default();
-    options.partition = args.partition.clone();
-    options.time = args.time.clone();
-    options.max_parallel = args.max_parallel;
-    options.sbatch_args = args.sbatch_args.clone();
-    options.worker = args.worker.clone();
-    options.dry_run = args.dry_run;
-    options.only_missing = args.resume;
+    let options = SlurmOptions {
+        partition: args.partition.clone(),
+        time: args.time.clone(),
+        max_parallel: args.max_parallel,
+        sbatch_args: args.sbatch_args.clone(),
+        worker: args.worker.clone(),
+        dry_run: args.dry_run,
+        only_missing: args.resume,
+    };
     let submitted = submit(&plan, &options, registry)?;
     if args.dry_run {
         for script in &submitted.scripts {

@@ -4,7 +4,8 @@
 #      uint16 input, 128^3 chunks), clip and clip -> gaussian -> downsample, and the seed chain
 #      on a metadata-only 16384^3 input: `chunkwise plan` (the local planner) beside
 #      `chunkwise submit --dry-run` (the distributed plan), time and peak RSS from GNU time;
-#   2. run-task's per-job overhead on a 1-task range of clip on the 512^3 volume: an element
+#   2. run-task's per-job overhead on a 1-task range of clip on the 512^3 volume and of the
+#      10^6-task metadata-only plan (its chunks read as fill value): an element
 #      that computes its one task, and the same element again (its task stored: only start,
 #      plan, pipeline and arrays opened);
 #   3. the seed chain on the 512^3 volume through the local Slurm (2 CPUs, 1 thread per job,
@@ -62,6 +63,10 @@ pipeline clip512.json vol512.zarr clip out512/clip.zarr
 plan=out512/clip512.chunkwise-run/plan.json
 for i in 0 9 18 27 36; do t "run-task, 1 task computed (element $i)" "$bin" run-task $plan --stage 0 --index $i; done
 for i in 0 9 18 27 36; do t "run-task, 1 task already stored (element $i)" "$bin" run-task $plan --stage 0 --index $i; done
+"$bin" submit p1m_clip.json --backend slurm --dry-run --overwrite --tasks-per-job 1 > /dev/null
+plan=out1m/p1m_clip.chunkwise-run/plan.json
+for i in 0 1000 500000; do t "run-task, 1 task of the 1048576-task clip plan (element $i)" "$bin" run-task $plan --stage 0 --index $i; done
+for i in 0 1000 500000; do t "run-task, same, already stored (element $i)" "$bin" run-task $plan --stage 0 --index $i; done
 pipeline clip512_local.json vol512.zarr clip local512/clip.zarr
 for r in 1 2 3; do t "run --threads 1, whole clip (64 tasks), round $r" "$bin" run clip512_local.json --threads 1 -q --overwrite; done
 
