@@ -4,10 +4,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 use chunkwise_engine::plan::human_bytes;
-use chunkwise_engine::store::{open_zarr, MemorySink, MemorySource, Sink, WriteOptions, ZarrSink};
+use chunkwise_engine::store::{MemorySink, MemorySource, Sink};
 use chunkwise_engine::{
     execute, Array, Element, Error, ExecOptions, Output, Plan, Result, RunStats,
 };
+use chunkwise_store::{open_zarr, WriteOptions, ZarrSink};
 use ndarray::ArrayD;
 
 /// Opens the Zarr array (v2 or v3) at `path` as a lazy [`Array`].

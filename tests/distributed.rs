@@ -9,8 +9,8 @@ mod common;
 use std::path::Path;
 
 use chunkwise::distributed::{finalize, plan_run, run_task, status, PlanFile, RunSettings};
-use chunkwise::engine::store::open_zarr;
 use chunkwise::pipeline::builtin;
+use chunkwise::store::open_zarr;
 use common::distributed::{assert_same_outputs, pipelines, run_local, write_pipeline};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;

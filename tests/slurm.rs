@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use chunkwise::engine::store::open_zarr;
+use chunkwise::store::open_zarr;
 use common::distributed::{assert_same_outputs, pipelines, run_local, write_pipeline};
 
 const SLURM_DIR: &str = "/tmp/chunkwise-slurm-test";

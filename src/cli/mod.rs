@@ -12,9 +12,12 @@
 //! }
 //! ```
 
+mod advice;
 mod args;
+pub mod colormap;
 mod demo;
 mod distributed;
+mod histogram_png;
 mod preview;
 mod stats;
 
@@ -22,8 +25,8 @@ use std::ffi::OsString;
 use std::process::ExitCode;
 
 use chunkwise_engine::exec::BufferPool;
-use chunkwise_engine::store::{inspect_zarr, Overwrite, WriteOptions};
 use chunkwise_engine::{Error, Registry, Result, RunStats};
+use chunkwise_store::{inspect_zarr, Overwrite, WriteOptions};
 use clap::Parser;
 
 use crate::interrupt::Interrupts;
@@ -114,7 +117,7 @@ impl Cli {
                 ExitCode::from(signal.unwrap_or(1))
             }
             Err(e) => {
-                eprintln!("error: {e}");
+                eprintln!("{}", advice::error_line(&e));
                 ExitCode::FAILURE
             }
         }
@@ -189,7 +192,10 @@ fn dispatch(command: Command, registry: &Registry, pool: Pool) -> Result<()> {
             axis,
             percentiles,
             bins,
+            no_histogram,
             json,
+            output,
+            overwrite,
             exec,
         } => stats::run_stats(
             &input,
@@ -198,7 +204,10 @@ fn dispatch(command: Command, registry: &Registry, pool: Pool) -> Result<()> {
                 axis,
                 percentiles,
                 bins,
+                no_histogram,
                 json,
+                output,
+                overwrite,
             },
             &exec,
             registry,
@@ -212,6 +221,8 @@ fn dispatch(command: Command, registry: &Registry, pool: Pool) -> Result<()> {
             output,
             contrast,
             range,
+            colormap,
+            histogram,
             overwrite,
             exec,
         } => preview::run_preview(
@@ -223,6 +234,8 @@ fn dispatch(command: Command, registry: &Registry, pool: Pool) -> Result<()> {
                 output,
                 contrast,
                 range,
+                colormap,
+                histogram,
                 overwrite,
             },
             &exec,

@@ -6,8 +6,9 @@ use std::sync::Arc;
 
 use chunkwise_engine::identity;
 use chunkwise_engine::plan::StencilChains;
-use chunkwise_engine::store::{Overwrite, Sink};
+use chunkwise_engine::store::Sink;
 use chunkwise_engine::{ExecOptions, Output, Plan, Registry, Result, Steps};
+use chunkwise_store::{Overwrite, WriteOptions};
 
 use super::error::DistributedError;
 use super::plan_file::{PlanFile, PlannedOutput};
@@ -80,7 +81,7 @@ pub fn outputs_of(
         }
         let array = Steps::new(&loaded.arrays).array(&out.from)?;
         let path = resolve(&base, &out.path);
-        let options = chunkwise_engine::store::WriteOptions {
+        let options = WriteOptions {
             overwrite: Overwrite::Replace,
             ..out.options.clone()
         };

@@ -16,8 +16,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chunkwise_engine::plan::{materialized, StencilChains};
-use chunkwise_engine::store::{open_zarr, Codec, Overwrite, Sink, WriteOptions, ZarrSink};
+use chunkwise_engine::store::Sink;
 use chunkwise_engine::{Array, NodeKind, Output, Result};
+use chunkwise_store::{open_zarr, Codec, Overwrite, WriteOptions, ZarrSink};
 
 /// One stage of a split pipeline: outputs written by tasks that need nothing from each other.
 #[derive(Debug)]

@@ -4,8 +4,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use chunkwise_engine::store::{JsonSink, Overwrite};
 use chunkwise_engine::{Array, Error, Registry, Result, Steps};
+use chunkwise_store::{JsonSink, Overwrite};
 
 use crate::api::{open, Pipeline};
 use crate::pipeline::spec::PipelineSpec;
@@ -27,7 +27,7 @@ pub struct OutputSettings {
     /// What to do with outputs that exist.
     pub overwrite: Overwrite,
     /// Flush every chunk to the disk before going on
-    /// ([`chunkwise_engine::store::WriteOptions::durable`]); an output
+    /// ([`chunkwise_store::WriteOptions::durable`]); an output
     /// can also ask for it in the file.
     pub durable: bool,
 }

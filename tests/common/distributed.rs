@@ -4,8 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
-use chunkwise::engine::store::{open_zarr, IoContext, Source};
+use chunkwise::engine::store::{IoContext, Source};
 use chunkwise::pipeline::{load, OutputSettings};
+use chunkwise::store::open_zarr;
 use chunkwise::Region;
 use serde_json::{json, Value};
 

@@ -159,6 +159,10 @@ pub(crate) fn fold_piece<T: Enters<A> + Copy, A: Acc>(
     }
     map.rows(region, asked, |d, len, o, step, index, istep| {
         let row = &xs[d..d + len];
+        // A row along a reduced last axis feeds one state: fold it in registers.
+        if step == 0 && fold_row_into_one(state, skip_nan, row, &mut out[o..o + slots]) {
+            return;
+        }
         match state {
             State::Sum | State::Moments => {
                 for (k, &x) in row.iter().enumerate() {
@@ -263,6 +267,71 @@ pub(crate) fn fold_piece<T: Enters<A> + Copy, A: Acc>(
 }
 
 /// Whether `x` replaces the running extreme `v` (NaN wins and then stays, as in NumPy).
+/// Lanes of [`sum_row`]: enough independent sums for the compiler to vectorize the loop.
+const LANES: usize = 8;
+
+/// `acc` plus the elements of `row` (NaN skipped when `skip_nan`), summed in [`LANES`]
+/// interleaved lanes combined in a fixed order, so the result depends only on the row, not on
+/// threads or task order (integers wrap, so their sum is exact whatever the order).
+#[inline]
+fn sum_row<T: Enters<A> + Copy, A: Acc>(acc: A, row: &[T], skip_nan: bool) -> A {
+    let mut lanes = [A::ZERO; LANES];
+    let mut blocks = row.chunks_exact(LANES);
+    for block in &mut blocks {
+        for (lane, &x) in lanes.iter_mut().zip(block) {
+            let x = x.acc();
+            if !(skip_nan && x.is_nan()) {
+                *lane = lane.add(x);
+            }
+        }
+    }
+    let mut tail = A::ZERO;
+    for &x in blocks.remainder() {
+        let x = x.acc();
+        if !(skip_nan && x.is_nan()) {
+            tail = tail.add(x);
+        }
+    }
+    let pairs = [
+        lanes[0].add(lanes[4]),
+        lanes[1].add(lanes[5]),
+        lanes[2].add(lanes[6]),
+        lanes[3].add(lanes[7]),
+    ];
+    acc.add(pairs[0].add(pairs[2]).add(pairs[1].add(pairs[3])).add(tail))
+}
+
+/// Folds a whole `row` into one state `s` where the state allows it without a per-element
+/// store (sums, extremes, counts); false for the states the general loop handles.
+#[inline]
+fn fold_row_into_one<T: Enters<A> + Copy, A: Acc>(
+    state: State,
+    skip_nan: bool,
+    row: &[T],
+    s: &mut [A],
+) -> bool {
+    match state {
+        State::Sum | State::Moments => s[1] = sum_row(s[1], row, skip_nan),
+        State::Min | State::Max => {
+            let min = state == State::Min;
+            let mut v = s[1];
+            for &x in row {
+                let x = x.acc();
+                if !(skip_nan && x.is_nan()) && takes(min, x, v) {
+                    v = x;
+                }
+            }
+            s[1] = v;
+        }
+        State::Count => {
+            let n = row.iter().filter(|x| x.nonzero()).count();
+            s[1] = s[1].add(A::from_u64(n as u64));
+        }
+        _ => return false,
+    }
+    true
+}
+
 #[inline]
 fn takes<A: Acc>(min: bool, x: A, v: A) -> bool {
     !v.is_nan() && (x.is_nan() || if min { x < v } else { x > v })
