@@ -19,6 +19,7 @@
 mod api;
 pub mod cli;
 mod counting_alloc;
+pub mod distributed;
 pub mod interrupt;
 pub mod memory_report;
 pub mod pipeline;

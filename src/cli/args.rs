@@ -53,6 +53,33 @@ pub(super) enum Command {
         #[arg(long)]
         dot: bool,
     },
+    /// Plan a pipeline as stages of independent tasks and submit one job array per stage
+    /// (each depending on the one before), then a job that finalizes the outputs.
+    Submit(super::distributed::SubmitArgs),
+    /// Run one array element's range of a planned stage's tasks (what each job runs); tasks
+    /// already stored are skipped.
+    RunTask {
+        /// The plan file (or the run folder holding plan.json).
+        plan: PathBuf,
+        /// The stage.
+        #[arg(long)]
+        stage: usize,
+        /// The array index (default: SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX or
+        /// AWS_BATCH_JOB_ARRAY_INDEX).
+        #[arg(long)]
+        index: Option<u64>,
+    },
+    /// Per stage of a submitted run: tasks stored of all, and array elements failed or missing.
+    Status {
+        /// The plan file (or the run folder).
+        plan: PathBuf,
+    },
+    /// Write the outputs' metadata once every task of a submitted run is stored, and remove
+    /// its scratch arrays (the last job of a submitted run).
+    Finalize {
+        /// The plan file (or the run folder).
+        plan: PathBuf,
+    },
     /// Write a multiscale OME-Zarr pyramid (NGFF 0.5 on Zarr v3, 0.4 on v2) of a Zarr array.
     Pyramid {
         /// The input array.

@@ -16,6 +16,7 @@ mod advice;
 mod args;
 pub mod colormap;
 mod demo;
+mod distributed;
 mod histogram_png;
 mod preview;
 mod stats;
@@ -323,6 +324,16 @@ fn dispatch(command: Command, registry: &Registry, pool: Pool) -> Result<()> {
             }
             Ok(())
         }
+        Command::Submit(args) => distributed::run_submit(&args, registry),
+        Command::RunTask { plan, stage, index } => {
+            let base = ExecOptions {
+                buffer_pool: pool,
+                ..ExecOptions::default()
+            };
+            distributed::run_one_task(&plan, stage, index, registry, &base)
+        }
+        Command::Status { plan } => distributed::run_status(&plan, registry),
+        Command::Finalize { plan } => distributed::run_finalize(&plan, registry),
         Command::Generate {
             output,
             size,

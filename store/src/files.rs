@@ -2,6 +2,7 @@
 //! created durably when asked.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Writes `data` to `path` through a hidden temporary file and a rename, so a reader (or a crashed
 /// run) never sees a torn chunk. No fsync per chunk by default: zarrs' own store syncs every file,
@@ -19,7 +20,11 @@ pub(crate) fn write_atomically(path: &Path, data: &[u8], durable: bool) -> std::
         .file_name()
         .map(|n| n.to_string_lossy())
         .unwrap_or_default();
-    let partial = parent.join(format!(".{name}.partial"));
+    // Named per write: two processes writing the same chunk (a requeued job array element
+    // racing the original) must not rename each other's file away.
+    static WRITES: AtomicU64 = AtomicU64::new(0);
+    let n = WRITES.fetch_add(1, Ordering::Relaxed);
+    let partial = parent.join(format!(".{name}.{}-{n}.partial", std::process::id()));
     if durable {
         let mut file = std::fs::File::create(&partial)?;
         std::io::Write::write_all(&mut file, data)?;

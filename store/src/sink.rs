@@ -97,7 +97,7 @@ impl ZarrSink {
     }
 
     /// The identity of the run writing this output: its expression and its metadata.
-    fn run_identity(&self) -> Value {
+    pub fn run_identity(&self) -> Value {
         identity::run_identity(self.expression.clone(), self.metadata.clone())
     }
 

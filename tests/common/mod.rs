@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod distributed;
+
 use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU64, Ordering};
