@@ -27,7 +27,8 @@ pub(super) struct Cli {
 
 /// How arrays at `s3://` URLs are reached (every path may be a URL: `s3://bucket/a.zarr`,
 /// `https://host/a.zarr`). Credentials and region come from the standard AWS environment
-/// variables and files.
+/// variables (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION), else
+/// from the instance metadata service.
 #[derive(Args)]
 pub(super) struct RemoteArgs {
     /// S3 endpoint for s3:// URLs, e.g. http://127.0.0.1:9000 (default: AWS_ENDPOINT_URL, else

@@ -12,7 +12,8 @@ use chunkwise_engine::{Error, Result};
 use crate::location::Location;
 
 /// Object-store settings the environment does not give (the CLI's `--s3-endpoint` and
-/// `--anonymous`); credentials and region come from the standard AWS environment and files.
+/// `--anonymous`); credentials and region come from the standard AWS environment variables
+/// (else the instance metadata service).
 #[derive(Clone, Debug, Default)]
 #[non_exhaustive]
 pub struct RemoteOptions {
