@@ -353,4 +353,22 @@ fn an_unknown_scheme_is_one_clear_line() {
     );
     assert_fails(&common::chunkwise_cmd(&["run", &p]), "unknown scheme");
     assert_eq!(count_files(dir.path()), 1, "only the pipeline file");
+    // A JSON output (a reduction's value) at a URL is refused as well: JSON outputs are files.
+    let local = dir.path().join("in.zarr");
+    chunkwise::from_ndarray(common::random_array::<u16>(&[10, 10], 5), &[5, 5])
+        .unwrap()
+        .to_zarr(&local, &WriteOptions::default(), &exec(1))
+        .unwrap();
+    let p = dir.path().join("sum.json");
+    let spec = json!({
+        "inputs": {"x": local},
+        "steps": [{"id": "total", "op": "reduce", "x": "x", "reduction": "sum"}],
+        "outputs": [{"from": "total", "path": "s3://bucket/total.json"}]
+    });
+    std::fs::write(&p, spec.to_string()).unwrap();
+    assert_fails(
+        &common::chunkwise_cmd(&["run", p.to_str().unwrap()]),
+        "cannot write to s3://bucket/total.json: JSON outputs are local files",
+    );
+    assert!(!dir.path().join("s3:").exists());
 }
