@@ -1,7 +1,8 @@
-"""Copy of a Zarr volume read from a local S3 server (moto) behind a loopback proxy that adds a
-fixed delay to every request: chunkwise (whole process) vs TensorStore's s3 driver (timed inside
-its process, from opening the input to the output written), and chunkwise on local files, run
-alternately round by round. Outputs go to local files for all three.
+"""A Zarr volume read from a local S3 server (moto) behind a loopback proxy that adds a fixed
+delay to every request. Copy: chunkwise (whole process) vs TensorStore's s3 driver (timed inside
+its process, from opening the input to the output written) vs chunkwise on local files. The seed
+chain (clip, gaussian sigma 2, astype uint16, 2x mean downsample; TensorStore has no gaussian):
+chunkwise from S3 vs on local files. Runs alternate round by round; outputs are local files.
 
 usage: python3 s3_bench.py CHUNKWISE_BIN VOLUME.zarr WORKDIR [--rounds 3] [--delay-ms 20]
        [--threads 2]
@@ -134,34 +135,50 @@ def main():
         env["AWS_ENDPOINT_URL"] = proxied
 
         pipelines = {}
+        steps = {
+            "copy": [{"id": "y", "op": "astype", "x": "x", "dtype": "uint16"}],
+            "seed": [{"id": "c", "op": "clip", "x": "x", "min": 10000, "max": 40000},
+                     {"id": "g", "op": "gaussian_filter", "x": "c", "sigma": 2.0},
+                     {"id": "u", "op": "astype", "x": "g", "dtype": "uint16"},
+                     {"id": "y", "op": "downsample", "x": "u", "factors": [2, 2, 2],
+                      "method": "mean"}],
+        }
         for name, src in [("s3", "s3://bench/vol.zarr"), ("local", os.path.abspath(a.volume))]:
-            p = {"inputs": {"x": src},
-                 "steps": [{"id": "y", "op": "astype", "x": "x", "dtype": "uint16"}],
-                 "outputs": [{"from": "y", "path": os.path.join(os.path.abspath(a.workdir), f"out-{name}.zarr"),
-                              "codec": {"name": "zstd", "level": 1}}]}
-            pipelines[name] = os.path.join(a.workdir, f"copy-{name}.json")
-            with open(pipelines[name], "w") as f:
-                json.dump(p, f)
+            for pipe, chain in steps.items():
+                out = os.path.join(os.path.abspath(a.workdir), f"out-{name}.zarr")
+                p = {"inputs": {"x": src}, "steps": chain,
+                     "outputs": [{"from": "y", "path": out, "codec": {"name": "zstd", "level": 1}}]}
+                pipelines[f"{pipe} {name}"] = os.path.join(a.workdir, f"{pipe}-{name}.json")
+                with open(pipelines[f"{pipe} {name}"], "w") as f:
+                    json.dump(p, f)
         peer = os.path.join(a.workdir, "ts_s3_peer.py")
         with open(peer, "w") as f:
             f.write(TS_PEER)
 
-        times = {"chunkwise s3": [], "tensorstore s3": [], "chunkwise local": []}
+        times = {"copy: chunkwise s3": [], "copy: tensorstore s3": [], "copy: chunkwise local": [],
+                 "seed: chunkwise s3": [], "seed: chunkwise local": []}
         for r in range(a.rounds):
-            t = run_chunkwise(a.chunkwise, pipelines["s3"], env, a.threads)
-            times["chunkwise s3"].append(t)
+            t = run_chunkwise(a.chunkwise, pipelines["copy s3"], env, a.threads)
+            times["copy: chunkwise s3"].append(t)
             out = subprocess.run([sys.executable, peer, proxied, "bench", "vol.zarr",
                                   os.path.join(a.workdir, "out-ts.zarr"), str(a.threads)],
                                  check=True, env=env, capture_output=True, text=True).stdout
-            times["tensorstore s3"].append(float(out.strip().splitlines()[-1]))
-            times["chunkwise local"].append(run_chunkwise(a.chunkwise, pipelines["local"], env, a.threads))
+            times["copy: tensorstore s3"].append(float(out.strip().splitlines()[-1]))
+            times["copy: chunkwise local"].append(
+                run_chunkwise(a.chunkwise, pipelines["copy local"], env, a.threads))
+            for where in ("s3", "local"):
+                times[f"seed: chunkwise {where}"].append(
+                    run_chunkwise(a.chunkwise, pipelines[f"seed {where}"], env, a.threads))
             print(f"round {r + 1}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in times.items()), flush=True)
         print(f"\nmedians over {a.rounds} rounds, {a.delay_ms:g} ms added per request:")
         med = {k: statistics.median(v) for k, v in times.items()}
         for k, v in med.items():
-            print(f"  {k:16s} {v:6.2f} s")
-        print(f"  tensorstore s3 / chunkwise s3 = {med['tensorstore s3'] / med['chunkwise s3']:.2f}x")
-        print(f"  chunkwise s3 / chunkwise local = {med['chunkwise s3'] / med['chunkwise local']:.2f}x")
+            print(f"  {k:24s} {v:6.2f} s")
+        print(f"  copy: tensorstore s3 / chunkwise s3 = "
+              f"{med['copy: tensorstore s3'] / med['copy: chunkwise s3']:.2f}x")
+        for pipe in ("copy", "seed"):
+            print(f"  {pipe}: chunkwise s3 / chunkwise local = "
+                  f"{med[f'{pipe}: chunkwise s3'] / med[f'{pipe}: chunkwise local']:.2f}x")
     finally:
         moto.kill()
         moto.wait()
