@@ -21,6 +21,23 @@ use crate::HeapMeter;
 pub(super) struct Cli {
     #[command(subcommand)]
     pub(super) command: Command,
+    #[command(flatten)]
+    pub(super) remote: RemoteArgs,
+}
+
+/// How arrays at `s3://` URLs are reached (every path may be a URL: `s3://bucket/a.zarr`,
+/// `https://host/a.zarr`). Credentials and region come from the standard AWS environment
+/// variables (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION), else
+/// from the instance metadata service.
+#[derive(Args)]
+pub(super) struct RemoteArgs {
+    /// S3 endpoint for s3:// URLs, e.g. http://127.0.0.1:9000 (default: AWS_ENDPOINT_URL, else
+    /// AWS itself).
+    #[arg(long, global = true, value_name = "URL")]
+    pub(super) s3_endpoint: Option<String>,
+    /// Send unsigned requests to s3:// (public buckets): no credentials are looked up.
+    #[arg(long, global = true)]
+    pub(super) anonymous: bool,
 }
 
 #[derive(Subcommand)]

@@ -103,6 +103,10 @@ impl Cli {
             .with_writer(std::io::stderr)
             .try_init();
         let cli = Parsed::parse_from(args);
+        chunkwise_store::set_remote_options(chunkwise_store::RemoteOptions::new(
+            cli.remote.s3_endpoint,
+            cli.remote.anonymous,
+        ));
         let resumable = matches!(cli.command, Command::Run { .. } | Command::Pyramid { .. });
         match dispatch(cli.command, &self.registry, self.pool) {
             Ok(()) => ExitCode::SUCCESS,

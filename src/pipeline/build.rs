@@ -80,10 +80,11 @@ pub fn load_text(
     })
 }
 
-/// `p` taken relative to `base` unless absolute.
+/// A relative local path is taken from the pipeline file's folder; absolute paths and URLs
+/// (`s3://...`, `https://...`) are kept as they are.
 pub(crate) fn resolve(base: &Path, p: &str) -> PathBuf {
     let p = Path::new(p);
-    if p.is_absolute() {
+    if p.is_absolute() || p.to_str().is_some_and(|s| s.contains("://")) {
         p.to_path_buf()
     } else {
         base.join(p)

@@ -8,11 +8,19 @@ use std::sync::Arc;
 use serde_json::Value;
 use zarrs::array::{Array as ZArray, ArrayMetadata, ArrayShardedExt, CodecOptions, DataType};
 use zarrs::filesystem::FilesystemStore;
+use zarrs::storage::ReadableStorageTraits;
 
 use chunkwise_engine::store::IoContext;
 use chunkwise_engine::{Buffer, DType, Error, Result};
 
+use crate::location::Location;
+use crate::remote;
+
+/// The store an output is written to.
 pub(crate) type Store = FilesystemStore;
+
+/// The store an input is read from: a folder, an object store or a web server.
+pub(crate) type ReadStore = dyn ReadableStorageTraits;
 
 pub(crate) fn codec_options(io: &IoContext) -> CodecOptions {
     CodecOptions::default().with_concurrent_target(io.codec_threads.max(1))
@@ -47,7 +55,7 @@ pub(crate) fn dtype_of(dt: &DataType, path: &Path) -> Result<DType> {
 }
 
 /// What decides the stored bytes of a chunk: format, type, fill value, codecs and chunk shape.
-pub(crate) fn encoding_signature(array: &ZArray<Store>) -> Option<String> {
+pub(crate) fn encoding_signature<S: ?Sized>(array: &ZArray<S>) -> Option<String> {
     let (format, json) = match array.metadata() {
         ArrayMetadata::V2(m) => (2, serde_json::to_value(m).ok()?),
         ArrayMetadata::V3(m) => (3, serde_json::to_value(m).ok()?),
@@ -71,19 +79,32 @@ pub(crate) fn encoding_signature(array: &ZArray<Store>) -> Option<String> {
     ))
 }
 
-pub(crate) fn open_array(path: &Path) -> Result<ZArray<Store>> {
+/// Opens the array at `path`, a local folder or a URL ([`Location`]).
+pub(crate) fn open_array(path: &Path) -> Result<ZArray<ReadStore>> {
     let missing = |detail: String| Error::MissingArray {
         path: path.display().to_string(),
         detail,
     };
+    let location = Location::parse(path)?;
+    if !location.is_local() {
+        let remote = remote::readable(&location)?;
+        return ZArray::open(remote.store.clone(), &remote.node).map_err(|e| {
+            missing(
+                remote
+                    .why_unreadable()
+                    .unwrap_or_else(|| remote::one_line(&e.to_string())),
+            )
+        });
+    }
     if !path.is_dir() {
         return Err(missing("no such directory".into()));
     }
     if let Some(hint) = group_hint(path) {
         return Err(missing(hint));
     }
-    let store = FilesystemStore::new(path).map_err(|e| missing(e.to_string()))?;
-    ZArray::open(Arc::new(store), "/").map_err(|e| missing(e.to_string()))
+    let store: Arc<ReadStore> =
+        Arc::new(FilesystemStore::new(path).map_err(|e| missing(e.to_string()))?);
+    ZArray::open(store, "/").map_err(|e| missing(e.to_string()))
 }
 
 /// When `path` is a Zarr group rather than an array: what to give instead (an OME-Zarr image's
@@ -125,7 +146,7 @@ fn group_hint(path: &Path) -> Option<String> {
 }
 
 /// The unit worth reading at once: the inner chunk of a sharded array, else the chunk.
-pub(crate) fn natural_chunks(array: &ZArray<Store>, path: &Path) -> Result<Vec<u64>> {
+pub(crate) fn natural_chunks<S: ?Sized>(array: &ZArray<S>, path: &Path) -> Result<Vec<u64>> {
     if let Some(inner) = array.effective_subchunk_shape() {
         return Ok(inner.iter().map(|c| c.get()).collect());
     }
@@ -138,7 +159,7 @@ pub(crate) fn natural_chunks(array: &ZArray<Store>, path: &Path) -> Result<Vec<u
 
 /// Decodes one stored chunk (full chunk shape) as a typed buffer.
 pub(crate) fn macro_read(
-    array: &ZArray<Store>,
+    array: &ZArray<ReadStore>,
     idx: &[u64],
     opts: &CodecOptions,
     dtype: DType,

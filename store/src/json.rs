@@ -11,6 +11,7 @@ use chunkwise_engine::dispatch;
 use chunkwise_engine::store::{IoContext, MemorySink, Sink};
 use chunkwise_engine::{ArrayMeta, Buffer, ChunkGrid, Error, Region, Result};
 
+use crate::location::Location;
 use crate::Overwrite;
 
 /// The largest array a JSON output takes: it is held in memory and meant to be read by people.
@@ -28,9 +29,16 @@ impl JsonSink {
     /// A JSON output of an array of `meta` at `path`.
     ///
     /// # Errors
-    /// [`Error::Invalid`] when the array has more than [`JSON_MAX_ELEMENTS`] elements.
+    /// [`Error::Invalid`] when the array has more than [`JSON_MAX_ELEMENTS`] elements, or
+    /// `path` is a URL (JSON outputs are local files).
     pub fn new(path: impl Into<PathBuf>, meta: ArrayMeta, overwrite: Overwrite) -> Result<Self> {
         let path = path.into();
+        if !Location::parse(&path)?.is_local() {
+            return Err(Error::Invalid(format!(
+                "cannot write to {}: JSON outputs are local files; give a local path",
+                path.display()
+            )));
+        }
         if meta.num_elements() > JSON_MAX_ELEMENTS {
             return Err(Error::Invalid(format!(
                 "{} would hold {} values; a JSON output takes at most {JSON_MAX_ELEMENTS} \

@@ -10,14 +10,18 @@ mod adapter;
 mod files;
 mod journal;
 mod json;
+mod location;
 mod metadata;
+mod remote;
 mod sink;
 mod source;
 mod write_options;
 
 pub use journal::holds_unfinished_run;
 pub use json::{json_value, JsonSink, JSON_MAX_ELEMENTS};
+pub use location::Location;
 pub use metadata::{inspect_zarr, write_group, ZarrInfo};
+pub use remote::{set_remote_options, RemoteOptions};
 pub use sink::ZarrSink;
 pub use source::{open_zarr, ZarrSource};
 pub use write_options::{Codec, Overwrite, WriteOptions, ZarrFormat};

@@ -16,6 +16,7 @@ use chunkwise_engine::{identity, ArrayMeta, Buffer, ChunkGrid, DType, Error, Reg
 use crate::adapter::{codec_options, encoding_signature, Store};
 use crate::files::{dir_is_nonempty, write_atomically};
 use crate::journal::Journal;
+use crate::location::Location;
 use crate::metadata::{parse_metadata, publish_metadata, v2_metadata, v3_metadata};
 use crate::{Overwrite, WriteOptions, ZarrFormat};
 
@@ -51,6 +52,7 @@ impl ZarrSink {
         options: &WriteOptions,
     ) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
+        writable(&path)?;
         let chunks = options.chunks.clone().unwrap_or(default_chunks);
         let meta = ArrayMeta::new(shape, chunks, dtype)?;
         options.codec.validate()?;
@@ -117,6 +119,22 @@ impl ZarrSink {
             path: self.path.display().to_string(),
             detail: detail.to_string(),
         }
+    }
+}
+
+/// Refuses an output location that cannot be written: a web server (read only), or an object
+/// store, which this version reads but does not write yet.
+fn writable(path: &Path) -> Result<()> {
+    match Location::parse(path)? {
+        Location::Local(_) => Ok(()),
+        Location::Http(url) => Err(Error::Invalid(format!(
+            "cannot write to {url}: http:// and https:// are read only; write to a local path"
+        ))),
+        _ => Err(Error::Invalid(format!(
+            "cannot write to {}: outputs on object stores are not supported yet; write to a \
+             local path",
+            path.display()
+        ))),
     }
 }
 

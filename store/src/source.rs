@@ -17,14 +17,14 @@ use chunkwise_engine::store::{ChunkCache, IoContext, Source};
 use chunkwise_engine::{ArrayMeta, Buffer, ChunkGrid, DType, Error, Region, Result};
 
 use crate::adapter::{
-    codec_options, dtype_of, encoding_signature, macro_read, natural_chunks, open_array, Store,
+    codec_options, dtype_of, encoding_signature, macro_read, natural_chunks, open_array, ReadStore,
 };
+use crate::location::Location;
 
-/// A Zarr array (v2 or v3, filesystem store) read through zarrs.
-#[derive(Debug)]
+/// A Zarr array (v2 or v3; a local folder, an object store or a web server) read through zarrs.
 pub struct ZarrSource {
     path: PathBuf,
-    array: ZArray<Store>,
+    array: ZArray<ReadStore>,
     meta: ArrayMeta,
     cache: Mutex<ChunkCache>,
     /// Where the cache puts decoded chunks it gives up with reads still to come.
@@ -33,6 +33,15 @@ pub struct ZarrSource {
     decoded: AtomicU64,
     /// Chunks read back from the spill folder instead.
     restored: AtomicU64,
+}
+
+impl std::fmt::Debug for ZarrSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ZarrSource")
+            .field("path", &self.path)
+            .field("meta", &self.meta)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Drop for ZarrSource {
@@ -210,7 +219,9 @@ impl Source for ZarrSource {
     }
 
     fn location(&self) -> Option<PathBuf> {
-        Some(self.path.clone())
+        Location::parse(&self.path)
+            .is_ok_and(|l| l.is_local())
+            .then(|| self.path.clone())
     }
 
     fn chunk_encoding(&self) -> Option<String> {
