@@ -45,6 +45,7 @@ pub mod prelude {
     pub use chunkwise_ops::elementwise::where_;
     pub use chunkwise_ops::stencil::{BoundaryMode, FilterOptions};
     pub use chunkwise_ops::ElementwiseExt;
+    pub use chunkwise_ops::ManipulateExt;
     pub use chunkwise_ops::{bincount, percentiles, quantiles, stats, Axes, ReduceExt, Reduction};
     pub use chunkwise_ops::{map_blocks_n, map_regions, Boundary, UserFn, UserFnExt};
     pub use chunkwise_ops::{reduce_many, Stats, StatsOptions};
