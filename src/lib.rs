@@ -43,6 +43,7 @@ pub mod prelude {
     pub use chunkwise_engine::store::{Codec, Overwrite, WriteOptions, ZarrFormat};
     pub use chunkwise_engine::{Array, DType, ExecOptions, Scalar};
     pub use chunkwise_ops::elementwise::where_;
+    pub use chunkwise_ops::slice::{concat, stack, PadMode};
     pub use chunkwise_ops::stencil::{BoundaryMode, FilterOptions};
     pub use chunkwise_ops::ElementwiseExt;
     pub use chunkwise_ops::ManipulateExt;

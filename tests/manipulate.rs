@@ -102,12 +102,14 @@ fn ops_match_numpy() {
                 format!("{op} {params} on {shape:?} in chunks {chunks:?}, {threads} threads");
             let inputs: Vec<Array> = entries
                 .iter()
-                .map(|e| {
+                .enumerate()
+                .map(|(i, e)| {
                     let s = shape_of(e);
+                    // Inputs beside the first (concat, stack) get other chunk grids.
                     let c: Vec<u64> = s
                         .iter()
                         .zip(chunks.iter().chain(std::iter::repeat(&2)))
-                        .map(|(&n, &c)| c.min(n.max(1) as u64).max(1))
+                        .map(|(&n, &c)| (c + i as u64).min(n.max(1) as u64).max(1))
                         .collect();
                     buffer_array(fx.buffer(e), &s, &c)
                 })
@@ -190,6 +192,42 @@ fn a_slice_of_a_pipeline_computes_only_what_it_needs() {
     let want = full
         .slice(ndarray::s![10..12, ..;-1, 3])
         .to_owned()
+        .into_dyn();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn methods_chain_as_numpy_expressions() {
+    // np.pad(np.flip(x, 0)[1:, ::2], ((1, 0), (0, 2)), "edge") moved to (y, z), then
+    // concatenated with itself tiled: checked against ndarray's own operations.
+    let data = common::random_array::<i32>(&[9, 8], 5);
+    let x = chunkwise::from_ndarray(data.clone(), &[4, 3]).unwrap();
+    let y = x
+        .flip(Some(&[0]))
+        .unwrap()
+        .slice("1:, ::2")
+        .unwrap()
+        .pad(&[[1, 0], [0, 2]], PadMode::Edge, None)
+        .unwrap()
+        .permute_dims(&[1, 0])
+        .unwrap();
+    let z = concat(
+        &[y.clone(), y.tile(&[1, 2]).unwrap().slice(":, :3").unwrap()],
+        1,
+    )
+    .unwrap();
+    let got: ndarray::ArrayD<i32> = z.compute(&common::exec(2)).unwrap();
+    let mut f = data.clone();
+    f.invert_axis(ndarray::Axis(0));
+    let s = f.slice(ndarray::s![1.., ..;2]).to_owned();
+    // Edge padding by hand: one row before (a copy of row 0), two columns after (of the last).
+    let (r, c) = (s.nrows(), s.ncols());
+    let padded = ndarray::Array2::from_shape_fn((r + 1, c + 2), |(i, j)| {
+        s[[i.saturating_sub(1), j.min(c - 1)]]
+    });
+    let t = padded.t().to_owned();
+    let want = ndarray::concatenate(ndarray::Axis(1), &[t.view(), t.slice(ndarray::s![.., ..3])])
+        .unwrap()
         .into_dyn();
     assert_eq!(got, want);
 }

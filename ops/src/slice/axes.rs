@@ -18,7 +18,7 @@ pub fn normalize_axis(axis: i64, ndim: usize) -> Result<usize> {
     }
 }
 
-/// Each of `axes` normalized, refusing repeats (NumPy's "repeated axis").
+/// Each of `axes` normalized, refusing repeats ("repeated axis", as NumPy says).
 ///
 /// # Errors
 /// [`Error::Invalid`] for an axis out of range or given twice.

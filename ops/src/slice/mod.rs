@@ -5,14 +5,22 @@
 
 mod axes;
 mod basic;
+mod concat;
 mod ext;
 mod index;
+mod manipulate;
+mod pad;
 mod pipeline;
 mod remap;
 
-pub use axes::normalize_axis;
+pub use axes::{normalize_axes, normalize_axis};
 pub use basic::{slice, slice_items, take};
+pub use concat::{concat, stack, Concat};
 pub use ext::ManipulateExt;
 pub use index::{index_text, parse_index, resolve, AxisSelect, IndexItem, Resolved};
+pub use manipulate::{
+    broadcast_to, expand_dims, flip, moveaxis, permute_dims, repeat, roll, squeeze, tile,
+};
+pub use pad::{pad, pad_widths, PadMode};
 pub use pipeline::register;
 pub use remap::{IndexMap, InputAxis, Remap};

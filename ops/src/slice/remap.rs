@@ -160,7 +160,7 @@ impl Remap {
                             (map.index(0), map.index(len - 1))
                         }
                         IndexMap::Cyclic { len, .. } | IndexMap::Padded { len, .. } => {
-                            (Some(0), len.checked_sub(1))
+                            (len.checked_sub(1).map(|_| 0), len.checked_sub(1))
                         }
                     },
                 },
