@@ -7,11 +7,13 @@ mod axes;
 mod basic;
 mod concat;
 mod ext;
+mod gather;
 mod index;
 mod manipulate;
 mod pad;
 mod pipeline;
 mod remap;
+mod reshape;
 
 pub use axes::{normalize_axes, normalize_axis};
 pub use basic::{slice, slice_items, take};
@@ -24,3 +26,4 @@ pub use manipulate::{
 pub use pad::{pad, pad_widths, PadMode};
 pub use pipeline::register;
 pub use remap::{IndexMap, InputAxis, Remap};
+pub use reshape::{reshape, AxisGroup, Reshape};

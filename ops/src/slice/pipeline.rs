@@ -5,8 +5,8 @@ use chunkwise_engine::{Error, Registry, Result, Scalar, Steps};
 use serde::Deserialize;
 
 use super::{
-    broadcast_to, concat, expand_dims, flip, moveaxis, pad, permute_dims, repeat, roll, slice,
-    squeeze, stack, tile, PadMode,
+    broadcast_to, concat, expand_dims, flip, moveaxis, pad, permute_dims, repeat, reshape, roll,
+    slice, squeeze, stack, tile, PadMode,
 };
 use crate::pipeline::PerAxis;
 
@@ -68,6 +68,14 @@ struct ExpandDims {
 struct BroadcastTo {
     x: String,
     shape: Vec<u64>,
+}
+
+/// `reshape(x, shape)` (one extent may be -1).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Reshape {
+    x: String,
+    shape: Vec<i64>,
 }
 
 /// `repeat(x, repeats, axis=None)`.
@@ -168,6 +176,9 @@ pub fn register(r: &mut Registry) -> &mut Registry {
     })
     .register("broadcast_to", |p: BroadcastTo, s: &Steps<'_>| {
         broadcast_to(&s.array(&p.x)?, &p.shape)
+    })
+    .register("reshape", |p: Reshape, s: &Steps<'_>| {
+        reshape(&s.array(&p.x)?, &p.shape)
     })
     .register("repeat", |p: Repeat, s: &Steps<'_>| {
         repeat(&s.array(&p.x)?, p.repeats, p.axis)

@@ -17,6 +17,7 @@ use chunkwise_engine::{
 };
 use serde::Serialize;
 
+use super::gather::Gather;
 use crate::elementwise::num::Num;
 use crate::stencil::BoundaryMode;
 
@@ -178,25 +179,15 @@ impl Remap {
 
     /// Writes the outputs that input box `piece` gives into `out` (C order over `output`).
     fn scatter(&self, piece: &RegionData<'_>, output: &Region, out: &mut Buffer) -> Result<()> {
-        let plan = self.gather_plan(piece, output)?;
-        macro_rules! arm {
-            ($($variant:ident),*) => {
-                match (piece.data, out) {
-                    $((Buffer::$variant(src), Buffer::$variant(dst)) => plan.run(src, dst),)*
-                    (s, d) => return Err(Error::Invalid(format!(
-                        "internal: {} was handed {} data for a {} result",
-                        self.name, s.dtype(), d.dtype()))),
-                }
-            };
-        }
-        arm!(Bool, Int8, Int16, Int32, Int64, Uint8, Uint16, Uint32, Uint64, Float32, Float64);
-        Ok(())
+        self.gather(piece, output)?
+            .apply(self.name, piece.data, out)
     }
 
-    /// Per output axis, the positions box `piece` fills and the input offset each reads.
-    fn gather_plan(&self, piece: &RegionData<'_>, output: &Region) -> Result<GatherPlan> {
+    /// Per output axis, the output offsets box `piece` fills and the input offset each reads.
+    fn gather(&self, piece: &RegionData<'_>, output: &Region) -> Result<Gather> {
         let in_strides = strides(&piece.region.shape);
-        let mut per_axis: Vec<Option<Vec<(usize, usize)>>> = vec![None; output.ndim()];
+        let out_strides = strides(&output.shape);
+        let mut factors: Vec<Option<Vec<(usize, usize)>>> = vec![None; output.ndim()];
         let mut base = 0usize;
         let (asked_end, region_start) = (piece.asked.end(), &piece.region.start);
         let outside = || {
@@ -217,24 +208,26 @@ impl Remap {
                         .filter_map(|p| {
                             let i = map.index(output.start[axis] + p)?;
                             within.contains(&i).then(|| {
-                                (p as usize, (i - region_start[d]) as usize * in_strides[d])
+                                (
+                                    p as usize * out_strides[axis],
+                                    (i - region_start[d]) as usize * in_strides[d],
+                                )
                             })
                         })
                         .collect();
-                    per_axis[axis] = Some(list);
+                    factors[axis] = Some(list);
                 }
             }
         }
-        let per_axis = per_axis
+        let factors = factors
             .into_iter()
             .zip(&output.shape)
-            .map(|(list, &n)| list.unwrap_or_else(|| (0..n as usize).map(|p| (p, 0)).collect()))
+            .zip(&out_strides)
+            .map(|((list, &n), &stride)| {
+                list.unwrap_or_else(|| (0..n as usize).map(|p| (p * stride, 0)).collect())
+            })
             .collect();
-        Ok(GatherPlan {
-            per_axis,
-            base,
-            out_strides: strides(&output.shape),
-        })
+        Ok(Gather { factors, base })
     }
 
     /// A buffer for `output`, holding the fill value where one is set.
@@ -249,7 +242,7 @@ impl Remap {
 
 /// `wanted` (sorted, distinct) as runs `[start, end)`, a new run where the next index lies
 /// beyond the chunk after the current one's.
-fn group_runs(wanted: &[u64], chunk: u64) -> Vec<(u64, u64)> {
+pub(super) fn group_runs(wanted: &[u64], chunk: u64) -> Vec<(u64, u64)> {
     let mut runs: Vec<(u64, u64)> = Vec::new();
     for &i in wanted {
         match runs.last_mut() {
@@ -258,51 +251,6 @@ fn group_runs(wanted: &[u64], chunk: u64) -> Vec<(u64, u64)> {
         }
     }
     runs
-}
-
-/// Where one box's elements go: per output axis the (position, input offset) pairs it fills.
-struct GatherPlan {
-    per_axis: Vec<Vec<(usize, usize)>>,
-    base: usize,
-    out_strides: Vec<usize>,
-}
-
-impl GatherPlan {
-    /// Copies every element the plan names from `src` into `dst`.
-    fn run<T: Copy>(&self, src: &[T], dst: &mut [T]) {
-        if self.per_axis.iter().any(Vec::is_empty) {
-            return;
-        }
-        let Some((last, lead)) = self.per_axis.split_last() else {
-            dst[0] = src[self.base];
-            return;
-        };
-        let last_stride = self.out_strides[lead.len()];
-        let mut at = vec![0usize; lead.len()];
-        loop {
-            let (mut o, mut i) = (0usize, self.base);
-            for (k, &j) in at.iter().enumerate() {
-                let (p, off) = lead[k][j];
-                o += p * self.out_strides[k];
-                i += off;
-            }
-            for &(p, off) in last {
-                dst[o + p * last_stride] = src[i + off];
-            }
-            let mut k = lead.len();
-            loop {
-                if k == 0 {
-                    return;
-                }
-                k -= 1;
-                at[k] += 1;
-                if at[k] < lead[k].len() {
-                    break;
-                }
-                at[k] = 0;
-            }
-        }
-    }
 }
 
 impl Op for Remap {
