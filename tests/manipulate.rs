@@ -231,3 +231,123 @@ fn methods_chain_as_numpy_expressions() {
         .into_dyn();
     assert_eq!(got, want);
 }
+
+/// A pipeline file slicing, padding, flipping and joining an input, run by the binary.
+fn manipulation_pipeline() -> Value {
+    serde_json::json!({
+        "inputs": {"vol": "in.zarr"},
+        "steps": [
+            {"id": "s", "op": "slice", "x": "vol", "index": "2:, ::-2, 1:9"},
+            {"id": "p", "op": "pad", "x": "s", "pad_width": [[0, 0], [1, 2], [3, 0]],
+             "mode": "reflect"},
+            {"id": "f", "op": "flip", "x": "p", "axis": -1},
+            {"id": "j", "op": "concat", "arrays": ["p", "f"], "axis": 0},
+            {"id": "m", "op": "moveaxis", "x": "j", "source": 0, "destination": -1}
+        ],
+        "outputs": [{"from": "m", "path": "out.zarr"}]
+    })
+}
+
+#[test]
+fn pipeline_files_run_and_bad_steps_fail_with_one_line() {
+    let dir = common::dir_with_input(&[11, 13, 10], &[4, 5, 3], 21);
+    let write = |name: &str, p: &Value| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, p.to_string()).unwrap();
+        path
+    };
+    let path = write("ok.json", &manipulation_pipeline());
+    let out = common::chunkwise_cmd(&["run", path.to_str().unwrap(), "-q", "--threads", "2"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got: ndarray::ArrayD<u16> = chunkwise::open(dir.path().join("out.zarr"))
+        .unwrap()
+        .compute(&common::exec(1))
+        .unwrap();
+    // The same with ndarray: slice, reflect-pad (by index), flip, concatenate, move axis 0 last.
+    let x: ndarray::ArrayD<u16> = chunkwise::open(dir.path().join("in.zarr"))
+        .unwrap()
+        .compute(&common::exec(1))
+        .unwrap();
+    let s = x.slice(ndarray::s![2.., ..;-2, 1..9]).to_owned();
+    let reflect = |i: i64, n: i64| {
+        let m = i.rem_euclid(2 * n - 2);
+        (if m >= n { 2 * n - 2 - m } else { m }) as usize
+    };
+    let (a, b, c) = s.dim();
+    let p = ndarray::Array3::from_shape_fn((a, b + 3, c + 3), |(i, j, k)| {
+        s[[
+            i,
+            reflect(j as i64 - 1, b as i64),
+            reflect(k as i64 - 3, c as i64),
+        ]]
+    });
+    let mut f = p.clone();
+    f.invert_axis(ndarray::Axis(2));
+    let j = ndarray::concatenate(ndarray::Axis(0), &[p.view(), f.view()]).unwrap();
+    let want = j
+        .permuted_axes([1, 2, 0])
+        .as_standard_layout()
+        .to_owned()
+        .into_dyn();
+    assert_eq!(got, want);
+    std::fs::remove_dir_all(dir.path().join("out.zarr")).unwrap();
+
+    let bad = |name: &str, k: usize, step: Value, needle: &str| {
+        let mut p = manipulation_pipeline();
+        p["steps"][k] = step;
+        let out = common::chunkwise_cmd(&["run", write(name, &p).to_str().unwrap(), "-q"]);
+        common::assert_fails(&out, needle);
+        assert!(
+            !dir.path().join("out.zarr").exists(),
+            "{name}: output created"
+        );
+    };
+    let slice =
+        |index: &str| serde_json::json!({"id": "s", "op": "slice", "x": "vol", "index": index});
+    bad(
+        "parse",
+        0,
+        slice("2:, ::-2, 1:9x"),
+        "column 14: expected an integer, found \"9x\"",
+    );
+    bad(
+        "bounds",
+        0,
+        slice("11"),
+        "index 11 is out of bounds for axis 0 with size 11",
+    );
+    bad(
+        "too_many",
+        0,
+        slice("1, 2, 3, 4"),
+        "too many indices for array",
+    );
+    bad(
+        "negative_pad",
+        1,
+        serde_json::json!({"id": "p", "op": "pad", "x": "s", "pad_width": -1}),
+        "index can't contain negative values",
+    );
+    bad(
+        "pad_mode",
+        1,
+        serde_json::json!({"id": "p", "op": "pad", "x": "s", "pad_width": 1, "mode": "mean"}),
+        "unknown variant `mean`",
+    );
+    bad(
+        "axis",
+        2,
+        serde_json::json!({"id": "f", "op": "flip", "x": "p", "axis": 3}),
+        "axis 3 is out of bounds for array of dimension 3",
+    );
+    bad(
+        "concat_shapes",
+        3,
+        serde_json::json!({"id": "j", "op": "concat", "arrays": ["p", "vol"], "axis": 0}),
+        "all the input array dimensions except for the concatenation axis must match",
+    );
+}
