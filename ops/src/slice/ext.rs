@@ -4,8 +4,8 @@
 use chunkwise_engine::{Array, Result, Scalar};
 
 use super::{
-    broadcast_to, expand_dims, flip, moveaxis, pad, permute_dims, repeat, reshape, roll, slice,
-    squeeze, tile, PadMode,
+    broadcast_to, expand_dims, flip, moveaxis, pad, permute_dims, rechunk, repeat, reshape, roll,
+    slice, squeeze, tile, PadMode,
 };
 
 /// Indexing and manipulation methods on [`Array`] (`concat` and `stack`, which take several
@@ -51,6 +51,11 @@ pub trait ManipulateExt {
     /// # Errors
     /// See [`broadcast_to`].
     fn broadcast_to(&self, shape: &[u64]) -> Result<Array>;
+    /// See [`rechunk`].
+    ///
+    /// # Errors
+    /// See [`rechunk`].
+    fn rechunk(&self, chunks: &[u64], max_mem: u64) -> Result<Array>;
     /// See [`reshape`].
     ///
     /// # Errors
@@ -102,6 +107,9 @@ impl ManipulateExt for Array {
     }
     fn broadcast_to(&self, shape: &[u64]) -> Result<Array> {
         broadcast_to(self, shape)
+    }
+    fn rechunk(&self, chunks: &[u64], max_mem: u64) -> Result<Array> {
+        rechunk(self, chunks, max_mem)
     }
     fn reshape(&self, shape: &[i64]) -> Result<Array> {
         reshape(self, shape)

@@ -12,6 +12,7 @@ mod index;
 mod manipulate;
 mod pad;
 mod pipeline;
+mod rechunk;
 mod remap;
 mod reshape;
 
@@ -25,5 +26,6 @@ pub use manipulate::{
 };
 pub use pad::{pad, pad_widths, PadMode};
 pub use pipeline::register;
+pub use rechunk::{rechunk, Rechunk};
 pub use remap::{IndexMap, InputAxis, Remap};
 pub use reshape::{reshape, AxisGroup, Reshape};

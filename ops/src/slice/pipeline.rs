@@ -1,12 +1,13 @@
 //! Indexing and manipulation ops in pipeline files, under NumPy's and the array API's names and
 //! parameter names (`axis` takes an integer or a list where NumPy takes an int or a tuple).
 
+use chunkwise_engine::exec::{default_memory_limit, parse_bytes};
 use chunkwise_engine::{Error, Registry, Result, Scalar, Steps};
 use serde::Deserialize;
 
 use super::{
-    broadcast_to, concat, expand_dims, flip, moveaxis, pad, permute_dims, repeat, reshape, roll,
-    slice, squeeze, stack, tile, PadMode,
+    broadcast_to, concat, expand_dims, flip, moveaxis, pad, permute_dims, rechunk, repeat, reshape,
+    roll, slice, squeeze, stack, tile, PadMode,
 };
 use crate::pipeline::PerAxis;
 
@@ -76,6 +77,35 @@ struct BroadcastTo {
 struct Reshape {
     x: String,
     shape: Vec<i64>,
+}
+
+/// `rechunk(x, chunks, max_mem)`: `max_mem` the run's memory limit (a size such as "256MiB" or
+/// a byte count; half of RAM when left out, as the run's default).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Rechunk {
+    x: String,
+    chunks: Vec<u64>,
+    #[serde(default)]
+    max_mem: Option<Size>,
+}
+
+/// A size in bytes: a count or text such as "256MiB".
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Size {
+    Bytes(u64),
+    Text(String),
+}
+
+impl Rechunk {
+    fn max_mem(&self) -> Result<u64> {
+        match &self.max_mem {
+            None => Ok(default_memory_limit()),
+            Some(Size::Bytes(n)) => Ok(*n),
+            Some(Size::Text(text)) => parse_bytes(text),
+        }
+    }
 }
 
 /// `repeat(x, repeats, axis=None)`.
@@ -179,6 +209,9 @@ pub fn register(r: &mut Registry) -> &mut Registry {
     })
     .register("reshape", |p: Reshape, s: &Steps<'_>| {
         reshape(&s.array(&p.x)?, &p.shape)
+    })
+    .register("rechunk", |p: Rechunk, s: &Steps<'_>| {
+        rechunk(&s.array(&p.x)?, &p.chunks, p.max_mem()?)
     })
     .register("repeat", |p: Repeat, s: &Steps<'_>| {
         repeat(&s.array(&p.x)?, p.repeats, p.axis)
