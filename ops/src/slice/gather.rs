@@ -4,7 +4,7 @@
 //! an element's offsets are the sums over the factors of one pair each, so the copy is one loop
 //! over the product, the last factor innermost.
 
-use chunkwise_engine::{Buffer, Error, Result};
+use chunkwise_engine::{geometry::for_each_index, Buffer, Error, Result};
 
 /// The copy of one input box: the factors' pairs and the input offset every element adds.
 #[derive(Debug)]
@@ -37,36 +37,23 @@ impl Gather {
     }
 
     fn run<T: Copy>(&self, src: &[T], dst: &mut [T]) {
-        if self.factors.iter().any(Vec::is_empty) {
-            return;
-        }
         let Some((last, lead)) = self.factors.split_last() else {
             dst[0] = src[self.base];
             return;
         };
-        let mut at = vec![0usize; lead.len()];
-        loop {
+        let counts: Vec<u64> = lead.iter().map(|f| f.len() as u64).collect();
+        let zeros = vec![0u64; lead.len()];
+        // Over every pick of one pair per leading factor (nothing when a factor is empty).
+        for_each_index(&zeros, &counts, |pick| {
             let (mut o, mut i) = (0usize, self.base);
-            for (factor, &j) in lead.iter().zip(&at) {
-                o += factor[j].0;
-                i += factor[j].1;
+            for (factor, &j) in lead.iter().zip(pick) {
+                o += factor[j as usize].0;
+                i += factor[j as usize].1;
             }
             for &(po, pi) in last {
                 dst[o + po] = src[i + pi];
             }
-            let mut k = lead.len();
-            loop {
-                if k == 0 {
-                    return;
-                }
-                k -= 1;
-                at[k] += 1;
-                if at[k] < lead[k].len() {
-                    break;
-                }
-                at[k] = 0;
-            }
-        }
+        });
     }
 }
 
