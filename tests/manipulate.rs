@@ -351,3 +351,37 @@ fn pipeline_files_run_and_bad_steps_fail_with_one_line() {
         "all the input array dimensions except for the concatenation axis must match",
     );
 }
+
+#[test]
+fn absurd_parameters_are_errors_not_panics() {
+    let x = chunkwise::from_ndarray(common::random_array::<u8>(&[6, 4], 2), &[4, 4]).unwrap();
+    let big = 1i64 << 40;
+    let cases: Vec<(&str, chunkwise::Result<Array>)> = vec![
+        ("reshape", x.reshape(&[-1, big, big])),
+        ("reshape", x.reshape(&[big, big, big])),
+        ("tile", x.tile(&[i64::MAX, i64::MAX])),
+        ("repeat", x.repeat(i64::MAX, Some(0))),
+        (
+            "pad",
+            x.pad(&[[i64::MAX, i64::MAX]], PadMode::Constant, None),
+        ),
+        ("slice", x.slice(&format!("{}:, {}", i64::MIN, i64::MIN))),
+        (
+            "slice",
+            x.slice("::-9223372036854775808, 99999999999999999999"),
+        ),
+        ("roll", x.roll(&[i64::MAX, i64::MAX], Some(&[0, 0]))),
+        ("expand_dims", x.expand_dims(&[i64::MIN])),
+    ];
+    for (name, result) in cases {
+        match result {
+            Err(e) => assert!(name != "roll" && !e.to_string().is_empty(), "{name}: {e}"),
+            // A roll by any amount is valid: it must compute.
+            Ok(y) => {
+                assert_eq!(name, "roll", "{name} should be refused");
+                let got: ndarray::ArrayD<u8> = y.compute(&common::exec(1)).unwrap();
+                assert_eq!(got.len(), 24, "{name}");
+            }
+        }
+    }
+}

@@ -400,15 +400,14 @@ pub fn reshape(x: &Array, shape: &[i64]) -> Result<Array> {
         }
     }
     if let [k] = unknown[..] {
-        let known: u64 = to
+        let known = to
             .iter()
             .enumerate()
             .filter(|&(j, _)| j != k)
-            .map(|(_, &n)| n)
-            .product();
-        if known == 0 || !total.is_multiple_of(known) {
+            .try_fold(1u64, |p, (_, &n)| p.checked_mul(n));
+        let Some(known) = known.filter(|&n| n != 0 && total.is_multiple_of(n)) else {
             return Err(size_error());
-        }
+        };
         to[k] = total / known;
     }
     if to.iter().try_fold(1u64, |p, &n| p.checked_mul(n)) != Some(total) {
