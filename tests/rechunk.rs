@@ -89,6 +89,9 @@ fn slabs_to_blocks_go_through_an_intermediate_within_the_limit() {
     let p = plan(&y, limit).expect("the plan fits the limit");
     let explained = p.explain();
     assert!(explained.contains("intermediate"), "{explained}");
+    // The intermediate is its own stage, kept for the second pass (Op::materializes_inputs),
+    // not recomputed inside the second pass's tasks.
+    assert_eq!(p.stages.len(), 2, "{explained}");
     assert!(
         p.stages.iter().all(|s| s.task_bytes <= limit),
         "{explained}"
