@@ -34,6 +34,11 @@ fn remap_each(x: &Array, name: &'static str, params: String, maps: Vec<IndexMap>
     .apply(x)
 }
 
+/// An optional axis list as NumPy prints its argument: `None` or `[0, 2]`.
+fn axes_text(axis: Option<&[i64]>) -> String {
+    axis.map_or_else(|| "None".to_string(), |a| format!("{a:?}"))
+}
+
 /// The identity map of an axis.
 const IDENTITY: IndexMap = IndexMap::Strided { start: 0, step: 1 };
 
@@ -59,7 +64,7 @@ pub fn flip(x: &Array, axis: Option<&[i64]>) -> Result<Array> {
             false => IDENTITY,
         })
         .collect();
-    remap_each(x, "flip", format!("axis={axis:?}"), maps)
+    remap_each(x, "flip", format!("axis={}", axes_text(axis)), maps)
 }
 
 /// `np.roll(x, shift, axis)`: elements shifted along each axis of `axis`, those pushed off one
@@ -108,7 +113,12 @@ pub fn roll(x: &Array, shift: &[i64], axis: Option<&[i64]>) -> Result<Array> {
             },
         })
         .collect();
-    remap_each(x, "roll", format!("shift={shift:?}, axis={axis:?}"), maps)
+    remap_each(
+        x,
+        "roll",
+        format!("shift={shift:?}, axis={}", axes_text(axis)),
+        maps,
+    )
 }
 
 /// The output of a pure axis reordering: input axis `order[k]` becomes output axis `k`.
@@ -237,7 +247,7 @@ pub fn squeeze(x: &Array, axis: Option<&[i64]>) -> Result<Array> {
     };
     Remap {
         name: "squeeze",
-        params: format!("axis={axis:?}"),
+        params: format!("axis={}", axes_text(axis)),
         axes,
         shape: kept(shape),
         chunks: kept(&x.meta().chunks),
@@ -289,7 +299,10 @@ pub fn repeat(x: &Array, repeats: i64, axis: Option<i64>) -> Result<Array> {
         .collect();
     Remap {
         name: "repeat",
-        params: format!("repeats={repeats}, axis={axis:?}"),
+        params: format!(
+            "repeats={repeats}, axis={}",
+            axis.map_or_else(|| "None".to_string(), |a| a.to_string())
+        ),
         axes,
         shape,
         chunks,
