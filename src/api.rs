@@ -4,10 +4,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 use chunkwise_engine::plan::human_bytes;
-use chunkwise_engine::store::{open_zarr, MemorySink, MemorySource, Sink, WriteOptions, ZarrSink};
+use chunkwise_engine::store::{MemorySink, MemorySource, Sink};
 use chunkwise_engine::{
     execute, Array, Element, Error, ExecOptions, Output, Plan, Result, RunStats,
 };
+use chunkwise_store::{open_zarr, WriteOptions, ZarrSink};
 use ndarray::ArrayD;
 
 /// Opens the Zarr array (v2 or v3) at `path` as a lazy [`Array`].
@@ -56,19 +57,17 @@ impl Pipeline {
         path: impl AsRef<Path>,
         options: &WriteOptions,
     ) -> Result<&mut Self> {
-        let sink = ZarrSink::new(
-            path,
-            array.shape().to_vec(),
-            array.meta().chunks.clone(),
-            array.dtype(),
-            options,
-        )?
-        .with_expression(chunkwise_engine::identity::expression(array));
+        let sink = zarr_sink(array, path, options)?;
         self.outputs.push(Output {
             array: array.clone(),
             sink: Arc::new(sink),
         });
         Ok(self)
+    }
+
+    /// The outputs added so far.
+    pub fn outputs(&self) -> &[Output] {
+        &self.outputs
     }
 
     /// Adds an output to any sink.
@@ -95,6 +94,26 @@ impl Pipeline {
     pub fn run(&self, exec: &ExecOptions) -> Result<RunStats> {
         execute(&self.plan(exec)?, exec)
     }
+}
+
+/// The Zarr sink writing `array` to `path`, its run identity ([`ZarrSink::run_identity`])
+/// recording the expression.
+///
+/// # Errors
+/// [`Error::Invalid`] for bad chunk, shard or codec options.
+pub(crate) fn zarr_sink(
+    array: &Array,
+    path: impl AsRef<Path>,
+    options: &WriteOptions,
+) -> Result<ZarrSink> {
+    Ok(ZarrSink::new(
+        path,
+        array.shape().to_vec(),
+        array.meta().chunks.clone(),
+        array.dtype(),
+        options,
+    )?
+    .with_expression(chunkwise_engine::identity::expression(array)))
 }
 
 /// Running methods on [`Array`].

@@ -19,6 +19,7 @@
 mod api;
 pub mod cli;
 mod counting_alloc;
+pub mod distributed;
 pub mod interrupt;
 pub mod memory_report;
 pub mod pipeline;
@@ -33,6 +34,7 @@ pub use chunkwise_engine::{
     Scalar,
 };
 pub use chunkwise_ops as ops;
+pub use chunkwise_store as store;
 pub use counting_alloc::{CountingAllocator, HeapMeter};
 pub use recycling_alloc::RecyclingAllocator;
 
@@ -40,7 +42,6 @@ pub use recycling_alloc::RecyclingAllocator;
 pub mod prelude {
     pub use crate::api::{from_ndarray, open, ArrayExt, Pipeline};
     pub use crate::pyramid::{write_pyramid, PyramidOptions};
-    pub use chunkwise_engine::store::{Codec, Overwrite, WriteOptions, ZarrFormat};
     pub use chunkwise_engine::{Array, DType, ExecOptions, Scalar};
     pub use chunkwise_ops::elementwise::where_;
     pub use chunkwise_ops::slice::{concat, stack, PadMode};
@@ -51,6 +52,7 @@ pub mod prelude {
     pub use chunkwise_ops::{map_blocks_n, map_regions, Boundary, UserFn, UserFnExt};
     pub use chunkwise_ops::{reduce_many, Stats, StatsOptions};
     pub use chunkwise_ops::{DownsampleMethod, ResampleExt, StencilExt, UpsampleMethod};
+    pub use chunkwise_store::{Codec, Overwrite, WriteOptions, ZarrFormat};
 }
 
 /// Compiles the README's Rust example as a doctest, so the documented API cannot drift.

@@ -71,6 +71,28 @@ fn stats_of_an_array_and_of_a_pipeline_step() {
         "stats writes nothing"
     );
 
+    // To a file, without the histogram pass; an existing file is kept unless --overwrite.
+    let file = dir.path().join("stats.json");
+    let f = file.to_str().unwrap();
+    let to_file = [
+        "stats",
+        path,
+        "--json",
+        "--no-histogram",
+        "-o",
+        f,
+        "--quiet",
+    ];
+    let out = chunkwise_cmd(&to_file);
+    assert!(out.status.success() && out.stdout.is_empty());
+    let written: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert_eq!(written["min"], s["min"]);
+    assert_eq!(written["histogram"], serde_json::json!([]));
+    assert_fails(&chunkwise_cmd(&to_file), "exists");
+    let mut again = to_file.to_vec();
+    again.push("--overwrite");
+    assert!(chunkwise_cmd(&again).status.success());
+
     let per_slice = stdout_json(&["stats", path, "--axis", "1,2", "--json"]);
     assert_eq!(per_slice["shape"], serde_json::json!([20]));
     assert_eq!(per_slice["max"].as_array().unwrap().len(), 20);

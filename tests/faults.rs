@@ -10,10 +10,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
-use chunkwise::engine::store::{IoContext, Sink, Source, ZarrSink};
+use chunkwise::engine::store::{IoContext, Sink, Source};
 use chunkwise::engine::ChunkGrid;
 use chunkwise::ops::stencil::{gaussian_filter, FilterOptions};
 use chunkwise::prelude::*;
+use chunkwise::store::ZarrSink;
 use chunkwise::{ArrayMeta, Buffer, Error, Region, Result};
 use common::{exec, random_array};
 use ndarray::ArrayD;

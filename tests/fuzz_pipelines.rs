@@ -341,7 +341,7 @@ fn load_and_run(dir: &Path, doc: &Value) -> std::result::Result<(), TestCaseErro
     let file = dir.join("p.json");
     std::fs::write(&file, doc.to_string()).expect("the file is written");
     let settings = OutputSettings {
-        overwrite: chunkwise::engine::store::Overwrite::Replace,
+        overwrite: chunkwise::store::Overwrite::Replace,
         durable: false,
     };
     let exec = ExecOptions {

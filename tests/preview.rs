@@ -73,6 +73,98 @@ fn the_png_holds_the_slice_after_contrast() {
     assert_eq!(pixels.iter().max(), Some(&255));
 }
 
+/// Runs `chunkwise preview` of `input` at z = `index` with a fixed display range and `extra`
+/// arguments, asserting success.
+fn preview_ok(input: &std::path::Path, index: &str, range: &str, extra: &[&str]) {
+    let mut args = vec![
+        "preview",
+        input.to_str().unwrap(),
+        "--index",
+        index,
+        "--range",
+        range,
+        "--quiet",
+    ];
+    args.extend(extra);
+    let out = chunkwise_cmd(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn colormaps_paint_the_ends_and_middle_as_matplotlib_does() {
+    // One z slice holding 0, 50 and 100 exactly: with --range 0,100 they are the map's ends and
+    // middle. Reference colours: matplotlib's published viridis/magma tables at 0, 0.5 and 1.
+    let data = ArrayD::from_shape_vec(vec![1, 1, 3], vec![0u16, 50, 100]).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.zarr");
+    chunkwise::from_ndarray(data, &[1, 1, 2])
+        .unwrap()
+        .to_zarr(&input, &chunkwise::store::WriteOptions::default(), &exec(1))
+        .unwrap();
+    for (map, want) in [
+        ("viridis", [[68, 1, 84], [33, 145, 140], [253, 231, 37]]),
+        ("magma", [[0, 0, 4], [183, 55, 121], [252, 253, 191]]),
+    ] {
+        let png_path = dir.path().join(format!("{map}.png"));
+        preview_ok(
+            &input,
+            "0",
+            "0,100",
+            &["--colormap", map, "-o", png_path.to_str().unwrap()],
+        );
+        let (w, h, pixels) = decode(&png_path);
+        assert_eq!((w, h), (3, 1));
+        for (got, want) in pixels.chunks(3).zip(want) {
+            // The middle entry of a 256-colour table sits between two entries: allow one step.
+            for (g, w) in got.iter().zip(want) {
+                assert!(g.abs_diff(w) <= 2, "{map}: {got:?} vs {want:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn the_histogram_png_is_drawn_beside_the_slice_or_neither_is_kept() {
+    let dir = dir_with_input(&[6, 10, 14], &[4, 4, 4], 3);
+    let input = dir.path().join("in.zarr");
+    let (slice, hist) = (dir.path().join("s.png"), dir.path().join("h.png"));
+    preview_ok(
+        &input,
+        "2",
+        "0,65535",
+        &[
+            "-o",
+            slice.to_str().unwrap(),
+            "--histogram",
+            hist.to_str().unwrap(),
+        ],
+    );
+    let (w, h, pixels) = decode(&hist);
+    assert_eq!((w, h), (800, 400));
+    // Bars are drawn in dark gray (60, 60, 60) on white.
+    assert!(pixels.chunks(3).any(|p| p == [60, 60, 60]), "no bars drawn");
+
+    // A histogram that cannot be written takes the slice with it.
+    std::fs::remove_file(&slice).unwrap();
+    let unwritable = dir.path().join("no-such-dir").join("h.png");
+    let out = chunkwise_cmd(&[
+        "preview",
+        input.to_str().unwrap(),
+        "--index",
+        "2",
+        "-o",
+        slice.to_str().unwrap(),
+        "--histogram",
+        unwritable.to_str().unwrap(),
+    ]);
+    assert_fails(&out, "drawing the histogram");
+    assert!(!slice.exists(), "the slice was kept without its histogram");
+}
+
 #[test]
 fn a_slice_of_a_gaussian_reads_only_the_chunks_its_halo_touches() {
     let data = common::random_array::<u16>(&[32, 16, 16], 8);

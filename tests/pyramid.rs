@@ -42,7 +42,7 @@ fn assert_levels<T: Exact>(image: &Path, want: &[ArrayD<T>], context: &str) {
             .compute(&exec(2))
             .unwrap();
         assert_same(&got, level, &format!("{context}, level {k}"));
-        assert!(!chunkwise::engine::store::holds_unfinished_run(&level_dir));
+        assert!(!chunkwise::store::holds_unfinished_run(&level_dir));
     }
 }
 

@@ -174,7 +174,7 @@ fn elementwise_ops_fuse_around_resampling() {
             .to_zarr(&path, &WriteOptions::default(), &exec(1))
             .unwrap();
         for threads in [1, 2] {
-            let source = std::sync::Arc::new(chunkwise::engine::store::open_zarr(&path).unwrap());
+            let source = std::sync::Arc::new(chunkwise::store::open_zarr(&path).unwrap());
             let y = pipeline(&Array::from_source(source.clone()), resample);
             let ctx = format!("{name} from zarr, threads {threads}");
             assert_same(&y.compute::<u8>(&exec(threads)).unwrap(), &want, &ctx);
@@ -325,7 +325,7 @@ fn unaligned_output_chunks_give_the_same_result() {
             y.to_zarr(&path, &opts, &exec(2)).unwrap();
             let got: ArrayD<i16> = chunkwise::open(&path).unwrap().compute(&exec(2)).unwrap();
             assert_same(&got, &want, &format!("{method:?} layout {i}"));
-            let source = std::sync::Arc::new(chunkwise::engine::store::open_zarr(&input).unwrap());
+            let source = std::sync::Arc::new(chunkwise::store::open_zarr(&input).unwrap());
             let from_zarr = Array::from_source(source.clone())
                 .downsample(&[3, 2, 4], method)
                 .unwrap();

@@ -303,7 +303,7 @@ fn other_output_settings_or_a_changed_input_are_refused_naming_them() {
         .unwrap()
         .to_zarr(
             &input,
-            &chunkwise::engine::store::WriteOptions::default(),
+            &chunkwise::store::WriteOptions::default(),
             &common::exec(1),
         )
         .unwrap();

@@ -348,7 +348,7 @@ fn halo_reads_from_zarr_share_decoded_chunks_within_any_memory_limit() {
         (64 << 20, about_once),
     ] {
         for threads in [1, 2] {
-            let source = Arc::new(chunkwise::engine::store::open_zarr(&path).unwrap());
+            let source = Arc::new(chunkwise::store::open_zarr(&path).unwrap());
             let x = Array::from_source(source.clone());
             let options = ExecOptions {
                 memory_limit: limit,

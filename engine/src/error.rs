@@ -1,5 +1,7 @@
 //! The engine's one error type. Every failure a user can cause is an [`Error`] with a message
-//! that names what is wrong and what to do; none is a panic.
+//! that names what is wrong; none is a panic. Messages state facts, not the flags of one front
+//! end: the command line and the Python package add their own advice ("pass --overwrite",
+//! `overwrite=True`) when they report an error.
 
 /// Errors from building, planning and running a pipeline.
 #[derive(Debug, thiserror::Error)]
@@ -16,15 +18,13 @@ pub enum Error {
         detail: String,
     },
     /// An output would replace existing data without permission.
-    #[error(
-        "output {0} already exists; pass --overwrite (Overwrite::Replace in the API) to replace it"
-    )]
+    #[error("output {0} already exists")]
     OutputExists(String),
     /// An output holds an unfinished run of this same computation, and neither resuming nor
     /// replacing it was asked for.
     #[error(
         "output {path} holds an unfinished run of this same pipeline ({stored} write units \
-         stored); pass --resume to continue it, or --overwrite to start over"
+         stored)"
     )]
     UnfinishedRun {
         /// The output path.
@@ -32,10 +32,19 @@ pub enum Error {
         /// Write units the unfinished run stored.
         stored: usize,
     },
+    /// An output cannot be resumed: it holds no unfinished run, or another computation
+    /// started it.
+    #[error("cannot resume {path}: {reason}")]
+    NotResumable {
+        /// The output path.
+        path: String,
+        /// What is there instead.
+        reason: String,
+    },
     /// One task needs more memory than the whole limit.
     #[error(
         "memory limit {limit} bytes is smaller than one task of {stage} ({task} bytes projected); \
-         raise --memory-limit to at least {task} bytes or use smaller output chunks"
+         the limit must be at least {task} bytes, or the output chunks smaller"
     )]
     MemoryLimit {
         /// The configured limit.

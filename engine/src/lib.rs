@@ -20,7 +20,7 @@ pub mod meta;
 pub mod op;
 pub mod plan;
 pub mod registry;
-mod spill;
+pub mod spill;
 pub mod store;
 
 pub use buffer::{Buffer, Element, Slice, SliceMut};

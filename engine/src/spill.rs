@@ -11,14 +11,15 @@ use crate::error::{Error, Result};
 
 /// One temporary spill folder.
 #[derive(Debug)]
-pub(crate) struct SpillDir {
+pub struct SpillDir {
     /// What is spilled, for log lines and errors ("held results", "decoded chunks").
     what: &'static str,
     dir: Mutex<Option<PathBuf>>,
 }
 
 impl SpillDir {
-    pub(crate) const fn new(what: &'static str) -> Self {
+    /// A folder for `what` (named in log lines and errors), created on first write.
+    pub const fn new(what: &'static str) -> Self {
         SpillDir {
             what,
             dir: Mutex::new(None),
@@ -29,7 +30,7 @@ impl SpillDir {
     ///
     /// # Errors
     /// [`Error::Store`] when the folder or the file cannot be written.
-    pub(crate) fn write(&self, name: &str, buffer: &Buffer) -> Result<PathBuf> {
+    pub fn write(&self, name: &str, buffer: &Buffer) -> Result<PathBuf> {
         let path = self.folder()?.join(name);
         std::fs::write(&path, buffer.to_le_bytes()).map_err(|e| self.error(&path, &e))?;
         Ok(path)
@@ -39,13 +40,13 @@ impl SpillDir {
     ///
     /// # Errors
     /// [`Error::Store`] when the file cannot be read or has the wrong size.
-    pub(crate) fn read(&self, path: &Path, dtype: DType) -> Result<Buffer> {
+    pub fn read(&self, path: &Path, dtype: DType) -> Result<Buffer> {
         let raw = std::fs::read(path).map_err(|e| self.error(path, &e))?;
         Buffer::from_le_bytes(&raw, dtype).ok_or_else(|| self.error(path, &"wrong size"))
     }
 
     /// Deletes one spilled file (its reader is done with it).
-    pub(crate) fn remove(path: &Path) {
+    pub fn remove(path: &Path) {
         let _ = std::fs::remove_file(path);
     }
 

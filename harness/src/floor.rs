@@ -15,8 +15,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use chunkwise::engine::store::{open_zarr, IoContext, Sink, Source, WriteOptions, ZarrSink};
+use chunkwise::engine::store::{IoContext, Sink, Source};
 use chunkwise::engine::ChunkGrid;
+use chunkwise::store::{open_zarr, WriteOptions, ZarrSink};
 use chunkwise::{Buffer, Region};
 
 /// Decoded output values held at once by the codec floor: it writes its output in batches of

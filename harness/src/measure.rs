@@ -185,8 +185,11 @@ pub fn compare(
     // slowed small-chunk runs several times over.
     let out = |tool: Tool, round: usize| {
         let name = tool.name().replace(' ', "_");
-        ctx.work
-            .join(format!("{name}-{}-r{round}.zarr", pipeline.name()))
+        ctx.work.join(format!(
+            "{name}-{}-r{round}.{}",
+            pipeline.name(),
+            pipeline.output_extension()
+        ))
     };
     // chunkwise's first output is kept to the end: the codec floor writes its values again.
     let reference = out(Tool::Chunkwise, 0);
@@ -216,7 +219,13 @@ pub fn compare(
             tools.push(Tool::Peer(peer));
         }
     }
-    tools.extend(Floor::ALL.map(Tool::Floor));
+    // A JSON output has no codec to measure: its floor is the read.
+    tools.extend(
+        Floor::ALL
+            .into_iter()
+            .filter(|&f| f == Floor::Read || !pipeline.writes_json())
+            .map(Tool::Floor),
+    );
     let mut runs: Vec<ToolRuns> = tools
         .iter()
         .map(|&tool| ToolRuns {
@@ -264,12 +273,17 @@ pub fn compare(
                 if matches!(runs[i].check, Check::Failed(_)) {
                     continue;
                 }
-                runs[i].check = match verify::outputs_agree(
-                    &reference,
-                    &out(tool, 0),
-                    &pipeline.compared_arrays(),
-                    pipeline.tolerance(peer),
-                ) {
+                let agreement = if pipeline.writes_json() {
+                    verify::numbers_agree(pipeline, &reference, &out(tool, 0), peer)
+                } else {
+                    verify::outputs_agree(
+                        &reference,
+                        &out(tool, 0),
+                        &pipeline.compared_arrays(),
+                        pipeline.tolerance(peer),
+                    )
+                };
+                runs[i].check = match agreement {
                     Ok(detail) => Check::Agrees(detail),
                     Err(detail) => {
                         println!("  MISMATCH {}: {detail}", tool.name());
@@ -285,16 +299,22 @@ pub fn compare(
         println!("  round {}: {}", round + 1, line.join(", "));
         for &tool in &tools {
             if out(tool, round) != reference {
-                let _ = std::fs::remove_dir_all(out(tool, round));
+                remove_output(&out(tool, round));
             }
         }
     }
-    let _ = std::fs::remove_dir_all(&reference);
+    remove_output(&reference);
     Ok(Comparison {
         pipeline: pipeline.name().to_string(),
         description: pipeline.describe().to_string(),
         tools: runs,
     })
+}
+
+/// Removes an output directory or JSON file (absent is fine).
+fn remove_output(path: &Path) {
+    let _ = std::fs::remove_dir_all(path);
+    let _ = std::fs::remove_file(path);
 }
 
 /// What one run measured.
@@ -314,7 +334,7 @@ pub struct Measured {
 /// # Errors
 /// When the command cannot start or exits with an error (its stderr is returned).
 pub fn timed(cmd: &[String], output: &Path) -> Result<Measured, String> {
-    let _ = std::fs::remove_dir_all(output);
+    remove_output(output);
     // Write back the previous run's output before the clock starts.
     let _ = Command::new("sync").status();
     let rss_file = output.with_extension("rss");

@@ -29,6 +29,20 @@ pub enum Pipeline {
     Seed,
     /// Three 2x mean levels.
     Pyramid,
+    /// `x.sum()` (uint64), to a JSON file.
+    Sum,
+    /// `x.min()`, to a JSON file.
+    Min,
+    /// `x.max()`, to a JSON file.
+    Max,
+    /// `x.mean()` (float64), to a JSON file.
+    Mean,
+    /// `np.histogram(x, 256, range=(0, 65536))` counts, to a JSON file.
+    Histogram,
+    /// Exact percentiles 0.5, 50 and 99.5 (NumPy's linear method), to a JSON file.
+    Percentiles,
+    /// Maximum-intensity projection along z: a 2-D Zarr array.
+    Mip,
 }
 
 /// How two outputs must agree.
@@ -63,7 +77,7 @@ impl Tolerance {
 
 impl Pipeline {
     /// Every pipeline, in report order.
-    pub const ALL: [Pipeline; 9] = [
+    pub const ALL: [Pipeline; 16] = [
         Pipeline::Copy,
         Pipeline::Clip,
         Pipeline::Chain,
@@ -73,7 +87,17 @@ impl Pipeline {
         Pipeline::Gaussian,
         Pipeline::Seed,
         Pipeline::Pyramid,
+        Pipeline::Sum,
+        Pipeline::Min,
+        Pipeline::Max,
+        Pipeline::Mean,
+        Pipeline::Histogram,
+        Pipeline::Percentiles,
+        Pipeline::Mip,
     ];
+
+    /// The percentiles of [`Pipeline::Percentiles`], as the peers' scripts ask for them.
+    const PERCENTILES: &'static str = "0.5,50,99.5";
 
     /// The name on the command line and in reports.
     pub fn name(self) -> &'static str {
@@ -87,6 +111,13 @@ impl Pipeline {
             Pipeline::Gaussian => "gaussian",
             Pipeline::Seed => "seed",
             Pipeline::Pyramid => "pyramid",
+            Pipeline::Sum => "sum",
+            Pipeline::Min => "min",
+            Pipeline::Max => "max",
+            Pipeline::Mean => "mean",
+            Pipeline::Histogram => "histogram",
+            Pipeline::Percentiles => "percentiles",
+            Pipeline::Mip => "mip",
         }
     }
 
@@ -102,7 +133,61 @@ impl Pipeline {
             Pipeline::Gaussian => "gaussian_filter sigma 2, reflect, float32",
             Pipeline::Seed => "clip -> gaussian -> uint16 -> 2x mean downsample",
             Pipeline::Pyramid => "3 levels of 2x mean (chunkwise also writes level 0)",
+            Pipeline::Sum => "sum of all voxels (uint64), to JSON",
+            Pipeline::Min => "min of all voxels, to JSON",
+            Pipeline::Max => "max of all voxels, to JSON",
+            Pipeline::Mean => "mean of all voxels (float64), to JSON",
+            Pipeline::Histogram => "histogram, 256 bins over [0, 65536), to JSON",
+            Pipeline::Percentiles => {
+                "exact percentiles 0.5, 50, 99.5 (chunkwise stats: a min/max/mean/std pass too)"
+            }
+            Pipeline::Mip => "maximum-intensity projection along z (2-D Zarr)",
         }
+    }
+
+    /// True when the output is a JSON file of numbers, not a Zarr array.
+    pub fn writes_json(self) -> bool {
+        matches!(
+            self,
+            Pipeline::Sum
+                | Pipeline::Min
+                | Pipeline::Max
+                | Pipeline::Mean
+                | Pipeline::Histogram
+                | Pipeline::Percentiles
+        )
+    }
+
+    /// The output's file name extension.
+    pub fn output_extension(self) -> &'static str {
+        if self.writes_json() {
+            "json"
+        } else {
+            "zarr"
+        }
+    }
+
+    /// The numbers of a JSON output, in order: the peers' flat lists, the `value` of
+    /// chunkwise's JSON outputs, the percentile values of `chunkwise stats --json`.
+    pub fn json_numbers(self, value: &Value) -> Vec<f64> {
+        fn flatten(v: &Value, into: &mut Vec<f64>) {
+            match v {
+                Value::Number(n) => into.extend(n.as_f64()),
+                Value::Array(items) => items.iter().for_each(|i| flatten(i, into)),
+                _ => {}
+            }
+        }
+        let mut numbers = Vec::new();
+        match (value.get("percentiles"), value.get("value")) {
+            (Some(Value::Array(pairs)), _) if self == Pipeline::Percentiles => {
+                for pair in pairs {
+                    flatten(&pair[1], &mut numbers);
+                }
+            }
+            (_, Some(inner)) => flatten(inner, &mut numbers),
+            _ => flatten(value, &mut numbers),
+        }
+        numbers
     }
 
     /// The chunkwise steps, reading `x` and producing `y` (None for the pyramid command).
@@ -138,7 +223,16 @@ impl Pipeline {
                 {"id": "u", "op": "astype", "x": "g", "dtype": "uint16"},
                 {"id": "y", "op": "downsample", "x": "u", "factors": [2, 2, 2], "method": "mean"}
             ]),
-            Pipeline::Pyramid => return None,
+            Pipeline::Sum | Pipeline::Min | Pipeline::Max | Pipeline::Mean => json!([
+                {"id": "y", "op": "reduce", "x": "x", "reduction": self.name()}
+            ]),
+            Pipeline::Histogram => json!([
+                {"id": "y", "op": "histogram", "x": "x", "bins": 256, "range": [0, 65536]}
+            ]),
+            Pipeline::Mip => json!([
+                {"id": "y", "op": "reduce", "x": "x", "reduction": "max", "axes": [0]}
+            ]),
+            Pipeline::Pyramid | Pipeline::Percentiles => return None,
         };
         Some(steps)
     }
@@ -155,6 +249,18 @@ impl Pipeline {
         work: &Path,
     ) -> Result<Vec<String>, String> {
         let s = |p: &Path| p.display().to_string();
+        if self == Pipeline::Percentiles {
+            return Ok(vec![
+                "stats".into(),
+                s(src),
+                "--no-histogram".into(),
+                "--percentiles".into(),
+                Self::PERCENTILES.into(),
+                "--json".into(),
+                "-o".into(),
+                s(out),
+            ]);
+        }
         let Some(steps) = self.steps() else {
             return Ok(vec![
                 "pyramid".into(),
@@ -165,11 +271,12 @@ impl Pipeline {
             ]);
         };
         let from = if self == Pipeline::Copy { "x" } else { "y" };
-        let spec = json!({
-            "inputs": {"x": s(src)},
-            "steps": steps,
-            "outputs": [{"from": from, "path": s(out), "codec": {"name": "zstd", "level": 1}}]
-        });
+        let output = if self.writes_json() {
+            json!({"from": from, "path": s(out)})
+        } else {
+            json!({"from": from, "path": s(out), "codec": {"name": "zstd", "level": 1}})
+        };
+        let spec = json!({"inputs": {"x": s(src)}, "steps": steps, "outputs": [output]});
         let file = work.join(format!("{}.json", self.name()));
         std::fs::write(&file, spec.to_string()).map_err(|e| e.to_string())?;
         Ok(vec!["run".into(), s(&file)])
@@ -201,7 +308,20 @@ impl Pipeline {
         match peer {
             Peer::Dask => matches!(
                 self,
-                Copy | Clip | Chain | Downsample | Upsample | Gaussian | Seed | Pyramid
+                Copy | Clip
+                    | Chain
+                    | Downsample
+                    | Upsample
+                    | Gaussian
+                    | Seed
+                    | Pyramid
+                    | Sum
+                    | Min
+                    | Max
+                    | Mean
+                    | Histogram
+                    | Percentiles
+                    | Mip
             )
             .then(|| python("dask_peer.py", include_str!("../peers/dask_peer.py")))?,
             Peer::TensorStore => matches!(self, Copy | Downsample | Pyramid).then(|| {
@@ -241,6 +361,8 @@ impl Pipeline {
             (Pipeline::Downsample, _) => Tolerance::absolute(1.0),
             (Pipeline::Seed, _) => Tolerance::absolute(2.0),
             (Pipeline::Pyramid, _) => Tolerance::absolute(3.0),
+            // Both divide the same exact sum by the same count.
+            (Pipeline::Mean, _) => Tolerance::absolute(1e-9),
             _ => Tolerance::EXACT,
         }
     }

@@ -5,10 +5,12 @@
 use std::path::Path;
 
 use chunkwise::engine::dispatch;
-use chunkwise::engine::store::{open_zarr, IoContext, Source};
+use chunkwise::engine::store::{IoContext, Source};
+use chunkwise::store::open_zarr;
 use chunkwise::{Buffer, Region};
 
-use crate::pipelines::{Limit, Tolerance};
+use crate::pipelines::{Limit, Pipeline, Tolerance};
+use crate::tools::Peer;
 
 /// Planes per slab read.
 const SLAB: u64 = 32;
@@ -41,6 +43,46 @@ pub fn outputs_agree(
         details.push(format!("{label}{worst}"));
     }
     Ok(details.join(", "))
+}
+
+/// Compares the numbers of two JSON outputs of `pipeline` (chunkwise's `ours`, `peer`'s
+/// `theirs`) within the pipeline's absolute tolerance.
+///
+/// # Errors
+/// A description of the first mismatch (count, or a value beyond the tolerance).
+pub fn numbers_agree(
+    pipeline: Pipeline,
+    ours: &Path,
+    theirs: &Path,
+    peer: Peer,
+) -> Result<String, String> {
+    let read = |p: &Path| -> Result<Vec<f64>, String> {
+        let text =
+            std::fs::read_to_string(p).map_err(|e| format!("reading {}: {e}", p.display()))?;
+        let value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", p.display()))?;
+        Ok(pipeline.json_numbers(&value))
+    };
+    let (a, b) = (read(ours)?, read(theirs)?);
+    if a.len() != b.len() || a.is_empty() {
+        return Err(format!("{} numbers vs {}", a.len(), b.len()));
+    }
+    let worst = a
+        .iter()
+        .zip(&b)
+        .map(|(p, q)| if p == q { 0.0 } else { (p - q).abs() })
+        .fold(
+            0.0,
+            |m: f64, d| if d.is_nan() { f64::INFINITY } else { m.max(d) },
+        );
+    let Limit::Absolute(limit) = pipeline.tolerance(peer).limit else {
+        return Err("a JSON output takes an absolute tolerance".into());
+    };
+    let text = format!("{} numbers, max difference {worst}", a.len());
+    if worst <= limit {
+        Ok(text)
+    } else {
+        Err(format!("{text} (allowed {limit})"))
+    }
 }
 
 fn max_difference(a: &dyn Source, b: &dyn Source, tolerance: Tolerance) -> Result<String, String> {

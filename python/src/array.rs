@@ -32,6 +32,18 @@ impl LazyArray {
         other: &Bound<'_, PyAny>,
         reflected: bool,
     ) -> PyResult<Py<PyAny>> {
+        self.binary_with(py, other, reflected, |a, b| binary(op, a, b))
+    }
+
+    /// `f(self, other)`, or `f(other, self)` when `reflected`: the operator protocol for every
+    /// binary operator.
+    pub(crate) fn binary_with(
+        &self,
+        py: Python<'_>,
+        other: &Bound<'_, PyAny>,
+        reflected: bool,
+        f: impl FnOnce(Operand, Operand) -> chunkwise::Result<Array>,
+    ) -> PyResult<Py<PyAny>> {
         let other = match operand(other) {
             Ok(other) => other,
             // Not a number or array: let Python try the other operand's method, then raise its
@@ -43,12 +55,12 @@ impl LazyArray {
         };
         let me = Operand::Array(self.inner.clone());
         let (a, b) = if reflected { (other, me) } else { (me, other) };
-        let out = binary(op, a, b).or_raise(py)?;
+        let out = f(a, b).or_raise(py)?;
         Ok(Py::new(py, LazyArray::new(out))?.into_any())
     }
 
     /// A built array, or the engine's error as a Python exception.
-    fn wrap(py: Python<'_>, result: chunkwise::Result<Array>) -> PyResult<LazyArray> {
+    pub(crate) fn wrap(py: Python<'_>, result: chunkwise::Result<Array>) -> PyResult<LazyArray> {
         result.or_raise(py).map(LazyArray::new)
     }
 }

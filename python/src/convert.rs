@@ -113,7 +113,7 @@ pub(crate) fn bytes(obj: &Bound<'_, PyAny>) -> PyResult<u64> {
 
 /// A codec: `"zstd"`, `"none"`, or a dict such as `{"name": "zstd", "level": 3}` with the
 /// pipeline files' fields.
-pub(crate) fn codec(obj: &Bound<'_, PyAny>) -> PyResult<chunkwise::engine::store::Codec> {
+pub(crate) fn codec(obj: &Bound<'_, PyAny>) -> PyResult<chunkwise::store::Codec> {
     let value = if let Ok(name) = obj.extract::<String>() {
         serde_json::json!({ "name": name })
     } else if let Ok(dict) = obj.cast::<PyDict>() {
@@ -128,7 +128,7 @@ pub(crate) fn codec(obj: &Bound<'_, PyAny>) -> PyResult<chunkwise::engine::store
             "codec must be a name (\"zstd\", \"gzip\", \"blosc\", \"none\") or a dict, got {obj}"
         )));
     };
-    let codec: chunkwise::engine::store::Codec =
+    let codec: chunkwise::store::Codec =
         serde_json::from_value(value).map_err(|e| invalid(format!("bad codec {obj}: {e}")))?;
     codec.validate().map_err(|e| invalid(e.to_string()))?;
     Ok(codec)

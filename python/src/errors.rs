@@ -12,7 +12,7 @@ pyo3::create_exception!(
     ChunkwiseError,
     PyValueError,
     "An error from chunkwise: bad arguments, a plan that does not fit, a failed run. The message \
-     is the one the command line prints."
+     is the engine's, with this package's advice (overwrite=True, resume=True) added."
 );
 
 /// The first exception a user's Python function raised in the current run, with the text the
@@ -63,11 +63,29 @@ pub(crate) fn to_py(py: Python<'_>, err: Error) -> PyErr {
             return original;
         }
     }
+    let message = match advice(&err) {
+        Some(advice) => format!("{message}; {advice}"),
+        None => message,
+    };
     match err {
         Error::OutputExists(_) => PyFileExistsError::new_err(message),
         Error::MissingArray { .. } => PyFileNotFoundError::new_err(message),
         Error::Cancelled { .. } => PyKeyboardInterrupt::new_err(message),
         _ => ChunkwiseError::new_err(message),
+    }
+}
+
+/// What to do about an error, in this package's words (the engine states only the fact).
+fn advice(err: &Error) -> Option<&'static str> {
+    match err {
+        Error::OutputExists(_) | Error::NotResumable { .. } => {
+            Some("pass overwrite=True to replace it")
+        }
+        Error::UnfinishedRun { .. } => {
+            Some("pass resume=True to continue it, or overwrite=True to start over")
+        }
+        Error::MemoryLimit { .. } => Some("raise memory_limit, or use smaller output chunks"),
+        _ => None,
     }
 }
 

@@ -9,8 +9,11 @@ mod dtypes;
 mod errors;
 mod io;
 mod ndimage;
+mod operators;
+mod reduce;
 mod run;
 mod user_fn;
+mod vocab;
 mod write;
 
 use pyo3::prelude::*;
@@ -37,6 +40,10 @@ mod _chunkwise {
         convolve, correlate, gaussian_filter, gaussian_gradient_magnitude, laplace, maximum_filter,
         median_filter, minimum_filter, sobel, uniform_filter,
     };
+    #[pymodule_export]
+    use super::reduce::{bincount, histogram, percentile, quantile, stats};
+    #[pymodule_export]
+    use super::vocab::{op, op_names};
     #[pymodule_export]
     use super::write::{write_pyramid, Pipeline};
 }

@@ -53,6 +53,33 @@ pub(super) enum Command {
         #[arg(long)]
         dot: bool,
     },
+    /// Plan a pipeline as stages of independent tasks and submit one job array per stage
+    /// (each depending on the one before), then a job that finalizes the outputs.
+    Submit(super::distributed::SubmitArgs),
+    /// Run one array element's range of a planned stage's tasks (what each job runs); tasks
+    /// already stored are skipped.
+    RunTask {
+        /// The plan file (or the run folder holding plan.json).
+        plan: PathBuf,
+        /// The stage.
+        #[arg(long)]
+        stage: usize,
+        /// The array index (default: SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX or
+        /// AWS_BATCH_JOB_ARRAY_INDEX).
+        #[arg(long)]
+        index: Option<u64>,
+    },
+    /// Per stage of a submitted run: tasks stored of all, and array elements failed or missing.
+    Status {
+        /// The plan file (or the run folder).
+        plan: PathBuf,
+    },
+    /// Write the outputs' metadata once every task of a submitted run is stored, and remove
+    /// its scratch arrays (the last job of a submitted run).
+    Finalize {
+        /// The plan file (or the run folder).
+        plan: PathBuf,
+    },
     /// Write a multiscale OME-Zarr pyramid (NGFF 0.5 on Zarr v3, 0.4 on v2) of a Zarr array.
     Pyramid {
         /// The input array.
@@ -117,15 +144,24 @@ pub(super) enum Command {
         #[arg(long, value_delimiter = ',', default_value = "0.5,50,99.5")]
         percentiles: Vec<f64>,
         /// Histogram bins over [min, max].
-        #[arg(long, default_value_t = 256)]
+        #[arg(long, default_value_t = 256, conflicts_with = "no_histogram")]
         bins: u32,
+        /// No histogram (one pass over the data fewer).
+        #[arg(long)]
+        no_histogram: bool,
         /// Print JSON.
         #[arg(long)]
         json: bool,
+        /// Write the summary to this file instead of printing it.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Replace `--output` if it exists.
+        #[arg(long)]
+        overwrite: bool,
         #[command(flatten)]
         exec: ExecArgs,
     },
-    /// One 2-D slice of a 3-d array or pipeline step as a grayscale PNG; on a pipeline only the
+    /// One 2-D slice of a 3-d array or pipeline step as a PNG (gray, viridis, magma); on a pipeline only the
     /// chunks the slice needs are computed.
     Preview {
         /// A Zarr array, or a pipeline file (.json, .yaml, .yml).
@@ -153,7 +189,13 @@ pub(super) enum Command {
         /// Values shown as black and white, LO,HI.
         #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
         range: Option<Vec<f64>>,
-        /// Replace the PNG if it exists.
+        /// How values are coloured between the contrast limits.
+        #[arg(long, value_enum, default_value_t)]
+        colormap: crate::cli::colormap::Colormap,
+        /// Also draw the slice's histogram (256 bins, display range shaded) into this PNG.
+        #[arg(long)]
+        histogram: Option<PathBuf>,
+        /// Replace the PNG(s) if they exist.
         #[arg(long)]
         overwrite: bool,
         #[command(flatten)]

@@ -2,8 +2,8 @@
 
 use std::path::Path;
 
-use chunkwise_engine::store::{Codec, Overwrite, WriteOptions};
 use chunkwise_engine::{Error, Result};
+use chunkwise_store::{Codec, Overwrite, WriteOptions};
 
 use crate::cli::args::ExecArgs;
 use crate::cli::Pool;

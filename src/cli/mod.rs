@@ -12,8 +12,12 @@
 //! }
 //! ```
 
+mod advice;
 mod args;
+pub mod colormap;
 mod demo;
+mod distributed;
+mod histogram_png;
 mod preview;
 mod stats;
 
@@ -21,8 +25,8 @@ use std::ffi::OsString;
 use std::process::ExitCode;
 
 use chunkwise_engine::exec::BufferPool;
-use chunkwise_engine::store::{inspect_zarr, Overwrite, WriteOptions};
 use chunkwise_engine::{Error, Registry, Result, RunStats};
+use chunkwise_store::{inspect_zarr, Overwrite, WriteOptions};
 use clap::Parser;
 
 use crate::interrupt::Interrupts;
@@ -113,7 +117,7 @@ impl Cli {
                 ExitCode::from(signal.unwrap_or(1))
             }
             Err(e) => {
-                eprintln!("error: {e}");
+                eprintln!("{}", advice::error_line(&e));
                 ExitCode::FAILURE
             }
         }
@@ -188,7 +192,10 @@ fn dispatch(command: Command, registry: &Registry, pool: Pool) -> Result<()> {
             axis,
             percentiles,
             bins,
+            no_histogram,
             json,
+            output,
+            overwrite,
             exec,
         } => stats::run_stats(
             &input,
@@ -197,7 +204,10 @@ fn dispatch(command: Command, registry: &Registry, pool: Pool) -> Result<()> {
                 axis,
                 percentiles,
                 bins,
+                no_histogram,
                 json,
+                output,
+                overwrite,
             },
             &exec,
             registry,
@@ -211,6 +221,8 @@ fn dispatch(command: Command, registry: &Registry, pool: Pool) -> Result<()> {
             output,
             contrast,
             range,
+            colormap,
+            histogram,
             overwrite,
             exec,
         } => preview::run_preview(
@@ -222,6 +234,8 @@ fn dispatch(command: Command, registry: &Registry, pool: Pool) -> Result<()> {
                 output,
                 contrast,
                 range,
+                colormap,
+                histogram,
                 overwrite,
             },
             &exec,
@@ -310,6 +324,16 @@ fn dispatch(command: Command, registry: &Registry, pool: Pool) -> Result<()> {
             }
             Ok(())
         }
+        Command::Submit(args) => distributed::run_submit(&args, registry),
+        Command::RunTask { plan, stage, index } => {
+            let base = ExecOptions {
+                buffer_pool: pool,
+                ..ExecOptions::default()
+            };
+            distributed::run_one_task(&plan, stage, index, registry, &base)
+        }
+        Command::Status { plan } => distributed::run_status(&plan, registry),
+        Command::Finalize { plan } => distributed::run_finalize(&plan, registry),
         Command::Generate {
             output,
             size,

@@ -1,17 +1,19 @@
-//! `chunkwise preview`: one 2-D slice of an array or of a pipeline's step as a grayscale PNG.
+//! `chunkwise preview`: one 2-D slice of an array or of a pipeline's step as a PNG (gray,
+//! viridis or magma), and optionally its histogram.
 //! The slice is taken lazily ([`chunkwise_ops::slice::take`]), so on a pipeline only the
 //! chunks the slice needs (through halos and resampling) are computed.
 
 use std::path::{Path, PathBuf};
 
 use chunkwise_engine::{Error, Registry, Result};
-use chunkwise_ops::reduce::{as_f64, compute_small};
+use chunkwise_ops::reduce::{as_f64, compute_small, stats, Stats, StatsOptions};
 use chunkwise_ops::slice::take;
 
 use crate::cli::args::ExecArgs;
+use crate::cli::colormap::{Colormap, Pixels};
+use crate::cli::histogram_png::{write_histogram, HistogramPlot};
 use crate::cli::stats::target;
 use crate::cli::Pool;
-use crate::prelude::*;
 
 /// What `chunkwise preview` was asked.
 pub(super) struct PreviewArgs {
@@ -21,6 +23,8 @@ pub(super) struct PreviewArgs {
     pub(super) output: PathBuf,
     pub(super) contrast: Vec<f64>,
     pub(super) range: Option<Vec<f64>>,
+    pub(super) colormap: Colormap,
+    pub(super) histogram: Option<PathBuf>,
     pub(super) overwrite: bool,
 }
 
@@ -49,56 +53,68 @@ fn axis_number(axis: &str, ndim: usize) -> Result<usize> {
     Ok(n)
 }
 
-/// The display range: `--range`, or the `--contrast` percentiles of the slice.
-fn display_range(values: &Array, args: &PreviewArgs, exec: &ExecOptions) -> Result<(f64, f64)> {
-    let (lo, hi) = match &args.range {
-        Some(r) => match r.as_slice() {
-            [lo, hi] => (*lo, *hi),
-            _ => return Err(Error::Invalid("--range takes LO,HI".into())),
-        },
-        None => match args.contrast.as_slice() {
-            [a, b] if a < b => {
-                let p = percentiles(values, &[*a, *b], exec)?;
-                (p[0], p[1])
-            }
-            _ => {
-                return Err(Error::Invalid(
-                    "--contrast takes two percentiles LO,HI with LO < HI".into(),
-                ))
-            }
-        },
-    };
-    if args.range.is_some() && (lo >= hi || lo.is_nan() || hi.is_nan()) {
-        return Err(Error::Invalid(format!("--range {lo},{hi} needs LO < HI")));
+/// Where the display range comes from.
+enum Contrast {
+    /// `--range LO,HI`.
+    Fixed(f64, f64),
+    /// `--contrast P,Q`: these percentiles of the slice.
+    Percentiles(f64, f64),
+}
+
+impl Contrast {
+    fn from_args(args: &PreviewArgs) -> Result<Contrast> {
+        if let Some(r) = &args.range {
+            return match r.as_slice() {
+                [lo, hi] if lo < hi => Ok(Contrast::Fixed(*lo, *hi)),
+                [lo, hi] => Err(Error::Invalid(format!("--range {lo},{hi} needs LO < HI"))),
+                _ => Err(Error::Invalid("--range takes LO,HI".into())),
+            };
+        }
+        match args.contrast.as_slice() {
+            [a, b] if a < b => Ok(Contrast::Percentiles(*a, *b)),
+            _ => Err(Error::Invalid(
+                "--contrast takes two percentiles LO,HI with LO < HI".into(),
+            )),
+        }
     }
-    Ok((lo, hi))
-}
 
-/// Gray levels: `lo` -> 0, `hi` -> 255, clamped; NaN -> 0.
-pub(super) fn gray(values: &[f64], lo: f64, hi: f64) -> Vec<u8> {
-    let span = if hi > lo { hi - lo } else { 1.0 };
-    values
-        .iter()
-        .map(|&v| {
-            let t = ((v - lo) / span).clamp(0.0, 1.0);
-            if t.is_nan() {
-                0
-            } else {
-                (t * 255.0).round() as u8
+    /// The percentiles [`stats`] must compute.
+    fn percentiles(&self) -> Vec<f64> {
+        match *self {
+            Contrast::Fixed(..) => Vec::new(),
+            Contrast::Percentiles(a, b) => vec![a, b],
+        }
+    }
+
+    /// The values shown as black and white, given the slice's [`stats`].
+    fn limits(&self, summary: &Stats) -> (f64, f64) {
+        match *self {
+            Contrast::Fixed(lo, hi) => (lo, hi),
+            Contrast::Percentiles(..) => {
+                let value = |k: usize| summary.percentiles.get(k).map_or(f64::NAN, |p| p.1);
+                (value(0), value(1))
             }
-        })
-        .collect()
+        }
+    }
 }
 
-fn write_png(path: &Path, width: u32, height: u32, pixels: &[u8]) -> Result<()> {
+/// Refuses to replace `path` unless `--overwrite`.
+fn check_new(path: &Path, overwrite: bool) -> Result<()> {
+    if path.exists() && !overwrite {
+        return Err(Error::OutputExists(path.display().to_string()));
+    }
+    Ok(())
+}
+
+fn write_png(path: &Path, width: u32, height: u32, pixels: &Pixels) -> Result<()> {
     let fail =
         |e: &dyn std::fmt::Display| Error::Invalid(format!("writing {}: {e}", path.display()));
     let file = std::fs::File::create(path).map_err(|e| fail(&e))?;
     let mut encoder = png::Encoder::new(std::io::BufWriter::new(file), width, height);
-    encoder.set_color(png::ColorType::Grayscale);
+    encoder.set_color(pixels.color);
     encoder.set_depth(png::BitDepth::Eight);
     let mut writer = encoder.write_header().map_err(|e| fail(&e))?;
-    writer.write_image_data(pixels).map_err(|e| fail(&e))
+    writer.write_image_data(&pixels.bytes).map_err(|e| fail(&e))
 }
 
 /// Runs `chunkwise preview`.
@@ -109,9 +125,11 @@ pub(super) fn run_preview(
     registry: &Registry,
     pool: Pool,
 ) -> Result<()> {
-    if args.output.exists() && !args.overwrite {
-        return Err(Error::OutputExists(args.output.display().to_string()));
+    check_new(&args.output, args.overwrite)?;
+    if let Some(h) = &args.histogram {
+        check_new(h, args.overwrite)?;
     }
+    let contrast = Contrast::from_args(args)?;
     let x = target(input, args.step.as_deref(), registry)?;
     let axis = axis_number(&args.axis, x.shape().len())?;
     let slice = take(&x, axis, args.index)?;
@@ -132,21 +150,38 @@ pub(super) fn run_preview(
             .map_err(|e| Error::Invalid(e.to_string()))?,
         &[height, width],
     )?;
-    let (lo, hi) = display_range(&in_memory, args, &options)?;
-    write_png(
-        &args.output,
-        width as u32,
-        height as u32,
-        &gray(&values, lo, hi),
+    let bins = if args.histogram.is_some() { 256 } else { 0 };
+    let summary = stats(
+        &in_memory,
+        &StatsOptions::new(bins, &contrast.percentiles()),
+        &options,
     )?;
+    let (lo, hi) = contrast.limits(&summary);
+    let pixels = args.colormap.paint(&values, lo, hi);
+    write_png(&args.output, width as u32, height as u32, &pixels)?;
+    if let Some(path) = &args.histogram {
+        let title = format!("{} = {}: {height} x {width} values", args.axis, args.index);
+        let plot = HistogramPlot {
+            edges: &summary.edges,
+            counts: &summary.histogram,
+            display: (lo, hi),
+            title: &title,
+        };
+        if let Err(e) = write_histogram(path, &plot) {
+            // Both images or neither: the slice alone would look like a finished preview.
+            let _ = std::fs::remove_file(&args.output);
+            return Err(e);
+        }
+    }
     if !exec.quiet {
         eprintln!(
-            "{} x {} slice at {} = {} -> {} (gray {lo} .. {hi})",
+            "{} x {} slice at {} = {} -> {} ({:?} {lo} .. {hi})",
             height,
             width,
             args.axis,
             args.index,
-            args.output.display()
+            args.output.display(),
+            args.colormap
         );
     }
     Ok(())

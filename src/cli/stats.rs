@@ -1,10 +1,11 @@
 //! `chunkwise stats`: summary statistics of an array or of a pipeline's step, as text or JSON.
 
-use std::path::Path;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
 
-use chunkwise_engine::store::{json_value, JSON_MAX_ELEMENTS};
 use chunkwise_engine::{Array, Error, Registry, Result};
 use chunkwise_ops::reduce::compute_small;
+use chunkwise_store::{json_value, JSON_MAX_ELEMENTS};
 use serde_json::json;
 
 use crate::cli::args::ExecArgs;
@@ -18,7 +19,10 @@ pub(super) struct StatsArgs {
     pub(super) axis: Option<Vec<usize>>,
     pub(super) percentiles: Vec<f64>,
     pub(super) bins: u32,
+    pub(super) no_histogram: bool,
     pub(super) json: bool,
+    pub(super) output: Option<PathBuf>,
+    pub(super) overwrite: bool,
 }
 
 /// The array `input` names: a Zarr array, or a pipeline file's step (default: its first
@@ -61,53 +65,71 @@ pub(super) fn run_stats(
     pool: Pool,
 ) -> Result<()> {
     if args.bins == 0 {
-        return Err(Error::Invalid("--bins must be at least 1".into()));
+        return Err(Error::Invalid(
+            "--bins must be at least 1 (--no-histogram leaves it out)".into(),
+        ));
+    }
+    if let Some(path) = &args.output {
+        if path.exists() && !args.overwrite {
+            return Err(Error::OutputExists(path.display().to_string()));
+        }
     }
     let x = target(input, args.step.as_deref(), registry)?;
     let options = exec.options(pool)?;
-    if let Some(axes) = &args.axis {
-        return along_axes(&x, axes, args.json, &options);
+    let text = match &args.axis {
+        Some(axes) => along_axes(&x, axes, args.json, &options)?,
+        None => summary(&x, args, &options)?,
+    };
+    match &args.output {
+        Some(path) => std::fs::write(path, text)
+            .map_err(|e| Error::Invalid(format!("writing {}: {e}", path.display()))),
+        None => {
+            print!("{text}");
+            Ok(())
+        }
     }
-    let s = stats(
-        &x,
-        &StatsOptions::new(args.bins, &args.percentiles),
-        &options,
-    )?;
+}
+
+/// The whole-array summary, as text or JSON.
+fn summary(x: &Array, args: &StatsArgs, options: &ExecOptions) -> Result<String> {
+    let bins = if args.no_histogram { 0 } else { args.bins };
+    let s = stats(x, &StatsOptions::new(bins, &args.percentiles), options)?;
     if args.json {
         let text = serde_json::to_string_pretty(&s).map_err(|e| Error::Invalid(e.to_string()))?;
-        println!("{text}");
-        return Ok(());
+        return Ok(text + "\n");
     }
-    println!(
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
         "shape:  {:?} ({}), {} elements",
         x.shape(),
         x.dtype(),
         s.count
     );
-    println!("min:    {}", s.min);
-    println!("max:    {}", s.max);
-    println!("mean:   {}", s.mean);
-    println!("std:    {}", s.std);
+    let _ = writeln!(out, "min:    {}", s.min);
+    let _ = writeln!(out, "max:    {}", s.max);
+    let _ = writeln!(out, "mean:   {}", s.mean);
+    let _ = writeln!(out, "std:    {}", s.std);
     for (p, v) in &s.percentiles {
-        println!("p{p:<6} {v}");
+        let _ = writeln!(out, "p{p:<6} {v}");
     }
     if !s.histogram.is_empty() {
         let top = s.histogram.iter().copied().max().unwrap_or(1).max(1);
-        println!("histogram ({} bins):", s.histogram.len());
+        let _ = writeln!(out, "histogram ({} bins):", s.histogram.len());
         // At most 32 lines: neighbouring bins summed.
         let per = s.histogram.len().div_ceil(32);
         for (i, group) in s.histogram.chunks(per).enumerate() {
             let count: u64 = group.iter().sum();
             let bar =
                 "#".repeat((count * 50 / (top * per as u64)).max(u64::from(count > 0)) as usize);
-            println!("  {:>14.6} {count:>12} {bar}", s.edges[i * per]);
+            let _ = writeln!(out, "  {:>14.6} {count:>12} {bar}", s.edges[i * per]);
         }
     }
-    Ok(())
+    Ok(out)
 }
 
 /// min, max, mean and std over `axes`: one value per index of the other axes.
-fn along_axes(x: &Array, axes: &[usize], as_json: bool, options: &ExecOptions) -> Result<()> {
+fn along_axes(x: &Array, axes: &[usize], as_json: bool, options: &ExecOptions) -> Result<String> {
     let along = Axes::along(axes);
     let names = ["min", "max", "mean", "std"];
     // One read for all four (they share a partial).
@@ -137,11 +159,11 @@ fn along_axes(x: &Array, axes: &[usize], as_json: bool, options: &ExecOptions) -
             doc.insert((*n).into(), json_value(v, &shape));
         }
         let text = serde_json::to_string_pretty(&doc).map_err(|e| Error::Invalid(e.to_string()))?;
-        println!("{text}");
-        return Ok(());
+        return Ok(text + "\n");
     }
+    let mut out = String::new();
     for (n, v) in names.iter().zip(&values) {
-        println!("{n}: {}", json_value(v, &shape));
+        let _ = writeln!(out, "{n}: {}", json_value(v, &shape));
     }
-    Ok(())
+    Ok(out)
 }

@@ -4,8 +4,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use chunkwise_engine::store::{JsonSink, Overwrite};
 use chunkwise_engine::{Array, Error, Registry, Result, Steps};
+use chunkwise_store::{JsonSink, Overwrite};
 
 use crate::api::{open, Pipeline};
 use crate::pipeline::spec::PipelineSpec;
@@ -27,7 +27,7 @@ pub struct OutputSettings {
     /// What to do with outputs that exist.
     pub overwrite: Overwrite,
     /// Flush every chunk to the disk before going on
-    /// ([`chunkwise_engine::store::WriteOptions::durable`]); an output
+    /// ([`chunkwise_store::WriteOptions::durable`]); an output
     /// can also ask for it in the file.
     pub durable: bool,
 }
@@ -55,9 +55,24 @@ pub fn load_with(
     let text = std::fs::read_to_string(path).map_err(|e| {
         Error::Invalid(format!("cannot read pipeline file {}: {e}", path.display()))
     })?;
-    let spec = PipelineSpec::parse(&text)?;
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let (pipeline, arrays) = build(&spec, &base, outputs, registry)?;
+    load_text(&text, &base, outputs, registry)
+}
+
+/// [`load_with`] on the text of a pipeline file, its relative paths taken relative to `base`
+/// (a distributed run's plan keeps the text it was made from, so every worker builds the same
+/// pipeline even if the file is edited meanwhile).
+///
+/// # Errors
+/// As [`load`].
+pub fn load_text(
+    text: &str,
+    base: &Path,
+    outputs: &OutputSettings,
+    registry: &Registry,
+) -> Result<LoadedPipeline> {
+    let spec = PipelineSpec::parse(text)?;
+    let (pipeline, arrays) = build(&spec, base, outputs, registry)?;
     Ok(LoadedPipeline {
         spec,
         pipeline,
@@ -65,7 +80,8 @@ pub fn load_with(
     })
 }
 
-fn resolve(base: &Path, p: &str) -> PathBuf {
+/// `p` taken relative to `base` unless absolute.
+pub(crate) fn resolve(base: &Path, p: &str) -> PathBuf {
     let p = Path::new(p);
     if p.is_absolute() {
         p.to_path_buf()

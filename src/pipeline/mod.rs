@@ -19,7 +19,8 @@
 mod build;
 mod spec;
 
-pub use build::{load, load_with, LoadedPipeline, OutputSettings};
+pub(crate) use build::resolve;
+pub use build::{load, load_text, load_with, LoadedPipeline, OutputSettings};
 pub use chunkwise_engine::{PreparedStep, Registry, Steps};
 pub use chunkwise_ops::pipeline::{builtin, register_builtin, Nested, OperandSpec, PerAxis};
 pub use chunkwise_ops::stencil::FilterSpec;

@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use chunkwise_engine::store::WriteOptions;
 use chunkwise_engine::{Error, Result};
+use chunkwise_store::WriteOptions;
 use serde::Serialize;
 use serde_json::{Map, Value};
 

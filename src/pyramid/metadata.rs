@@ -1,7 +1,7 @@
 //! The group attributes of an OME-Zarr image: `multiscales` at the top level for NGFF 0.4 (Zarr
 //! v2), under `ome` for 0.5 (Zarr v3).
 
-use chunkwise_engine::store::ZarrFormat;
+use chunkwise_store::ZarrFormat;
 use serde_json::{json, Map, Value};
 
 use super::axes::{Axis, AxisKind};

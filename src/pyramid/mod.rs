@@ -10,11 +10,9 @@ mod metadata;
 use std::path::Path;
 
 use chunkwise_engine::plan::check_replaceable;
-use chunkwise_engine::store::{
-    holds_unfinished_run, write_group, Overwrite, WriteOptions, ZarrFormat,
-};
 use chunkwise_engine::{execute_then, Array, Error, ExecOptions, Result, RunStats};
 use chunkwise_ops::{DownsampleMethod, ResampleExt};
+use chunkwise_store::{holds_unfinished_run, write_group, Overwrite, WriteOptions, ZarrFormat};
 
 use crate::api::Pipeline;
 pub use axes::{check_space_unit, parse_axes, Axis, AxisKind};
@@ -110,11 +108,10 @@ pub fn write_pyramid(
             )))
         }
         Overwrite::Resume if !resumable_output(output, options.levels) => {
-            return Err(Error::Invalid(format!(
-                "cannot resume {}: it holds no unfinished pyramid (an array, or something else); \
-                 use --overwrite to replace it",
-                output.display()
-            )))
+            return Err(Error::NotResumable {
+                path: output.display().to_string(),
+                reason: "it holds no unfinished pyramid (an array, or something else)".into(),
+            })
         }
         Overwrite::Resume if output.join((options.levels + 1).to_string()).exists() => {
             return Err(Error::Invalid(format!(

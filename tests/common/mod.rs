@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod distributed;
+
 use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -186,7 +188,7 @@ pub fn dir_with_input(shape: &[usize], chunks: &[u64], seed: u64) -> tempfile::T
         .expect("chunks fit the shape")
         .to_zarr(
             dir.path().join("in.zarr"),
-            &chunkwise::engine::store::WriteOptions::default(),
+            &chunkwise::store::WriteOptions::default(),
             &exec(1),
         )
         .expect("the input is written");

@@ -8,7 +8,9 @@
 //! killed mid-run redoes only the blocks whose top-level chunk it had not written: tasks run
 //! depth first, so a stored chunk of the last level means its whole block below is stored too.
 
-use crate::plan::Plan;
+use std::ops::Range;
+
+use crate::plan::{Plan, Stage};
 
 use super::tasks::locate;
 
@@ -22,12 +24,7 @@ pub(super) fn skippable_tasks(plan: &Plan) -> Vec<bool> {
         if stage.outputs.is_empty() {
             continue;
         }
-        let region = stage.tasks.chunk_region(&index);
-        let units = stage.units.chunks_overlapping(&region);
-        let stored = stage.outputs.iter().all(|o| match &o.sink {
-            Some(sink) => units.iter().all(|u| sink.is_done(u)),
-            None => o.held,
-        });
+        let stored = is_stored(stage, &index);
         let kept_for_nothing = || {
             !stage.outputs.iter().any(|o| o.held)
                 || plan
@@ -40,4 +37,26 @@ pub(super) fn skippable_tasks(plan: &Plan) -> Vec<bool> {
         skip[task] = stored && kept_for_nothing();
     }
     skip
+}
+
+/// Per task of `tasks` (global indices of a plan whose tasks keep nothing for each other):
+/// whether it is stored, so a part of the plan run again skips it.
+pub(super) fn stored_tasks(plan: &Plan, tasks: Range<usize>) -> Vec<bool> {
+    tasks
+        .map(|task| {
+            let (_, stage, index) = locate(plan, task);
+            !stage.outputs.is_empty() && is_stored(stage, &index)
+        })
+        .collect()
+}
+
+/// Whether every write unit task `index` of `stage` covers is stored in every sink (a result
+/// only kept in memory counts as stored: whether it is needed is decided apart).
+fn is_stored(stage: &Stage, index: &[u64]) -> bool {
+    let region = stage.tasks.chunk_region(index);
+    let units = stage.units.chunks_overlapping(&region);
+    stage.outputs.iter().all(|o| match &o.sink {
+        Some(sink) => units.iter().all(|u| sink.is_done(u)),
+        None => o.held,
+    })
 }

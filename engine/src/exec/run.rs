@@ -1,6 +1,7 @@
 //! Running a plan: prepare the sinks, run every stage's tasks on the scheduler, then finish the
 //! sinks — or, on any error, remove what was written.
 
+use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -10,7 +11,8 @@ use crate::exec::budget::MemoryBudget;
 use crate::exec::held::HeldStore;
 use crate::exec::meter::StageMemory;
 use crate::exec::options::ExecOptions;
-use crate::exec::resume::skippable_tasks;
+use crate::exec::part::Part;
+use crate::exec::resume::{skippable_tasks, stored_tasks};
 use crate::exec::scheduler::run_tasks;
 use crate::exec::tasks::{locate, order_key, PlanTasks};
 use crate::plan::{Plan, ProgramInput};
@@ -19,7 +21,7 @@ use crate::store::{IoContext, Sink, Source};
 /// What a finished run did.
 #[derive(Clone, Debug)]
 pub struct RunStats {
-    /// Tasks in the plan.
+    /// Tasks in the plan (of a part, [`execute_part`]: the tasks in its range).
     pub tasks: u64,
     /// Of those, tasks a resumed run skipped: their chunks were stored and nothing left to
     /// compute needed their results.
@@ -63,13 +65,50 @@ pub fn execute_then(
     options: &ExecOptions,
     last: impl FnOnce() -> Result<()>,
 ) -> Result<RunStats> {
+    run(plan, options, None, last)
+}
+
+/// Runs only the tasks `range` (global task indices) of `plan`, as one worker of a run spread
+/// over many processes does: the sinks are neither prepared nor finished nor removed on
+/// failure — whoever splits the run creates the outputs before and writes their metadata after
+/// every part is done. A task is skipped when its write units are all stored
+/// ([`Sink::is_done`] of sinks that say they are resuming), so running a part twice computes
+/// nothing the second time. The cost beyond the tasks does not grow with the plan: nothing is
+/// done per task outside `range`.
+///
+/// # Errors
+/// [`Error::Invalid`] for a plan whose tasks pass results to each other in memory (a part of it
+/// cannot run alone); then the first task error ([`Error::Task`] names the op and chunk), or
+/// [`Error::Cancelled`].
+pub fn execute_part(plan: &Plan, options: &ExecOptions, range: Range<u64>) -> Result<RunStats> {
+    if !plan.deps.upstream.is_empty() {
+        return Err(Error::Invalid(
+            "a part of a plan whose tasks hand results to each other in memory cannot run \
+             alone; split it so that stages pass results through storage"
+                .into(),
+        ));
+    }
+    let end = range.end.min(plan.num_tasks()) as usize;
+    let start = (range.start as usize).min(end);
+    run(plan, options, Some(start..end), || Ok(()))
+}
+
+/// [`execute_then`] (`part` is `None`), or [`execute_part`] on the tasks `part`.
+fn run(
+    plan: &Plan,
+    options: &ExecOptions,
+    part: Option<Range<usize>>,
+    last: impl FnOnce() -> Result<()>,
+) -> Result<RunStats> {
     let start = Instant::now();
     let sinks: Vec<_> = plan
         .stages
         .iter()
         .flat_map(|s| s.outputs.iter().filter_map(|o| o.sink.clone()))
         .collect();
-    let total = plan.num_tasks();
+    // The tasks this run covers: all, or the part's.
+    let covered = part.clone().unwrap_or(0..plan.num_tasks() as usize);
+    let total = covered.len() as u64;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let threads = options.threads.max(1);
     // Outer (task) parallelism first; codec threads only where tasks are fewer than cores.
@@ -78,7 +117,7 @@ pub fn execute_then(
     let limit = plan.memory_limit.min(options.memory_limit);
     let mut prepared = Vec::new();
     let mut outcome = Ok(());
-    for sink in &sinks {
+    for sink in sinks.iter().filter(|_| part.is_none()) {
         match sink.prepare() {
             Ok(()) => prepared.push(sink.clone()),
             Err(e) => {
@@ -88,14 +127,17 @@ pub fn execute_then(
         }
     }
     // Known once resuming sinks have read their journals.
-    let skip = match outcome {
-        Ok(()) if sinks.iter().any(|s| s.resuming()) => skippable_tasks(plan),
+    let skip = match (&outcome, &part) {
+        (Ok(()), Some(range)) if sinks.iter().any(|s| s.resuming()) => {
+            stored_tasks(plan, range.clone())
+        }
+        (Ok(()), None) if sinks.iter().any(|s| s.resuming()) => skippable_tasks(plan),
         _ => Vec::new(),
     };
     // Reserved only when some read goes through a source's chunk cache.
     each_source(plan, |source| source.forget_reads());
     let cached_sources = if plan.cache_bytes > 0 && outcome.is_ok() {
-        announce_reads(plan, &skip)
+        announce_reads(plan, covered.clone(), &skip)
     } else {
         0
     };
@@ -126,6 +168,7 @@ pub fn execute_then(
         meter: options.task_meter.clone(),
         peaks: plan.stages.iter().map(|_| Default::default()).collect(),
         skip,
+        skip_from: covered.start,
     };
     tracing::info!(
         tasks = total,
@@ -142,9 +185,18 @@ pub fn execute_then(
                 p(d, total);
             }
         };
-        outcome = run_tasks(&tasks, threads, &budget, &options.cancel, &on_done);
+        outcome = match &part {
+            Some(range) => {
+                let part = Part {
+                    tasks: &tasks,
+                    range: range.clone(),
+                };
+                run_tasks(&part, threads, &budget, &options.cancel, &on_done)
+            }
+            None => run_tasks(&tasks, threads, &budget, &options.cancel, &on_done),
+        };
     }
-    if outcome.is_ok() {
+    if outcome.is_ok() && part.is_none() {
         outcome = sinks
             .iter()
             .try_for_each(|s| s.finish())
@@ -243,11 +295,10 @@ fn cache_peak(plan: &Plan) -> u64 {
 /// the order tasks start, so cached chunks are dropped after their last reader and, when the
 /// cache is full, the chunk needed furthest ahead goes first. Returns how many sources will
 /// cache some of these reads. Tasks a resumed run skips read nothing.
-fn announce_reads(plan: &Plan, skip: &[bool]) -> usize {
-    let skipped = |t: usize| skip.get(t).copied().unwrap_or(false);
-    let mut order: Vec<usize> = (0..plan.num_tasks() as usize)
-        .filter(|&t| !skipped(t))
-        .collect();
+fn announce_reads(plan: &Plan, tasks: Range<usize>, skip: &[bool]) -> usize {
+    let first = tasks.start;
+    let skipped = |t: usize| skip.get(t - first).copied().unwrap_or(false);
+    let mut order: Vec<usize> = tasks.filter(|&t| !skipped(t)).collect();
     order.sort_by_cached_key(|&t| order_key(plan, t));
     let mut caching: Vec<*const ()> = Vec::new();
     for task in order {

@@ -168,7 +168,7 @@ pub fn run_tasks<T: TaskSet>(
             match spawned {
                 Ok(handle) => handles.push(handle),
                 Err(e) => shared.fail(Error::Invalid(format!(
-                    "cannot start worker thread {me}: {e}; try fewer --threads"
+                    "cannot start worker thread {me}: {e}; try fewer threads"
                 ))),
             }
         }

@@ -25,8 +25,11 @@ pub(super) struct PlanTasks<'a> {
     /// Measures each task's memory when set; peaks are collected per stage.
     pub(super) meter: Option<Arc<dyn TaskMeter>>,
     pub(super) peaks: Vec<StagePeaks>,
-    /// Tasks a resumed run skips (see [`super::resume`]); empty until the sinks are prepared.
+    /// Tasks a resumed run skips (see [`super::resume`]), from task `skip_from` on; empty
+    /// until the sinks are prepared.
     pub(super) skip: Vec<bool>,
+    /// The task `skip[0]` is about (the first of a part, [`super::execute_part`]; else 0).
+    pub(super) skip_from: usize,
 }
 /// Buffers a worker keeps between tasks.
 #[derive(Default)]
@@ -84,7 +87,10 @@ impl PlanTasks<'_> {
     }
 
     fn skipped(&self, task: usize) -> bool {
-        self.skip.get(task).copied().unwrap_or(false)
+        task.checked_sub(self.skip_from)
+            .and_then(|i| self.skip.get(i))
+            .copied()
+            .unwrap_or(false)
     }
 
     fn copy_encoded(

@@ -367,6 +367,15 @@ fn held_front(stages: &[Stage], offsets: &[u64], deps: &TaskDeps, threads: u64) 
     total
 }
 
+/// The arrays a plan of `outputs` keeps for later stages (as [`Plan::build`] decides with
+/// `chains`), inputs before their consumers: where a run spread over several processes must hand
+/// results from one stage to the next through storage instead of memory.
+pub fn materialized(outputs: &[Output], chains: StencilChains) -> Vec<Array> {
+    let graph = ExprGraph::collect(outputs.iter().map(|o| &o.array));
+    let ids: HashSet<u64> = outputs.iter().map(|o| o.array.id()).collect();
+    stages::materialized_nodes(&graph, &ids, chains)
+}
+
 /// Tasks of `stage` across every axis but the first.
 fn grid_rest(stage: &Stage) -> u64 {
     stage.tasks.grid_shape().iter().skip(1).product()

@@ -108,14 +108,17 @@ impl Pending {
 /// A whole decoded chunk written to the spill folder because the cache had to give it up while
 /// reads of it were still to come.
 #[derive(Clone, Debug)]
-pub(crate) struct Spilled {
-    pub(crate) path: PathBuf,
-    pub(crate) dtype: DType,
+pub struct Spilled {
+    /// The file in the spill folder.
+    pub path: PathBuf,
+    /// The element type to read it back as.
+    pub dtype: DType,
 }
 
-/// The cache of one source.
+/// The cache of one source (see the [module documentation](self)); a stored source keeps one
+/// behind a mutex and asks it before decoding a chunk.
 #[derive(Debug, Default)]
-pub(crate) struct ChunkCache {
+pub struct ChunkCache {
     chunks: HashMap<Vec<u64>, (Kept, u64)>,
     bytes: u64,
     clock: u64,
@@ -138,7 +141,7 @@ pub(crate) struct ChunkCache {
 impl ChunkCache {
     /// Announces a read of `part` of the chunk at `chunk` (its region clipped to the array).
     /// Reads are announced in the order the run means to make them.
-    pub(crate) fn expect(&mut self, idx: Vec<u64>, chunk: &Region, part: &Region) {
+    pub fn expect(&mut self, idx: Vec<u64>, chunk: &Region, part: &Region) {
         if self.face_width.len() != chunk.ndim() {
             self.face_width = vec![0; chunk.ndim()];
         }
@@ -157,7 +160,7 @@ impl ChunkCache {
     }
 
     /// A cached block (and its region) that contains `part` of chunk `idx`.
-    pub(crate) fn get(&mut self, idx: &[u64], part: &Region) -> Option<(Region, Arc<Buffer>)> {
+    pub fn get(&mut self, idx: &[u64], part: &Region) -> Option<(Region, Arc<Buffer>)> {
         self.clock += 1;
         let clock = self.clock;
         let (kept, used) = self.chunks.get_mut(idx)?;
@@ -168,7 +171,7 @@ impl ChunkCache {
 
     /// Counts the read of `part` of chunk `idx` as made: drops the chunk when no announced read
     /// is left, and cuts it to the faces the remaining reads need when none needs more.
-    pub(crate) fn read_done(&mut self, idx: &[u64], part: &Region) {
+    pub fn read_done(&mut self, idx: &[u64], part: &Region) {
         let Some(pending) = self.pending.get_mut(idx) else {
             return;
         };
@@ -205,7 +208,7 @@ impl ChunkCache {
     }
 
     /// Drops every chunk, spilled copy and announced read, and starts a new peak.
-    pub(crate) fn clear(&mut self) {
+    pub fn clear(&mut self) {
         for spilled in self.on_disk.values() {
             SpillDir::remove(&spilled.path);
         }
@@ -219,13 +222,13 @@ impl ChunkCache {
     }
 
     /// The spilled copy of chunk `idx`, for a read the memory cache cannot serve.
-    pub(crate) fn spilled(&self, idx: &[u64]) -> Option<Spilled> {
+    pub fn spilled(&self, idx: &[u64]) -> Option<Spilled> {
         self.on_disk.get(idx).cloned()
     }
 
     /// Whether a read after the current one wants chunk `idx` (true when nothing was
     /// announced): only then is a freshly decoded chunk worth keeping.
-    pub(crate) fn wanted_later(&self, idx: &[u64]) -> bool {
+    pub fn wanted_later(&self, idx: &[u64]) -> bool {
         let fresh = self.fresh_from();
         self.pending
             .get(idx)
@@ -233,13 +236,13 @@ impl ChunkCache {
     }
 
     /// The most bytes held at once so far.
-    pub(crate) fn peak_bytes(&self) -> u64 {
+    pub fn peak_bytes(&self) -> u64 {
         self.peak
     }
 
     /// Keeps a freshly decoded chunk (covering `region`), then shrinks to `capacity` bytes,
     /// spilling to `spill` what it gives up while reads of it are still to come.
-    pub(crate) fn insert(
+    pub fn insert(
         &mut self,
         idx: Vec<u64>,
         region: Region,

@@ -1,21 +1,15 @@
-//! Where data comes from and goes to: the [`Source`] and [`Sink`] traits, with Zarr (through
-//! zarrs) and in-memory implementations.
+//! Where data comes from and goes to: the [`Source`] and [`Sink`] traits the executor sees, with
+//! in-memory implementations and the decoded-chunk cache a stored source can keep. Stored arrays
+//! (Zarr on files, object stores, HTTP) are in the `chunkwise-store` crate: the engine knows them
+//! only through these traits, as it knows operations only through [`crate::Op`].
 
 mod chunk_cache;
-mod journal;
-mod json;
 mod memory;
-mod write_options;
-mod zarr;
 
 use std::fmt::Debug;
 
-pub use json::{json_value, JsonSink, JSON_MAX_ELEMENTS};
+pub use chunk_cache::{ChunkCache, Spilled};
 pub use memory::{MemorySink, MemorySource};
-pub use write_options::{Codec, Overwrite, WriteOptions, ZarrFormat};
-pub use zarr::{
-    holds_unfinished_run, inspect_zarr, open_zarr, write_group, ZarrInfo, ZarrSink, ZarrSource,
-};
 
 use crate::buffer::Buffer;
 use crate::error::Result;

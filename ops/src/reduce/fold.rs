@@ -159,14 +159,19 @@ pub(crate) fn fold_piece<T: Enters<A> + Copy, A: Acc>(
     }
     map.rows(region, asked, |d, len, o, step, index, istep| {
         let row = &xs[d..d + len];
+        // A row along a reduced last axis feeds one state: fold it in registers.
+        if step == 0 && fold_row_into_one(state, skip_nan, row, &mut out[o..o + slots]) {
+            return;
+        }
         match state {
+            // Here each element has its own state, `step` apart (a zero step was folded
+            // above): one pass without index arithmetic or bounds checks per element.
             State::Sum | State::Moments => {
-                for (k, &x) in row.iter().enumerate() {
-                    if skip_nan && x.acc().is_nan() {
-                        continue;
+                for (v, &x) in out[o + 1..].iter_mut().step_by(step).zip(row) {
+                    let x = x.acc();
+                    if !(skip_nan && x.is_nan()) {
+                        *v = v.add(x);
                     }
-                    let v = &mut out[o + k * step + 1];
-                    *v = v.add(x.acc());
                 }
             }
             State::Summary => {
@@ -201,13 +206,10 @@ pub(crate) fn fold_piece<T: Enters<A> + Copy, A: Acc>(
             }
             State::Min | State::Max => {
                 let min = state == State::Min;
-                for (k, &x) in row.iter().enumerate() {
-                    if skip_nan && x.acc().is_nan() {
-                        continue;
-                    }
-                    let v = &mut out[o + k * step + 1];
-                    if takes(min, x.acc(), *v) {
-                        *v = x.acc();
+                for (v, &x) in out[o + 1..].iter_mut().step_by(step).zip(row) {
+                    let x = x.acc();
+                    if !(skip_nan && x.is_nan()) && takes(min, x, *v) {
+                        *v = x;
                     }
                 }
             }
@@ -249,17 +251,97 @@ pub(crate) fn fold_piece<T: Enters<A> + Copy, A: Acc>(
         map.covered(asked, |o| {
             out[o + m] = A::from_f64(out[o + m].to_f64() / out[o].to_f64())
         });
+        let square = |x: T, mean: f64| {
+            entering(x, skip_nan).map(|v: A| {
+                let dev = v.to_f64() - mean;
+                A::from_f64(dev * dev)
+            })
+        };
         map.rows(region, asked, |d, len, o, step, _, _| {
-            for (k, &x) in xs[d..d + len].iter().enumerate() {
-                if skip_nan && x.acc().is_nan() {
-                    continue;
-                }
+            let row = &xs[d..d + len];
+            if step == 0 {
+                let mean = out[o + m].to_f64();
+                out[o + m + 1] = sum_row(out[o + m + 1], row, |x| square(x, mean));
+                return;
+            }
+            for (k, &x) in row.iter().enumerate() {
                 let s = &mut out[o + k * step..];
-                let dev = x.acc().to_f64() - s[m].to_f64();
-                s[m + 1] = A::from_f64(s[m + 1].to_f64() + dev * dev);
+                if let Some(sq) = square(x, s[m].to_f64()) {
+                    s[m + 1] = s[m + 1].add(sq);
+                }
             }
         });
     }
+}
+
+/// Lanes of [`sum_row`]: enough independent sums for the compiler to vectorize the loop.
+const LANES: usize = 8;
+
+/// `acc` plus `term(x)` of the elements of `row` (skipped where it is `None`), summed in
+/// [`LANES`] interleaved lanes combined in a fixed order, so the result depends only on the
+/// row, not on threads or task order (integers wrap, so their sum is exact whatever the order).
+#[inline]
+fn sum_row<T: Copy, A: Acc>(acc: A, row: &[T], term: impl Fn(T) -> Option<A>) -> A {
+    let mut lanes = [A::ZERO; LANES];
+    let mut blocks = row.chunks_exact(LANES);
+    for block in &mut blocks {
+        for (lane, &x) in lanes.iter_mut().zip(block) {
+            if let Some(t) = term(x) {
+                *lane = lane.add(t);
+            }
+        }
+    }
+    let mut tail = A::ZERO;
+    for &x in blocks.remainder() {
+        if let Some(t) = term(x) {
+            tail = tail.add(t);
+        }
+    }
+    let pairs = [
+        lanes[0].add(lanes[4]),
+        lanes[1].add(lanes[5]),
+        lanes[2].add(lanes[6]),
+        lanes[3].add(lanes[7]),
+    ];
+    acc.add(pairs[0].add(pairs[2]).add(pairs[1].add(pairs[3])).add(tail))
+}
+
+/// The element as it enters a sum: `None` for a NaN skipped by a `nan*` reduction.
+#[inline]
+fn entering<T: Enters<A>, A: Acc>(x: T, skip_nan: bool) -> Option<A> {
+    let x = x.acc();
+    (!(skip_nan && x.is_nan())).then_some(x)
+}
+
+/// Folds a whole `row` into one state `s` where the state allows it without a per-element
+/// store (sums, extremes, counts); false for the states the general loop handles.
+#[inline]
+fn fold_row_into_one<T: Enters<A> + Copy, A: Acc>(
+    state: State,
+    skip_nan: bool,
+    row: &[T],
+    s: &mut [A],
+) -> bool {
+    match state {
+        State::Sum | State::Moments => s[1] = sum_row(s[1], row, |x| entering(x, skip_nan)),
+        State::Min | State::Max => {
+            let min = state == State::Min;
+            let mut v = s[1];
+            for &x in row {
+                let x = x.acc();
+                if !(skip_nan && x.is_nan()) && takes(min, x, v) {
+                    v = x;
+                }
+            }
+            s[1] = v;
+        }
+        State::Count => {
+            let n = row.iter().filter(|x| x.nonzero()).count();
+            s[1] = s[1].add(A::from_u64(n as u64));
+        }
+        _ => return false,
+    }
+    true
 }
 
 /// Whether `x` replaces the running extreme `v` (NaN wins and then stays, as in NumPy).

@@ -183,6 +183,12 @@ fn merged_partials(x: &Array, group: &[Reduction], axes: &[usize]) -> Result<Arr
     Ok(p)
 }
 
+/// The bin edges `np.histogram(x, bins, range=(lo, hi))` gives for an array of `dtype`
+/// (float64 `linspace`, rounded to float32 for float32 data, as NumPy does).
+pub fn histogram_edges(bins: u32, lo: f64, hi: f64, dtype: chunkwise_engine::DType) -> Vec<f64> {
+    fold::Bins::new(Reduction::Histogram { bins, lo, hi }.state(dtype)).edges
+}
+
 /// Reductions on [`Array`] (see [`reduce`]): `x.sum(Axes::all())`, `x.max(0)` (a projection
 /// along axis 0), `x.mean(Axes::along(&[1, 2]).keepdims())`.
 pub trait ReduceExt {

@@ -96,7 +96,7 @@ pub fn stats(x: &Array, options: &StatsOptions, exec: &ExecOptions) -> Result<St
         };
         let counts = compute_small(&[reduce(x, h, &all)?], exec)?;
         histogram = as_f64(&counts[0]).into_iter().map(|c| c as u64).collect();
-        edges = super::fold::Bins::new(h.state(x.dtype())).edges;
+        edges = super::histogram_edges(options.bins, lo, hi, x.dtype());
     }
     let qs: Vec<f64> = options.percentiles.iter().map(|p| p / 100.0).collect();
     let values = if qs.is_empty() {

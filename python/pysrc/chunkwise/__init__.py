@@ -20,23 +20,39 @@ from ._chunkwise import (
     Array,
     ChunkwiseError,
     Pipeline,
+    bincount,
     from_numpy,
+    histogram,
+    percentile,
+    quantile,
+    stats,
     where,
     write_pyramid,
 )
 from ._chunkwise import _open
 from ._config import config
+from ._vocab import FUNCTIONS as _FUNCTIONS
+from ._vocab import apply
+
+globals().update(_FUNCTIONS)
 
 __all__ = [
     "Array",
     "ChunkwiseError",
     "Pipeline",
+    "apply",
+    "bincount",
     "config",
     "from_numpy",
+    "histogram",
     "ndimage",
     "open",
+    "percentile",
+    "quantile",
+    "stats",
     "where",
     "write_pyramid",
+    *sorted(_FUNCTIONS),
 ]
 
 

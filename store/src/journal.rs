@@ -1,5 +1,5 @@
 //! The resume journal of a Zarr output being written: a marker holding the run's identity
-//! ([`crate::identity`]: the expression with every parameter, the inputs, the metadata the run
+//! ([`identity`]: the expression with every parameter, the inputs, the metadata the run
 //! will write, and its SHA-256, so only the same computation may resume it) and an append-only
 //! list of the write units already stored. Chunk files are written atomically (temporary file, then rename)
 //! and a unit is listed only after its rename, so every listed unit is complete; a line torn by a
@@ -14,7 +14,7 @@ use std::sync::Mutex;
 
 use serde_json::{json, Value};
 
-use crate::identity;
+use chunkwise_engine::identity;
 
 /// Marker file name: the interrupted run's identity.
 const MARKER: &str = ".chunkwise-run.json";
@@ -103,8 +103,7 @@ impl Journal {
     pub(crate) fn resume(&mut self, run: &Value) -> Result<(), String> {
         if let Some(why) = Self::mismatch(&self.dir, run) {
             return Err(format!(
-                "it was started by another pipeline or with other settings ({why}); use \
-                 --overwrite to start again"
+                "it was started by another pipeline or with other settings ({why})"
             ));
         }
         let listed = std::fs::read_to_string(self.dir.join(DONE)).unwrap_or_default();
@@ -164,6 +163,12 @@ impl Journal {
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<File>> {
         self.file.lock().unwrap_or_else(|p| p.into_inner())
     }
+}
+
+/// True when `path` holds the journal of a chunkwise run that a resume can continue (an
+/// interrupted run, or one stopped after writing metadata but before its last step).
+pub fn holds_unfinished_run(path: &Path) -> bool {
+    Journal::exists(path)
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use chunkwise_engine::{Error, Result};
 
 /// Zarr format version of an output; written as the number 2 or 3 in pipeline files.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

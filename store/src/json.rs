@@ -7,12 +7,11 @@ use std::path::PathBuf;
 
 use serde_json::{json, Value};
 
-use crate::buffer::Buffer;
-use crate::dispatch;
-use crate::error::{Error, Result};
-use crate::geometry::{ChunkGrid, Region};
-use crate::meta::ArrayMeta;
-use crate::store::{IoContext, MemorySink, Overwrite, Sink};
+use chunkwise_engine::dispatch;
+use chunkwise_engine::store::{IoContext, MemorySink, Sink};
+use chunkwise_engine::{ArrayMeta, Buffer, ChunkGrid, Error, Region, Result};
+
+use crate::Overwrite;
 
 /// The largest array a JSON output takes: it is held in memory and meant to be read by people.
 pub const JSON_MAX_ELEMENTS: u64 = 1 << 20;

@@ -1,0 +1,96 @@
+"""NumPy's element-wise functions and reductions as functions of chunkwise arrays.
+
+Each element-wise function builds the pipeline-file op of the same name (``cw.sin(x)`` is
+``{"op": "sin", "x": ...}``), so results, type promotion (NumPy 2, NEP 50), broadcasting and
+errors are the engine's, the same from Python, Rust and pipeline files. Arguments are chunkwise
+arrays or Python/NumPy numbers (NaN and infinite numbers are not: JSON cannot hold them; use
+``x + np.nan`` style operators, which take any float).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+from ._chunkwise import Array, _op
+
+UNARY = (
+    "abs", "acos", "acosh", "asin", "asinh", "atan", "atanh", "bitwise_invert", "ceil", "cos",
+    "cosh", "exp", "expm1", "floor", "isfinite", "isinf", "isnan", "log", "log10", "log1p",
+    "log2", "logical_not", "negative", "positive", "reciprocal", "round", "sign", "signbit",
+    "sin", "sinh", "sqrt", "square", "tan", "tanh", "trunc",
+)
+
+BINARY = (
+    "add", "atan2", "bitwise_and", "bitwise_left_shift", "bitwise_or", "bitwise_right_shift",
+    "bitwise_xor", "copysign", "divide", "equal", "floor_divide", "greater", "greater_equal",
+    "hypot", "less", "less_equal", "logaddexp", "logical_and", "logical_or", "logical_xor",
+    "maximum", "minimum", "multiply", "not_equal", "pow", "remainder", "subtract",
+)
+
+REDUCTIONS = (
+    "sum", "prod", "mean", "min", "max", "var", "std", "count_nonzero", "any", "all", "argmin",
+    "argmax", "nansum", "nanprod", "nanmean", "nanmin", "nanmax", "nanvar", "nanstd",
+    "nanargmin", "nanargmax",
+)
+
+
+def _param(value, name, arrays):
+    """A parameter as the pipeline file spells it: arrays by a name in ``arrays``."""
+    if isinstance(value, Array):
+        arrays[name] = value
+        return name
+    if hasattr(value, "item") and getattr(value, "ndim", None) == 0:
+        value = value.item()  # NumPy scalars
+    if isinstance(value, bool) or isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(
+                f"{value} as a function argument is not supported (JSON has no NaN/inf); "
+                "use an operator such as x + float('nan')"
+            )
+        return value
+    raise TypeError(f"expected a chunkwise Array or a number, got {type(value).__name__}")
+
+
+def apply(op: str, **params) -> Array:
+    """Any op of the pipeline files by name, arrays and numbers as its parameters:
+    ``cw.apply("clip", x=a, min=0, max=1)``."""
+    arrays: dict = {}
+    spec = {k: _param(v, k, arrays) for k, v in params.items()}
+    return _op(op, arrays, json.dumps(spec))
+
+
+def _unary(name):
+    def f(x):
+        return apply(name, x=x)
+
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = f"NumPy's ``{name}(x)``, element-wise and lazy."
+    return f
+
+
+def _binary(name):
+    def f(x, y):
+        return apply(name, x=x, y=y)
+
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = f"NumPy's ``{name}(x, y)``, element-wise and lazy; either may be a number."
+    return f
+
+
+def _reduction(name):
+    def f(x, axis=None, keepdims=False, **kw):
+        return x.reduce(name, axis=axis, keepdims=keepdims, **kw)
+
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = f"NumPy's ``{name}(x, axis=None, keepdims=False)``, lazy (``.compute()`` it)."
+    return f
+
+
+FUNCTIONS = {
+    **{n: _unary(n) for n in UNARY},
+    **{n: _binary(n) for n in BINARY},
+    **{n: _reduction(n) for n in REDUCTIONS},
+}

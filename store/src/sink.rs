@@ -1,0 +1,314 @@
+//! Writing a Zarr array: [`ZarrSink`]. Chunks are encoded by zarrs' codec chain and written
+//! atomically ([`crate::files`]); the metadata goes last ([`crate::metadata`]); a journal lists
+//! the units stored so an interrupted run can be resumed ([`crate::journal`]).
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+use serde_json::Value;
+use zarrs::array::{Array as ZArray, ArrayToBytesCodecTraits, IntoArrayBytes};
+use zarrs::filesystem::FilesystemStore;
+
+use chunkwise_engine::geometry::copy_buffer_region;
+use chunkwise_engine::store::{IoContext, Sink};
+use chunkwise_engine::{identity, ArrayMeta, Buffer, ChunkGrid, DType, Error, Region, Result};
+
+use crate::adapter::{codec_options, encoding_signature, Store};
+use crate::files::{dir_is_nonempty, write_atomically};
+use crate::journal::Journal;
+use crate::metadata::{parse_metadata, publish_metadata, v2_metadata, v3_metadata};
+use crate::{Overwrite, WriteOptions, ZarrFormat};
+
+/// A Zarr array being written through zarrs. Chunks are written first and the metadata last, so
+/// an interrupted run never leaves something that opens as a complete array.
+#[derive(Debug)]
+pub struct ZarrSink {
+    path: PathBuf,
+    array: ZArray<Store>,
+    meta: ArrayMeta,
+    write_grid: ChunkGrid,
+    overwrite: Overwrite,
+    /// Flush each chunk to the disk before it is listed as stored ([`WriteOptions::durable`]).
+    durable: bool,
+    /// The metadata this run writes last, as the run's identity records it.
+    metadata: Value,
+    /// The expression computing the output ([`identity::expression`]), when known.
+    expression: Value,
+    journal: RwLock<Journal>,
+}
+
+impl ZarrSink {
+    /// Describes an output of `shape` and `dtype` at `path`, chunked as `options.chunks` (or
+    /// `default_chunks`). Nothing touches the disk until [`Sink::prepare`].
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] for inconsistent chunk, shard or codec settings.
+    pub fn new(
+        path: impl AsRef<Path>,
+        shape: Vec<u64>,
+        default_chunks: Vec<u64>,
+        dtype: DType,
+        options: &WriteOptions,
+    ) -> Result<Self> {
+        let path = path.as_ref().to_path_buf();
+        let chunks = options.chunks.clone().unwrap_or(default_chunks);
+        let meta = ArrayMeta::new(shape, chunks, dtype)?;
+        options.codec.validate()?;
+        let unit = match &options.shards {
+            None => meta.chunks.clone(),
+            Some(shards) => {
+                validate_shards(shards, &meta.chunks, options.zarr_format)?;
+                shards.clone()
+            }
+        };
+        let metadata = match options.zarr_format {
+            ZarrFormat::V3 => v3_metadata(&meta, &unit, options),
+            ZarrFormat::V2 => v2_metadata(&meta, options),
+        };
+        let metadata_json = metadata.clone();
+        let metadata = parse_metadata(metadata, options.zarr_format)?;
+        let store = FilesystemStore::new(&path).map_err(|e| Error::Store {
+            path: path.display().to_string(),
+            detail: e.to_string(),
+        })?;
+        let array = ZArray::new_with_metadata(Arc::new(store), "/", metadata)
+            .map_err(|e| Error::Invalid(format!("output {}: {e}", path.display())))?;
+        let write_grid = ChunkGrid::new(meta.shape.clone(), unit);
+        Ok(Self {
+            journal: RwLock::new(Journal::new(&path, options.durable)),
+            durable: options.durable,
+            path,
+            array,
+            meta,
+            write_grid,
+            overwrite: options.overwrite,
+            metadata: metadata_json,
+            expression: Value::Null,
+        })
+    }
+
+    /// Records what computes this output ([`identity::expression`] of the array written)
+    /// in the run's identity, so a resume refuses an unfinished output that another pipeline
+    /// started, naming what differs.
+    #[must_use]
+    pub fn with_expression(mut self, expression: Value) -> Self {
+        self.expression = expression;
+        self
+    }
+
+    /// The identity of the run writing this output: its expression and its metadata.
+    pub fn run_identity(&self) -> Value {
+        identity::run_identity(self.expression.clone(), self.metadata.clone())
+    }
+
+    fn journal(&self) -> std::sync::RwLockReadGuard<'_, Journal> {
+        self.journal.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Notes a stored unit in the resume journal.
+    fn record(&self, unit: &[u64]) -> Result<()> {
+        self.journal()
+            .record(unit)
+            .map_err(|e| self.store_error(format!("journal: {e}")))
+    }
+
+    fn store_error(&self, detail: impl ToString) -> Error {
+        Error::Store {
+            path: self.path.display().to_string(),
+            detail: detail.to_string(),
+        }
+    }
+}
+
+fn validate_shards(shards: &[u64], chunks: &[u64], format: ZarrFormat) -> Result<()> {
+    if format == ZarrFormat::V2 {
+        return Err(Error::Invalid(
+            "sharding needs zarr_format 3; drop shards or write v3".into(),
+        ));
+    }
+    let ok = shards.len() == chunks.len()
+        && shards.iter().zip(chunks).all(|(s, c)| *s > 0 && s % c == 0);
+    if !ok {
+        return Err(Error::Invalid(format!(
+            "shard shape {shards:?} must have one extent per axis, each a multiple of the chunk \
+             shape {chunks:?}"
+        )));
+    }
+    Ok(())
+}
+
+impl ZarrSink {
+    /// Writes the array's metadata whole or not at all ([`publish_metadata`]): a run killed
+    /// while it is written leaves no metadata, so the array neither opens half-described nor
+    /// stops `--resume` from continuing.
+    fn store_metadata_atomically(&self) -> Result<()> {
+        let metadata = self.array.metadata().clone();
+        publish_metadata(&self.path, self.durable, |store| {
+            ZArray::new_with_metadata(store, "/", metadata)
+                .map_err(|e| e.to_string())?
+                .store_metadata()
+                .map_err(|e| e.to_string())
+        })
+    }
+}
+
+impl Sink for ZarrSink {
+    fn meta(&self) -> &ArrayMeta {
+        &self.meta
+    }
+
+    fn write_grid(&self) -> ChunkGrid {
+        self.write_grid.clone()
+    }
+
+    fn describe(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    fn location(&self) -> Option<PathBuf> {
+        Some(self.path.clone())
+    }
+
+    fn chunk_encoding(&self) -> Option<String> {
+        encoding_signature(&self.array)
+    }
+
+    fn write_encoded(&self, unit: &[u64], bytes: Option<&[u8]>) -> Result<()> {
+        let file = self.path.join(self.array.chunk_key(unit).as_str());
+        let written = match bytes {
+            Some(bytes) => write_atomically(&file, bytes, self.durable),
+            None => match std::fs::remove_file(&file) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+                _ => Ok(()),
+            },
+        };
+        written.map_err(|e| self.store_error(e))?;
+        self.record(unit)
+    }
+
+    fn is_done(&self, unit: &[u64]) -> bool {
+        // Asked for every unit written; only a resumed run has units done before it.
+        self.resuming() && self.journal().was_done(unit)
+    }
+
+    fn validate(&self) -> Result<()> {
+        let exists = dir_is_nonempty(&self.path);
+        let resumable = Journal::exists(&self.path);
+        match self.overwrite {
+            Overwrite::Refuse
+                if resumable && Journal::mismatch(&self.path, &self.run_identity()).is_none() =>
+            {
+                Err(Error::UnfinishedRun {
+                    path: self.path.display().to_string(),
+                    stored: Journal::count_done(&self.path),
+                })
+            }
+            Overwrite::Refuse if exists => {
+                Err(Error::OutputExists(self.path.display().to_string()))
+            }
+            Overwrite::Resume if exists && !resumable => Err(Error::NotResumable {
+                path: self.path.display().to_string(),
+                reason: "it holds no unfinished chunkwise run (a complete array, or something \
+                         else)"
+                    .into(),
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    fn prepare(&self) -> Result<()> {
+        // Checked again here: the output may have appeared since planning.
+        self.validate()?;
+        let mut journal = self.journal.write().unwrap_or_else(|p| p.into_inner());
+        if self.overwrite == Overwrite::Resume && Journal::exists(&self.path) {
+            return journal
+                .resume(&self.run_identity())
+                .map_err(|reason| Error::NotResumable {
+                    path: self.path.display().to_string(),
+                    reason,
+                });
+        }
+        if self.path.exists() {
+            let removed = if self.path.is_dir() {
+                std::fs::remove_dir_all(&self.path)
+            } else {
+                std::fs::remove_file(&self.path)
+            };
+            removed.map_err(|e| self.store_error(format!("cannot replace: {e}")))?;
+        }
+        std::fs::create_dir_all(&self.path).map_err(|e| self.store_error(e))?;
+        journal
+            .start(&self.run_identity())
+            .map_err(|e| self.store_error(format!("journal: {e}")))
+    }
+
+    fn write(&self, unit: &[u64], region: &Region, data: &Buffer, io: &IoContext) -> Result<()> {
+        let opts = codec_options(io);
+        let full_shape = self.write_grid.chunk_shape();
+        // Zarr stores edge chunks at full size: pad the clipped region with the fill value.
+        let padded;
+        let data = if region.shape.as_slice() == full_shape {
+            data
+        } else {
+            let full = Region::new(region.start.clone(), full_shape.to_vec());
+            let mut buf = Buffer::zeros(data.dtype(), full.num_elements() as usize);
+            copy_buffer_region(data, region, &mut buf, &full)?;
+            padded = buf;
+            &padded
+        };
+        let failed = |e: &dyn std::fmt::Display| {
+            Error::Invalid(format!("writing {}: {e}", self.path.display()))
+        };
+        let bytes = chunkwise_engine::dispatch!(Buffer, data, v => v.as_slice().into_array_bytes(self.array.data_type()))
+            .map_err(|e| failed(&e))?;
+        let file = self.path.join(self.array.chunk_key(unit).as_str());
+        if bytes.is_fill_value(self.array.fill_value()) {
+            // As zarrs and zarr-python do: a chunk of only the fill value is not stored.
+            match std::fs::remove_file(&file) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(failed(&e)),
+                _ => return self.record(unit),
+            }
+        }
+        let shape = self.array.chunk_shape(unit).map_err(|e| failed(&e))?;
+        let encoded = self
+            .array
+            .codecs()
+            .encode(
+                bytes,
+                &shape,
+                self.array.data_type(),
+                self.array.fill_value(),
+                &opts,
+            )
+            .map_err(|e| failed(&e))?;
+        write_atomically(&file, &encoded, self.durable).map_err(|e| failed(&e))?;
+        self.record(unit)
+    }
+
+    fn finish(&self) -> Result<()> {
+        self.store_metadata_atomically()
+    }
+
+    fn forget_progress(&self) -> Result<()> {
+        self.journal()
+            .complete()
+            .map_err(|e| self.store_error(format!("journal: {e}")))
+    }
+
+    fn resuming(&self) -> bool {
+        self.overwrite == Overwrite::Resume
+    }
+
+    fn units_stored(&self) -> Option<u64> {
+        Some(Journal::count_done(&self.path) as u64)
+    }
+
+    fn abort(&self) {
+        // A resumable run keeps what it stored, journal included: the next --resume continues
+        // from there. (Its metadata is there only when the run failed after finishing it; the
+        // array is then complete.)
+        if self.overwrite != Overwrite::Resume {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
+    }
+}

@@ -1,0 +1,317 @@
+//! Reading a stored Zarr array: [`ZarrSource`], with the engine's decoded-chunk cache for reads
+//! that cover chunks in part.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use serde_json::{json, Value};
+use zarrs::array::{
+    Array as ZArray, ArrayMetadata, ArrayShardedExt, ArraySubset, ArrayToBytesCodecTraits,
+    CodecOptions,
+};
+
+use chunkwise_engine::geometry::{copy_buffer_region, extract_region};
+use chunkwise_engine::spill::SpillDir;
+use chunkwise_engine::store::{ChunkCache, IoContext, Source};
+use chunkwise_engine::{ArrayMeta, Buffer, ChunkGrid, DType, Error, Region, Result};
+
+use crate::adapter::{
+    codec_options, dtype_of, encoding_signature, macro_read, natural_chunks, open_array, Store,
+};
+
+/// A Zarr array (v2 or v3, filesystem store) read through zarrs.
+#[derive(Debug)]
+pub struct ZarrSource {
+    path: PathBuf,
+    array: ZArray<Store>,
+    meta: ArrayMeta,
+    cache: Mutex<ChunkCache>,
+    /// Where the cache puts decoded chunks it gives up with reads still to come.
+    spill: SpillDir,
+    /// Chunks decoded through the cache (reported at debug level when the source is dropped).
+    decoded: AtomicU64,
+    /// Chunks read back from the spill folder instead.
+    restored: AtomicU64,
+}
+
+impl Drop for ZarrSource {
+    fn drop(&mut self) {
+        let decoded = self.decoded.load(Ordering::Relaxed);
+        let restored = self.restored.load(Ordering::Relaxed);
+        if decoded > 0 {
+            tracing::debug!(
+                path = %self.path.display(),
+                decoded,
+                restored,
+                "chunks decoded for halo reads, and read back from the spill folder"
+            );
+        }
+    }
+}
+
+/// Opens the Zarr array at `path` (v3 metadata first, then v2).
+///
+/// # Errors
+/// [`Error::MissingArray`] when there is no readable array metadata at `path`;
+/// [`Error::Invalid`] for data types chunkwise does not process.
+pub fn open_zarr(path: impl AsRef<Path>) -> Result<ZarrSource> {
+    let path = path.as_ref().to_path_buf();
+    let array = open_array(&path)?;
+    let dtype = dtype_of(array.data_type(), &path)?;
+    let shape = array.shape().to_vec();
+    let chunks = natural_chunks(&array, &path)?;
+    let meta = ArrayMeta::new(shape, chunks, dtype)?;
+    Ok(ZarrSource {
+        path,
+        array,
+        meta,
+        cache: Mutex::default(),
+        spill: SpillDir::new("decoded chunks"),
+        decoded: AtomicU64::new(0),
+        restored: AtomicU64::new(0),
+    })
+}
+
+impl ZarrSource {
+    /// Names the stored chunk behind a failed region read (error path only: it re-reads the
+    /// region's chunks one by one until one fails).
+    fn locate_failure(&self, region: &Region, opts: &CodecOptions, detail: String) -> Error {
+        let grid = ChunkGrid::new(self.meta.shape.clone(), self.stored_chunk_shape());
+        for idx in grid.chunks_overlapping(region) {
+            let read = self
+                .array
+                .retrieve_chunk_opt::<zarrs::array::ArrayBytes<'static>>(&idx, opts);
+            if let Err(cause) = read {
+                return Error::Invalid(format!(
+                    "stored chunk {idx:?} (key {}) is unreadable: {cause}",
+                    self.array.chunk_key(&idx)
+                ));
+            }
+        }
+        Error::Invalid(detail)
+    }
+
+    /// Assembles `region` from decoded chunks, decoding only those not in the cache.
+    fn read_through_cache(
+        &self,
+        region: &Region,
+        grid: &ChunkGrid,
+        chunks: &[Vec<u64>],
+        io: &IoContext,
+    ) -> Result<Buffer> {
+        let opts = codec_options(io);
+        let mut out = Buffer::zeros(self.meta.dtype, region.num_elements() as usize);
+        for idx in chunks {
+            // Edge chunks decode at full chunk size: their region may pass the array end.
+            let full = Region::new(grid.chunk_region(idx).start, grid.chunk_shape().to_vec());
+            let Some(part) = full.intersect(region) else {
+                continue;
+            };
+            let cached = self.lock_cache().get(idx, &part);
+            let (block_region, block) = match cached {
+                Some(found) => found,
+                None => {
+                    let spilled = self.lock_cache().spilled(idx);
+                    // A spilled copy that cannot be read back is decoded again instead.
+                    let restored = spilled.and_then(|s| self.spill.read(&s.path, s.dtype).ok());
+                    let decoded = match restored {
+                        Some(buffer) => {
+                            self.restored.fetch_add(1, Ordering::Relaxed);
+                            buffer
+                        }
+                        None => {
+                            self.decoded.fetch_add(1, Ordering::Relaxed);
+                            macro_read(&self.array, idx, &opts, self.meta.dtype)
+                                .map_err(|e| self.locate_failure(region, &opts, e))?
+                        }
+                    };
+                    let decoded = Arc::new(decoded);
+                    let mut cache = self.lock_cache();
+                    if cache.wanted_later(idx) {
+                        let kept = Arc::clone(&decoded);
+                        cache.insert(idx.clone(), full.clone(), kept, io.cache_bytes, &self.spill);
+                    }
+                    (full.clone(), decoded)
+                }
+            };
+            copy_buffer_region(&block, &block_region, &mut out, region)?;
+            // Counted after the copy: this read may have been the chunk's last, or its owner's.
+            self.lock_cache().read_done(idx, &part);
+        }
+        Ok(out)
+    }
+
+    /// Chunks decoded so far for reads that cover chunks in part (through the chunk cache).
+    pub fn chunks_decoded(&self) -> u64 {
+        self.decoded.load(Ordering::Relaxed)
+    }
+
+    /// Chunks read back from the spill folder so far (the cache gave them up under pressure
+    /// with reads still to come).
+    pub fn chunks_restored(&self) -> u64 {
+        self.restored.load(Ordering::Relaxed)
+    }
+
+    fn stored_grid(&self) -> ChunkGrid {
+        ChunkGrid::new(self.meta.shape.clone(), self.stored_chunk_shape())
+    }
+
+    /// True when `region` covers some chunk only in part: such reads (stencil halos, output
+    /// chunks finer than the input's) share chunks with other tasks, so they go through the
+    /// cache. Whole chunks (a downsample's block) are read by one task only.
+    fn partial(&self, grid: &ChunkGrid, region: &Region) -> bool {
+        !(0..region.ndim()).all(|d| {
+            let (c, end) = (grid.chunk_shape()[d], region.start[d] + region.shape[d]);
+            region.start[d].is_multiple_of(c)
+                && (end.is_multiple_of(c) || end == self.meta.shape[d])
+        })
+    }
+
+    fn lock_cache(&self) -> std::sync::MutexGuard<'_, ChunkCache> {
+        self.cache.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn stored_chunk_shape(&self) -> Vec<u64> {
+        let origin = vec![0; self.meta.shape.len()];
+        self.array
+            .chunk_shape(&origin)
+            .map(|s| s.iter().map(|c| c.get()).collect())
+            .unwrap_or_else(|_| self.meta.chunks.clone())
+    }
+}
+
+impl Source for ZarrSource {
+    fn reads_whole_boxes(&self) -> bool {
+        self.array.is_sharded()
+    }
+
+    fn meta(&self) -> &ArrayMeta {
+        &self.meta
+    }
+
+    fn describe(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    fn identity(&self) -> Value {
+        let location = std::fs::canonicalize(&self.path).unwrap_or_else(|_| self.path.clone());
+        let mut metadata = match self.array.metadata() {
+            ArrayMetadata::V2(m) => serde_json::to_value(m),
+            ArrayMetadata::V3(m) => serde_json::to_value(m),
+        }
+        .unwrap_or(Value::Null);
+        // Names and attributes do not change a value read.
+        if let Some(m) = metadata.as_object_mut() {
+            m.remove("attributes");
+            m.remove("dimension_names");
+        }
+        json!({"location": location.display().to_string(), "metadata": metadata})
+    }
+
+    fn location(&self) -> Option<PathBuf> {
+        Some(self.path.clone())
+    }
+
+    fn chunk_encoding(&self) -> Option<String> {
+        encoding_signature(&self.array)
+    }
+
+    fn encoded_chunk(&self, chunk: &[u64]) -> Result<Option<Vec<u8>>> {
+        self.array
+            .retrieve_encoded_chunk(chunk)
+            .map(|b| b.map(|b| b.to_vec()))
+            .map_err(|e| Error::Invalid(format!("reading {}: {e}", self.path.display())))
+    }
+
+    fn decode_chunk(&self, chunk: &[u64], bytes: Option<&[u8]>) -> Result<Buffer> {
+        let failed = |e: &dyn std::fmt::Display| {
+            Error::Invalid(format!("stored chunk {chunk:?} is unreadable: {e}"))
+        };
+        let shape = self.array.chunk_shape(chunk).map_err(|e| failed(&e))?;
+        let full: Vec<u64> = shape.iter().map(|c| c.get()).collect();
+        let full_region = Region::new(
+            chunk.iter().zip(&full).map(|(i, c)| i * c).collect(),
+            full.clone(),
+        );
+        let n = full_region.num_elements() as usize;
+        let decoded = match bytes {
+            None => Buffer::zeros(self.meta.dtype, n),
+            Some(bytes) => {
+                let raw = self
+                    .array
+                    .codecs()
+                    .decode(
+                        std::borrow::Cow::Borrowed(bytes),
+                        &shape,
+                        self.array.data_type(),
+                        self.array.fill_value(),
+                        &codec_options(&IoContext {
+                            codec_threads: 1,
+                            cache_bytes: 0,
+                        }),
+                    )
+                    .map_err(|e| failed(&e))?;
+                let raw = raw.into_fixed().map_err(|e| failed(&e))?;
+                Buffer::from_le_bytes(&raw, self.meta.dtype).ok_or_else(|| failed(&"wrong size"))?
+            }
+        };
+        let clipped = full_region
+            .intersect(&Region::whole(&self.meta.shape))
+            .unwrap_or_else(|| full_region.clone());
+        Ok(if clipped == full_region {
+            decoded
+        } else {
+            extract_region(&decoded, &full_region, &clipped)
+        })
+    }
+
+    fn forget_reads(&self) {
+        self.lock_cache().clear();
+    }
+
+    fn cache_peak_bytes(&self) -> u64 {
+        self.lock_cache().peak_bytes()
+    }
+
+    fn expect_read(&self, region: &Region) -> bool {
+        let grid = self.stored_grid();
+        if !self.partial(&grid, region) {
+            return false;
+        }
+        let mut cache = self.lock_cache();
+        for idx in grid.chunks_overlapping(region) {
+            // Reads are classified (face or interior) against the chunk clipped to the array:
+            // an edge chunk's owner reads all of what exists of it.
+            let clipped = grid.chunk_region(&idx);
+            if let Some(part) = clipped.intersect(region) {
+                cache.expect(idx, &clipped, &part);
+            }
+        }
+        true
+    }
+
+    fn read(&self, region: &Region, io: &IoContext) -> Result<Buffer> {
+        let grid = self.stored_grid();
+        if io.cache_bytes > 0 && self.partial(&grid, region) {
+            let chunks = grid.chunks_overlapping(region);
+            return self.read_through_cache(region, &grid, &chunks, io);
+        }
+        let subset = ArraySubset::new_with_start_shape(region.start.clone(), region.shape.clone())
+            .map_err(|e| Error::Invalid(e.to_string()))?;
+        let opts = codec_options(io);
+        macro_rules! arm {
+            ($($variant:ident: $t:ty),*) => {
+                match self.meta.dtype {
+                    $(DType::$variant => self
+                        .array
+                        .retrieve_array_subset_opt::<Vec<$t>>(&subset, &opts)
+                        .map(Buffer::$variant),)*
+                }
+            };
+        }
+        arm!(Bool: bool, Int8: i8, Int16: i16, Int32: i32, Int64: i64, Uint8: u8, Uint16: u16,
+             Uint32: u32, Uint64: u64, Float32: f32, Float64: f64)
+        .map_err(|e| self.locate_failure(region, &opts, e.to_string()))
+    }
+}
