@@ -1,8 +1,9 @@
-//! A crate's own operation through the engine's extension point, the `Op` trait: `flip`
-//! reverses an array along one axis. It is a region op: output region R needs the mirrored
-//! region of the input, which its chunk mapping (`input_regions`) says; the planner derives the
-//! reads, the tasks and their memory from that, as for any built-in op. Then the op is
-//! registered for pipeline files.
+//! A crate's own operation through the engine's extension point, the `Op` trait: `reverse`
+//! flips an array along one axis (chunkwise has `flip` built in, as `x.flip(...)` and the
+//! pipeline op `flip`; this one shows how such an op is written). It is a region op: output
+//! region R needs the mirrored region of the input, which its chunk mapping (`input_regions`)
+//! says; the planner derives the reads, the tasks and their memory from that, as for any
+//! built-in op. Then the op is registered for pipeline files.
 //!
 //! `cargo run --example custom_op`
 
@@ -32,7 +33,7 @@ impl Flip {
 
 impl Op for Flip {
     fn name(&self) -> &str {
-        "flip"
+        "reverse"
     }
 
     fn describe(&self) -> String {
@@ -47,11 +48,11 @@ impl Op for Flip {
         match inputs {
             [m] if self.axis < m.shape.len() => Ok(m.clone()),
             [m] => Err(Error::Invalid(format!(
-                "flip: axis {} is out of range for a {}-d array",
+                "reverse: axis {} is out of range for a {}-d array",
                 self.axis,
                 m.shape.len()
             ))),
-            _ => Err(Error::Invalid("flip takes one array".into())),
+            _ => Err(Error::Invalid("reverse takes one array".into())),
         }
     }
 
@@ -65,7 +66,7 @@ impl Op for Flip {
 
     fn compute_region(&self, inputs: &[RegionData<'_>], output: &Region) -> Result<Buffer> {
         let [input] = inputs else {
-            return Err(Error::Invalid("internal: flip takes one input".into()));
+            return Err(Error::Invalid("internal: reverse takes one input".into()));
         };
         // The data may cover more than asked (a read shared with other ops): take the box.
         let asked = extract_region(input.data, input.region, input.asked);
@@ -77,12 +78,12 @@ impl Op for Flip {
 /// `values` (C order over `shape`) reversed along `axis`.
 fn flipped<T: Element>(values: Vec<T>, shape: &[usize], axis: usize) -> Result<Buffer> {
     let mut a = ArrayD::from_shape_vec(IxDyn(shape), values)
-        .map_err(|e| Error::Invalid(format!("internal: flip: {e}")))?;
+        .map_err(|e| Error::Invalid(format!("internal: reverse: {e}")))?;
     a.invert_axis(Axis(axis));
     Ok(T::into_buffer(a.iter().copied().collect()))
 }
 
-/// The parameters of a `flip` step in a pipeline file.
+/// The parameters of a `reverse` step in a pipeline file.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FlipStep {
@@ -106,7 +107,7 @@ pub fn main() -> Result<()> {
 
     // In pipeline files: register it beside the built-in ops.
     let mut ops = builtin();
-    ops.register("flip", |p: FlipStep, steps: &Steps<'_>| {
+    ops.register("reverse", |p: FlipStep, steps: &Steps<'_>| {
         Flip::apply(&steps.array(&p.x)?, p.axis)
     });
     let dir = std::env::temp_dir().join("chunkwise-custom-op");
@@ -117,7 +118,7 @@ pub fn main() -> Result<()> {
     x.to_zarr(dir.join("in.zarr"), &replace, &exec)?;
     let pipeline = serde_json::json!({
         "inputs": {"x": "in.zarr"},
-        "steps": [{"id": "f", "op": "flip", "x": "x", "axis": 0}],
+        "steps": [{"id": "f", "op": "reverse", "x": "x", "axis": 0}],
         "outputs": [{"from": "f", "path": "flipped.zarr"}]
     });
     let file = dir.join("flip.json");
@@ -132,6 +133,6 @@ pub fn main() -> Result<()> {
     let mut want = data;
     want.invert_axis(Axis(0));
     assert_eq!(open(dir.join("flipped.zarr"))?.compute::<u16>(&exec)?, want);
-    println!("flip works through the API and in pipeline files");
+    println!("reverse works through the API and in pipeline files");
     Ok(())
 }

@@ -44,8 +44,10 @@ pub mod prelude {
     pub use crate::pyramid::{write_pyramid, PyramidOptions};
     pub use chunkwise_engine::{Array, DType, ExecOptions, Scalar};
     pub use chunkwise_ops::elementwise::where_;
+    pub use chunkwise_ops::slice::{concat, stack, PadMode};
     pub use chunkwise_ops::stencil::{BoundaryMode, FilterOptions};
     pub use chunkwise_ops::ElementwiseExt;
+    pub use chunkwise_ops::ManipulateExt;
     pub use chunkwise_ops::{bincount, percentiles, quantiles, stats, Axes, ReduceExt, Reduction};
     pub use chunkwise_ops::{map_blocks_n, map_regions, Boundary, UserFn, UserFnExt};
     pub use chunkwise_ops::{reduce_many, Stats, StatsOptions};

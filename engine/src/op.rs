@@ -232,6 +232,14 @@ pub trait Op: OpParams + Send + Sync + Debug {
         )))
     }
 
+    /// True when the region ops among this op's inputs must be computed once, kept and read
+    /// chunk by chunk, never recomputed inside its tasks, whatever the plan's stencil-chain
+    /// setting: a rechunk's intermediate chunking exists to be read that way (recomputed, the
+    /// rechunk would read its source as directly as without it).
+    fn materializes_inputs(&self) -> bool {
+        false
+    }
+
     /// How many output chunks per axis one task should compute together so that it reads whole
     /// input chunks (an upsample by 2 with equal chunks: 2 per axis, so each input chunk is read
     /// once, not eight times). `output_chunks` and `input_chunks` are the chunk shapes.

@@ -56,11 +56,12 @@ pub fn materialized_nodes(
         if op.kind() != OpKind::Region {
             continue;
         }
-        let recompute = match chains {
-            StencilChains::Recompute => true,
-            StencilChains::Materialize => false,
-            StencilChains::Auto => cheap_to_recompute(consumer),
-        };
+        let recompute = !op.materializes_inputs()
+            && match chains {
+                StencilChains::Recompute => true,
+                StencilChains::Materialize => false,
+                StencilChains::Auto => cheap_to_recompute(consumer),
+            };
         for input in inputs {
             if outputs.contains(&input.id()) {
                 marked.insert(input.id());

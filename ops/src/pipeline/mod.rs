@@ -1,7 +1,7 @@
 //! Pipeline files: the parameter shapes the built-in ops share (a value per axis, nested arrays,
 //! an operand that is a name or a number) and [`register_builtin`], which fills a
 //! [`Registry`] with every built-in op, each family registering its own
-//! (`elementwise`, `resample`, `stencil`) the way a user's program registers its ops.
+//! (`elementwise`, `resample`, `reduce`, `slice`, `stencil`) the way a user's program registers its ops.
 
 mod operand;
 mod values;
@@ -16,6 +16,7 @@ pub fn register_builtin(registry: &mut Registry) -> &mut Registry {
     crate::elementwise::register(registry);
     crate::resample::register(registry);
     crate::reduce::register(registry);
+    crate::slice::register(registry);
     crate::stencil::register(registry);
     registry
 }

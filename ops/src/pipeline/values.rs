@@ -26,6 +26,14 @@ impl<T: Clone> PerAxis<T> {
             PerAxis::Each(v) => v.clone(),
         }
     }
+
+    /// The values as a list, a single one as a list of one (NumPy's `int or tuple of ints`).
+    pub fn to_vec(&self) -> Vec<T> {
+        match self {
+            PerAxis::One(v) => vec![v.clone()],
+            PerAxis::Each(v) => v.clone(),
+        }
+    }
 }
 
 /// A nested JSON array of numbers (or booleans), as its shape and C-order values.

@@ -1,77 +1,31 @@
-//! Slicing: [`take`] one index along an axis (a z slice of a volume). Its chunk mapping asks
-//! only for the input slab at that index, so computing a slice of a pipeline computes only the
-//! chunks (and halos) that the slab needs.
+//! Indexing and manipulation: basic slicing ([`slice`], [`take`]) and the array API's
+//! manipulation functions. Most are one region op, [`Remap`], whose chunk mapping asks only for
+//! the input indices an output region reads, so a slice of a pipeline computes only the chunks
+//! (and halos) it needs.
 
-use std::sync::Arc;
+mod axes;
+mod basic;
+mod concat;
+mod ext;
+mod gather;
+mod index;
+mod manipulate;
+mod pad;
+mod pipeline;
+mod rechunk;
+mod remap;
+mod reshape;
 
-use chunkwise_engine::geometry::extract_region;
-use chunkwise_engine::Array;
-use chunkwise_engine::{ArrayMeta, Buffer, Error, Op, OpKind, Region, RegionData, Result};
-use serde::Serialize;
-
-/// `x[..., index, ...]` along `axis`: the axis is dropped.
-#[derive(Debug, Serialize)]
-pub struct Take {
-    /// The axis.
-    pub axis: usize,
-    /// The index along it.
-    pub index: u64,
-}
-
-impl Op for Take {
-    fn name(&self) -> &str {
-        "take"
-    }
-    fn describe(&self) -> String {
-        format!("axis={}, index={}", self.axis, self.index)
-    }
-    fn kind(&self) -> OpKind {
-        OpKind::Region
-    }
-    fn output_meta(&self, inputs: &[ArrayMeta]) -> Result<ArrayMeta> {
-        let [m] = inputs else {
-            return Err(Error::Invalid("take takes one array".into()));
-        };
-        let Some(&n) = m.shape.get(self.axis) else {
-            return Err(Error::Invalid(format!(
-                "axis {} is out of range for an array of {} dimensions",
-                self.axis,
-                m.shape.len()
-            )));
-        };
-        if self.index >= n {
-            return Err(Error::Invalid(format!(
-                "index {} is outside axis {} of extent {n}",
-                self.index, self.axis
-            )));
-        }
-        let mut shape = m.shape.clone();
-        let mut chunks = m.chunks.clone();
-        shape.remove(self.axis);
-        chunks.remove(self.axis);
-        ArrayMeta::new(shape, chunks, m.dtype)
-    }
-    fn input_regions(&self, output: &Region, _inputs: &[ArrayMeta]) -> Vec<Region> {
-        let mut r = output.clone();
-        r.start.insert(self.axis, self.index);
-        r.shape.insert(self.axis, 1);
-        vec![r]
-    }
-    fn compute_region(&self, inputs: &[RegionData<'_>], _output: &Region) -> Result<Buffer> {
-        let [x] = inputs else {
-            return Err(Error::Invalid(
-                "internal: take was handed several boxes".into(),
-            ));
-        };
-        // The asked box has extent 1 on the axis: its C-order elements are the output's.
-        Ok(extract_region(x.data, x.region, x.asked))
-    }
-}
-
-/// `x` at `index` along `axis` (the axis dropped), computed lazily like any op.
-///
-/// # Errors
-/// [`Error::Invalid`] for an axis out of range or an index outside the axis.
-pub fn take(x: &Array, axis: usize, index: u64) -> Result<Array> {
-    Array::apply(Arc::new(Take { axis, index }), vec![x.clone()])
-}
+pub use axes::{normalize_axes, normalize_axis};
+pub use basic::{slice, slice_items, take};
+pub use concat::{concat, stack, Concat};
+pub use ext::ManipulateExt;
+pub use index::{index_text, parse_index, resolve, AxisSelect, IndexItem, Resolved};
+pub use manipulate::{
+    broadcast_to, expand_dims, flip, moveaxis, permute_dims, repeat, roll, squeeze, tile,
+};
+pub use pad::{pad, pad_widths, PadMode};
+pub use pipeline::register;
+pub use rechunk::{rechunk, Rechunk};
+pub use remap::{IndexMap, InputAxis, Remap};
+pub use reshape::{reshape, AxisGroup, Reshape};
