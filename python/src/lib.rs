@@ -7,6 +7,7 @@ mod array;
 mod convert;
 mod dtypes;
 mod errors;
+mod index;
 mod io;
 mod ndimage;
 mod operators;

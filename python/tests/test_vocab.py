@@ -150,4 +150,6 @@ def test_apply_reaches_any_pipeline_op(rng):
     with pytest.raises(cw.ChunkwiseError, match="unknown"):
         cw.apply("no_such_op", x=x)
     with pytest.raises(TypeError):
-        cw.add(x, "3")
+        cw.add(x, object())
+    with pytest.raises(cw.ChunkwiseError, match="unknown name"):
+        cw.add(x, "3")  # a string names an array, as in pipeline files

@@ -36,10 +36,15 @@ REDUCTIONS = (
 
 
 def _param(value, name, arrays):
-    """A parameter as the pipeline file spells it: arrays by a name in ``arrays``."""
+    """A parameter as the pipeline file spells it: arrays by a name in ``arrays``, sequences
+    element by element."""
     if isinstance(value, Array):
         arrays[name] = value
         return name
+    if isinstance(value, (list, tuple)):
+        return [_param(v, f"{name}_{i}", arrays) for i, v in enumerate(value)]
+    if isinstance(value, str):
+        return value
     if hasattr(value, "item") and getattr(value, "ndim", None) == 0:
         value = value.item()  # NumPy scalars
     if isinstance(value, bool) or isinstance(value, int):
@@ -56,10 +61,88 @@ def _param(value, name, arrays):
 
 def apply(op: str, **params) -> Array:
     """Any op of the pipeline files by name, arrays and numbers as its parameters:
-    ``cw.apply("clip", x=a, min=0, max=1)``."""
+    ``cw.apply("clip", x=a, min=0, max=1)``; ``None`` leaves a parameter at its default."""
     arrays: dict = {}
-    spec = {k: _param(v, k, arrays) for k, v in params.items()}
+    spec = {k: _param(v, k, arrays) for k, v in params.items() if v is not None}
     return _op(op, arrays, json.dumps(spec))
+
+
+def concat(arrays, axis=0):
+    """``np.concatenate`` (the array API's ``concat``); inputs may have different chunks."""
+    return apply("concat", arrays=list(arrays), axis=axis)
+
+
+def stack(arrays, axis=0):
+    """``np.stack``: the arrays along a new axis."""
+    return apply("stack", arrays=list(arrays), axis=axis)
+
+
+def pad(x, pad_width, mode="constant", constant_values=None):
+    """``np.pad`` with modes constant, edge, reflect, symmetric and wrap."""
+    return apply("pad", x=x, pad_width=pad_width, mode=mode, constant_values=constant_values)
+
+
+def flip(x, axis=None):
+    """``np.flip``."""
+    return apply("flip", x=x, axis=axis)
+
+
+def roll(x, shift, axis=None):
+    """``np.roll``."""
+    return apply("roll", x=x, shift=shift, axis=axis)
+
+
+def permute_dims(x, axes):
+    """``np.transpose(x, axes)`` (the array API's ``permute_dims``)."""
+    return apply("permute_dims", x=x, axes=axes)
+
+
+def moveaxis(x, source, destination):
+    """``np.moveaxis``."""
+    return apply("moveaxis", x=x, source=source, destination=destination)
+
+
+def expand_dims(x, axis):
+    """``np.expand_dims``."""
+    return apply("expand_dims", x=x, axis=axis)
+
+
+def squeeze(x, axis=None):
+    """``np.squeeze``."""
+    return apply("squeeze", x=x, axis=axis)
+
+
+def broadcast_to(x, shape):
+    """``np.broadcast_to``: read, never materialized."""
+    return apply("broadcast_to", x=x, shape=shape)
+
+
+def reshape(x, shape):
+    """``np.reshape`` where it maps to regions (splits and merges of neighbouring axes)."""
+    return apply("reshape", x=x, shape=shape)
+
+
+def repeat(x, repeats, axis=None):
+    """``np.repeat``."""
+    return apply("repeat", x=x, repeats=repeats, axis=axis)
+
+
+def tile(x, reps):
+    """``np.tile``."""
+    return apply("tile", x=x, reps=reps)
+
+
+def rechunk(x, chunks, max_mem=None):
+    """The same values in other chunks (with an intermediate when a direct rechunk would read
+    too much per task); ``max_mem`` bounds a task's memory (bytes or text such as ``"1GiB"``)."""
+    return apply("rechunk", x=x, chunks=chunks, max_mem=max_mem)
+
+
+MANIPULATION = {
+    f.__name__: f
+    for f in (concat, stack, pad, flip, roll, permute_dims, moveaxis, expand_dims, squeeze,
+              broadcast_to, reshape, repeat, tile, rechunk)
+}
 
 
 def _unary(name):
@@ -90,6 +173,7 @@ def _reduction(name):
 
 
 FUNCTIONS = {
+    **MANIPULATION,
     **{n: _unary(n) for n in UNARY},
     **{n: _binary(n) for n in BINARY},
     **{n: _reduction(n) for n in REDUCTIONS},
