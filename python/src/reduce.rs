@@ -86,56 +86,6 @@ impl LazyArray {
     ) -> PyResult<LazyArray> {
         self.reduction(py, name, axis, keepdims, ddof)
     }
-    /// `np.sum` (NumPy 2's result type: uint64 for unsigned, int64 for signed integers).
-    #[pyo3(signature = (axis=None, keepdims=false))]
-    fn sum(
-        &self,
-        py: Python<'_>,
-        axis: Option<&Bound<'_, PyAny>>,
-        keepdims: bool,
-    ) -> PyResult<LazyArray> {
-        self.reduction(py, "sum", axis, keepdims, 0)
-    }
-    /// `np.prod`.
-    #[pyo3(signature = (axis=None, keepdims=false))]
-    fn prod(
-        &self,
-        py: Python<'_>,
-        axis: Option<&Bound<'_, PyAny>>,
-        keepdims: bool,
-    ) -> PyResult<LazyArray> {
-        self.reduction(py, "prod", axis, keepdims, 0)
-    }
-    /// `np.mean` (accumulated in float64).
-    #[pyo3(signature = (axis=None, keepdims=false))]
-    fn mean(
-        &self,
-        py: Python<'_>,
-        axis: Option<&Bound<'_, PyAny>>,
-        keepdims: bool,
-    ) -> PyResult<LazyArray> {
-        self.reduction(py, "mean", axis, keepdims, 0)
-    }
-    /// `np.min`.
-    #[pyo3(signature = (axis=None, keepdims=false))]
-    fn min(
-        &self,
-        py: Python<'_>,
-        axis: Option<&Bound<'_, PyAny>>,
-        keepdims: bool,
-    ) -> PyResult<LazyArray> {
-        self.reduction(py, "min", axis, keepdims, 0)
-    }
-    /// `np.max`; `x.max(axis=0)` is a maximum-intensity projection.
-    #[pyo3(signature = (axis=None, keepdims=false))]
-    fn max(
-        &self,
-        py: Python<'_>,
-        axis: Option<&Bound<'_, PyAny>>,
-        keepdims: bool,
-    ) -> PyResult<LazyArray> {
-        self.reduction(py, "max", axis, keepdims, 0)
-    }
     /// `np.var` (divisor `n - ddof`).
     #[pyo3(signature = (axis=None, keepdims=false, ddof=0))]
     fn var(
@@ -158,56 +108,41 @@ impl LazyArray {
     ) -> PyResult<LazyArray> {
         self.reduction(py, "std", axis, keepdims, ddof)
     }
-    /// `np.any`.
-    #[pyo3(signature = (axis=None, keepdims=false))]
-    fn any(
-        &self,
-        py: Python<'_>,
-        axis: Option<&Bound<'_, PyAny>>,
-        keepdims: bool,
-    ) -> PyResult<LazyArray> {
-        self.reduction(py, "any", axis, keepdims, 0)
-    }
-    /// `np.all`.
-    #[pyo3(signature = (axis=None, keepdims=false))]
-    fn all(
-        &self,
-        py: Python<'_>,
-        axis: Option<&Bound<'_, PyAny>>,
-        keepdims: bool,
-    ) -> PyResult<LazyArray> {
-        self.reduction(py, "all", axis, keepdims, 0)
-    }
-    /// `np.argmin` (a flat index over all axes, or along one axis).
-    #[pyo3(signature = (axis=None, keepdims=false))]
-    fn argmin(
-        &self,
-        py: Python<'_>,
-        axis: Option<&Bound<'_, PyAny>>,
-        keepdims: bool,
-    ) -> PyResult<LazyArray> {
-        self.reduction(py, "argmin", axis, keepdims, 0)
-    }
-    /// `np.argmax`.
-    #[pyo3(signature = (axis=None, keepdims=false))]
-    fn argmax(
-        &self,
-        py: Python<'_>,
-        axis: Option<&Bound<'_, PyAny>>,
-        keepdims: bool,
-    ) -> PyResult<LazyArray> {
-        self.reduction(py, "argmax", axis, keepdims, 0)
-    }
-    /// `np.count_nonzero`.
-    #[pyo3(signature = (axis=None, keepdims=false))]
-    fn count_nonzero(
-        &self,
-        py: Python<'_>,
-        axis: Option<&Bound<'_, PyAny>>,
-        keepdims: bool,
-    ) -> PyResult<LazyArray> {
-        self.reduction(py, "count_nonzero", axis, keepdims, 0)
-    }
+}
+
+/// The reductions without parameters beyond `axis` and `keepdims`, as methods named as NumPy's
+/// (`x.sum(axis=0)`), each [`LazyArray::reduction`] with its own name.
+macro_rules! reduction_methods {
+    ($($name:ident: $doc:literal),* $(,)?) => {
+        #[pymethods]
+        impl LazyArray {
+            $(
+                #[doc = $doc]
+                #[pyo3(signature = (axis=None, keepdims=false))]
+                fn $name(
+                    &self,
+                    py: Python<'_>,
+                    axis: Option<&Bound<'_, PyAny>>,
+                    keepdims: bool,
+                ) -> PyResult<LazyArray> {
+                    self.reduction(py, stringify!($name), axis, keepdims, 0)
+                }
+            )*
+        }
+    };
+}
+
+reduction_methods! {
+    sum: "`np.sum` (NumPy 2's result type: uint64 for unsigned, int64 for signed integers).",
+    prod: "`np.prod`.",
+    mean: "`np.mean` (accumulated in float64).",
+    min: "`np.min`.",
+    max: "`np.max`; `x.max(axis=0)` is a maximum-intensity projection.",
+    any: "`np.any`.",
+    all: "`np.all`.",
+    argmin: "`np.argmin` (a flat index over all axes, or along one axis).",
+    argmax: "`np.argmax`.",
+    count_nonzero: "`np.count_nonzero`.",
 }
 
 /// `np.histogram(x, bins, range)`: `(counts, edges)` as NumPy arrays (int64 counts; the last
