@@ -4,12 +4,10 @@
 
 use std::fmt::Write as _;
 
-use chunkwise::pipeline::{builtin, Steps};
 use pyo3::prelude::*;
 use pyo3::types::{PyEllipsis, PySlice, PyTuple};
 
 use crate::array::LazyArray;
-use crate::errors::OrRaise;
 
 /// One index item in NumPy's syntax.
 fn item(obj: &Bound<'_, PyAny>, out: &mut String) -> PyResult<()> {
@@ -65,7 +63,6 @@ impl LazyArray {
         params.insert("x".into(), "x".into());
         params.insert("index".into(), index.into());
         let names = std::collections::HashMap::from([("x".to_string(), self.inner.clone())]);
-        let step = builtin().prepare("slice", params).or_raise(py)?;
-        Self::wrap(py, step.build(&Steps::new(&names)))
+        crate::vocab::build(py, "slice", &names, params)
     }
 }

@@ -3,8 +3,8 @@
 //! `percentile` and `stats` run at once (their answers are small, and NumPy's return values).
 
 use chunkwise::ops::reduce::{
-    as_f64, bincount as bincount_of, compute_small, histogram_edges, percentiles, quantiles,
-    reduce, stats as stats_of, Axes, Reduction, StatsOptions,
+    as_f64, auto_range, bincount as bincount_of, compute_small, histogram_edges, percentiles,
+    quantiles, reduce, stats as stats_of, Axes, Reduction, StatsOptions,
 };
 use numpy::IntoPyArray;
 use pyo3::prelude::*;
@@ -174,18 +174,12 @@ pub fn histogram<'py>(
             Some(r) => r,
             None => {
                 let s = stats_of(&x, &StatsOptions::new(0, &[]), exec)?;
-                if !(s.min.is_finite() && s.max.is_finite()) {
-                    return Err(chunkwise::Error::Invalid(format!(
+                auto_range(s.min, s.max).ok_or_else(|| {
+                    chunkwise::Error::Invalid(format!(
                         "autodetected range of [{}, {}] is not finite; pass range=(lo, hi)",
                         s.min, s.max
-                    )));
-                }
-                // NumPy widens an empty range by 0.5 each way.
-                if s.min == s.max {
-                    (s.min - 0.5, s.max + 0.5)
-                } else {
-                    (s.min, s.max)
-                }
+                    ))
+                })?
             }
         };
         let h = Reduction::Histogram { bins, lo, hi };

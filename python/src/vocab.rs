@@ -5,8 +5,10 @@
 //! manipulation) are reachable from Python the day they land.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
-use chunkwise::pipeline::{builtin, Steps};
+use chunkwise::pipeline::{builtin, Registry, Steps};
+use chunkwise::Array;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -35,16 +37,32 @@ pub fn op(
     }
     let params: serde_json::Map<String, serde_json::Value> = serde_json::from_str(params)
         .map_err(|e| invalid(format!("{name}: parameters are not a JSON object: {e}")))?;
-    let step = builtin().prepare(name, params).or_raise(py)?;
-    LazyArray::wrap(py, step.build(&Steps::new(&names)))
+    build(py, name, &names, params)
+}
+
+/// The built-in ops, registered once per process (every call from Python builds through them).
+fn registry() -> &'static Registry {
+    static REGISTRY: OnceLock<Registry> = OnceLock::new();
+    REGISTRY.get_or_init(builtin)
+}
+
+/// Builds op `name` from `params` whose array parameters name the entries of `names`: the one
+/// way Python reaches a registered op (`_op`, `x[...]`).
+pub(crate) fn build(
+    py: Python<'_>,
+    name: &str,
+    names: &HashMap<String, Array>,
+    params: serde_json::Map<String, serde_json::Value>,
+) -> PyResult<LazyArray> {
+    let step = registry().prepare(name, params).or_raise(py)?;
+    LazyArray::wrap(py, step.build(&Steps::new(names)))
 }
 
 /// The names `_op` builds, sorted.
 #[pyfunction]
 #[pyo3(name = "_op_names")]
 pub fn op_names() -> Vec<String> {
-    let registry = builtin();
-    let mut names: Vec<String> = registry.names().into_iter().map(str::to_string).collect();
+    let mut names: Vec<String> = registry().names().into_iter().map(str::to_string).collect();
     names.sort();
     names
 }

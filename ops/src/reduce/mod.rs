@@ -38,7 +38,7 @@ pub use partial::ReducePartial;
 pub use pipeline::register;
 pub use quantile::{percentiles, quantiles};
 pub use run::{as_f64, compute_small};
-pub use stats::{stats, Stats, StatsOptions};
+pub use stats::{auto_range, stats, Stats, StatsOptions};
 
 /// The axes a reduction runs over, and whether they stay (with extent 1) in the result.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

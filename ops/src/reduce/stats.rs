@@ -63,6 +63,19 @@ pub struct Stats {
     pub histogram: Vec<u64>,
 }
 
+/// The histogram range `np.histogram` takes from data with extremes `min` and `max`: those,
+/// widened by 0.5 each way when equal; `None` when either is not finite (NumPy raises).
+pub fn auto_range(min: f64, max: f64) -> Option<(f64, f64)> {
+    if !(min.is_finite() && max.is_finite()) {
+        return None;
+    }
+    Some(if min == max {
+        (min - 0.5, max + 0.5)
+    } else {
+        (min, max)
+    })
+}
+
 /// Summary statistics of all elements of `x`.
 ///
 /// # Errors
@@ -82,13 +95,7 @@ pub fn stats(x: &Array, options: &StatsOptions, exec: &ExecOptions) -> Result<St
     let v = as_f64(&summary[0]);
     let (min, max) = (v[0], v[1]);
     let (mut edges, mut histogram) = (Vec::new(), Vec::new());
-    if options.bins > 0 && min.is_finite() && max.is_finite() {
-        // NumPy widens an empty range by 0.5 each way.
-        let (lo, hi) = if min == max {
-            (min - 0.5, max + 0.5)
-        } else {
-            (min, max)
-        };
+    if let Some((lo, hi)) = auto_range(min, max).filter(|_| options.bins > 0) {
         let h = Reduction::Histogram {
             bins: options.bins,
             lo,
