@@ -396,9 +396,16 @@ fn stats_summarise_in_few_passes() {
         .sum::<f64>()
         / n as f64;
     assert!((s.mean - mean).abs() < 1e-9 * mean && (s.std - var.sqrt()).abs() < 1e-9 * mean);
-    // One pass for min, max, mean and std, one for the histogram, one for the per-value
-    // histogram that gives uint16 percentiles.
-    assert_eq!(source.elements_read(), 3 * data.len() as u64);
+    // uint16: one pass counting each value gives everything.
+    assert_eq!(source.elements_read(), data.len() as u64);
+    // np.histogram's rule by search over the edges (last bin closed).
+    let mut want = vec![0u64; 16];
+    for &v in &sorted {
+        let v = f64::from(v);
+        let bin = (0..16).rfind(|&i| s.edges[i] <= v).unwrap();
+        want[bin] += 1;
+    }
+    assert_eq!(s.histogram, want);
 }
 
 #[test]

@@ -136,6 +136,60 @@ macro_rules! bool_into {
 }
 bool_into!(f64, i64);
 
+/// Element types with at most 2^16 distinct values, which a histogram counts per value (one
+/// table increment per element, no float conversion or bin search) before binning the table:
+/// several times faster than binning each element. `VALUES` is 0 for the wider types.
+pub(crate) trait Dense: Copy {
+    /// The number of distinct values (0: too many to count per value).
+    const VALUES: usize;
+    /// The value's position in `0..VALUES` (its bits as an unsigned integer).
+    fn position(self) -> usize;
+    /// The value at `position`, as a float.
+    fn value_at(position: usize) -> f64;
+}
+
+macro_rules! dense {
+    ($($t:ty as $u:ty),*) => {$(
+        impl Dense for $t {
+            const VALUES: usize = 1 << <$u>::BITS;
+            #[inline]
+            fn position(self) -> usize {
+                usize::from(self as $u)
+            }
+            fn value_at(position: usize) -> f64 {
+                f64::from(position as $u as $t)
+            }
+        }
+    )*};
+}
+dense!(u8 as u8, i8 as u8, u16 as u16, i16 as u16);
+
+macro_rules! sparse {
+    ($($t:ty),*) => {$(
+        impl Dense for $t {
+            const VALUES: usize = 0;
+            fn position(self) -> usize {
+                0
+            }
+            fn value_at(_: usize) -> f64 {
+                0.0
+            }
+        }
+    )*};
+}
+sparse!(i32, i64, u32, u64, f32, f64);
+
+impl Dense for bool {
+    const VALUES: usize = 2;
+    #[inline]
+    fn position(self) -> usize {
+        usize::from(self)
+    }
+    fn value_at(position: usize) -> f64 {
+        position as f64
+    }
+}
+
 /// Casts accumulator values to the output type `dtype` (Rust `as`; bool is "nonzero").
 #[allow(clippy::unnecessary_cast)]
 pub(crate) fn cast<A: Acc>(values: &[A], dtype: DType) -> Buffer {

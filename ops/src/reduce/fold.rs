@@ -4,7 +4,9 @@
 use chunkwise_engine::geometry::{for_each_index, strides};
 use chunkwise_engine::Region;
 
-use super::acc::{Acc, Enters};
+use std::cell::RefCell;
+
+use super::acc::{Acc, Dense, Enters};
 use super::kind::State;
 
 /// Where the elements of one input box go in a partial's output: the box's rows, and for each
@@ -111,7 +113,7 @@ impl Mapping<'_> {
 /// in `out`, one state per output element; each output element receives one box, so its state
 /// is set here (count and identity) before the fold.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn fold_piece<T: Enters<A> + Copy, A: Acc>(
+pub(crate) fn fold_piece<T: Enters<A> + Dense, A: Acc>(
     state: State,
     skip_nan: bool,
     map: &Mapping<'_>,
@@ -148,6 +150,24 @@ pub(crate) fn fold_piece<T: Enters<A> + Copy, A: Acc>(
         }
     });
     let bins = Bins::new(state);
+    if matches!(state, State::Histogram { .. })
+        && T::VALUES > 0
+        && map.reduced.iter().all(|&r| r)
+        && n <= u64::from(u32::MAX)
+    {
+        // A full reduction: the box feeds one state.
+        let mut only = 0;
+        map.covered(asked, |o| only = o);
+        dense_histogram(
+            &bins,
+            map,
+            region,
+            asked,
+            xs,
+            &mut out[only + 1..only + slots],
+        );
+        return;
+    }
     if skip_nan {
         map.rows(region, asked, |d, len, o, step, _, _| {
             for (k, &x) in xs[d..d + len].iter().enumerate() {
@@ -272,6 +292,45 @@ pub(crate) fn fold_piece<T: Enters<A> + Copy, A: Acc>(
             }
         });
     }
+}
+
+thread_local! {
+    /// Each worker's per-value count table for [`dense_histogram`], all zeros between calls
+    /// (reused: a fresh 256 KiB table per chunk would cost page faults and zeroing).
+    static VALUE_COUNTS: RefCell<Vec<u32>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Adds the elements of `asked` to the histogram `counts` by counting each value once into a
+/// per-value table and binning the table's non-zero entries: the same bins as [`Bins::of`] on
+/// every element, for a fraction of the work. The box holds fewer than 2^32 elements.
+fn dense_histogram<T: Dense, A: Acc>(
+    bins: &Bins,
+    map: &Mapping<'_>,
+    region: &Region,
+    asked: &Region,
+    xs: &[T],
+    counts: &mut [A],
+) {
+    VALUE_COUNTS.with(|cell| {
+        let mut cell = cell.borrow_mut();
+        if cell.len() < T::VALUES {
+            cell.resize(T::VALUES, 0);
+        }
+        let table = &mut cell[..T::VALUES];
+        map.rows(region, asked, |d, len, _, _, _, _| {
+            for &x in &xs[d..d + len] {
+                table[x.position()] += 1;
+            }
+        });
+        for (position, count) in table.iter_mut().enumerate() {
+            if *count != 0 {
+                if let Some(b) = bins.of(T::value_at(position)) {
+                    counts[b] = counts[b].add(A::from_u64(u64::from(*count)));
+                }
+                *count = 0;
+            }
+        }
+    });
 }
 
 /// Lanes of [`sum_row`]: enough independent sums for the compiler to vectorize the loop.
@@ -477,7 +536,7 @@ impl Bins {
 
     /// The bin of `x`, if it is inside the edges.
     #[inline]
-    fn of(&self, x: f64) -> Option<usize> {
+    pub(crate) fn of(&self, x: f64) -> Option<usize> {
         let bins = self.edges.len() - 1;
         let (first, last) = (self.edges[0], self.edges[bins]);
         if !(x >= first && x <= last) {

@@ -26,6 +26,7 @@ mod pipeline;
 mod quantile;
 mod run;
 mod stats;
+mod value_counts;
 
 use std::sync::Arc;
 

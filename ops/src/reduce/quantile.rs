@@ -1,14 +1,16 @@
 //! Exact quantiles (NumPy's default `linear` method) in a few passes, never holding the input:
 //! a histogram over the data's range finds the bin holding each needed order statistic, then
-//! the values of just that bin are collected and sorted. For 8- and 16-bit integers the
-//! histogram has one bin per value, so it alone gives the order statistics (one pass after
-//! min/max). A bin too full to collect is narrowed by another histogram over its own range.
+//! the values of just that bin are collected and sorted. For 8- and 16-bit integers one
+//! histogram with a bin per value of the type gives every order statistic in one pass
+//! ([`ValueCounts`]). A bin too full to collect is narrowed by another histogram over its own
+//! range.
 
-use chunkwise_engine::{Array, DType, Error, ExecOptions, Result};
+use chunkwise_engine::{Array, Error, ExecOptions, Result};
 
 use super::fold::Bins;
 use super::kind::Reduction;
 use super::run::{as_f64, compute_small};
+use super::value_counts::ValueCounts;
 use super::{reduce, Axes};
 
 /// Bins of each narrowing histogram.
@@ -26,6 +28,10 @@ const MAX_PASSES: usize = 16;
 pub fn quantiles(x: &Array, qs: &[f64], exec: &ExecOptions) -> Result<Vec<f64>> {
     if let Some(q) = qs.iter().find(|q| !(0.0..=1.0).contains(*q)) {
         return Err(Error::Invalid(format!("quantile {q} is outside [0, 1]")));
+    }
+    if let Some(counts) = ValueCounts::of(x, exec)? {
+        let n = x.meta().num_elements();
+        return linear(n, qs, |rank| Ok(counts.order_statistic(rank)));
     }
     let extremes = compute_small(
         &[
@@ -52,7 +58,8 @@ pub fn percentiles(x: &Array, ps: &[f64], exec: &ExecOptions) -> Result<Vec<f64>
     quantiles(x, &qs, exec)
 }
 
-/// [`quantiles`] with the extremes already known.
+/// [`quantiles`] with the extremes already known (of an array [`ValueCounts`] does not
+/// cover: [`quantiles`] and `stats()` take those from its counts).
 pub(crate) fn quantiles_in(
     x: &Array,
     qs: &[f64],
@@ -67,41 +74,36 @@ pub(crate) fn quantiles_in(
     if n == 0 {
         return Err(Error::Invalid("quantiles of an empty array".into()));
     }
-    let small_int = matches!(
-        x.dtype(),
-        DType::Bool | DType::Int8 | DType::Uint8 | DType::Int16 | DType::Uint16
-    );
-    let per_value = if small_int && min < max {
-        let bins = (max - min) as u32 + 1;
-        let hist = histogram_counts(x, bins, min, max + 1.0, exec)?;
-        Some(hist)
-    } else {
-        None
-    };
     let mut passes = Passes::default();
+    linear(n, qs, |rank| {
+        passes.order_statistic(x, rank, min, max, exec)
+    })
+}
+
+/// NumPy's `linear` quantiles of `n` sorted elements, from their order statistics (each rank
+/// asked once).
+pub(crate) fn linear(
+    n: u64,
+    qs: &[f64],
+    mut order_statistic: impl FnMut(u64) -> Result<f64>,
+) -> Result<Vec<f64>> {
     let mut cache: Vec<(u64, f64)> = Vec::new();
-    let mut order_stat = |rank: u64| -> Result<f64> {
+    let mut at = |rank: u64| -> Result<f64> {
         if let Some(&(_, v)) = cache.iter().find(|(r, _)| *r == rank) {
             return Ok(v);
         }
-        let v = match &per_value {
-            Some(counts) => {
-                let (b, _) = find_bin(counts, rank);
-                min + b as f64
-            }
-            None => passes.order_statistic(x, rank, min, max, exec)?,
-        };
+        let v = order_statistic(rank)?;
         cache.push((rank, v));
         Ok(v)
     };
     qs.iter()
         .map(|&q| {
-            // NumPy's `linear` method: virtual index (n - 1) q, then `_lerp`.
+            // Virtual index (n - 1) q, then `_lerp`.
             let h = (n - 1) as f64 * q;
             let below = h.floor();
             let t = h - below;
-            let a = order_stat(below as u64)?;
-            let b = order_stat((below as u64 + 1).min(n - 1))?;
+            let a = at(below as u64)?;
+            let b = at((below as u64 + 1).min(n - 1))?;
             Ok(lerp(a, b, t))
         })
         .collect()
@@ -119,7 +121,7 @@ fn lerp(a: f64, b: f64, t: f64) -> f64 {
 }
 
 /// The bin holding order statistic `rank` (0-based), and the rank within that bin.
-fn find_bin(counts: &[u64], rank: u64) -> (usize, u64) {
+pub(crate) fn find_bin(counts: &[u64], rank: u64) -> (usize, u64) {
     let mut below = 0;
     for (b, &c) in counts.iter().enumerate() {
         if rank < below + c {
@@ -205,7 +207,7 @@ impl Passes {
     }
 }
 
-fn histogram_counts(
+pub(crate) fn histogram_counts(
     x: &Array,
     bins: u32,
     lo: f64,

@@ -1,14 +1,15 @@
 //! `stats()`: the numbers a user wants before anything else — count, min, max, mean, standard
-//! deviation, a histogram and percentiles — in as few passes as the data allows: one pass for
-//! the moments and extremes, one for the histogram (its range is the extremes), and the
-//! percentiles' passes only when asked for (none more for 8/16-bit integers beyond their
-//! per-value histogram).
+//! deviation, a histogram and percentiles — in as few passes as the data allows: for bool and
+//! 8/16-bit integers one pass (a count per value gives everything); for other types one pass
+//! for the moments and extremes, one for the histogram (its range is the extremes), and the
+//! percentiles' passes only when asked for.
 
 use chunkwise_engine::{Array, Error, ExecOptions, Result};
 use serde::Serialize;
 
-use super::quantile::quantiles_in;
+use super::quantile::{linear, quantiles_in};
 use super::run::{as_f64, compute_small};
+use super::value_counts::ValueCounts;
 use super::{reduce, Axes, Reduction};
 
 /// What [`stats`] computes besides the moments.
@@ -90,6 +91,9 @@ pub fn stats(x: &Array, options: &StatsOptions, exec: &ExecOptions) -> Result<St
             "percentile {p} is outside [0, 100]"
         )));
     }
+    if let Some(counts) = ValueCounts::of(x, exec)? {
+        return from_counts(&counts, options, x);
+    }
     let all = Axes::all();
     let summary = compute_small(&[reduce(x, Reduction::Summary, &all)?], exec)?;
     let v = as_f64(&summary[0]);
@@ -117,6 +121,29 @@ pub fn stats(x: &Array, options: &StatsOptions, exec: &ExecOptions) -> Result<St
         max,
         mean: v[2],
         std: v[3],
+        percentiles: options.percentiles.iter().copied().zip(values).collect(),
+        edges,
+        histogram,
+    })
+}
+
+/// [`stats`] of a bool or 8/16-bit integer array from its per-value counts (one read).
+fn from_counts(counts: &ValueCounts, options: &StatsOptions, x: &Array) -> Result<Stats> {
+    let n = x.meta().num_elements();
+    let (min, max) = (counts.min(), counts.max());
+    let (mut edges, mut histogram) = (Vec::new(), Vec::new());
+    if let Some((lo, hi)) = auto_range(min, max).filter(|_| options.bins > 0) {
+        histogram = counts.histogram(options.bins, lo, hi, x.dtype());
+        edges = super::histogram_edges(options.bins, lo, hi, x.dtype());
+    }
+    let qs: Vec<f64> = options.percentiles.iter().map(|p| p / 100.0).collect();
+    let values = linear(n, &qs, |rank| Ok(counts.order_statistic(rank)))?;
+    Ok(Stats {
+        count: n,
+        min,
+        max,
+        mean: counts.mean(),
+        std: counts.std(),
         percentiles: options.percentiles.iter().copied().zip(values).collect(),
         edges,
         histogram,
