@@ -139,7 +139,7 @@ impl Pipeline {
             Pipeline::Mean => "mean of all voxels (float64), to JSON",
             Pipeline::Histogram => "histogram, 256 bins over [0, 65536), to JSON",
             Pipeline::Percentiles => {
-                "exact percentiles 0.5, 50, 99.5 (chunkwise stats: a min/max/mean/std pass too)"
+                "exact percentiles 0.5, 50, 99.5 (chunkwise stats: min, max, mean and std as well, from the same one pass)"
             }
             Pipeline::Mip => "maximum-intensity projection along z (2-D Zarr)",
         }

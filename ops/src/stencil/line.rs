@@ -106,6 +106,9 @@ pub(crate) fn apply<F: Sample>(block: &mut Vec<F>, dims: [usize; 3], line: &Line
                     }
                 }
             }
+            Line::Uniform(n) if inner == 1 => {
+                uniform_contiguous(block, [src, dst, len_in], *n, &mut scratch.2);
+            }
             Line::Uniform(n) => uniform(block, [src, dst, len_in, inner], *n, &mut scratch.2),
             Line::Min(n) => extreme(
                 block,
@@ -185,6 +188,26 @@ fn uniform<F: Sample>(block: &mut [F], at: [usize; 4], size: usize, acc: &mut Ve
                 *d = F::from_f64(a / n);
             }
         }
+    }
+}
+
+/// [`uniform`] along a contiguous line (the last axis): the windows side by side in one f64
+/// buffer, each summed in the same order as there (so the same bits), as whole-line slice
+/// loops instead of one window at a time.
+#[inline(always)]
+fn uniform_contiguous<F: Sample>(block: &mut [F], at: [usize; 3], size: usize, acc: &mut Vec<f64>) {
+    let [src, dst, len_in] = at;
+    let len_out = len_in + 1 - size;
+    let n = size as f64;
+    acc.clear();
+    acc.extend(block[src..src + len_out].iter().map(|v| v.to_f64()));
+    for t in 1..size {
+        for (a, &v) in acc.iter_mut().zip(&block[src + t..src + t + len_out]) {
+            *a += v.to_f64();
+        }
+    }
+    for (d, &a) in block[dst..dst + len_out].iter_mut().zip(acc.iter()) {
+        *d = F::from_f64(a / n);
     }
 }
 
