@@ -96,14 +96,17 @@ int_acc!(u64);
 
 /// An input element type entering accumulator `A`.
 pub(crate) trait Enters<A> {
+    /// Whether the type has NaN (floats): the extremes of the others skip NaN checks.
+    const HAS_NAN: bool;
     fn acc(self) -> A;
     /// NumPy truthiness (NaN is true).
     fn nonzero(self) -> bool;
 }
 
 macro_rules! into {
-    ($a:ty: $($t:ty),*) => {$(
+    ($a:ty: $($t:ty => $nan:expr),*) => {$(
         impl Enters<$a> for $t {
+            const HAS_NAN: bool = $nan;
             #[inline]
             fn acc(self) -> $a {
                 self as $a
@@ -116,13 +119,15 @@ macro_rules! into {
         }
     )*};
 }
-into!(f64: i8, i16, i32, i64, u8, u16, u32, u64, f32, f64);
-into!(i64: i8, i16, i32, i64);
-into!(u64: u8, u16, u32, u64);
+into!(f64: i8 => false, i16 => false, i32 => false, i64 => false, u8 => false, u16 => false,
+    u32 => false, u64 => false, f32 => true, f64 => true);
+into!(i64: i8 => false, i16 => false, i32 => false, i64 => false);
+into!(u64: u8 => false, u16 => false, u32 => false, u64 => false);
 
 macro_rules! bool_into {
     ($($a:ty),*) => {$(
         impl Enters<$a> for bool {
+            const HAS_NAN: bool = false;
             #[inline]
             fn acc(self) -> $a {
                 <$a>::from(u8::from(self))

@@ -225,11 +225,19 @@ pub(crate) fn fold_piece<T: Enters<A> + Dense, A: Acc>(
                 }
             }
             State::Min | State::Max => {
-                let min = state == State::Min;
-                for (v, &x) in out[o + 1..].iter_mut().step_by(step).zip(row) {
-                    let x = x.acc();
-                    if !(skip_nan && x.is_nan()) && takes(min, x, *v) {
-                        *v = x;
+                let slots = out[o + 1..].iter_mut().step_by(step).zip(row);
+                // Without NaN a state only ever holds values of the type: plain comparisons
+                // (a maximum-intensity projection is this loop).
+                match (T::HAS_NAN, state == State::Min) {
+                    (false, true) => slots.for_each(|(v, &x)| *v = least(*v, x.acc())),
+                    (false, false) => slots.for_each(|(v, &x)| *v = greatest(*v, x.acc())),
+                    (true, min) => {
+                        for (v, &x) in slots {
+                            let x = x.acc();
+                            if !(skip_nan && x.is_nan()) && takes(min, x, *v) {
+                                *v = x;
+                            }
+                        }
                     }
                 }
             }
@@ -385,14 +393,19 @@ fn fold_row_into_one<T: Enters<A> + Copy, A: Acc>(
         State::Sum | State::Moments => s[1] = sum_row(s[1], row, |x| entering(x, skip_nan)),
         State::Min | State::Max => {
             let min = state == State::Min;
-            let mut v = s[1];
-            for &x in row {
-                let x = x.acc();
-                if !(skip_nan && x.is_nan()) && takes(min, x, v) {
-                    v = x;
-                }
-            }
-            s[1] = v;
+            let v = s[1];
+            s[1] = match (T::HAS_NAN, min) {
+                (false, true) => extreme_row(v, row, least),
+                (false, false) => extreme_row(v, row, greatest),
+                (true, _) => row.iter().fold(v, |v, &x| {
+                    let x = x.acc();
+                    if !(skip_nan && x.is_nan()) && takes(min, x, v) {
+                        x
+                    } else {
+                        v
+                    }
+                }),
+            };
         }
         State::Count => {
             let n = row.iter().filter(|x| x.nonzero()).count();
@@ -401,6 +414,41 @@ fn fold_row_into_one<T: Enters<A> + Copy, A: Acc>(
         _ => return false,
     }
     true
+}
+
+/// `v` and the elements of `row` reduced by `pick` (an exact, order-free extreme of values that
+/// are not NaN), in [`LANES`] independent lanes so the loop vectorizes.
+#[inline]
+fn extreme_row<T: Enters<A> + Copy, A: Acc>(v: A, row: &[T], pick: impl Fn(A, A) -> A) -> A {
+    let mut lanes = [v; LANES];
+    let mut blocks = row.chunks_exact(LANES);
+    for block in &mut blocks {
+        for (lane, &x) in lanes.iter_mut().zip(block) {
+            *lane = pick(*lane, x.acc());
+        }
+    }
+    let tail = blocks.remainder().iter().fold(v, |v, &x| pick(v, x.acc()));
+    lanes.into_iter().fold(tail, &pick)
+}
+
+/// The lesser of two values that are not NaN.
+#[inline]
+fn least<A: Acc>(v: A, x: A) -> A {
+    if x < v {
+        x
+    } else {
+        v
+    }
+}
+
+/// The greater of two values that are not NaN.
+#[inline]
+fn greatest<A: Acc>(v: A, x: A) -> A {
+    if x > v {
+        x
+    } else {
+        v
+    }
 }
 
 /// Whether `x` replaces the running extreme `v` (NaN wins and then stays, as in NumPy).
