@@ -243,6 +243,52 @@ fn map_overlap_keeps_integer_types_and_trims_an_extended_result() {
 }
 
 #[test]
+fn map_overlap_owned_hands_over_the_extended_block_to_change_in_place_or_return() {
+    for (shape, chunkings) in shapes_and_chunkings() {
+        let data = small_f64(&shape, 21);
+        let nd = shape.len();
+        let whole = shape.iter().map(|&n| n as u64).collect::<Vec<_>>();
+        let options = FilterOptions {
+            mode: BoundaryMode::Mirror,
+            cval: 0.0,
+            output: Some(DType::Float64),
+        };
+        let want: ArrayD<f64> = from_ndarray(data.clone(), &whole)
+            .unwrap()
+            .uniform_filter(&vec![3; nd], &[], &options)
+            .unwrap()
+            .compute(&exec(1))
+            .unwrap();
+        for chunks in &chunkings {
+            for threads in [1, 3] {
+                let x = from_ndarray(data.clone(), chunks).unwrap();
+                // The window mean written over the block's own buffer, returned extended.
+                let mean_in_place = move |mut b: ArrayD<f64>| {
+                    let inner = window_mean(b.view(), 3);
+                    let at = vec![ndarray::Slice::from(1..-1); nd];
+                    b.slice_each_axis_mut(|ax| at[ax.axis.index()])
+                        .assign(&inner);
+                    Ok::<_, String>(b)
+                };
+                let got: ArrayD<f64> = x
+                    .map_overlap_owned(&[1], BoundaryMode::Mirror, DType::Float64, mean_in_place)
+                    .unwrap()
+                    .compute(&exec(threads))
+                    .unwrap();
+                let context = format!("{shape:?} in {chunks:?}, {threads} threads");
+                assert_eq!(got.shape(), want.shape(), "{context}");
+                for (g, w) in got.iter().zip(want.iter()) {
+                    assert!(
+                        (g - w).abs() <= 1e-9 * w.abs().max(1.0),
+                        "{context}: {g} vs {w}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
 fn map_overlap_chains_recomputed_or_held_give_the_same_result() {
     use chunkwise::engine::plan::StencilChains;
     let data = small_f64(&[30, 20, 12], 12);
