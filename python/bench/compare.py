@@ -10,6 +10,9 @@ Every measurement is its own process (`--one CASE`), so no run inherits another'
 page cache state beyond the machine's; the cases alternate, in an order rotated every round, and
 the report gives medians. The Python cases are timed inside the process, from opening the input
 to the output written (interpreter start-up and imports excluded); the CLI as a whole process.
+Beside the wall time each case reports the CPU time its process used over the same span (user +
+system, all threads): on a shared, overloaded machine wall times stretch with the load, CPU
+times much less, so both are given.
 `--before DIR` adds the chunkwise cases run with another build of the package (a directory
 holding a `chunkwise/` package, put first on PYTHONPATH), for before/after figures.
 
@@ -22,6 +25,7 @@ VOLUME.zarr: the demo volume (`chunkwise generate VOLUME.zarr --size 512 --chunk
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -45,43 +49,50 @@ def clip_block(b):
     return np.clip(b, 1e4, 4e4)
 
 
+def cpu_seconds(who=resource.RUSAGE_SELF):
+    """User + system CPU time of this process (all threads), or of its finished children."""
+    r = resource.getrusage(who)
+    return r.ru_utime + r.ru_stime
+
+
 def one(case, volume, out, threads):
-    """Runs one case in this process and returns its time inside the process."""
+    """Runs one case in this process: its wall and CPU seconds inside the process, from opening
+    the input to the output written."""
     if case == "seed_python":
         import chunkwise as cw
 
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), cpu_seconds()
         x = cw.open(volume)
         y = cw.ndimage.gaussian_filter(x.clip(10000, 40000), sigma=2.0).astype("uint16")
         y.downsample(2).to_zarr(out, codec=ZSTD1, threads=threads, progress=False)
-        return time.perf_counter() - start
+        return time.perf_counter() - start, cpu_seconds() - cpu
     if case == "mb_chunkwise":
         import chunkwise as cw
 
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), cpu_seconds()
         x = cw.open(volume)
         x.map_blocks(clip_block, dtype="uint16").to_zarr(
             out, codec=ZSTD1, threads=threads, progress=False
         )
-        return time.perf_counter() - start
+        return time.perf_counter() - start, cpu_seconds() - cpu
     if case == "mb_dask":
         import dask
         import dask.array as da
         import zarr
 
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), cpu_seconds()
         src = zarr.open_array(volume, mode="r")
         dst = zarr.create_array(out, shape=src.shape, chunks=src.chunks, dtype=src.dtype,
                                 compressors=zarr.codecs.ZstdCodec(level=1))
         d = da.from_zarr(src).map_blocks(clip_block, dtype=src.dtype)
         with dask.config.set(scheduler="threads", num_workers=threads):
             da.store(d, dst, lock=False)
-        return time.perf_counter() - start
+        return time.perf_counter() - start, cpu_seconds() - cpu
     raise SystemExit(f"unknown case {case}")
 
 
 def measure(case, args, work, threads, env=None):
-    """One run of `case` in a fresh process; seconds."""
+    """One run of `case` in a fresh process: (wall seconds, CPU seconds)."""
     out = work / f"{case}.zarr"
     shutil.rmtree(out, ignore_errors=True)
     if case == "seed_cli":
@@ -91,19 +102,20 @@ def measure(case, args, work, threads, env=None):
             "steps": SEED,
             "outputs": [{"from": "y", "path": str(out), "codec": ZSTD1}],
         }))
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), cpu_seconds(resource.RUSAGE_CHILDREN)
         subprocess.run([args.cli, "run", str(pipe), "--quiet", "--threads", str(threads)],
                        check=True)
         seconds = time.perf_counter() - start
+        cpu = cpu_seconds(resource.RUSAGE_CHILDREN) - cpu
     else:
         run = subprocess.run(
             [sys.executable, __file__, "--one", case.removesuffix("_before"), args.volume,
              "--out", str(out), "--threads", str(threads)],
             check=True, capture_output=True, text=True, env=env,
         )
-        seconds = float(run.stdout.strip().splitlines()[-1])
+        seconds, cpu = map(float, run.stdout.strip().splitlines()[-1].split())
     shutil.rmtree(out, ignore_errors=True)
-    return seconds
+    return seconds, cpu
 
 
 def main():
@@ -118,7 +130,7 @@ def main():
     p.add_argument("--threads", type=int, default=2, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.one:
-        print(one(args.one, args.volume, args.out, args.threads))
+        print(*one(args.one, args.volume, args.out, args.threads))
         return
 
     cases = [("mb_chunkwise", 1), ("mb_dask", 1), ("mb_chunkwise", 2), ("mb_dask", 2)]
@@ -130,16 +142,18 @@ def main():
         cases += [("mb_chunkwise_before", 1), ("mb_chunkwise_before", 2)]
     work = Path(tempfile.mkdtemp(prefix="cw-bench-"))
     times = {c: [] for c in cases}
+    cpus = {c: [] for c in cases}
     log = open(args.log, "a") if args.log else None
     try:
         for r in range(args.rounds):
             order = cases[r % len(cases):] + cases[:r % len(cases)]
             for case, threads in order:
                 env = before_env if case.endswith("_before") else None
-                s = measure(case, args, work, threads, env)
+                s, cpu = measure(case, args, work, threads, env)
                 times[(case, threads)].append(s)
+                cpus[(case, threads)].append(cpu)
                 record = {"round": r, "case": case, "threads": threads, "seconds": round(s, 4),
-                          "load": round(os.getloadavg()[0], 2)}
+                          "cpu_seconds": round(cpu, 4), "load": round(os.getloadavg()[0], 2)}
                 print(json.dumps(record), flush=True)
                 if log:
                     log.write(json.dumps(record) + "\n")
@@ -150,22 +164,29 @@ def main():
             log.close()
 
     med = {c: statistics.median(t) for c, t in times.items()}
-    print("\n| case | threads | median s | rounds (s) |\n|---|---|---|---|")
+    cpu = {c: statistics.median(t) for c, t in cpus.items()}
+    print("\n| case | threads | median wall s | median CPU s | rounds wall (s) |")
+    print("|---|---|---|---|---|")
     for (case, threads), t in times.items():
         rounds = ", ".join(f"{v:.2f}" for v in t)
-        print(f"| {case} | {threads} | {med[(case, threads)]:.3f} | {rounds} |")
+        print(f"| {case} | {threads} | {med[(case, threads)]:.3f} | {cpu[(case, threads)]:.3f} "
+              f"| {rounds} |")
     print()
+
+    def ratio(a, b):
+        return f"wall {med[a] / med[b]:.2f}x, CPU {cpu[a] / cpu[b]:.2f}x"
+
     for threads in (1, 2):
-        ratio = med[("mb_dask", threads)] / med[("mb_chunkwise", threads)]
-        print(f"map_blocks, {threads} thread(s): Dask / chunkwise = {ratio:.2f}x")
+        print(f"map_blocks, {threads} thread(s), Dask / chunkwise: "
+              + ratio(("mb_dask", threads), ("mb_chunkwise", threads)))
         if ("mb_chunkwise_before", threads) in med:
-            gain = med[("mb_chunkwise_before", threads)] / med[("mb_chunkwise", threads)]
-            print(f"map_blocks, {threads} thread(s): before / after = {gain:.2f}x")
+            print(f"map_blocks, {threads} thread(s), before / after: "
+                  + ratio(("mb_chunkwise_before", threads), ("mb_chunkwise", threads)))
     for tool in ("mb_chunkwise", "mb_dask"):
-        print(f"{tool}: 1 -> 2 threads speed-up {med[(tool, 1)] / med[(tool, 2)]:.2f}x")
+        print(f"{tool}: 1 -> 2 threads, wall speed-up {med[(tool, 1)] / med[(tool, 2)]:.2f}x")
     if args.cli:
-        ratio = med[("seed_python", 2)] / med[("seed_cli", 2)]
-        print(f"seed chain, 2 threads: Python API / CLI = {ratio:.3f}x")
+        print("seed chain, 2 threads, Python API / CLI: "
+              + ratio(("seed_python", 2), ("seed_cli", 2)))
 
 
 if __name__ == "__main__":

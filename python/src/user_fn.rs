@@ -61,7 +61,8 @@ where
 {
     // The common case, a C-contiguous array of the declared type: one copy.
     if let Ok(array) = out.extract::<PyReadonlyArrayDyn<'_, U>>() {
-        if let Ok(data) = array.as_slice() {
+        // `as_slice` takes Fortran order too, whose elements are not in the engine's order.
+        if let (true, Ok(data)) = (array.is_c_contiguous(), array.as_slice()) {
             let shape = IxDyn(array.shape());
             let data = py.detach(|| data.to_vec());
             return ArrayD::from_shape_vec(shape, data).map_err(|e| invalid(e.to_string()));
@@ -70,7 +71,7 @@ where
     let np = py.import("numpy")?;
     let out = np.call_method1("asarray", (out,))?;
     let shape: Vec<usize> = out.getattr("shape")?.extract()?;
-    let mut result = ArrayD::<U>::from_elem(IxDyn(&shape), U::default());
+    let mut result = py.detach(|| ArrayD::<U>::from_elem(IxDyn(&shape), U::default()));
     // SAFETY: `dest` borrows `result`'s buffer without owning it; `np.copyto` keeps no
     // reference to its arguments, and `dest` is checked to be the only reference left before
     // it is dropped, so no NumPy array outlives the borrow.
