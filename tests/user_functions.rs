@@ -260,7 +260,7 @@ fn map_overlap_owned_hands_over_the_extended_block_to_change_in_place_or_return(
                 // The window mean written over the block's own buffer, returned extended.
                 let mean_in_place = move |mut b: ArrayD<f64>| {
                     let inner = window_mean(b.view(), 3);
-                    let at = vec![ndarray::Slice::from(1..-1); nd];
+                    let at = vec![ndarray::Slice::new(1, Some(-1), 1); nd];
                     b.slice_each_axis_mut(|ax| at[ax.axis.index()])
                         .assign(&inner);
                     Ok::<_, String>(b)
