@@ -125,6 +125,7 @@ def main():
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--before", help="a directory holding another build's chunkwise/ package")
     p.add_argument("--log", help="append each measurement to this JSON-lines file")
+    p.add_argument("--only", choices=["map_blocks", "seed"], help="run one of the two comparisons")
     p.add_argument("--one", help=argparse.SUPPRESS)
     p.add_argument("--out", help=argparse.SUPPRESS)
     p.add_argument("--threads", type=int, default=2, help=argparse.SUPPRESS)
@@ -133,11 +134,13 @@ def main():
         print(*one(args.one, args.volume, args.out, args.threads))
         return
 
-    cases = [("mb_chunkwise", 1), ("mb_dask", 1), ("mb_chunkwise", 2), ("mb_dask", 2)]
-    if args.cli:
+    cases = []
+    if args.only != "seed":
+        cases += [("mb_chunkwise", 1), ("mb_dask", 1), ("mb_chunkwise", 2), ("mb_dask", 2)]
+    if args.cli and args.only != "map_blocks":
         cases += [("seed_cli", 2), ("seed_python", 2)]
     before_env = None
-    if args.before:
+    if args.before and args.only != "seed":
         before_env = dict(os.environ, PYTHONPATH=str(Path(args.before).resolve()))
         cases += [("mb_chunkwise_before", 1), ("mb_chunkwise_before", 2)]
     work = Path(tempfile.mkdtemp(prefix="cw-bench-"))
@@ -176,15 +179,15 @@ def main():
     def ratio(a, b):
         return f"wall {med[a] / med[b]:.2f}x, CPU {cpu[a] / cpu[b]:.2f}x"
 
-    for threads in (1, 2):
+    for threads in (1, 2) if ("mb_dask", 1) in med else ():
         print(f"map_blocks, {threads} thread(s), Dask / chunkwise: "
               + ratio(("mb_dask", threads), ("mb_chunkwise", threads)))
         if ("mb_chunkwise_before", threads) in med:
             print(f"map_blocks, {threads} thread(s), before / after: "
                   + ratio(("mb_chunkwise_before", threads), ("mb_chunkwise", threads)))
-    for tool in ("mb_chunkwise", "mb_dask"):
+    for tool in ("mb_chunkwise", "mb_dask") if ("mb_dask", 1) in med else ():
         print(f"{tool}: 1 -> 2 threads, wall speed-up {med[(tool, 1)] / med[(tool, 2)]:.2f}x")
-    if args.cli:
+    if ("seed_cli", 2) in med:
         print("seed chain, 2 threads, Python API / CLI: "
               + ratio(("seed_python", 2), ("seed_cli", 2)))
 
