@@ -324,6 +324,90 @@ fn pipeline_files_name_the_functions_as_numpy_does() {
     assert!(!dir.path().join("bad.zarr").exists());
 }
 
+/// NaN and the infinities in a pipeline file, as text JSON can hold ("nan", "inf", "-inf"):
+/// numbers where a float parameter or an operand is expected, run by the CLI against the same
+/// expressions computed element by element; an input named "nan" keeps its name's meaning; a
+/// word that is neither a name nor a float is one line naming what is expected.
+#[test]
+fn pipeline_files_write_nan_and_infinities_as_text() {
+    let shape = [13, 9, 7];
+    let dir = common::dir_with_input(&shape, &[4, 4, 4], 5);
+    let data: ArrayD<u16> = chunkwise::open(dir.path().join("in.zarr"))
+        .unwrap()
+        .compute(&exec(1))
+        .unwrap();
+    let pipeline = serde_json::json!({
+        "inputs": {"vol": "in.zarr", "nan": "in.zarr"},
+        "steps": [
+            {"id": "f", "op": "astype", "x": "vol", "dtype": "float64"},
+            {"id": "holes", "op": "where", "mask": "vol", "a": "f", "b": "NaN"},
+            {"id": "lifted", "op": "clip", "x": "holes", "min": "-inf", "max": "nan"},
+            {"id": "capped", "op": "minimum", "x": "f", "y": "inf"},
+            {"id": "sum", "op": "add", "x": "capped", "y": "-Infinity"},
+            {"id": "named", "op": "add", "x": "f", "y": "nan"},
+            {"id": "padded", "op": "pad", "x": "f", "pad_width": 1, "constant_values": "nan"}
+        ],
+        "outputs": [
+            {"from": "lifted", "path": "lifted.zarr"},
+            {"from": "sum", "path": "sum.zarr"},
+            {"from": "named", "path": "named.zarr"},
+            {"from": "padded", "path": "padded.zarr"}
+        ]
+    });
+    std::fs::write(dir.path().join("p.json"), pipeline.to_string()).unwrap();
+    let out = chunkwise_cmd(&["run", "p.json", "--threads", "2", "--quiet"], dir.path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let read = |name: &str| -> ArrayD<f64> {
+        chunkwise::open(dir.path().join(name))
+            .unwrap()
+            .compute(&exec(2))
+            .unwrap()
+    };
+    let f = data.mapv(f64::from);
+    // np.clip with a NaN bound gives NaN everywhere; where(vol, f, nan) is NaN at zeros anyway.
+    let lifted = read("lifted.zarr");
+    assert!(lifted.iter().all(|v| v.is_nan()), "clip(max=nan)");
+    assert!(read("sum.zarr").iter().all(|&v| v == f64::NEG_INFINITY));
+    common::assert_same(
+        &read("named.zarr"),
+        &f.mapv(|v| v * 2.0),
+        "the input named nan",
+    );
+    let padded = read("padded.zarr");
+    assert_eq!(padded.shape(), &[15, 11, 9]);
+    let (nans, inner) = padded.indexed_iter().fold((0, 0), |(n, i), (at, v)| {
+        let edge = (0..3).any(|d| at[d] == 0 || at[d] == padded.shape()[d] - 1);
+        match edge {
+            true => (n + usize::from(v.is_nan()), i),
+            false => (
+                n,
+                i + usize::from(*v == f[[at[0] - 1, at[1] - 1, at[2] - 1]]),
+            ),
+        }
+    });
+    assert_eq!((nans, inner), (15 * 11 * 9 - 13 * 9 * 7, 13 * 9 * 7));
+
+    let bad = serde_json::json!({
+        "inputs": {"vol": "in.zarr"},
+        "steps": [{"id": "c", "op": "clip", "x": "vol", "min": "lots"}],
+        "outputs": [{"from": "c", "path": "bad.zarr"}]
+    });
+    std::fs::write(dir.path().join("bad.json"), bad.to_string()).unwrap();
+    let out = chunkwise_cmd(&["run", "bad.json", "--quiet"], dir.path());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("\"lots\"") && stderr.contains("\"nan\""),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("bad.zarr").exists());
+}
+
 /// The methods read as NumPy's functions and chain: `(x > a) & (x < b)` and friends.
 #[test]
 fn methods_chain_like_numpy_expressions() {

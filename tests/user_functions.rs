@@ -149,6 +149,33 @@ fn window_mean(block: ArrayViewD<'_, f64>, size: usize) -> ArrayD<f64> {
     ArrayD::from_shape_vec(IxDyn(&inner), values).unwrap()
 }
 
+/// The built-in `uniform_filter(3)` of the whole array: the reference for window means.
+fn uniform3(data: &ArrayD<f64>, boundary: Boundary) -> ArrayD<f64> {
+    let options = FilterOptions {
+        mode: boundary.mode,
+        cval: boundary.cval.as_f64(),
+        output: Some(DType::Float64),
+    };
+    let whole: Vec<u64> = data.shape().iter().map(|&n| n as u64).collect();
+    from_ndarray(data.clone(), &whole)
+        .unwrap()
+        .uniform_filter(&vec![3; data.ndim()], &[], &options)
+        .unwrap()
+        .compute(&exec(1))
+        .unwrap()
+}
+
+/// `got` equals `want` within rounding (the sums run in another order).
+fn assert_close(got: &ArrayD<f64>, want: &ArrayD<f64>, context: &str) {
+    assert_eq!(got.shape(), want.shape(), "{context}");
+    for (g, w) in got.iter().zip(want.iter()) {
+        assert!(
+            (g - w).abs() <= 1e-9 * w.abs().max(1.0),
+            "{context}: {g} vs {w}"
+        );
+    }
+}
+
 #[test]
 fn map_overlap_mean_matches_uniform_filter_in_every_mode_shape_chunking_and_thread_count() {
     let boundaries = [
@@ -160,23 +187,8 @@ fn map_overlap_mean_matches_uniform_filter_in_every_mode_shape_chunking_and_thre
     ];
     for (shape, chunkings) in shapes_and_chunkings() {
         let data = small_f64(&shape, 5);
-        let nd = shape.len();
         for boundary in boundaries {
-            let options = FilterOptions {
-                mode: boundary.mode,
-                cval: boundary.cval.as_f64(),
-                output: Some(DType::Float64),
-            };
-            let whole = from_ndarray(
-                data.clone(),
-                &shape.iter().map(|&n| n as u64).collect::<Vec<_>>(),
-            )
-            .unwrap();
-            let want: ArrayD<f64> = whole
-                .uniform_filter(&vec![3; nd], &[], &options)
-                .unwrap()
-                .compute(&exec(1))
-                .unwrap();
+            let want = uniform3(&data, boundary);
             for chunks in &chunkings {
                 for threads in [1, 3] {
                     let x = from_ndarray(data.clone(), chunks).unwrap();
@@ -188,13 +200,7 @@ fn map_overlap_mean_matches_uniform_filter_in_every_mode_shape_chunking_and_thre
                     let got: ArrayD<f64> = y.compute(&exec(threads)).unwrap();
                     let context =
                         format!("{shape:?} in {chunks:?}, {boundary:?}, {threads} threads");
-                    assert_eq!(got.shape(), want.shape(), "{context}");
-                    for (g, w) in got.iter().zip(want.iter()) {
-                        assert!(
-                            (g - w).abs() <= 1e-9 * w.abs().max(1.0),
-                            "{context}: {g} vs {w}"
-                        );
-                    }
+                    assert_close(&got, &want, &context);
                 }
             }
         }
@@ -239,6 +245,35 @@ fn map_overlap_keeps_integer_types_and_trims_an_extended_result() {
             .unwrap();
         let got: ArrayD<f32> = y.compute(&exec(2)).unwrap();
         assert_eq!(got, want, "{mode:?}");
+    }
+}
+
+#[test]
+fn map_overlap_owned_hands_over_the_extended_block_to_change_in_place_or_return() {
+    for (shape, chunkings) in shapes_and_chunkings() {
+        let data = small_f64(&shape, 21);
+        let nd = shape.len();
+        let want = uniform3(&data, BoundaryMode::Mirror.into());
+        for chunks in &chunkings {
+            for threads in [1, 3] {
+                let x = from_ndarray(data.clone(), chunks).unwrap();
+                // The window mean written over the block's own buffer, returned extended.
+                let mean_in_place = move |mut b: ArrayD<f64>| {
+                    let inner = window_mean(b.view(), 3);
+                    let at = vec![ndarray::Slice::new(1, Some(-1), 1); nd];
+                    b.slice_each_axis_mut(|ax| at[ax.axis.index()])
+                        .assign(&inner);
+                    Ok::<_, String>(b)
+                };
+                let got: ArrayD<f64> = x
+                    .map_overlap_owned(&[1], BoundaryMode::Mirror, DType::Float64, mean_in_place)
+                    .unwrap()
+                    .compute(&exec(threads))
+                    .unwrap();
+                let context = format!("{shape:?} in {chunks:?}, {threads} threads");
+                assert_close(&got, &want, &context);
+            }
+        }
     }
 }
 

@@ -222,8 +222,10 @@ fn promote_float_int(float: DType, int: DType) -> DType {
 
 /// A Python-style scalar operand. Under NEP 50 it is "weak": it takes the array's type when it is
 /// of the same or a lower kind.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
-#[serde(untagged)]
+///
+/// Serialized as a JSON number or boolean; a non-finite float as its text (`"nan"`, `"inf"`,
+/// `"-inf"`, see [`crate::nonfinite`]), which is also read back.
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Scalar {
     /// `True` / `False`
     Bool(bool),
@@ -261,20 +263,31 @@ impl Scalar {
     }
 }
 
+impl Serialize for Scalar {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match *self {
+            Scalar::Bool(b) => s.serialize_bool(b),
+            Scalar::Int(i) => s.serialize_i64(i),
+            Scalar::Float(f) => crate::nonfinite::serialize(&f, s),
+        }
+    }
+}
+
 impl<'de> Deserialize<'de> for Scalar {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         d.deserialize_any(ScalarVisitor)
     }
 }
 
-/// Reads a JSON/YAML number or boolean as a [`Scalar`], with an error that says so otherwise.
+/// Reads a JSON/YAML number or boolean, or the text of a non-finite float (`"nan"`), as a
+/// [`Scalar`], with an error that says so otherwise.
 pub struct ScalarVisitor;
 
 impl serde::de::Visitor<'_> for ScalarVisitor {
     type Value = Scalar;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a number or a boolean")
+        write!(f, "a boolean, or {}", crate::nonfinite::EXPECTING_FLOAT)
     }
     fn visit_bool<E>(self, v: bool) -> std::result::Result<Scalar, E> {
         Ok(Scalar::Bool(v))
@@ -289,6 +302,11 @@ impl serde::de::Visitor<'_> for ScalarVisitor {
     }
     fn visit_f64<E>(self, v: f64) -> std::result::Result<Scalar, E> {
         Ok(Scalar::Float(v))
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<Scalar, E> {
+        crate::nonfinite::parse(v)
+            .map(Scalar::Float)
+            .ok_or_else(|| E::invalid_value(serde::de::Unexpected::Str(v), &self))
     }
 }
 

@@ -9,6 +9,10 @@ pub enum Error {
     /// The pipeline is malformed: bad parameter, shape or type mismatch, unknown name.
     #[error("{0}")]
     Invalid(String),
+    /// An index outside the array, or more indices than it has axes: NumPy's `IndexError`,
+    /// which the Python package raises for it.
+    #[error("{0}")]
+    Index(String),
     /// An input array could not be opened.
     #[error("cannot open array {path}: {detail}")]
     MissingArray {

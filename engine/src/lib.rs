@@ -17,6 +17,7 @@ pub mod expr;
 pub mod geometry;
 pub mod identity;
 pub mod meta;
+pub mod nonfinite;
 pub mod op;
 pub mod plan;
 pub mod registry;

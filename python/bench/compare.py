@@ -1,93 +1,195 @@
-"""The Python package's benchmarks (issue 16), reported in docs/benchmarks/2026-11-28-python/report.md:
+"""The Python package's benchmarks (issue 16):
 
-1. the seed chain (astype float32, *1.5, +100, clip, /2, astype uint16) through the Python API
-   against the CLI running the same pipeline file;
-2. map_blocks with a NumPy function against Dask's map_blocks with the same function, both
-   writing zstd level 1 Zarr v3 chunks, at 1 and 2 threads (time inside the process).
+1. the seed chain (clip 10000..40000 -> gaussian_filter sigma 2 -> astype uint16 -> 2x mean
+   downsample, the harness's `seed` pipeline) through the Python API against the CLI running
+   the same pipeline file;
+2. `x.map_blocks(f)` with `f = lambda b: np.clip(b, 1e4, 4e4)` against Dask's `map_blocks` with
+   the same function (+ `da.store` into a zstd-1 Zarr v3 array), at 1 and 2 threads.
 
-    python3 python/bench/compare.py VOLUME.zarr CHUNKWISE_BINARY [--repeats 3]
+Every measurement is its own process (`--one CASE`), so no run inherits another's allocator or
+page cache state beyond the machine's; the cases alternate, in an order rotated every round, and
+the report gives medians. The Python cases are timed inside the process, from opening the input
+to the output written (interpreter start-up and imports excluded); the CLI as a whole process.
+Beside the wall time each case reports the CPU time its process used over the same span (user +
+system, all threads): on a shared, overloaded machine wall times stretch with the load, CPU
+times much less, so both are given.
+`--before DIR` adds the chunkwise cases run with another build of the package (a directory
+holding a `chunkwise/` package, put first on PYTHONPATH), for before/after figures.
 
-VOLUME.zarr: the demo volume (`chunkwise generate` or `chunkwise demo`).
+    python3 python/bench/compare.py VOLUME.zarr --cli target/release/chunkwise \\
+        [--rounds 5] [--before DIR] [--log rounds.jsonl]
+
+VOLUME.zarr: the demo volume (`chunkwise generate VOLUME.zarr --size 512 --chunk 128`).
 """
 
 import argparse
 import json
+import os
+import resource
 import shutil
+import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
-import chunkwise as cw
-
-CHAIN = [
-    {"id": "f", "op": "astype", "x": "vol", "dtype": "float32"},
-    {"id": "s", "op": "mul", "x": "f", "y": 1.5},
-    {"id": "a", "op": "add", "x": "s", "y": 100},
-    {"id": "c", "op": "clip", "x": "a", "min": 0, "max": 65535},
-    {"id": "h", "op": "div", "x": "c", "y": 2},
-    {"id": "out", "op": "astype", "x": "h", "dtype": "uint16"},
+SEED = [
+    {"id": "c", "op": "clip", "x": "vol", "min": 10000, "max": 40000},
+    {"id": "g", "op": "gaussian_filter", "x": "c", "sigma": 2.0},
+    {"id": "u", "op": "astype", "x": "g", "dtype": "uint16"},
+    {"id": "y", "op": "downsample", "x": "u", "factors": [2, 2, 2], "method": "mean"},
 ]
+ZSTD1 = {"name": "zstd", "level": 1}
 
 
-def f(block):
-    return np.clip(block, 10000, 40000)
+def clip_block(b):
+    import numpy as np
+
+    return np.clip(b, 1e4, 4e4)
 
 
-def best(fn, repeats):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+def cpu_seconds(who=resource.RUSAGE_SELF):
+    """User + system CPU time of this process (all threads), or of its finished children."""
+    r = resource.getrusage(who)
+    return r.ru_utime + r.ru_stime
 
 
-def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("volume")
-    p.add_argument("binary")
-    p.add_argument("--repeats", type=int, default=3)
-    args = p.parse_args()
-    volume = Path(args.volume).resolve()
-    work = Path(tempfile.mkdtemp(prefix="cw-bench-"))
-    results = {}
-    try:
-        pipe = work / "chain.json"
-        pipe.write_text(json.dumps({"inputs": {"vol": str(volume)}, "steps": CHAIN,
-                                    "outputs": [{"from": "out", "path": str(work / "cli.zarr")}]}))
-        results["chain_cli_s"] = best(
-            lambda: subprocess.run([args.binary, "run", str(pipe), "--overwrite", "--quiet"], check=True),
-            args.repeats)
+def one(case, volume, out, threads):
+    """Runs one case in this process: its wall and CPU seconds inside the process, from opening
+    the input to the output written."""
+    if case == "seed_python":
+        import chunkwise as cw
+
+        start, cpu = time.perf_counter(), cpu_seconds()
         x = cw.open(volume)
-        chain = ((x.astype("float32") * 1.5 + 100).clip(0, 65535) / 2).astype("uint16")
-        results["chain_python_s"] = best(
-            lambda: chain.to_zarr(work / "py.zarr", overwrite=True, progress=False), args.repeats)
+        y = cw.ndimage.gaussian_filter(x.clip(10000, 40000), sigma=2.0).astype("uint16")
+        y.downsample(2).to_zarr(out, codec=ZSTD1, threads=threads, progress=False)
+        return time.perf_counter() - start, cpu_seconds() - cpu
+    if case == "mb_chunkwise":
+        import chunkwise as cw
 
+        start, cpu = time.perf_counter(), cpu_seconds()
+        x = cw.open(volume)
+        x.map_blocks(clip_block, dtype="uint16").to_zarr(
+            out, codec=ZSTD1, threads=threads, progress=False
+        )
+        return time.perf_counter() - start, cpu_seconds() - cpu
+    if case == "mb_dask":
         import dask
         import dask.array as da
         import zarr
 
+        start, cpu = time.perf_counter(), cpu_seconds()
         src = zarr.open_array(volume, mode="r")
-        for threads in (1, 2):
-            results[f"map_blocks_chunkwise_{threads}t_s"] = best(
-                lambda: x.map_blocks(f).to_zarr(work / "mb.zarr", overwrite=True, threads=threads,
-                                                progress=False), args.repeats)
+        dst = zarr.create_array(out, shape=src.shape, chunks=src.chunks, dtype=src.dtype,
+                                compressors=zarr.codecs.ZstdCodec(level=1))
+        d = da.from_zarr(src).map_blocks(clip_block, dtype=src.dtype)
+        with dask.config.set(scheduler="threads", num_workers=threads):
+            da.store(d, dst, lock=False)
+        return time.perf_counter() - start, cpu_seconds() - cpu
+    raise SystemExit(f"unknown case {case}")
 
-            def run_dask():
-                out = zarr.create_array(work / "dask.zarr", shape=src.shape, chunks=src.chunks,
-                                        dtype=src.dtype, compressors=zarr.codecs.ZstdCodec(level=1),
-                                        overwrite=True)
-                d = da.from_zarr(src).map_blocks(f, dtype=src.dtype)
-                with dask.config.set(scheduler="threads", num_workers=threads):
-                    da.store(d, out, lock=False)
 
-            results[f"map_blocks_dask_{threads}t_s"] = best(run_dask, args.repeats)
-        print(json.dumps(results, indent=2))
+def measure(case, args, work, threads, env=None):
+    """One run of `case` in a fresh process: (wall seconds, CPU seconds)."""
+    out = work / f"{case}.zarr"
+    shutil.rmtree(out, ignore_errors=True)
+    if case == "seed_cli":
+        pipe = work / "seed.json"
+        pipe.write_text(json.dumps({
+            "inputs": {"vol": str(Path(args.volume).resolve())},
+            "steps": SEED,
+            "outputs": [{"from": "y", "path": str(out), "codec": ZSTD1}],
+        }))
+        start, cpu = time.perf_counter(), cpu_seconds(resource.RUSAGE_CHILDREN)
+        subprocess.run([args.cli, "run", str(pipe), "--quiet", "--threads", str(threads)],
+                       check=True)
+        seconds = time.perf_counter() - start
+        cpu = cpu_seconds(resource.RUSAGE_CHILDREN) - cpu
+    else:
+        run = subprocess.run(
+            [sys.executable, __file__, "--one", case.removesuffix("_before"), args.volume,
+             "--out", str(out), "--threads", str(threads)],
+            check=True, capture_output=True, text=True, env=env,
+        )
+        seconds, cpu = map(float, run.stdout.strip().splitlines()[-1].split())
+    shutil.rmtree(out, ignore_errors=True)
+    return seconds, cpu
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("volume")
+    p.add_argument("--cli", help="the chunkwise binary (release build) for the seed chain")
+    p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--before", help="a directory holding another build's chunkwise/ package")
+    p.add_argument("--log", help="append each measurement to this JSON-lines file")
+    p.add_argument("--only", choices=["map_blocks", "seed"], help="run one of the two comparisons")
+    p.add_argument("--one", help=argparse.SUPPRESS)
+    p.add_argument("--out", help=argparse.SUPPRESS)
+    p.add_argument("--threads", type=int, default=2, help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.one:
+        print(*one(args.one, args.volume, args.out, args.threads))
+        return
+
+    cases = []
+    if args.only != "seed":
+        cases += [("mb_chunkwise", 1), ("mb_dask", 1), ("mb_chunkwise", 2), ("mb_dask", 2)]
+    if args.cli and args.only != "map_blocks":
+        cases += [("seed_cli", 2), ("seed_python", 2)]
+    before_env = None
+    if args.before and args.only != "seed":
+        before_env = dict(os.environ, PYTHONPATH=str(Path(args.before).resolve()))
+        cases += [("mb_chunkwise_before", 1), ("mb_chunkwise_before", 2)]
+    work = Path(tempfile.mkdtemp(prefix="cw-bench-"))
+    times = {c: [] for c in cases}
+    cpus = {c: [] for c in cases}
+    log = open(args.log, "a") if args.log else None
+    try:
+        for r in range(args.rounds):
+            order = cases[r % len(cases):] + cases[:r % len(cases)]
+            for case, threads in order:
+                env = before_env if case.endswith("_before") else None
+                s, cpu = measure(case, args, work, threads, env)
+                times[(case, threads)].append(s)
+                cpus[(case, threads)].append(cpu)
+                record = {"round": r, "case": case, "threads": threads, "seconds": round(s, 4),
+                          "cpu_seconds": round(cpu, 4), "load": round(os.getloadavg()[0], 2)}
+                print(json.dumps(record), flush=True)
+                if log:
+                    log.write(json.dumps(record) + "\n")
+                    log.flush()
     finally:
         shutil.rmtree(work, ignore_errors=True)
+        if log:
+            log.close()
+
+    med = {c: statistics.median(t) for c, t in times.items()}
+    cpu = {c: statistics.median(t) for c, t in cpus.items()}
+    print("\n| case | threads | median wall s | median CPU s | rounds wall (s) |")
+    print("|---|---|---|---|---|")
+    for (case, threads), t in times.items():
+        rounds = ", ".join(f"{v:.2f}" for v in t)
+        print(f"| {case} | {threads} | {med[(case, threads)]:.3f} | {cpu[(case, threads)]:.3f} "
+              f"| {rounds} |")
+    print()
+
+    def ratio(a, b):
+        return f"wall {med[a] / med[b]:.2f}x, CPU {cpu[a] / cpu[b]:.2f}x"
+
+    for threads in (1, 2) if ("mb_dask", 1) in med else ():
+        print(f"map_blocks, {threads} thread(s), Dask / chunkwise: "
+              + ratio(("mb_dask", threads), ("mb_chunkwise", threads)))
+        if ("mb_chunkwise_before", threads) in med:
+            print(f"map_blocks, {threads} thread(s), before / after: "
+                  + ratio(("mb_chunkwise_before", threads), ("mb_chunkwise", threads)))
+    for tool in ("mb_chunkwise", "mb_dask") if ("mb_dask", 1) in med else ():
+        print(f"{tool}: 1 -> 2 threads, wall speed-up {med[(tool, 1)] / med[(tool, 2)]:.2f}x")
+    if ("seed_cli", 2) in med:
+        print("seed chain, 2 threads, Python API / CLI: "
+              + ratio(("seed_python", 2), ("seed_cli", 2)))
 
 
 if __name__ == "__main__":

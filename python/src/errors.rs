@@ -4,7 +4,9 @@
 use std::sync::Mutex;
 
 use chunkwise::Error;
-use pyo3::exceptions::{PyFileExistsError, PyFileNotFoundError, PyKeyboardInterrupt, PyValueError};
+use pyo3::exceptions::{
+    PyFileExistsError, PyFileNotFoundError, PyIndexError, PyKeyboardInterrupt, PyValueError,
+};
 use pyo3::prelude::*;
 
 pyo3::create_exception!(
@@ -50,7 +52,8 @@ pub(crate) fn clear_stash() {
 
 /// The Python exception for an engine error: the user's own exception when the run failed
 /// because their function raised, `KeyboardInterrupt` for a cancelled run, `FileExistsError` /
-/// `FileNotFoundError` where they fit, [`ChunkwiseError`] (a `ValueError`) otherwise.
+/// `FileNotFoundError` / `IndexError` where they fit, [`ChunkwiseError`] (a `ValueError`)
+/// otherwise.
 pub(crate) fn to_py(py: Python<'_>, err: Error) -> PyErr {
     let message = err.to_string();
     let raised = RAISED.lock().ok().and_then(|mut slot| slot.take());
@@ -71,6 +74,7 @@ pub(crate) fn to_py(py: Python<'_>, err: Error) -> PyErr {
         Error::OutputExists(_) => PyFileExistsError::new_err(message),
         Error::MissingArray { .. } => PyFileNotFoundError::new_err(message),
         Error::Cancelled { .. } => PyKeyboardInterrupt::new_err(message),
+        Error::Index(_) => PyIndexError::new_err(message),
         _ => ChunkwiseError::new_err(message),
     }
 }

@@ -10,11 +10,14 @@
 //! `ndimage` filters do. Pure-Python loops in `f` run one at a time. Everything else overlaps
 //! with `f`: while one thread is inside `f`, the others read, decode and write other chunks.
 //!
-//! # What `f` receives
+//! # What `f` receives and what the engine does with its result
 //!
-//! A NumPy array holding a copy of the engine's block (the engine's block lives only for the
-//! call, and a view kept by the user past it would dangle); `f`'s result is cast to the
-//! declared `dtype` (as `ndarray.astype`) and copied into the engine's buffer.
+//! The block is the engine's own buffer (the block gathered for the call, halo included),
+//! moved into a NumPy array without a copy: `f` may change it in place, keep it or return it.
+//! The result is copied once into a buffer of the engine, with the GIL released while it
+//! copies: as is when it is a C-contiguous array of the declared `dtype`, else cast by NumPy
+//! (`ndarray.astype`'s rules) straight into that buffer. (NumPy owns the memory of what `f`
+//! returns, so taking it without that copy would need NumPy to allocate through the engine.)
 //!
 //! `map_blocks` hands `f` whole N-d blocks by default: it is the facade's `map_overlap` with
 //! depth 0, one call per chunk. The facade's own `map_blocks` (`fuse=True`) fuses `f` into the
@@ -24,44 +27,72 @@
 //! overlap.
 
 use chunkwise::prelude::*;
-use numpy::ndarray::{ArrayD, ArrayViewD};
-use numpy::{PyReadonlyArrayDyn, ToPyArray};
+use numpy::ndarray::{ArrayD, ArrayViewD, IxDyn};
+use numpy::{IntoPyArray, PyArrayDyn, PyReadonlyArrayDyn, PyUntypedArrayMethods};
 use pyo3::prelude::*;
 use pyo3::types::IntoPyDict;
 
 use crate::array::LazyArray;
 use crate::convert::{choice, per_axis, scalar};
 use crate::dtypes::with_element;
-use crate::errors::{stash, OrRaise};
+use crate::errors::{invalid, stash, OrRaise};
 
-/// Calls `f` on a copy of `block` with the GIL held, and reads its result as `U`. An exception
-/// is kept for the caller (see [`crate::errors`]) and reported to the engine as text.
-fn call<T, U>(f: &Py<PyAny>, dtype: &str, block: ArrayViewD<'_, T>) -> Result<ArrayD<U>, String>
+/// Calls `f` on `block`, moved into NumPy, with the GIL held, and reads its result as `U`. An
+/// exception is kept for the caller (see [`crate::errors`]) and reported to the engine as text.
+fn call<T, U>(f: &Py<PyAny>, block: ArrayD<T>) -> Result<ArrayD<U>, String>
 where
     T: chunkwise::Element + numpy::Element,
     U: chunkwise::Element + numpy::Element,
 {
     Python::attach(|py| {
         let run = || -> PyResult<ArrayD<U>> {
-            let input = block.to_pyarray(py);
-            let out = f.bind(py).call1((input,))?;
-            // The common case, an array of the declared type, is read without more calls.
-            if let Ok(out) = out.extract::<PyReadonlyArrayDyn<'_, U>>() {
-                return Ok(out.as_array().to_owned());
-            }
-            let out = py
-                .import("numpy")?
-                .call_method1("asarray", (out,))?
-                .call_method(
-                    "astype",
-                    (dtype,),
-                    Some(&[("copy", false)].into_py_dict(py)?),
-                )?;
-            let out: PyReadonlyArrayDyn<'_, U> = out.extract()?;
-            Ok(out.as_array().to_owned())
+            let out = f.bind(py).call1((block.into_pyarray(py),))?;
+            receive(py, &out)
         };
         run().map_err(|e| stash(py, e))
     })
+}
+
+/// `f`'s result as a block of the engine, copied once with the GIL released (see the module
+/// documentation).
+fn receive<U>(py: Python<'_>, out: &Bound<'_, PyAny>) -> PyResult<ArrayD<U>>
+where
+    U: chunkwise::Element + numpy::Element,
+{
+    // The common case, a C-contiguous array of the declared type: one copy.
+    if let Ok(array) = out.extract::<PyReadonlyArrayDyn<'_, U>>() {
+        // `as_slice` takes Fortran order too, whose elements are not in the engine's order.
+        if let (true, Ok(data)) = (array.is_c_contiguous(), array.as_slice()) {
+            let shape = IxDyn(array.shape());
+            let data = py.detach(|| data.to_vec());
+            return ArrayD::from_shape_vec(shape, data).map_err(|e| invalid(e.to_string()));
+        }
+    }
+    let np = py.import("numpy")?;
+    let out = np.call_method1("asarray", (out,))?;
+    let shape: Vec<usize> = out.getattr("shape")?.extract()?;
+    let mut result = py.detach(|| ArrayD::<U>::from_elem(IxDyn(&shape), U::default()));
+    // SAFETY: `dest` borrows `result`'s buffer without owning it; `np.copyto` keeps no
+    // reference to its arguments, and `dest` is checked to be the only reference left before
+    // it is dropped, so no NumPy array outlives the borrow.
+    let dest =
+        unsafe { PyArrayDyn::<U>::borrow_from_array(&result.view_mut(), py.None().into_bound(py)) };
+    let copied = np.call_method(
+        "copyto",
+        (&dest, &out),
+        Some(&[("casting", "unsafe")].into_py_dict(py)?),
+    );
+    // SAFETY: `dest` is a live object; reading its reference count is all this does.
+    if unsafe { pyo3::ffi::Py_REFCNT(dest.as_ptr()) } != 1 {
+        // Someone holds the borrowed view: leak the buffer rather than free it under them.
+        std::mem::forget(result);
+        return Err(invalid(
+            "internal error (a bug in chunkwise): a view of the result buffer escaped",
+        ));
+    }
+    drop(dest);
+    copied?;
+    Ok(result)
 }
 
 /// The function's name for `explain()`, errors and the run's identity: `name=` or
@@ -112,11 +143,10 @@ impl LazyArray {
         let f = f.unbind();
         let whole_blocks = vec![0; x.shape().len()];
         let result = with_element!(x.dtype(), T => with_element!(output, U => {
-            let g = move |block: ArrayViewD<'_, T>| call::<T, U>(&f, output.name(), block);
             if fuse {
-                x.map_blocks(function, g)
+                x.map_blocks(function, move |run: ArrayViewD<'_, T>| call::<T, U>(&f, run.to_owned()))
             } else {
-                x.map_overlap(&whole_blocks, BoundaryMode::Reflect, function, g)
+                x.map_overlap_owned(&whole_blocks, BoundaryMode::Reflect, function, move |block| call::<T, U>(&f, block))
             }
         }));
         result.or_raise(py).map(LazyArray::new)
@@ -160,7 +190,7 @@ impl LazyArray {
         let function = label(&f, name, version, "map_overlap", output)?;
         let f = f.unbind();
         let result = with_element!(x.dtype(), T => with_element!(output, U => {
-            x.map_overlap(&depth, boundary, function, move |block: ArrayViewD<'_, T>| call::<T, U>(&f, output.name(), block))
+            x.map_overlap_owned(&depth, boundary, function, move |block| call::<T, U>(&f, block))
         }));
         result.or_raise(py).map(LazyArray::new)
     }

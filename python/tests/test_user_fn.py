@@ -107,3 +107,65 @@ def test_bad_user_fn_arguments():
         x.map_overlap(lambda b: b, depth=1, mode="bogus")
     with pytest.raises(cw.ChunkwiseError, match="dtype"):
         x.map_blocks(lambda b: b, dtype="complex128")
+
+
+def test_f_owns_its_blocks_and_may_keep_them(rng):
+    """Blocks are the engine's buffers moved into NumPy, not views into memory the engine
+    frees: blocks kept past the run still hold their chunks' values."""
+    a = rng.integers(0, 1000, (37, 29)).astype("int32")
+    kept = []
+
+    def keep(b):
+        kept.append(b)
+        return b * 2
+
+    got = cw.from_numpy(a, chunks=(16, 10)).map_blocks(keep).compute(threads=2)
+    np.testing.assert_array_equal(got, a * 2)
+    churn = [cw.from_numpy(a, chunks=(16, 10)).map_blocks(lambda b: -b).compute() for _ in range(3)]
+    assert len(kept) == 9 and all(b.flags.writeable for b in kept)
+    np.testing.assert_array_equal(
+        np.sort(np.concatenate([b.ravel() for b in kept])), np.sort(a.ravel())
+    )
+    np.testing.assert_array_equal(churn[-1], -a)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_f_may_change_its_block_in_place_and_return_it(rng, threads):
+    a = rng.random((37, 29)).astype("float32")
+
+    def clip_in_place(b):
+        np.clip(b, 0.2, 0.7, out=b)
+        return b
+
+    x = cw.from_numpy(a, chunks=(7, 5))
+    want = np.clip(a, 0.2, 0.7)
+    np.testing.assert_array_equal(x.map_blocks(clip_in_place).compute(threads=threads), want)
+    # The extended block, changed in place and returned whole, is trimmed.
+    got = x.map_overlap(clip_in_place, depth=2, mode="wrap").compute(threads=threads)
+    np.testing.assert_array_equal(got, want)
+
+
+def strided(b):
+    """b + 1 as a view with gaps between its rows (not C-contiguous)."""
+    wide = np.zeros((b.shape[0], b.shape[1] * 2), b.dtype)
+    wide[:, ::2] = b + 1
+    return wide[:, ::2]
+
+
+@pytest.mark.parametrize(
+    "f, want",
+    [
+        (lambda b: np.asfortranarray(b + 1), lambda a: a + 1),
+        (strided, lambda a: a + 1),
+        (lambda b: (b + 1)[::-1, ::-1][::-1, ::-1], lambda a: a + 1),
+        (lambda b: b + 1.75, lambda a: (a + 1.75).astype("int16")),  # float64, cast as astype
+        (lambda b: b > 50, lambda a: (a > 50).astype("int16")),
+        (lambda b: (b - 1).tolist(), lambda a: a - 1),  # not an array at all
+    ],
+    ids=["fortran", "strided", "reversed-view", "float64", "bool", "list"],
+)
+def test_results_of_any_layout_and_type_are_cast_to_the_declared_dtype(rng, f, want):
+    a = rng.integers(-100, 100, (20, 13)).astype("int16")
+    got = cw.from_numpy(a, chunks=(6, 5)).map_blocks(f, dtype="int16").compute(threads=2)
+    assert got.dtype == np.int16
+    np.testing.assert_array_equal(got, want(a))

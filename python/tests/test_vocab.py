@@ -100,8 +100,33 @@ def test_python_numbers_follow_numpy_2_scalar_rules(rng):
     check(cw.multiply(2.5, x), np.multiply(2.5, a))
     with pytest.raises(cw.ChunkwiseError):
         cw.add(x, 300)  # NumPy 2 raises OverflowError for uint8 + 300
-    with pytest.raises(ValueError, match="NaN"):
-        cw.maximum(x, float("nan"))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "uint16", "int8"])
+def test_nan_and_infinite_arguments_work_as_in_numpy(rng, dtype):
+    """NaN and the infinities reach the engine as the pipeline files write them ("nan", "inf",
+    "-inf": JSON has no literal for them), so every function takes them as NumPy does."""
+    a = sample(rng, (11, 7), dtype)
+    if a.dtype.kind == "f":
+        a[2, 3], a[5, 1] = np.nan, -np.inf
+    x = cw.from_numpy(a, chunks=(4, 3))
+    m = cw.from_numpy(a > 0, chunks=(5, 2))
+    nan, inf = np.nan, np.inf
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        check(cw.clip(x, -inf, nan), np.clip(a, -inf, nan))
+        check(cw.clip(x, min=-inf), np.clip(a, -inf, None))
+        check(cw.clip(x, None, inf), np.clip(a, None, inf))
+        check(x.clip(nan, None), np.clip(a, nan, None))
+        check(cw.add(x, nan), np.add(a, nan))
+        check(x + nan, a + nan)
+        check(cw.maximum(x, nan), np.maximum(a, nan))
+        check(cw.minimum(-inf, x), np.minimum(-inf, a))
+        check(cw.greater(x, -inf), np.greater(a, -inf))
+        check(cw.equal(x, nan), np.equal(a, nan))
+        check(cw.where(m, x, nan), np.where(a > 0, a, nan))
+        check(cw.apply("where", mask=m, a=inf, b=x), np.where(a > 0, inf, a))
+        check(cw.apply("threshold", x=x, value=-inf), (a > -inf).astype("uint8"))
 
 
 @pytest.mark.parametrize("dtype", ["int16", "uint8", "int32"])

@@ -1,8 +1,9 @@
-//! An operand in a pipeline file: the name of an input or step, or a number.
+//! An operand in a pipeline file: the name of an input or step, or a number (NaN and the
+//! infinities as text, `"nan"`, `"inf"`, `"-inf"`: see [`chunkwise_engine::nonfinite`]).
 
 use std::fmt;
 
-use chunkwise_engine::{Result, Scalar, Steps};
+use chunkwise_engine::{nonfinite, Result, Scalar, Steps};
 use serde::{Deserialize, Serialize};
 
 use crate::elementwise::Operand;
@@ -18,13 +19,21 @@ pub enum OperandSpec {
 }
 
 impl OperandSpec {
-    /// The operand, its name resolved.
+    /// The operand, its name resolved. A text that names no input or step but spells a
+    /// non-finite float (`"nan"`, `"-inf"`) is that float: JSON has no literal for it, and an
+    /// input or step of that name keeps the name's meaning, so no file changes meaning.
     ///
     /// # Errors
     /// [`chunkwise_engine::Error::Invalid`] for an unknown name.
     pub fn resolve(&self, steps: &Steps<'_>) -> Result<Operand> {
         Ok(match self {
-            OperandSpec::Ref(name) => Operand::Array(steps.array(name)?),
+            OperandSpec::Ref(name) => match steps.array(name) {
+                Ok(array) => Operand::Array(array),
+                Err(e) => match nonfinite::parse(name) {
+                    Some(v) => Operand::Scalar(Scalar::Float(v)),
+                    None => return Err(e),
+                },
+            },
             OperandSpec::Value(v) => Operand::Scalar(*v),
         })
     }

@@ -190,8 +190,8 @@ pub struct Resolved {
 /// appended when absent), integers count from the end when negative, slices clip to the axis.
 ///
 /// # Errors
-/// [`Error::Invalid`] with NumPy's messages: too many indices, an integer out of bounds, a
-/// zero step, two ellipses.
+/// [`Error::Index`] for too many indices or an integer out of bounds, [`Error::Invalid`] for a
+/// zero step or two ellipses, with NumPy's messages (and its exception types in Python).
 pub fn resolve(items: &[IndexItem], shape: &[u64]) -> Result<Resolved> {
     let ellipses = items.iter().filter(|i| **i == IndexItem::Ellipsis).count();
     if ellipses > 1 {
@@ -204,7 +204,7 @@ pub fn resolve(items: &[IndexItem], shape: &[u64]) -> Result<Resolved> {
         .filter(|i| matches!(i, IndexItem::Slice { .. } | IndexItem::Int(_)))
         .count();
     if consuming > shape.len() {
-        return Err(Error::Invalid(format!(
+        return Err(Error::Index(format!(
             "too many indices for array: array is {}-dimensional, but {consuming} were indexed",
             shape.len()
         )));
@@ -248,7 +248,7 @@ fn position(i: i64, axis: usize, n: u64) -> Result<u64> {
     if (0..n_i).contains(&at) {
         Ok(at as u64)
     } else {
-        Err(Error::Invalid(format!(
+        Err(Error::Index(format!(
             "index {i} is out of bounds for axis {axis} with size {n}"
         )))
     }

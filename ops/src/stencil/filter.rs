@@ -16,6 +16,8 @@ use crate::stencil::window::{bounding, gather, pieces, windows, AxisWindow, Halo
 #[derive(Clone, Debug, Serialize)]
 pub(crate) struct Boundary {
     pub mode: BoundaryMode,
+    /// Written as text when non-finite, so the run's identity tells NaN from a missing value.
+    #[serde(serialize_with = "chunkwise_engine::nonfinite::serialize")]
     pub cval: f64,
     /// Shape of the whole input.
     pub input_shape: Vec<u64>,

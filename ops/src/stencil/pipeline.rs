@@ -44,8 +44,12 @@ pub struct FilterSpec {
     /// reflect (default), mirror, nearest, wrap or constant.
     #[serde(default)]
     pub mode: BoundaryMode,
-    /// Value beyond the edges in constant mode.
-    #[serde(default)]
+    /// Value beyond the edges in constant mode (`"nan"`, `"inf"`, `"-inf"` for those).
+    #[serde(
+        default,
+        serialize_with = "chunkwise_engine::nonfinite::serialize",
+        deserialize_with = "chunkwise_engine::nonfinite::float"
+    )]
     pub cval: f64,
     /// float32 (default; float64 for float64 input) or float64.
     #[serde(default)]

@@ -7,6 +7,7 @@
 //!   pass over the data.
 //! - [`UserFnExt::map_overlap`]: a stencil whose kernel is the closure; the block arrives with a
 //!   halo gathered by the built-in stencils' own code (boundary modes, decoded-chunk cache).
+//!   [`UserFnExt::map_overlap_owned`] hands the closure that block's buffer to keep.
 //! - [`map_regions`]: a region op whose chunk mapping is a closure too: the general form.
 //!
 //! # What identifies a user function
@@ -191,6 +192,25 @@ pub trait UserFnExt {
         U: Element,
         E: Display,
         F: Fn(ArrayViewD<'_, T>) -> std::result::Result<ArrayD<U>, E> + Send + Sync + 'static;
+
+    /// [`UserFnExt::map_overlap`] with `f` owning the extended block: the buffer the engine
+    /// gathered it into, moved, so `f` can keep it or hand it on without a copy (the Python
+    /// package moves it into a NumPy array, which the user's function may keep).
+    ///
+    /// # Errors
+    /// As [`UserFnExt::map_overlap`].
+    fn map_overlap_owned<T, U, E, F>(
+        &self,
+        depth: &[usize],
+        boundary: impl Into<Boundary>,
+        function: impl Into<UserFn>,
+        f: F,
+    ) -> Result<Array>
+    where
+        T: Element,
+        U: Element,
+        E: Display,
+        F: Fn(ArrayD<T>) -> std::result::Result<ArrayD<U>, E> + Send + Sync + 'static;
 }
 
 impl UserFnExt for Array {
@@ -216,6 +236,23 @@ impl UserFnExt for Array {
         U: Element,
         E: Display,
         F: Fn(ArrayViewD<'_, T>) -> std::result::Result<ArrayD<U>, E> + Send + Sync + 'static,
+    {
+        let f = move |block: ArrayD<T>| f(block.view());
+        overlap::map_overlap(self, depth, boundary.into(), function.into(), f)
+    }
+
+    fn map_overlap_owned<T, U, E, F>(
+        &self,
+        depth: &[usize],
+        boundary: impl Into<Boundary>,
+        function: impl Into<UserFn>,
+        f: F,
+    ) -> Result<Array>
+    where
+        T: Element,
+        U: Element,
+        E: Display,
+        F: Fn(ArrayD<T>) -> std::result::Result<ArrayD<U>, E> + Send + Sync + 'static,
     {
         overlap::map_overlap(self, depth, boundary.into(), function.into(), f)
     }

@@ -10,7 +10,7 @@ use chunkwise_engine::{
     dispatch, Array, ArrayMeta, Buffer, Element, Error, Op, OpKind, Region, RegionData, Result,
     Scalar,
 };
-use ndarray::{ArrayD, ArrayViewD, IxDyn, Slice};
+use ndarray::{ArrayD, IxDyn, Slice};
 use serde::Serialize;
 
 use crate::elementwise::num::Num;
@@ -19,9 +19,8 @@ use crate::stencil::{check_window, BoundaryMode};
 use crate::user::call::{into_c_order, Signature};
 use crate::user::{check_inputs, region_text, Boundary, UserFn};
 
-/// The closure over an extended block, its error made text.
-type OverlapFn<T, U> =
-    dyn Fn(ArrayViewD<'_, T>) -> std::result::Result<ArrayD<U>, String> + Send + Sync;
+/// The closure over an extended block it owns, its error made text.
+type OverlapFn<T, U> = dyn Fn(ArrayD<T>) -> std::result::Result<ArrayD<U>, String> + Send + Sync;
 
 /// A user's function over blocks extended by `depth` on each side.
 #[derive(Serialize)]
@@ -52,7 +51,8 @@ impl<T, U> Debug for MapOverlap<T, U> {
     }
 }
 
-/// See [`crate::user::UserFnExt::map_overlap`].
+/// See [`crate::user::UserFnExt::map_overlap_owned`]; `map_overlap` lends `f` a view of the
+/// owned block.
 pub(crate) fn map_overlap<T, U, E, F>(
     x: &Array,
     depth: &[usize],
@@ -64,7 +64,7 @@ where
     T: Element,
     U: Element,
     E: Display,
-    F: Fn(ArrayViewD<'_, T>) -> std::result::Result<ArrayD<U>, E> + Send + Sync + 'static,
+    F: Fn(ArrayD<T>) -> std::result::Result<ArrayD<U>, E> + Send + Sync + 'static,
 {
     let signature = Signature::new::<T, U>("map_overlap", &function)?;
     let name = signature.name.clone();
@@ -106,7 +106,7 @@ where
         cval: constant_mode.then_some(boundary.cval),
         input_shape: x.shape().to_vec(),
         constant: scalar_as::<T>(boundary.cval)?,
-        f: Arc::new(move |block: ArrayViewD<'_, T>| f(block).map_err(|e| e.to_string())),
+        f: Arc::new(move |block: ArrayD<T>| f(block).map_err(|e| e.to_string())),
     };
     Array::apply(Arc::new(op), vec![x.clone()])
 }
@@ -213,10 +213,10 @@ impl<T: Element, U: Element> Op for MapOverlap<T, U> {
         let wins = self.windows(output);
         let shape: Vec<usize> = wins.iter().map(|w| w.map.len()).collect();
         let data: Vec<T> = gather_as(inputs, &wins, self.constant, |v: T| v)?;
-        let view = ArrayViewD::from_shape(IxDyn(&shape), &data)
+        let block = ArrayD::from_shape_vec(IxDyn(&shape), data)
             .map_err(|e| Error::Invalid(format!("internal: extended block: {e}")))?;
         let at = format!(" for output region {}", region_text(output));
-        let block = self.signature.call(&at, || (self.f)(view))?;
+        let block = self.signature.call(&at, || (self.f)(block))?;
         Ok(U::into_buffer(self.inner(block, output, &at)?))
     }
 }

@@ -3,8 +3,8 @@
 Each element-wise function builds the pipeline-file op of the same name (``cw.sin(x)`` is
 ``{"op": "sin", "x": ...}``), so results, type promotion (NumPy 2, NEP 50), broadcasting and
 errors are the engine's, the same from Python, Rust and pipeline files. Arguments are chunkwise
-arrays or Python/NumPy numbers (NaN and infinite numbers are not: JSON cannot hold them; use
-``x + np.nan`` style operators, which take any float).
+arrays or Python/NumPy numbers; NaN and the infinities, which JSON cannot hold, go to the engine
+as the pipeline files write them, ``"nan"``, ``"inf"`` and ``"-inf"``.
 """
 
 from __future__ import annotations
@@ -50,11 +50,10 @@ def _param(value, name, arrays):
     if isinstance(value, bool) or isinstance(value, int):
         return value
     if isinstance(value, float):
-        if not math.isfinite(value):
-            raise ValueError(
-                f"{value} as a function argument is not supported (JSON has no NaN/inf); "
-                "use an operator such as x + float('nan')"
-            )
+        if math.isnan(value):
+            return "nan"
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
         return value
     raise TypeError(f"expected a chunkwise Array or a number, got {type(value).__name__}")
 
@@ -65,6 +64,11 @@ def apply(op: str, **params) -> Array:
     arrays: dict = {}
     spec = {k: _param(v, k, arrays) for k, v in params.items() if v is not None}
     return _op(op, arrays, json.dumps(spec))
+
+
+def clip(x, min=None, max=None):  # noqa: A002 - NumPy 2's keyword names
+    """``np.clip(x, min, max)``; either bound may be None (absent), NaN or infinite."""
+    return apply("clip", x=x, min=min, max=max)
 
 
 def concat(arrays, axis=0):
@@ -173,6 +177,7 @@ def _reduction(name):
 
 
 FUNCTIONS = {
+    "clip": clip,
     **MANIPULATION,
     **{n: _unary(n) for n in UNARY},
     **{n: _binary(n) for n in BINARY},
