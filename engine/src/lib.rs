@@ -19,6 +19,7 @@ pub mod identity;
 pub mod meta;
 pub mod op;
 pub mod plan;
+pub mod rechunk;
 pub mod registry;
 pub mod spill;
 pub mod store;
