@@ -216,11 +216,20 @@ fn slabs_to_blocks<T: common::RandomElement + chunkwise::Element>(
             // A band's tasks share its slabs through the chunk cache, one decode each (a
             // worker that misses a slab another is decoding waits for it). Where two workers are
             // on two bands at once, a cache only twice a band's size (these tiny limits) gives
-            // some slabs up to disk and reads them back: 15-45 read-backs of 40 slabs measured
-            // for the float32 case; none on the 1024^3 benchmark.
+            // some slabs up — to disk, read back rather than decoded again (15-45 read-backs of
+            // 40 slabs measured for the float32 case), or, cut to what later reads need, decoded
+            // again (42 decodes of 40 seen once). None of either on the 1024^3 benchmark.
             let slabs = shape[0] as u64;
-            assert_eq!(source.chunks_decoded(), slabs, "{context}: slabs decoded");
-            let restored = source.chunks_restored();
+            let (decoded, restored) = (source.chunks_decoded(), source.chunks_restored());
+            let most = if threads == 1 {
+                slabs
+            } else {
+                slabs + slabs / 10
+            };
+            assert!(
+                (slabs..=most).contains(&decoded),
+                "{context}: {decoded} slab decodes"
+            );
             assert!(
                 restored <= 2 * slabs,
                 "{context}: {restored} slabs read back"
