@@ -20,6 +20,7 @@ pub mod meta;
 pub mod nonfinite;
 pub mod op;
 pub mod plan;
+pub mod rechunk;
 pub mod registry;
 pub mod spill;
 pub mod store;

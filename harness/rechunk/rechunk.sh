@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Slab-to-block rechunk (issue 18): a SIZE^3 uint16 volume stored in (1, SIZE, SIZE) slabs,
-# rewritten in CHUNK^3 blocks by chunkwise's `rechunk` op under a memory limit and by Dask's
-# rechunk + to_zarr, alternating, ROUNDS rounds; prints each run's wall time, peak RSS, and the
-# medians. chunkwise is timed as a whole process, Dask from inside its process (imports
-# excluded), as the harness times peers.
+# rewritten in CHUNK^3 blocks under a memory limit, ROUNDS rounds alternating four contenders:
+# chunkwise's `rechunk` op, chunkwise writing the slabs with CHUNK^3 output chunks (a plain copy
+# whose output `chunks` setting rechunks, through the same planner), Dask's rechunk + to_zarr and
+# Cubed's rechunk + to_zarr (allowed_mem = LIMIT). Prints each run's wall time and peak RSS, then
+# the medians and the ratios peer / chunkwise. chunkwise is timed as a whole process, the Python
+# peers from inside their process (imports excluded), as the harness times peers. Every output is
+# zstd level 1, CHUNK^3 chunks, Zarr v3.
 #
 # usage: harness/rechunk/rechunk.sh CHUNKWISE_BINARY WORKDIR [SIZE=512] [CHUNK=128]
 #        [LIMIT=256MiB] [ROUNDS=3] [THREADS=2]
@@ -18,30 +21,55 @@ if [ ! -d "$work/slabs.zarr" ]; then
  "outputs": [{"from": "x", "path": "slabs.zarr", "chunks": [1, $size, $size]}]}
 JSON
   "$bin" run "$work/slabs.json" -q
+  rm -rf "$work/cubes.zarr"
 fi
 cat > "$work/rechunk.json" <<JSON
 {"inputs": {"x": "slabs.zarr"},
  "steps": [{"id": "y", "op": "rechunk", "x": "x", "chunks": [$chunk, $chunk, $chunk],
             "max_mem": "$limit"}],
- "outputs": [{"from": "y", "path": "blocks.zarr"}]}
+ "outputs": [{"from": "y", "path": "out.zarr"}]}
 JSON
-"$bin" plan "$work/rechunk.json" --memory-limit "$limit" | grep -i "rechunk" || true
+cat > "$work/copy.json" <<JSON
+{"inputs": {"x": "slabs.zarr"}, "steps": [],
+ "outputs": [{"from": "x", "path": "out.zarr", "chunks": [$chunk, $chunk, $chunk]}]}
+JSON
+echo "== plan of the rechunk op"
+"$bin" plan "$work/rechunk.json" --memory-limit "$limit"
+echo "== plan of the copy with output chunks"
+"$bin" plan "$work/copy.json" --memory-limit "$limit"
 rss() { grep "Maximum resident" "$1" | awk '{printf "%.0f MiB", $6 / 1024}'; }
-cw=() dk=()
-for r in $(seq "$rounds"); do
-  rm -rf "$work/blocks.zarr" "$work/dask.zarr"
+declare -A times
+run_cw() { # name pipeline
+  rm -rf "$work/out.zarr"
+  local s t
   s=$(date +%s.%N)
-  /usr/bin/time -v -o "$work/cw.time" "$bin" run "$work/rechunk.json" -q \
-    --memory-limit "$limit" --threads "$threads"
+  /usr/bin/time -v -o "$work/time.txt" "$bin" run "$work/$2" -q --memory-limit "$limit" \
+    --threads "$threads"
   t=$(echo "$(date +%s.%N) - $s" | bc)
-  cw+=("$t")
-  echo "round $r chunkwise ${t}s RSS $(rss "$work/cw.time")"
-  out=$(/usr/bin/time -v -o "$work/dask.time" python3 "$here/dask_rechunk.py" \
-    "$work/slabs.zarr" "$work/dask.zarr" "$chunk" "$threads")
-  t=${out#inside_seconds=}
-  dk+=("$t")
-  echo "round $r dask ${t}s RSS $(rss "$work/dask.time")"
+  times[$1]+="$t "
+  echo "round $r $1 ${t}s RSS $(rss "$work/time.txt")"
+}
+run_py() { # name script args...
+  local name=$1 script=$2 out t
+  shift 2
+  rm -rf "$work/out.zarr" "$work/cubed-work"
+  mkdir -p "$work/cubed-work"
+  out=$(/usr/bin/time -v -o "$work/time.txt" python3 "$here/$script" "$@")
+  t=${out##*inside_seconds=}
+  times[$name]+="$t "
+  echo "round $r $name ${t}s RSS $(rss "$work/time.txt")"
+}
+for r in $(seq "$rounds"); do
+  run_cw chunkwise-rechunk rechunk.json
+  run_cw chunkwise-copy copy.json
+  run_py dask dask_rechunk.py "$work/slabs.zarr" "$work/out.zarr" "$chunk" "$threads"
+  run_py cubed cubed_rechunk.py "$work/slabs.zarr" "$work/out.zarr" "$chunk" "$threads" \
+    "$limit" "$work/cubed-work"
 done
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR + 1) / 2)]}'; }
-m1=$(median "${cw[@]}") m2=$(median "${dk[@]}")
-echo "median chunkwise ${m1}s, dask ${m2}s, ratio dask/chunkwise $(echo "scale=2; $m2 / $m1" | bc)"
+rm -rf "$work/out.zarr" "$work/cubed-work"
+median() { printf '%s\n' $1 | sort -g | awk '{a[NR]=$1} END {print a[int((NR + 1) / 2)]}'; }
+base=$(median "${times[chunkwise-rechunk]}")
+for name in chunkwise-rechunk chunkwise-copy dask cubed; do
+  m=$(median "${times[$name]}")
+  echo "median $name ${m}s ($(echo "scale=2; $m / $base" | bc)x chunkwise-rechunk's time)"
+done

@@ -173,6 +173,7 @@ pub fn stages_of(
     split(
         outputs,
         chains(&plan.stencil_chains)?,
+        plan.memory_limit,
         &plan.scratch,
         scratch,
         wrap,

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use chunkwise_engine::plan::{materialized, StencilChains};
+use chunkwise_engine::plan::{materialized, rechunk_outputs, StencilChains};
 use chunkwise_engine::store::Sink;
 use chunkwise_engine::{Array, NodeKind, Output, Result};
 use chunkwise_store::{open_zarr, Codec, Overwrite, WriteOptions, ZarrSink};
@@ -45,7 +45,9 @@ pub enum Scratch {
 pub type Wrap<'a> = &'a dyn Fn(usize, Arc<dyn Sink>, String) -> Result<Arc<dyn Sink>>;
 
 /// Splits `outputs` into stages, the arrays kept between stages written under `scratch_dir`
-/// (`0.zarr`, `1.zarr`, ...), every sink passed through `wrap`.
+/// (`0.zarr`, `1.zarr`, ...), every sink passed through `wrap`; an output written in other
+/// chunks than its expression's is first planned as a local run plans it under `memory_limit`
+/// ([`rechunk_outputs`]), its intermediate chunking one of the arrays kept between stages.
 ///
 /// # Errors
 /// Store errors creating or opening the scratch arrays; invalid expressions when rebuilding
@@ -53,10 +55,12 @@ pub type Wrap<'a> = &'a dyn Fn(usize, Arc<dyn Sink>, String) -> Result<Arc<dyn S
 pub fn split(
     outputs: &[Output],
     chains: StencilChains,
+    memory_limit: u64,
     scratch_dir: &Path,
     scratch: Scratch,
     wrap: Wrap<'_>,
 ) -> Result<Vec<SplitStage>> {
+    let outputs = &rechunk_outputs(outputs.to_vec(), memory_limit)?;
     let kept = materialized(outputs, chains);
     let mut replaced: HashMap<u64, Array> = HashMap::new();
     let mut stages = Vec::new();

@@ -8,6 +8,7 @@
 
 mod adapter;
 mod files;
+mod in_flight;
 mod journal;
 mod json;
 mod location;

@@ -19,6 +19,7 @@ use chunkwise_engine::{ArrayMeta, Buffer, ChunkGrid, DType, Error, Region, Resul
 use crate::adapter::{
     codec_options, dtype_of, encoding_signature, macro_read, natural_chunks, open_array, ReadStore,
 };
+use crate::in_flight::InFlight;
 use crate::location::Location;
 
 /// A Zarr array (v2 or v3; a local folder, an object store or a web server) read through zarrs.
@@ -33,6 +34,8 @@ pub struct ZarrSource {
     decoded: AtomicU64,
     /// Chunks read back from the spill folder instead.
     restored: AtomicU64,
+    /// Chunks being decoded for the cache now, so that two tasks do not decode one together.
+    in_flight: InFlight,
 }
 
 impl std::fmt::Debug for ZarrSource {
@@ -79,6 +82,7 @@ pub fn open_zarr(path: impl AsRef<Path>) -> Result<ZarrSource> {
         spill: SpillDir::new("decoded chunks"),
         decoded: AtomicU64::new(0),
         restored: AtomicU64::new(0),
+        in_flight: InFlight::default(),
     })
 }
 
@@ -117,32 +121,38 @@ impl ZarrSource {
             let Some(part) = full.intersect(region) else {
                 continue;
             };
-            let cached = self.lock_cache().get(idx, &part);
-            let (block_region, block) = match cached {
-                Some(found) => found,
-                None => {
-                    let spilled = self.lock_cache().spilled(idx);
-                    // A spilled copy that cannot be read back is decoded again instead.
-                    let restored = spilled.and_then(|s| self.spill.read(&s.path, s.dtype).ok());
-                    let decoded = match restored {
-                        Some(buffer) => {
-                            self.restored.fetch_add(1, Ordering::Relaxed);
-                            buffer
-                        }
-                        None => {
-                            self.decoded.fetch_add(1, Ordering::Relaxed);
-                            macro_read(&self.array, idx, &opts, self.meta.dtype)
-                                .map_err(|e| self.locate_failure(region, &opts, e))?
-                        }
-                    };
-                    let decoded = Arc::new(decoded);
-                    let mut cache = self.lock_cache();
-                    if cache.wanted_later(idx) {
-                        let kept = Arc::clone(&decoded);
-                        cache.insert(idx.clone(), full.clone(), kept, io.cache_bytes, &self.spill);
-                    }
-                    (full.clone(), decoded)
+            let (block_region, block) = loop {
+                if let Some(found) = self.lock_cache().get(idx, &part) {
+                    break found;
                 }
+                // Another task decoding this chunk now: wait for it, then look again.
+                let Some(_claim) = self.in_flight.claim(idx) else {
+                    continue;
+                };
+                if let Some(found) = self.lock_cache().get(idx, &part) {
+                    break found;
+                }
+                let spilled = self.lock_cache().spilled(idx);
+                // A spilled copy that cannot be read back is decoded again instead.
+                let restored = spilled.and_then(|s| self.spill.read(&s.path, s.dtype).ok());
+                let decoded = match restored {
+                    Some(buffer) => {
+                        self.restored.fetch_add(1, Ordering::Relaxed);
+                        buffer
+                    }
+                    None => {
+                        self.decoded.fetch_add(1, Ordering::Relaxed);
+                        macro_read(&self.array, idx, &opts, self.meta.dtype)
+                            .map_err(|e| self.locate_failure(region, &opts, e))?
+                    }
+                };
+                let decoded = Arc::new(decoded);
+                let mut cache = self.lock_cache();
+                if cache.wanted_later(idx) {
+                    let kept = Arc::clone(&decoded);
+                    cache.insert(idx.clone(), full.clone(), kept, io.cache_bytes, &self.spill);
+                }
+                break (full.clone(), decoded);
             };
             copy_buffer_region(&block, &block_region, &mut out, region)?;
             // Counted after the copy: this read may have been the chunk's last, or its owner's.

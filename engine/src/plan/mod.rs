@@ -6,6 +6,8 @@ mod explain;
 mod fuse;
 mod graph;
 mod memory;
+mod order;
+mod output_chunks;
 mod paths;
 mod program;
 mod registers;
@@ -16,6 +18,8 @@ use std::sync::Arc;
 
 pub use deps::{Adjacency, TaskDeps};
 pub use explain::human_bytes;
+pub(crate) use order::grouped_morton;
+pub use output_chunks::rechunk_outputs;
 pub use paths::check_replaceable;
 pub(crate) use program::piece_by_piece;
 pub use program::{Dest, FusedProgram, Instr, Operand, ProgramInput, BLOCK};
@@ -70,6 +74,9 @@ pub struct Stage {
     pub task_bytes: u64,
     /// Bytes one task's results stay in memory for later stages.
     pub held_bytes: u64,
+    /// Per axis, how many consecutive tasks read the same input chunk: tasks start in Morton
+    /// order of these groups ([`grouped_morton`]), so a group finishes before the next starts.
+    pub read_groups: Vec<u64>,
 }
 
 impl Stage {
@@ -109,6 +116,7 @@ impl Stage {
     }
 
     fn new(outputs: Vec<StageOutput>, units: ChunkGrid) -> Self {
+        let read_groups = vec![1; units.shape().len()];
         Stage {
             outputs,
             tasks: units.clone(),
@@ -117,6 +125,7 @@ impl Stage {
             program: FusedProgram::default(),
             task_bytes: 0,
             held_bytes: 0,
+            read_groups,
         }
     }
 }
@@ -158,6 +167,7 @@ impl Plan {
         if outputs.is_empty() {
             return Err(Error::Invalid("the pipeline has no outputs".into()));
         }
+        let outputs = output_chunks::rechunk_outputs(outputs, memory_limit)?;
         let retry = (chains == StencilChains::Auto).then(|| outputs.clone());
         let graph = ExprGraph::collect(outputs.iter().map(|o| &o.array));
         validate_outputs(&graph, &outputs)?;
@@ -195,6 +205,9 @@ impl Plan {
                     stage: stage.label(),
                 });
             }
+        }
+        for s in 0..stages.len() {
+            stages[s].read_groups = order::shared_read_groups(&stages, s);
         }
         let mut offsets = vec![0u64];
         for s in &stages {

@@ -12,12 +12,12 @@ mod index;
 mod manipulate;
 mod pad;
 mod pipeline;
-mod rechunk;
 mod remap;
 mod reshape;
 
 pub use axes::{normalize_axes, normalize_axis};
 pub use basic::{slice, slice_items, take};
+pub use chunkwise_engine::rechunk::{plan_rechunk, rechunk, Rechunk, RechunkPlan};
 pub use concat::{concat, stack, Concat};
 pub use ext::ManipulateExt;
 pub use index::{index_text, parse_index, resolve, AxisSelect, IndexItem, Resolved};
@@ -26,6 +26,5 @@ pub use manipulate::{
 };
 pub use pad::{pad, pad_widths, PadMode};
 pub use pipeline::register;
-pub use rechunk::{rechunk, Rechunk};
 pub use remap::{IndexMap, InputAxis, Remap};
 pub use reshape::{reshape, AxisGroup, Reshape};

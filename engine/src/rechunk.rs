@@ -1,28 +1,39 @@
-//! `rechunk`: the same values in other chunks. [`Rechunk`] is the identity as a region op whose
-//! output chunks are the new ones; a task asks for its region one input chunk at a time
-//! ([`Op::piecewise`]), so it holds one decoded input chunk beside its output, and its tasks
-//! span whole input chunks where those are multiples of the new ones (each input chunk decoded
-//! once).
+//! `rechunk`: the same values in other chunks, and the planner that decides how — one for the
+//! `rechunk` op and for an output written in other chunks than its expression's (see
+//! [`crate::plan`], which sends such an output through [`rechunk`] when a direct rewrite would
+//! not fit or would decode too much).
+//!
+//! [`Rechunk`] is the identity as a region op whose output chunks are the new ones; a task asks
+//! for its region one input chunk at a time ([`Op::piecewise`]), so it holds one decoded input
+//! chunk beside its output, and its tasks span whole input chunks where those are multiples of
+//! the new ones (each input chunk decoded once).
 //!
 //! When the input chunks and the new ones cut different axes (slabs to blocks), a direct
 //! rechunk's task either decodes every input chunk it touches for a thin part of it, or spans so
 //! many that it does not fit in memory. [`rechunk`] then goes through an intermediate chunking,
 //! as the rechunker algorithm does: the input is first cut into chunks that are the new ones
 //! along the axes where those are smaller and as thick as a share of `max_mem` allows along the
-//! others. The first pass's tasks along a band share its few input chunks, which the engine's
-//! chunk cache keeps while the band runs (each decoded about once); the intermediate is kept for
-//! the second pass (spilled to disk when memory runs short, as rechunker writes it to a store),
-//! and each second-pass task reads whole intermediate chunks. The op tells the planner to keep
-//! it ([`Op::materializes_inputs`]): recomputed inside the second pass, it would read the input
-//! as directly as without it.
+//! others. The first pass's tasks along a band share its few input chunks; they start one band
+//! after another (the plan orders tasks by the input chunks they share, see
+//! [`crate::plan::Stage::read_groups`]) and the engine's chunk cache keeps the band's chunks
+//! meanwhile, so each is decoded once. The intermediate is kept for the second pass (spilled to
+//! disk when memory runs short, as rechunker writes it to a store), and each second-pass task
+//! reads whole intermediate chunks. The op tells the planner to keep it
+//! ([`Op::materializes_inputs`]): recomputed inside the second pass, it would read the input as
+//! directly as without it. [`RechunkPlan`] says what a plan reads and writes, for `explain()`.
 
 use std::sync::Arc;
 
-use chunkwise_engine::{
-    geometry::{copy_buffer_region, ChunkGrid},
-    Array, ArrayMeta, Buffer, Error, Op, OpKind, Region, RegionData, Result,
-};
 use serde::Serialize;
+
+use crate::buffer::Buffer;
+use crate::dtype::DType;
+use crate::error::{Error, Result};
+use crate::expr::Array;
+use crate::geometry::{copy_buffer_region, ChunkGrid, Region};
+use crate::meta::ArrayMeta;
+use crate::op::{Op, OpKind, RegionData};
+use crate::plan::human_bytes;
 
 /// `x` in chunks of `chunks`.
 #[derive(Debug, Clone, Serialize)]
@@ -33,7 +44,7 @@ pub struct Rechunk {
     /// into intermediate chunks, whose tasks stay one chunk each so that a second-pass task
     /// reads few of them (the input chunks they share stay in the engine's chunk cache).
     pub span_input_chunks: bool,
-    /// Why an intermediate chunking was chosen, for plans (empty for a direct rechunk).
+    /// What the plan reads and writes and why ([`RechunkPlan::summary`]), for `explain()`.
     pub note: String,
 }
 
@@ -72,9 +83,7 @@ impl Op for Rechunk {
     }
 
     fn compute_region(&self, inputs: &[RegionData<'_>], output: &Region) -> Result<Buffer> {
-        let dtype = inputs
-            .first()
-            .map_or(chunkwise_engine::DType::Uint8, |p| p.data.dtype());
+        let dtype = inputs.first().map_or(DType::Uint8, |p| p.data.dtype());
         let mut out = Buffer::zeros(dtype, output.num_elements() as usize);
         for piece in inputs {
             self.compute_piece(piece, output, &mut out)?;
@@ -183,11 +192,86 @@ fn intermediate(from: &[u64], to: &[u64], shape: &[u64], itemsize: u64, budget: 
     best
 }
 
-/// `x` in chunks of `chunks` for a run under a memory limit of `max_mem` bytes: directly when a
-/// task spanning whole input chunks takes at most a quarter of it and decodes each input chunk
-/// at most twice over, else through an intermediate chunking (see the
-/// [module documentation](self)) whose first pass keeps to that quarter; `explain()` shows the
-/// stages chosen.
+/// How [`rechunk`] rewrites an array into other chunks under a memory limit, and what it costs.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct RechunkPlan {
+    /// The chunks of the first pass, when the rewrite goes through an intermediate chunking.
+    pub intermediate: Option<Vec<u64>>,
+    /// Bytes decoded over the array's bytes: 1 when every input chunk is decoded once; an
+    /// intermediate adds its own reading back.
+    pub read_amplification: f64,
+    /// Bytes written over the array's bytes: 1 for the output; an intermediate adds its own
+    /// (kept in memory, or spilled to disk when memory runs short).
+    pub write_amplification: f64,
+    /// Why the plan was chosen, for `explain()`.
+    pub reason: String,
+}
+
+impl RechunkPlan {
+    /// One line for plans: the intermediate chunking, if any, and the amplifications.
+    pub fn summary(&self) -> String {
+        let amplification = format!(
+            "reads {:.1}x and writes {:.1}x the array's bytes",
+            self.read_amplification, self.write_amplification
+        );
+        match &self.intermediate {
+            Some(mid) => format!(
+                "intermediate chunks {mid:?}: {amplification}; {}",
+                self.reason
+            ),
+            None => format!("direct: {amplification}"),
+        }
+    }
+}
+
+/// The plan for rewriting an array of `meta` into chunks of `chunks` under a memory limit of
+/// `max_mem` bytes: directly when a task spanning whole input chunks takes at most a quarter of
+/// it and decodes each input chunk at most twice over, else through an intermediate chunking
+/// (see the [module documentation](self)) whose first pass keeps to that quarter.
+pub fn plan_rechunk(meta: &ArrayMeta, chunks: &[u64], max_mem: u64) -> RechunkPlan {
+    let (from, shape) = (&meta.chunks, &meta.shape);
+    let itemsize = meta.dtype.size() as u64;
+    // A quarter of the limit per first-pass task: its results are held (or spilled) until the
+    // second pass reads them, beside that pass's own tasks.
+    let budget = max_mem / 4;
+    let direct_bytes = direct_task_bytes(from, chunks, shape, itemsize);
+    let amplification = direct_read_amplification(from, chunks, shape);
+    let direct = RechunkPlan {
+        intermediate: None,
+        read_amplification: amplification,
+        write_amplification: 1.0,
+        reason: String::new(),
+    };
+    if from.as_slice() == chunks || (direct_bytes <= budget && amplification <= 2.0) {
+        return direct;
+    }
+    // Half the chunk cache for the input chunks a first-pass band shares.
+    let mid = intermediate(from, chunks, shape, itemsize, max_mem / 8);
+    if mid == *from || mid == chunks {
+        return direct;
+    }
+    let reason = if direct_bytes <= budget {
+        format!("a direct task from {from:?} chunks would decode {amplification:.1}x its output")
+    } else {
+        format!(
+            "a direct task spanning whole {from:?} chunks would hold {}, over a quarter of \
+             max_mem {}",
+            human_bytes(direct_bytes),
+            human_bytes(max_mem)
+        )
+    };
+    RechunkPlan {
+        intermediate: Some(mid),
+        read_amplification: 2.0,
+        write_amplification: 2.0,
+        reason,
+    }
+}
+
+/// `x` in chunks of `chunks` for a run under a memory limit of `max_mem` bytes, as
+/// [`plan_rechunk`] plans it; `explain()` shows the stages chosen, the intermediate chunking and
+/// the amplifications.
 ///
 /// # Errors
 /// [`Error::Invalid`] for chunks of another number of axes than `x` or a zero extent.
@@ -197,12 +281,7 @@ pub fn rechunk(x: &Array, chunks: &[u64], max_mem: u64) -> Result<Array> {
     if meta.chunks == chunks {
         return Ok(x.clone());
     }
-    let itemsize = meta.dtype.size() as u64;
-    // A quarter of the limit per first-pass task: its results are held (or spilled) until the
-    // second pass reads them, beside that pass's own tasks.
-    let budget = max_mem / 4;
-    let direct_fits = direct_task_bytes(&meta.chunks, chunks, &meta.shape, itemsize) <= budget;
-    let amplification = direct_read_amplification(&meta.chunks, chunks, &meta.shape);
+    let plan = plan_rechunk(meta, chunks, max_mem);
     let apply = |a: &Array, c: &[u64], span_input_chunks: bool, note: String| {
         Array::apply(
             Arc::new(Rechunk {
@@ -213,26 +292,11 @@ pub fn rechunk(x: &Array, chunks: &[u64], max_mem: u64) -> Result<Array> {
             vec![a.clone()],
         )
     };
-    if direct_fits && amplification <= 2.0 {
-        return apply(x, chunks, true, String::new());
+    match &plan.intermediate {
+        None => apply(x, chunks, true, plan.summary()),
+        Some(mid) => {
+            let first = apply(x, mid, false, plan.summary())?;
+            apply(&first, chunks, true, format!("second pass from {mid:?}"))
+        }
     }
-    // Half the chunk cache for the input chunks a first-pass band shares.
-    let mid = intermediate(&meta.chunks, chunks, &meta.shape, itemsize, max_mem / 8);
-    if mid == meta.chunks || mid == chunks {
-        return apply(x, chunks, true, String::new());
-    }
-    let note = if direct_fits {
-        format!(
-            "intermediate: a direct task from {:?} chunks would decode {amplification:.1}x its output",
-            meta.chunks
-        )
-    } else {
-        format!(
-            "intermediate: a direct task spanning whole {:?} chunks would hold {} bytes, over a \
-             quarter of max_mem {max_mem}",
-            meta.chunks,
-            direct_task_bytes(&meta.chunks, chunks, &meta.shape, itemsize)
-        )
-    };
-    apply(&apply(x, &mid, false, note)?, chunks, true, String::new())
 }
