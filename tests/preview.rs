@@ -184,6 +184,27 @@ fn a_slice_of_a_gaussian_reads_only_the_chunks_its_halo_touches() {
 }
 
 #[test]
+fn a_slice_after_a_held_gaussian_computes_only_the_chunks_it_needs() {
+    // gaussian -> downsample: the gaussian's chunks are a stage kept in memory for the
+    // downsample. Slice z = 5 of the downsampled array needs gaussian rows 10..12, all in its
+    // chunk z 8..12; only that chunk is computed, reading rows 4..16 (halo 4), not all 32.
+    let data = common::random_array::<u16>(&[32, 16, 16], 9);
+    let source = CountingSource::new(&data, &[4, 16, 16]);
+    let x = Array::from_source(source.clone());
+    let reduced = x
+        .gaussian_filter(&[1.0, 1.0, 1.0], 4.0, &FilterOptions::default())
+        .unwrap()
+        .downsample(&[2, 2, 2], DownsampleMethod::Mean)
+        .unwrap();
+    let slice = chunkwise::ops::slice::take(&reduced, 0, 5).unwrap();
+    let options = exec(2);
+    let got: ArrayD<f32> = slice.compute(&options).unwrap();
+    assert_eq!(source.elements_read(), 12 * 16 * 16);
+    let full: ArrayD<f32> = reduced.compute(&options).unwrap();
+    assert_eq!(got, full.index_axis(Axis(0), 5).into_dyn());
+}
+
+#[test]
 fn bad_preview_arguments_fail_with_one_line_and_write_nothing() {
     let dir = dir_with_input(&[6, 10, 14], &[4, 4, 4], 3);
     let input = dir.path().join("in.zarr");

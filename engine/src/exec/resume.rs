@@ -1,4 +1,5 @@
-//! Which tasks a resumed run skips.
+//! Which tasks a resumed run skips, and the tasks any run skips because nothing reads their
+//! results.
 //!
 //! A task is skipped when every write unit it covers is already stored and nothing later needs
 //! the results it keeps in memory: it keeps none, or every task that reads them is skipped too.
@@ -14,7 +15,16 @@ use crate::plan::{Plan, Stage};
 
 use super::tasks::locate;
 
-/// One flag per task of `plan`: true when a resumed run may skip it. Call it after the sinks
+/// Whether some stage of `plan` writes nothing and only keeps results for later stages: its
+/// tasks that no later task reads are skipped, resumed run or not (see [`skippable_tasks`]).
+pub(super) fn keeps_only(plan: &Plan) -> bool {
+    plan.stages
+        .iter()
+        .any(|s| !s.outputs.is_empty() && s.outputs.iter().all(|o| o.sink.is_none() && o.held))
+}
+
+/// One flag per task of `plan`: true when a run may skip it (of a run that is not resumed,
+/// only tasks that keep results nobody reads: a sink that is not resuming has nothing stored). Call it after the sinks
 /// are prepared (a resuming sink reads its journal there).
 pub(super) fn skippable_tasks(plan: &Plan) -> Vec<bool> {
     let total = plan.offsets.last().copied().unwrap_or(0) as usize;

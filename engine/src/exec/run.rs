@@ -12,7 +12,7 @@ use crate::exec::held::HeldStore;
 use crate::exec::meter::StageMemory;
 use crate::exec::options::ExecOptions;
 use crate::exec::part::Part;
-use crate::exec::resume::{skippable_tasks, stored_tasks};
+use crate::exec::resume::{keeps_only, skippable_tasks, stored_tasks};
 use crate::exec::scheduler::run_tasks;
 use crate::exec::tasks::{locate, order_key, PlanTasks};
 use crate::plan::{Plan, ProgramInput};
@@ -24,8 +24,12 @@ pub struct RunStats {
     /// Tasks in the plan (of a part, [`execute_part`]: the tasks in its range).
     pub tasks: u64,
     /// Of those, tasks a resumed run skipped: their chunks were stored and nothing left to
-    /// compute needed their results.
+    /// compute needed their results (0 when the run is not a resume).
     pub skipped_tasks: u64,
+    /// Of those, tasks not run because no output needed their results: a stage that only
+    /// keeps results for later stages computes just the chunks those read (a preview's slice
+    /// of a pipeline computes the gaussian around the slice, not the whole volume).
+    pub unneeded_tasks: u64,
     /// Wall time.
     pub elapsed: Duration,
     /// Most projected bytes admitted at once (running tasks plus results kept in memory).
@@ -131,9 +135,12 @@ fn run(
         (Ok(()), Some(range)) if sinks.iter().any(|s| s.resuming()) => {
             stored_tasks(plan, range.clone())
         }
-        (Ok(()), None) if sinks.iter().any(|s| s.resuming()) => skippable_tasks(plan),
+        (Ok(()), None) if sinks.iter().any(|s| s.resuming()) || keeps_only(plan) => {
+            skippable_tasks(plan)
+        }
         _ => Vec::new(),
     };
+    let resuming = sinks.iter().any(|s| s.resuming());
     // Reserved only when some read goes through a source's chunk cache.
     each_source(plan, |source| source.forget_reads());
     let cached_sources = if plan.cache_bytes > 0 && outcome.is_ok() {
@@ -226,9 +233,11 @@ fn run(
         }
         return Err(e);
     }
+    let skipped = tasks.skip.iter().filter(|&&s| s).count() as u64;
     let stats = RunStats {
         tasks: total,
-        skipped_tasks: tasks.skip.iter().filter(|&&s| s).count() as u64,
+        skipped_tasks: if resuming { skipped } else { 0 },
+        unneeded_tasks: if resuming { 0 } else { skipped },
         elapsed: start.elapsed(),
         peak_projected_bytes: budget.peak(),
         spilled_bytes: tasks.held.spilled_bytes(),
