@@ -16,9 +16,6 @@ use chunkwise_engine::{Buffer, DType, Error, Result};
 use crate::location::Location;
 use crate::remote;
 
-/// The store an output is written to.
-pub(crate) type Store = FilesystemStore;
-
 /// The store an input is read from: a folder, an object store or a web server.
 pub(crate) type ReadStore = dyn ReadableStorageTraits;
 

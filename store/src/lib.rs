@@ -12,6 +12,7 @@ mod journal;
 mod json;
 mod location;
 mod metadata;
+mod output;
 mod remote;
 mod sink;
 mod source;

@@ -19,7 +19,6 @@ use chunkwise_engine::{ArrayMeta, Buffer, ChunkGrid, DType, Error, Region, Resul
 use crate::adapter::{
     codec_options, dtype_of, encoding_signature, macro_read, natural_chunks, open_array, ReadStore,
 };
-use crate::location::Location;
 
 /// A Zarr array (v2 or v3; a local folder, an object store or a web server) read through zarrs.
 pub struct ZarrSource {
@@ -219,9 +218,7 @@ impl Source for ZarrSource {
     }
 
     fn location(&self) -> Option<PathBuf> {
-        Location::parse(&self.path)
-            .is_ok_and(|l| l.is_local())
-            .then(|| self.path.clone())
+        Some(self.path.clone())
     }
 
     fn chunk_encoding(&self) -> Option<String> {

@@ -43,7 +43,8 @@ pub trait Source: Send + Sync + Debug {
     /// is refused.
     fn identity(&self) -> serde_json::Value;
 
-    /// The directory the data lives in, when it is on disk (used to refuse writing over an input).
+    /// Where the data lives, when it is stored: a folder or a URL (used to refuse writing over
+    /// an input).
     fn location(&self) -> Option<std::path::PathBuf> {
         None
     }
@@ -125,7 +126,7 @@ pub trait Sink: Send + Sync + Debug {
     /// A short label for plans and errors.
     fn describe(&self) -> String;
 
-    /// The directory written to, when on disk.
+    /// Where the data is written, when it is stored: a folder or a URL.
     fn location(&self) -> Option<std::path::PathBuf> {
         None
     }

@@ -117,6 +117,40 @@ pub(crate) fn readable(location: &Location) -> Result<Remote> {
     }
 }
 
+/// The synchronous storage of an object-store bucket (outputs write through it).
+pub(crate) type ObjectStorage = object::Storage;
+
+/// The bucket of a remote output `location` and the output's key prefix in it.
+///
+/// # Errors
+/// [`Error::Invalid`] for a location that cannot be written (a web server, the bucket's root),
+/// a kind of store this build does not include, or settings the store client refuses.
+pub(crate) fn writable(location: &Location) -> Result<(Arc<ObjectStorage>, String)> {
+    let (opened, prefix, url) = match location {
+        Location::S3 { bucket, prefix } => (object::s3(bucket), prefix, format!("s3://{bucket}")),
+        Location::Gcs { bucket, prefix } => (object::gcs(bucket), prefix, format!("gs://{bucket}")),
+        Location::Azure { container, prefix } => (
+            object::azure(container),
+            prefix,
+            format!("az://{container}"),
+        ),
+        Location::Local(_) | Location::Http(_) => {
+            return Err(Error::Invalid(format!(
+                "cannot write to {location:?}: not an object store"
+            )))
+        }
+    };
+    if prefix.is_empty() {
+        // Replacing or removing an output deletes everything under its prefix: at the root
+        // that would be the whole bucket.
+        return Err(Error::Invalid(format!(
+            "cannot write to {url}: an output needs its own prefix in the bucket, e.g. \
+             {url}/out.zarr"
+        )));
+    }
+    Ok((opened?, prefix.clone()))
+}
+
 #[cfg(feature = "http")]
 mod http;
 #[cfg(feature = "http")]
