@@ -438,6 +438,21 @@ fn overwrite_removes_the_old_arrays_objects_and_nothing_else() {
         "the replaced array holds exactly a fresh array's objects"
     );
     assert_eq!(keys(server.port, "data", "x.zarr-next/"), neighbour);
+    // info reads the replaced array's metadata; plan works on a pipeline from S3 to S3.
+    let info = ok(&chunkwise_s3(server.port, &["info", "s3://data/x.zarr", "--json"]));
+    let info: Value = serde_json::from_str(&info).unwrap();
+    assert_eq!(info["chunks"], json!([10, 10, 10]), "{info}");
+    let p = pipeline(
+        dir.path(),
+        "s3-to-s3",
+        "s3://data/x.zarr",
+        copy(),
+        "s3://data/y.zarr",
+        json!({}),
+    );
+    let plan = ok(&chunkwise_s3(server.port, &["plan", &p]));
+    assert!(plan.contains("s3://data/y.zarr"), "{plan}");
+    assert!(keys(server.port, "data", "y.zarr/").is_empty(), "plan wrote nothing");
     same(
         &s3_values(server.port, dir.path(), "s3://data/x.zarr", "uint16"),
         &local_values(&dir.path().join("in.zarr")),
