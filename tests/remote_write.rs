@@ -283,25 +283,46 @@ fn a_pipeline_from_s3_to_s3_gives_what_it_gives_on_local_files() {
     ok(&chunkwise_s3(server.port, &["run", &p, "-q"]));
 
     let local_out = dir.path().join("seed.zarr");
-    let p = seed(
+    let local_pipeline = seed(
         dir.path(),
         "local",
         input.to_str().unwrap(),
         local_out.to_str().unwrap(),
         1.5,
     );
-    ok(&chunkwise_s3(server.port, &["run", &p, "-q"]));
+    ok(&chunkwise_s3(server.port, &["run", &local_pipeline, "-q"]));
     let want = local_values(&local_out);
-    for threads in ["1", "2"] {
-        let url = format!("s3://data/seed-{threads}.zarr");
+    // Thread counts, and writes behind compute one deep, the default, and 64 deep within a
+    // small memory limit.
+    let runs: [&[&str]; 4] = [
+        &["--threads", "1"],
+        &["--threads", "2"],
+        &["--threads", "2", "--io-concurrency", "1"],
+        &[
+            "--threads",
+            "2",
+            "--io-concurrency",
+            "64",
+            "--memory-limit",
+            "4MiB",
+        ],
+    ];
+    for (k, extra) in runs.iter().enumerate() {
+        let url = format!("s3://data/seed-{k}.zarr");
         let p = seed(dir.path(), "remote", "s3://data/in.zarr", &url, 1.5);
-        ok(&chunkwise_s3(
-            server.port,
-            &["run", &p, "-q", "--threads", threads],
-        ));
+        let mut args = vec!["run", p.as_str(), "-q"];
+        args.extend_from_slice(extra);
+        ok(&chunkwise_s3(server.port, &args));
         let got = s3_values(server.port, dir.path(), &url, "float32");
-        same(&got, &want, &format!("{threads} threads"));
+        same(&got, &want, &format!("{extra:?}"));
     }
+    assert_fails(
+        &chunkwise_s3(
+            server.port,
+            &["run", "-q", "--io-concurrency", "0", &local_pipeline],
+        ),
+        "--io-concurrency must be at least 1",
+    );
 }
 
 /// Starts `args` on the moto at `port`, waits until the journal of output `prefix` in
@@ -439,7 +460,10 @@ fn overwrite_removes_the_old_arrays_objects_and_nothing_else() {
     );
     assert_eq!(keys(server.port, "data", "x.zarr-next/"), neighbour);
     // info reads the replaced array's metadata; plan works on a pipeline from S3 to S3.
-    let info = ok(&chunkwise_s3(server.port, &["info", "s3://data/x.zarr", "--json"]));
+    let info = ok(&chunkwise_s3(
+        server.port,
+        &["info", "s3://data/x.zarr", "--json"],
+    ));
     let info: Value = serde_json::from_str(&info).unwrap();
     assert_eq!(info["chunks"], json!([10, 10, 10]), "{info}");
     let p = pipeline(
@@ -452,7 +476,10 @@ fn overwrite_removes_the_old_arrays_objects_and_nothing_else() {
     );
     let plan = ok(&chunkwise_s3(server.port, &["plan", &p]));
     assert!(plan.contains("s3://data/y.zarr"), "{plan}");
-    assert!(keys(server.port, "data", "y.zarr/").is_empty(), "plan wrote nothing");
+    assert!(
+        keys(server.port, "data", "y.zarr/").is_empty(),
+        "plan wrote nothing"
+    );
     same(
         &s3_values(server.port, dir.path(), "s3://data/x.zarr", "uint16"),
         &local_values(&dir.path().join("in.zarr")),

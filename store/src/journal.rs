@@ -165,19 +165,14 @@ impl Journal {
         if !self.recording {
             return Ok(());
         }
-        let entry = |separator: &str| {
-            unit.iter()
-                .map(u64::to_string)
-                .collect::<Vec<_>>()
-                .join(separator)
-        };
         let mut file = self.lock();
         match file.as_mut() {
             // One write per entry, starting a new line and ended by ';': a write torn by a
             // crash leaves a line without ';', which is ignored, and cannot run into the next
             // entry.
             Some(file) => {
-                file.write_all(format!("\n{};", entry(",")).as_bytes())
+                let entry: Vec<String> = unit.iter().map(u64::to_string).collect();
+                file.write_all(format!("\n{};", entry.join(",")).as_bytes())
                     .map_err(|e| e.to_string())?;
                 if self.store.durable() {
                     file.sync_data().map_err(|e| e.to_string())?;
@@ -186,9 +181,23 @@ impl Journal {
             }
             None => {
                 drop(file);
-                self.store.put(&format!("{DONE}/{}", entry(".")), b"")
+                match self.entry_object(unit) {
+                    Some(key) => self.store.put(&key, b""),
+                    None => Ok(()),
+                }
             }
         }
+    }
+
+    /// The object listing `unit`, for a caller that stores it itself right after the unit's
+    /// chunk (a write behind compute, [`crate::write_behind`]); `None` when this journal keeps
+    /// its list in a local file or is not recording.
+    pub(crate) fn entry_object(&self, unit: &[u64]) -> Option<String> {
+        if !self.recording || self.store.local_dir().is_some() {
+            return None;
+        }
+        let entry: Vec<String> = unit.iter().map(u64::to_string).collect();
+        Some(format!("{DONE}/{}", entry.join(".")))
     }
 
     /// Removes the journal once the output is complete: the list, then the marker.

@@ -16,6 +16,7 @@ mod output;
 mod remote;
 mod sink;
 mod source;
+mod write_behind;
 mod write_options;
 
 pub use journal::holds_unfinished_run;

@@ -115,6 +115,43 @@ impl OutputStore {
         }
     }
 
+    /// Whether [`OutputStore::put_behind`] can store in the background (an object store).
+    pub(crate) fn can_put_behind(&self) -> bool {
+        matches!(self, OutputStore::Object { .. })
+    }
+
+    /// Starts storing each `(key, bytes)` of `puts` in turn in the background and returns at
+    /// once; `then` gets the outcome, on one line (the first failure stops the rest). A local
+    /// folder stores them before returning.
+    pub(crate) fn put_behind(
+        &self,
+        puts: Vec<(String, Bytes)>,
+        then: impl FnOnce(std::result::Result<(), String>) + Send + 'static,
+    ) {
+        match self {
+            OutputStore::Local { .. } => {
+                then(
+                    puts.iter()
+                        .try_for_each(|(key, bytes)| self.put(key, bytes)),
+                );
+            }
+            OutputStore::Object {
+                storage, prefix, ..
+            } => {
+                let keyed: std::result::Result<Vec<(StoreKey, Bytes)>, String> = puts
+                    .into_iter()
+                    .map(|(key, bytes)| Ok((Self::object_key(prefix, &key)?, bytes)))
+                    .collect();
+                match keyed {
+                    Ok(keyed) => {
+                        remote::set_behind(storage, keyed, move |r| then(r.map_err(folded)))
+                    }
+                    Err(e) => then(Err(e)),
+                }
+            }
+        }
+    }
+
     /// The bytes at `key`, `None` when there is nothing there.
     ///
     /// # Errors

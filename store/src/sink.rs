@@ -6,6 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
+use zarrs::storage::Bytes;
+
 use serde_json::Value;
 use zarrs::array::{Array as ZArray, ArrayToBytesCodecTraits, IntoArrayBytes};
 use zarrs::storage::store::MemoryStore;
@@ -18,6 +20,7 @@ use crate::adapter::{codec_options, encoding_signature};
 use crate::journal::Journal;
 use crate::metadata::{parse_metadata, publish_metadata, v2_metadata, v3_metadata};
 use crate::output::OutputStore;
+use crate::write_behind::WriteBehind;
 use crate::{Overwrite, WriteOptions, ZarrFormat};
 
 /// A Zarr array being written through zarrs. Chunks are written first and the metadata last, so
@@ -38,6 +41,8 @@ pub struct ZarrSink {
     /// The expression computing the output ([`identity::expression`]), when known.
     expression: Value,
     journal: RwLock<Journal>,
+    /// Writes handed to the store and not yet stored ([`crate::write_behind`]).
+    behind: Arc<WriteBehind>,
 }
 
 impl ZarrSink {
@@ -78,6 +83,7 @@ impl ZarrSink {
         let write_grid = ChunkGrid::new(meta.shape.clone(), unit);
         Ok(Self {
             journal: RwLock::new(Journal::new(store.clone())),
+            behind: Arc::default(),
             store,
             path,
             array,
@@ -114,10 +120,40 @@ impl ZarrSink {
             .map_err(|e| self.store_error(format!("journal: {e}")))
     }
 
+    /// Writes in flight this run keeps behind compute (0: each is stored before its write
+    /// returns): the asked I/O concurrency, else the store's own, when the run reserved room.
+    fn depth(&self, io: &IoContext) -> usize {
+        match self.write_behind_depth() {
+            0 => 0,
+            _ if io.write_behind_bytes == 0 => 0,
+            own => io.io_concurrency.unwrap_or(own),
+        }
+    }
+
     /// Stores one unit's encoded bytes (`None`: all fill value, so nothing is stored, as
-    /// zarrs and zarr-python do), then lists it in the journal.
-    fn store_unit(&self, unit: &[u64], bytes: Option<&[u8]>) -> Result<()> {
+    /// zarrs and zarr-python do), then lists it in the journal: behind compute when the run
+    /// allows ([`Self::depth`]), the journal's entry then stored right after the chunk.
+    fn store_unit(&self, unit: &[u64], bytes: Option<&[u8]>, io: &IoContext) -> Result<()> {
         let key = self.array.chunk_key(unit);
+        let depth = self.depth(io);
+        if let Some(bytes) = bytes.filter(|_| depth > 0) {
+            let len = bytes.len() as u64;
+            let admitted = self
+                .behind
+                .admit(len, io.write_behind_bytes, depth)
+                .map_err(|e| self.store_error(e))?;
+            if admitted {
+                let mut puts = vec![(key.as_str().to_string(), Bytes::copy_from_slice(bytes))];
+                puts.extend(self.journal().entry_object(unit).map(|k| (k, Bytes::new())));
+                let behind = Arc::clone(&self.behind);
+                let chunk = key.as_str().to_string();
+                self.store.put_behind(puts, move |outcome| {
+                    behind.done(len, outcome.map_err(|e| format!("chunk {chunk}: {e}")));
+                });
+                return Ok(());
+            }
+        }
+        self.behind.failed().map_err(|e| self.store_error(e))?;
         let stored = match bytes {
             Some(bytes) => self.store.put(key.as_str(), bytes),
             // Only a resumed run can find an older chunk there (the output starts empty).
@@ -198,8 +234,16 @@ impl Sink for ZarrSink {
         encoding_signature(&self.array)
     }
 
-    fn write_encoded(&self, unit: &[u64], bytes: Option<&[u8]>) -> Result<()> {
-        self.store_unit(unit, bytes)
+    fn write_encoded(&self, unit: &[u64], bytes: Option<&[u8]>, io: &IoContext) -> Result<()> {
+        self.store_unit(unit, bytes, io)
+    }
+
+    fn write_behind_depth(&self) -> usize {
+        if self.store.can_put_behind() {
+            crate::remote::OBJECT_STORE_REQUESTS
+        } else {
+            0
+        }
     }
 
     fn is_done(&self, unit: &[u64]) -> bool {
@@ -273,7 +317,7 @@ impl Sink for ZarrSink {
             .map_err(|e| failed(&e))?;
         if bytes.is_fill_value(self.array.fill_value()) {
             // As zarrs and zarr-python do: a chunk of only the fill value is not stored.
-            return self.store_unit(unit, None);
+            return self.store_unit(unit, None, io);
         }
         let shape = self.array.chunk_shape(unit).map_err(|e| failed(&e))?;
         let encoded = self
@@ -287,10 +331,11 @@ impl Sink for ZarrSink {
                 &opts,
             )
             .map_err(|e| failed(&e))?;
-        self.store_unit(unit, Some(&encoded))
+        self.store_unit(unit, Some(&encoded), io)
     }
 
     fn finish(&self) -> Result<()> {
+        self.behind.drain().map_err(|e| self.store_error(e))?;
         self.store_metadata_atomically()
     }
 
@@ -307,6 +352,8 @@ impl Sink for ZarrSink {
     }
 
     fn units_stored(&self) -> Option<u64> {
+        // Writes still in flight count once stored (a failed one is not listed).
+        let _ = self.behind.drain();
         Some(Journal::count_done(&self.store) as u64)
     }
 
@@ -314,6 +361,7 @@ impl Sink for ZarrSink {
         // A resumable run keeps what it stored, journal included: the next --resume continues
         // from there. (Its metadata is there only when the run failed after finishing it; the
         // array is then complete.)
+        let _ = self.behind.drain();
         if self.overwrite != Overwrite::Resume {
             if let Err(e) = self.store.remove_all() {
                 tracing::warn!(output = %self.path.display(), error = %e, "cannot remove a failed run's output");

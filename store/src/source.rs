@@ -257,6 +257,7 @@ impl Source for ZarrSource {
                         &codec_options(&IoContext {
                             codec_threads: 1,
                             cache_bytes: 0,
+                            ..IoContext::default()
                         }),
                     )
                     .map_err(|e| failed(&e))?;

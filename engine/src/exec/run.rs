@@ -146,14 +146,26 @@ fn run(
     } else {
         0
     };
-    let budget = MemoryBudget::new(limit - cache_bytes);
     let largest_task = plan.stages.iter().map(|s| s.task_bytes).max().unwrap_or(0);
+    let (write_behind, behind_sinks) = if outcome.is_ok() && part.is_none() {
+        write_behind_reservation(
+            &sinks,
+            options.io_concurrency,
+            limit - cache_bytes,
+            largest_task,
+        )
+    } else {
+        (0, 0)
+    };
+    // Running tasks are admitted against what the cache and the writes in flight leave.
+    let room = limit - cache_bytes - write_behind;
+    let budget = MemoryBudget::new(room);
     if let Some(pool) = options.buffer_pool {
         // One task's worth of what the limit reserves for running tasks: a finished task's
         // buffers wait for the next, which asks for as much. (Measured on 512^3, 2 threads:
         // one task's worth took the gaussian's sys time from 0.7-0.95 s to 0.35-0.6 s; two
         // tasks' worth kept 15 MB more resident and saved no time.)
-        pool.set_capacity(largest_task.min(limit - cache_bytes) as usize);
+        pool.set_capacity(largest_task.min(room) as usize);
     }
     let tasks = PlanTasks {
         plan,
@@ -161,6 +173,8 @@ fn run(
             codec_threads: (cores / busy).max(1),
             // Decoded chunks shared by tasks whose reads span chunks (stencil halos).
             cache_bytes: cache_bytes / cached_sources.max(1) as u64,
+            io_concurrency: options.io_concurrency,
+            write_behind_bytes: write_behind / behind_sinks.max(1) as u64,
         },
         held: HeldStore::default(),
         budget: &budget,
@@ -175,6 +189,7 @@ fn run(
         skipped = tasks.skip.iter().filter(|&&s| s).count(),
         threads,
         codec_threads = tasks.io.codec_threads,
+        write_behind = %crate::plan::human_bytes(write_behind),
         "running plan"
     );
     if outcome.is_ok() {
@@ -257,6 +272,33 @@ fn run(
     Ok(stats)
 }
 
+/// Bytes reserved for writes in flight behind compute, and how many sinks share them: for each
+/// sink that writes behind, its depth (`io_concurrency`, else its own) times its largest write
+/// unit, within what `room` leaves beside the largest task (so every task still fits) and a
+/// quarter of it. Encoded units are no larger than decoded ones for the codecs chunkwise
+/// writes, but a sink that meets a larger one stores it at once rather than overrun its share.
+fn write_behind_reservation(
+    sinks: &[Arc<dyn Sink>],
+    io_concurrency: Option<usize>,
+    room: u64,
+    largest_task: u64,
+) -> (u64, usize) {
+    let behind: Vec<&Arc<dyn Sink>> = sinks
+        .iter()
+        .filter(|s| s.write_behind_depth() > 0)
+        .collect();
+    let wanted: u64 = behind
+        .iter()
+        .map(|s| {
+            let depth = io_concurrency.unwrap_or_else(|| s.write_behind_depth()) as u64;
+            let unit: u64 = s.write_grid().chunk_shape().iter().product();
+            depth * unit * s.meta().dtype.size() as u64
+        })
+        .sum();
+    let reserved = wanted.min(room.saturating_sub(largest_task)).min(room / 4);
+    (reserved, behind.len())
+}
+
 /// Write units stored and in all, over the sinks that keep count (`None` when none does).
 fn units_stored(sinks: &[Arc<dyn Sink>]) -> Option<(u64, u64)> {
     let counted: Vec<(u64, u64)> = sinks
@@ -314,4 +356,77 @@ fn announce_reads(plan: &Plan, tasks: Range<usize>, skip: &[bool]) -> usize {
         });
     }
     caching.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{IoContext, MemorySink};
+    use crate::{ArrayMeta, Buffer, ChunkGrid, DType, Region};
+
+    /// A sink that says it writes behind, `depth` deep.
+    #[derive(Debug)]
+    struct Behind(MemorySink, usize);
+
+    impl Sink for Behind {
+        fn meta(&self) -> &ArrayMeta {
+            self.0.meta()
+        }
+        fn write_grid(&self) -> ChunkGrid {
+            self.0.write_grid()
+        }
+        fn describe(&self) -> String {
+            "behind".into()
+        }
+        fn validate(&self) -> Result<()> {
+            Ok(())
+        }
+        fn prepare(&self) -> Result<()> {
+            Ok(())
+        }
+        fn write(&self, u: &[u64], r: &Region, d: &Buffer, io: &IoContext) -> Result<()> {
+            self.0.write(u, r, d, io)
+        }
+        fn write_behind_depth(&self) -> usize {
+            self.1
+        }
+        fn finish(&self) -> Result<()> {
+            Ok(())
+        }
+        fn abort(&self) {}
+    }
+
+    fn sink(depth: usize) -> Arc<dyn Sink> {
+        // 10 x 10 uint16 units: 200 bytes each.
+        let meta = ArrayMeta::new(vec![100, 100], vec![10, 10], DType::Uint16).unwrap();
+        Arc::new(Behind(MemorySink::new(meta), depth))
+    }
+
+    #[test]
+    fn writes_behind_get_depth_times_a_unit_within_what_tasks_leave() {
+        let (plain, behind) = (sink(0), sink(4));
+        // Depth 4 x 200 bytes, plenty of room: the whole of it, for the one sink that asks.
+        assert_eq!(
+            write_behind_reservation(&[plain.clone(), behind.clone()], None, 100_000, 1_000),
+            (800, 1)
+        );
+        // The asked concurrency replaces the sink's own depth.
+        assert_eq!(
+            write_behind_reservation(&[behind.clone()], Some(10), 100_000, 1_000),
+            (2_000, 1)
+        );
+        // Never more than a quarter of the room, nor what the largest task leaves of it.
+        assert_eq!(
+            write_behind_reservation(&[behind.clone()], Some(1_000), 100_000, 1_000),
+            (25_000, 1)
+        );
+        assert_eq!(
+            write_behind_reservation(&[behind.clone()], Some(1_000), 10_000, 9_500),
+            (500, 1)
+        );
+        assert_eq!(
+            write_behind_reservation(&[plain], Some(8), 10_000, 0),
+            (0, 0)
+        );
+    }
 }

@@ -17,7 +17,7 @@ use crate::geometry::{ChunkGrid, Region};
 use crate::meta::ArrayMeta;
 
 /// Per-call I/O settings chosen by the executor.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 pub struct IoContext {
     /// Threads a single read or write may use for codec work. The executor sets this so that its
     /// own workers times this stays within the core count (zarrs would otherwise use every core
@@ -27,6 +27,14 @@ pub struct IoContext {
     /// stencil tasks share their halo chunks): the run's reservation shared among the sources
     /// that cache, so together they stay within it; 0 disables the cache.
     pub cache_bytes: u64,
+    /// Requests a store may keep in flight at once, when the user chose (`None`: each store
+    /// picks what suits it; see [`Sink::write_behind_depth`]).
+    pub io_concurrency: Option<usize>,
+    /// Bytes each sink that writes behind ([`Sink::write_behind_depth`]) may hold in writes it
+    /// accepted but has not stored yet: the run's reservation for them, shared among those
+    /// sinks, so compute goes on while requests are in flight and the memory limit still holds;
+    /// 0: every write is stored before it returns.
+    pub write_behind_bytes: u64,
 }
 
 /// An array the graph reads from.
@@ -160,10 +168,19 @@ pub trait Sink: Send + Sync + Debug {
     ///
     /// # Errors
     /// Store errors; [`crate::Error::Invalid`] for sinks that store nothing.
-    fn write_encoded(&self, _unit: &[u64], _bytes: Option<&[u8]>) -> Result<()> {
+    fn write_encoded(&self, _unit: &[u64], _bytes: Option<&[u8]>, _io: &IoContext) -> Result<()> {
         Err(crate::Error::Invalid(
             "this sink does not store encoded chunks".into(),
         ))
+    }
+
+    /// How many writes this sink keeps in flight behind compute when given
+    /// [`IoContext::write_behind_bytes`] (an object store, whose requests take tens of
+    /// milliseconds each); 0 (the default): every write is stored before it returns. Writes
+    /// still in flight are stored before [`Sink::finish`] writes the metadata, and a unit is
+    /// listed for a resume only once stored.
+    fn write_behind_depth(&self) -> usize {
+        0
     }
 
     /// Whether `unit` was stored completely by an interrupted run this one resumes (its task

@@ -117,8 +117,13 @@ pub(crate) fn readable(location: &Location) -> Result<Remote> {
     }
 }
 
+/// Writes an object-store output keeps in flight by default: at ~20 ms a request, 2 workers
+/// producing a chunk every few milliseconds need dozens in flight not to wait.
+pub(crate) const OBJECT_STORE_REQUESTS: usize = 32;
+
 /// The synchronous storage of an object-store bucket (outputs write through it).
 pub(crate) type ObjectStorage = object::Storage;
+pub(crate) use object::set_behind;
 
 /// The bucket of a remote output `location` and the output's key prefix in it.
 ///
@@ -182,6 +187,16 @@ mod object {
 
     /// Stands in for the object-store storage type; never made.
     pub(crate) type Storage = zarrs::storage::store::MemoryStore;
+
+    /// Stores `puts` in turn, at once (the stand-in has no client to hand them to).
+    pub(crate) fn set_behind(
+        storage: &Storage,
+        puts: Vec<(zarrs::storage::StoreKey, zarrs::storage::Bytes)>,
+        then: impl FnOnce(Result<(), zarrs::storage::StorageError>) + Send + 'static,
+    ) {
+        use zarrs::storage::WritableStorageTraits;
+        then(puts.into_iter().try_for_each(|(k, v)| storage.set(&k, v)));
+    }
 
     pub(super) fn s3(bucket: &str) -> Result<Arc<Storage>> {
         Err(super::missing_feature(&format!("s3://{bucket}"), "s3"))
