@@ -13,6 +13,7 @@ mod json;
 mod location;
 mod metadata;
 mod output;
+mod prefetch;
 mod remote;
 mod sink;
 mod source;

@@ -148,8 +148,15 @@ fn run(
     };
     let largest_task = plan.stages.iter().map(|s| s.task_bytes).max().unwrap_or(0);
     let (write_behind, behind_sinks) = if outcome.is_ok() && part.is_none() {
-        write_behind_reservation(
-            &sinks,
+        let writing_behind: Vec<(usize, u64)> = sinks
+            .iter()
+            .map(|s| {
+                let unit: u64 = s.write_grid().chunk_shape().iter().product();
+                (s.write_behind_depth(), unit * s.meta().dtype.size() as u64)
+            })
+            .collect();
+        io_reservation(
+            &writing_behind,
             options.io_concurrency,
             limit - cache_bytes,
             largest_task,
@@ -157,8 +164,27 @@ fn run(
     } else {
         (0, 0)
     };
-    // Running tasks are admitted against what the cache and the writes in flight leave.
-    let room = limit - cache_bytes - write_behind;
+    let mut reading_ahead = Vec::new();
+    each_source(plan, |source| {
+        let chunk: u64 = source.meta().chunks.iter().product();
+        reading_ahead.push((
+            source.prefetch_depth(),
+            chunk * source.meta().dtype.size() as u64,
+        ));
+    });
+    let (prefetch, prefetch_sources) = if outcome.is_ok() {
+        let after_writes = limit - cache_bytes - write_behind;
+        io_reservation(
+            &reading_ahead,
+            options.io_concurrency,
+            after_writes,
+            largest_task,
+        )
+    } else {
+        (0, 0)
+    };
+    // Running tasks are admitted against what the cache and the requests in flight leave.
+    let room = limit - cache_bytes - write_behind - prefetch;
     let budget = MemoryBudget::new(room);
     if let Some(pool) = options.buffer_pool {
         // One task's worth of what the limit reserves for running tasks: a finished task's
@@ -175,6 +201,7 @@ fn run(
             cache_bytes: cache_bytes / cached_sources.max(1) as u64,
             io_concurrency: options.io_concurrency,
             write_behind_bytes: write_behind / behind_sinks.max(1) as u64,
+            prefetch_bytes: prefetch / prefetch_sources.max(1) as u64,
         },
         held: HeldStore::default(),
         budget: &budget,
@@ -190,6 +217,7 @@ fn run(
         threads,
         codec_threads = tasks.io.codec_threads,
         write_behind = %crate::plan::human_bytes(write_behind),
+        read_ahead = %crate::plan::human_bytes(prefetch),
         "running plan"
     );
     if outcome.is_ok() {
@@ -272,31 +300,24 @@ fn run(
     Ok(stats)
 }
 
-/// Bytes reserved for writes in flight behind compute, and how many sinks share them: for each
-/// sink that writes behind, its depth (`io_concurrency`, else its own) times its largest write
-/// unit, within what `room` leaves beside the largest task (so every task still fits) and a
-/// quarter of it. Encoded units are no larger than decoded ones for the codecs chunkwise
-/// writes, but a sink that meets a larger one stores it at once rather than overrun its share.
-fn write_behind_reservation(
-    sinks: &[Arc<dyn Sink>],
+/// Bytes reserved for requests in flight apart from compute (writes behind, reads ahead), and
+/// how many sinks or sources share them: for each `(depth, unit bytes)` with a depth, that depth
+/// (or `io_concurrency`, when given) times its unit, within what `room` leaves beside the
+/// largest task (so every task still fits) and a quarter of it. A store that meets a unit
+/// larger than its share stores or reads it at once rather than overrun the share.
+fn io_reservation(
+    wanted: &[(usize, u64)],
     io_concurrency: Option<usize>,
     room: u64,
     largest_task: u64,
 ) -> (u64, usize) {
-    let behind: Vec<&Arc<dyn Sink>> = sinks
+    let users: Vec<&(usize, u64)> = wanted.iter().filter(|(depth, _)| *depth > 0).collect();
+    let total: u64 = users
         .iter()
-        .filter(|s| s.write_behind_depth() > 0)
-        .collect();
-    let wanted: u64 = behind
-        .iter()
-        .map(|s| {
-            let depth = io_concurrency.unwrap_or_else(|| s.write_behind_depth()) as u64;
-            let unit: u64 = s.write_grid().chunk_shape().iter().product();
-            depth * unit * s.meta().dtype.size() as u64
-        })
+        .map(|(depth, unit)| io_concurrency.unwrap_or(*depth) as u64 * unit)
         .sum();
-    let reserved = wanted.min(room.saturating_sub(largest_task)).min(room / 4);
-    (reserved, behind.len())
+    let reserved = total.min(room.saturating_sub(largest_task)).min(room / 4);
+    (reserved, users.len())
 }
 
 /// Write units stored and in all, over the sinks that keep count (`None` when none does).
@@ -361,72 +382,27 @@ fn announce_reads(plan: &Plan, tasks: Range<usize>, skip: &[bool]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{IoContext, MemorySink};
-    use crate::{ArrayMeta, Buffer, ChunkGrid, DType, Region};
-
-    /// A sink that says it writes behind, `depth` deep.
-    #[derive(Debug)]
-    struct Behind(MemorySink, usize);
-
-    impl Sink for Behind {
-        fn meta(&self) -> &ArrayMeta {
-            self.0.meta()
-        }
-        fn write_grid(&self) -> ChunkGrid {
-            self.0.write_grid()
-        }
-        fn describe(&self) -> String {
-            "behind".into()
-        }
-        fn validate(&self) -> Result<()> {
-            Ok(())
-        }
-        fn prepare(&self) -> Result<()> {
-            Ok(())
-        }
-        fn write(&self, u: &[u64], r: &Region, d: &Buffer, io: &IoContext) -> Result<()> {
-            self.0.write(u, r, d, io)
-        }
-        fn write_behind_depth(&self) -> usize {
-            self.1
-        }
-        fn finish(&self) -> Result<()> {
-            Ok(())
-        }
-        fn abort(&self) {}
-    }
-
-    fn sink(depth: usize) -> Arc<dyn Sink> {
-        // 10 x 10 uint16 units: 200 bytes each.
-        let meta = ArrayMeta::new(vec![100, 100], vec![10, 10], DType::Uint16).unwrap();
-        Arc::new(Behind(MemorySink::new(meta), depth))
-    }
 
     #[test]
-    fn writes_behind_get_depth_times_a_unit_within_what_tasks_leave() {
-        let (plain, behind) = (sink(0), sink(4));
-        // Depth 4 x 200 bytes, plenty of room: the whole of it, for the one sink that asks.
+    fn requests_in_flight_get_depth_times_a_unit_within_what_tasks_leave() {
+        // Units of 200 bytes; the first store does not read ahead or write behind.
+        let wanted = [(0, 200), (4, 200)];
+        // Depth 4 x 200 bytes, plenty of room: the whole of it, for the one that asks.
+        assert_eq!(io_reservation(&wanted, None, 100_000, 1_000), (800, 1));
+        // The asked concurrency replaces the store's own depth.
         assert_eq!(
-            write_behind_reservation(&[plain.clone(), behind.clone()], None, 100_000, 1_000),
-            (800, 1)
-        );
-        // The asked concurrency replaces the sink's own depth.
-        assert_eq!(
-            write_behind_reservation(&[behind.clone()], Some(10), 100_000, 1_000),
+            io_reservation(&wanted, Some(10), 100_000, 1_000),
             (2_000, 1)
         );
         // Never more than a quarter of the room, nor what the largest task leaves of it.
         assert_eq!(
-            write_behind_reservation(&[behind.clone()], Some(1_000), 100_000, 1_000),
+            io_reservation(&wanted, Some(1_000), 100_000, 1_000),
             (25_000, 1)
         );
         assert_eq!(
-            write_behind_reservation(&[behind.clone()], Some(1_000), 10_000, 9_500),
+            io_reservation(&wanted, Some(1_000), 10_000, 9_500),
             (500, 1)
         );
-        assert_eq!(
-            write_behind_reservation(&[plain], Some(8), 10_000, 0),
-            (0, 0)
-        );
+        assert_eq!(io_reservation(&[(0, 200)], Some(8), 10_000, 0), (0, 0));
     }
 }

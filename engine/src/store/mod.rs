@@ -35,6 +35,10 @@ pub struct IoContext {
     /// sinks, so compute goes on while requests are in flight and the memory limit still holds;
     /// 0: every write is stored before it returns.
     pub write_behind_bytes: u64,
+    /// Bytes each source that reads ahead ([`Source::prefetch_depth`]) may hold in chunks asked
+    /// for before a task needs them: the run's reservation for them, shared among those
+    /// sources; 0: every chunk is read when a task asks for it.
+    pub prefetch_bytes: u64,
 }
 
 /// An array the graph reads from.
@@ -103,6 +107,14 @@ pub trait Source: Send + Sync + Debug {
     /// chunk are handed one shared read of the whole.
     fn reads_whole_boxes(&self) -> bool {
         false
+    }
+
+    /// How many stored chunks this source reads ahead of its reads when given
+    /// [`IoContext::prefetch_bytes`] (an object store, whose requests take tens of
+    /// milliseconds each); 0 (the default): none. Each such chunk is counted at the size of
+    /// [`Source::meta`]'s chunk.
+    fn prefetch_depth(&self) -> usize {
+        0
     }
 
     /// Forgets the reads announced so far (a failed run does not make them all) and drops what a

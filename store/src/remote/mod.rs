@@ -62,6 +62,8 @@ pub(crate) struct Remote {
     pub(crate) node: String,
     /// The same store listed, for object stores: asked why an array could not be opened.
     listing: Option<Arc<dyn ListableStorageTraits>>,
+    /// The same store, for object stores: reads ahead go through its client.
+    pub(crate) object: Option<Arc<ObjectStorage>>,
 }
 
 impl Remote {
@@ -102,7 +104,8 @@ pub(crate) fn readable(location: &Location) -> Result<Remote> {
         Ok(Remote {
             store: storage.clone(),
             node: format!("/{prefix}"),
-            listing: Some(storage),
+            listing: Some(storage.clone()),
+            object: Some(storage),
         })
     };
     match location {
@@ -123,7 +126,7 @@ pub(crate) const OBJECT_STORE_REQUESTS: usize = 32;
 
 /// The synchronous storage of an object-store bucket (outputs write through it).
 pub(crate) type ObjectStorage = object::Storage;
-pub(crate) use object::set_behind;
+pub(crate) use object::{get_behind, set_behind};
 
 /// The bucket of a remote output `location` and the output's key prefix in it.
 ///
@@ -187,6 +190,18 @@ mod object {
 
     /// Stands in for the object-store storage type; never made.
     pub(crate) type Storage = zarrs::storage::store::MemoryStore;
+
+    /// Reads `key` at once (the stand-in has no client to hand it to).
+    pub(crate) fn get_behind(
+        storage: &Storage,
+        key: zarrs::storage::StoreKey,
+        then: impl FnOnce(Result<zarrs::storage::MaybeBytes, zarrs::storage::StorageError>)
+            + Send
+            + 'static,
+    ) {
+        use zarrs::storage::ReadableStorageTraits;
+        then(storage.get(&key));
+    }
 
     /// Stores `puts` in turn, at once (the stand-in has no client to hand them to).
     pub(crate) fn set_behind(

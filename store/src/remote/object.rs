@@ -85,6 +85,19 @@ pub(crate) fn set_behind(
     });
 }
 
+/// Starts reading `key` on the client's own threads and returns at once; `then` gets the value
+/// (`None`: no such object).
+pub(crate) fn get_behind(
+    storage: &Storage,
+    key: StoreKey,
+    then: impl FnOnce(Result<MaybeBytes, StorageError>) + Send + 'static,
+) {
+    let store = Arc::clone(&storage.store);
+    storage.block_on.0.spawn(async move {
+        then(store.get(&key).await);
+    });
+}
+
 /// Requests are retried a few times within half a minute, then fail (object_store's
 /// default is 10 retries within 3 minutes: a wrong endpoint would hang a run for minutes).
 fn retry() -> RetryConfig {
