@@ -140,3 +140,61 @@ impl Prefetch {
         }
     }
 }
+
+#[cfg(all(test, feature = "s3"))]
+mod tests {
+    use zarrs::storage::WritableStorageTraits;
+
+    use super::*;
+
+    fn key(idx: &[u64]) -> StoreKey {
+        StoreKey::new(format!("c/{}", idx[0])).unwrap()
+    }
+
+    fn held(p: &Prefetch) -> (u64, usize) {
+        let ahead = lock(&p.state.0);
+        (ahead.bytes, ahead.slots.len())
+    }
+
+    #[test]
+    fn reads_ahead_stay_within_their_bytes_and_are_taken_once() {
+        let storage = ObjectStorage::in_memory();
+        for i in 0..10u64 {
+            storage
+                .set(&key(&[i]), Bytes::from(vec![i as u8; 8]))
+                .unwrap();
+        }
+        // Ten chunks of 8 bytes each; room for two of them.
+        let p = Prefetch::new(storage, ChunkGrid::new(vec![10], vec![1]), 8);
+        p.ahead(&[0], 4, 16, key);
+        assert_eq!(
+            held(&p),
+            (16, 2),
+            "only what fits in the bytes is asked for"
+        );
+        assert_eq!(p.take(&[1], &key(&[1])).unwrap().unwrap(), vec![1u8; 8]);
+        assert_eq!(held(&p).0, 8, "a taken chunk no longer counts");
+        // Not read ahead: asked for at once.
+        assert_eq!(p.take(&[5], &key(&[5])).unwrap().unwrap(), vec![5u8; 8]);
+        p.ahead(&[1], 4, 16, key);
+        assert_eq!(
+            held(&p),
+            (16, 2),
+            "chunk 3 joins chunk 2, never chunk 1 again"
+        );
+        // Far ahead: chunks 2 and 3, left more than the depth behind, are dropped once arrived.
+        p.take(&[4], &key(&[4])).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        p.ahead(&[9], 4, 16, key);
+        assert_eq!(held(&p), (0, 0));
+        assert_eq!(p.take(&[2], &key(&[2])).unwrap().unwrap(), vec![2u8; 8]);
+        // A missing chunk reads as nothing stored.
+        let empty = Prefetch::new(
+            ObjectStorage::in_memory(),
+            ChunkGrid::new(vec![2], vec![1]),
+            8,
+        );
+        empty.ahead(&[0], 4, 64, key);
+        assert_eq!(empty.take(&[1], &key(&[1])).unwrap(), None);
+    }
+}

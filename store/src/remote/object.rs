@@ -62,6 +62,13 @@ impl Storage {
             block_on,
         }))
     }
+
+    /// A bucket in memory, for tests of what goes through the client's threads.
+    #[cfg(test)]
+    pub(crate) fn in_memory() -> Arc<Self> {
+        let store = zarrs_object_store::object_store::memory::InMemory::new();
+        Self::new(Arc::new(store)).expect("the client's runtime starts")
+    }
 }
 
 /// Starts storing each `(key, value)` of `puts` in turn on the client's own threads and
