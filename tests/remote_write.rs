@@ -134,6 +134,19 @@ fn same(got: &Buffer, want: &Buffer, context: &str) {
     }
 }
 
+/// [`input_dir`] and a moto server holding an empty `bucket`.
+fn input_and_bucket(bucket: &str) -> (tempfile::TempDir, Server) {
+    let dir = input_dir();
+    let server = moto(dir.path());
+    create_bucket(server.port, bucket);
+    (dir, server)
+}
+
+/// Steps copying input `x` as `y`.
+fn copy_steps() -> Value {
+    json!([{"id": "y", "op": "astype", "x": "x", "dtype": "uint16"}])
+}
+
 /// A work directory holding `in.zarr`, a random uint16 (37, 29, 23) array in chunks of 8^3.
 fn input_dir() -> tempfile::TempDir {
     common::dir_with_input(&[37, 29, 23], &[8, 8, 8], 17)
@@ -141,9 +154,7 @@ fn input_dir() -> tempfile::TempDir {
 
 #[test]
 fn outputs_on_s3_read_back_identical_in_zarr_python_and_tensorstore() {
-    let dir = input_dir();
-    let server = moto(dir.path());
-    create_bucket(server.port, "out");
+    let (dir, server) = input_and_bucket("out");
     let input = dir.path().join("in.zarr");
     let input = input.to_str().unwrap();
     let scaled = |dtype: &str| {
@@ -266,17 +277,14 @@ fn seed(dir: &Path, name: &str, input: &str, output: &str, sigma: f64) -> String
 
 #[test]
 fn a_pipeline_from_s3_to_s3_gives_what_it_gives_on_local_files() {
-    let dir = input_dir();
-    let server = moto(dir.path());
-    create_bucket(server.port, "data");
+    let (dir, server) = input_and_bucket("data");
     let input = dir.path().join("in.zarr");
     // The input goes to S3 as chunkwise writes it (a copy).
-    let copy = json!([{"id": "y", "op": "astype", "x": "x", "dtype": "uint16"}]);
     let p = pipeline(
         dir.path(),
         "upload",
         input.to_str().unwrap(),
-        copy,
+        copy_steps(),
         "s3://data/in.zarr",
         json!({}),
     );
@@ -415,15 +423,12 @@ fn a_killed_s3_run_resumes_from_its_journal_in_the_bucket() {
 
 #[test]
 fn overwrite_removes_the_old_arrays_objects_and_nothing_else() {
-    let dir = input_dir();
-    let server = moto(dir.path());
-    create_bucket(server.port, "data");
+    let (dir, server) = input_and_bucket("data");
     let input = dir.path().join("in.zarr");
     let input = input.to_str().unwrap();
-    let copy = || json!([{"id": "y", "op": "astype", "x": "x", "dtype": "uint16"}]);
     let write = |name: &str, url: &str, chunks: u64| {
         let options = json!({"chunks": [chunks, chunks, chunks]});
-        pipeline(dir.path(), name, input, copy(), url, options)
+        pipeline(dir.path(), name, input, copy_steps(), url, options)
     };
     ok(&chunkwise_s3(
         server.port,
@@ -470,7 +475,7 @@ fn overwrite_removes_the_old_arrays_objects_and_nothing_else() {
         dir.path(),
         "s3-to-s3",
         "s3://data/x.zarr",
-        copy(),
+        copy_steps(),
         "s3://data/y.zarr",
         json!({}),
     );
@@ -489,18 +494,15 @@ fn overwrite_removes_the_old_arrays_objects_and_nothing_else() {
 
 #[test]
 fn bad_outputs_are_one_clear_line_and_write_nothing() {
-    let dir = input_dir();
-    let server = moto(dir.path());
-    create_bucket(server.port, "data");
+    let (dir, server) = input_and_bucket("data");
     let input = dir.path().join("in.zarr");
     let input = input.to_str().unwrap();
-    let copy = || json!([{"id": "y", "op": "astype", "x": "x", "dtype": "uint16"}]);
 
     let p = pipeline(
         dir.path(),
         "nb",
         input,
-        copy(),
+        copy_steps(),
         "s3://no-such-bucket/o.zarr",
         json!({}),
     );
@@ -512,7 +514,14 @@ fn bad_outputs_are_one_clear_line_and_write_nothing() {
     let (status, _) = s3_request(server.port, "GET", "/no-such-bucket?list-type=2");
     assert_eq!(status, 404, "the bucket was not created");
 
-    let p = pipeline(dir.path(), "root", input, copy(), "s3://data", json!({}));
+    let p = pipeline(
+        dir.path(),
+        "root",
+        input,
+        copy_steps(),
+        "s3://data",
+        json!({}),
+    );
     assert_fails(
         &chunkwise_s3(server.port, &["run", &p]),
         "needs its own prefix",
@@ -531,7 +540,7 @@ fn bad_outputs_are_one_clear_line_and_write_nothing() {
         dir.path(),
         "creds",
         input,
-        copy(),
+        copy_steps(),
         "s3://data/o.zarr",
         json!({}),
     );
