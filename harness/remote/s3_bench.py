@@ -47,14 +47,19 @@ def start_moto(port):
 
 
 def start_proxy(listen, target, delay):
-    """Forwards loopback TCP to `target`, holding each piece the client sends for `delay`
-    seconds: one request's headers arrive as one piece, so each request waits once."""
+    """Forwards loopback TCP to `target`, holding the first piece of each request the client
+    sends for `delay` seconds: a request starts with the first piece after the server last
+    answered on that connection, so each request waits once, however large its body (an
+    upload's body arrives in many pieces)."""
 
-    async def pipe(reader, writer, hold):
+    async def pipe(reader, writer, conn, upstream):
         try:
             while data := await reader.read(1 << 16):
-                if hold:
+                if upstream and conn["new_request"]:
+                    conn["new_request"] = False
                     await asyncio.sleep(delay)
+                elif not upstream:
+                    conn["new_request"] = True
                 writer.write(data)
                 await writer.drain()
         except (ConnectionError, asyncio.CancelledError):
@@ -64,7 +69,9 @@ def start_proxy(listen, target, delay):
 
     async def handle(client_r, client_w):
         server_r, server_w = await asyncio.open_connection("127.0.0.1", target)
-        await asyncio.gather(pipe(client_r, server_w, True), pipe(server_r, client_w, False))
+        conn = {"new_request": True}
+        await asyncio.gather(pipe(client_r, server_w, conn, True),
+                             pipe(server_r, client_w, conn, False))
 
     async def main():
         server = await asyncio.start_server(handle, "127.0.0.1", listen)

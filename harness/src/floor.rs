@@ -122,6 +122,7 @@ fn io_context(threads: usize) -> IoContext {
     IoContext {
         codec_threads: (cores / threads).max(1),
         cache_bytes: 0,
+        ..IoContext::default()
     }
 }
 

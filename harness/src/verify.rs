@@ -90,6 +90,7 @@ fn max_difference(a: &dyn Source, b: &dyn Source, tolerance: Tolerance) -> Resul
     let io = IoContext {
         codec_threads: std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
         cache_bytes: 0,
+        ..IoContext::default()
     };
     let (mut worst, mut excess, mut largest) = (0.0f64, f64::NEG_INFINITY, 0.0f64);
     let mut start = 0;

@@ -268,6 +268,11 @@ pub(super) struct ExecArgs {
     /// Memory limit, e.g. 512MiB or 2GB (default: half of RAM).
     #[arg(long, value_name = "SIZE")]
     memory_limit: Option<String>,
+    /// Requests kept in flight against an object store, apart from the worker threads: writes
+    /// go on behind compute, their bytes within the memory limit (default: 32 for object
+    /// stores; local files are written by the workers themselves).
+    #[arg(long, value_name = "N")]
+    io_concurrency: Option<usize>,
     /// No progress bar.
     #[arg(long, short)]
     pub(super) quiet: bool,
@@ -308,6 +313,12 @@ impl ExecArgs {
                 return Err(Error::Invalid("--threads must be at least 1".into()));
             }
             o.threads = t;
+        }
+        if let Some(n) = self.io_concurrency {
+            if n == 0 {
+                return Err(Error::Invalid("--io-concurrency must be at least 1".into()));
+            }
+            o.io_concurrency = Some(n);
         }
         if let Some(m) = &self.memory_limit {
             o.memory_limit =

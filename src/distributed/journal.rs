@@ -144,7 +144,7 @@ impl Sink for JournaledSink {
     }
 
     fn write(&self, unit: &[u64], region: &Region, data: &Buffer, io: &IoContext) -> Result<()> {
-        self.inner.write(unit, region, data, io)?;
+        self.inner.write(unit, region, data, &stored_now(io))?;
         self.record(unit)
     }
 
@@ -152,8 +152,8 @@ impl Sink for JournaledSink {
         self.inner.chunk_encoding()
     }
 
-    fn write_encoded(&self, unit: &[u64], bytes: Option<&[u8]>) -> Result<()> {
-        self.inner.write_encoded(unit, bytes)?;
+    fn write_encoded(&self, unit: &[u64], bytes: Option<&[u8]>, io: &IoContext) -> Result<()> {
+        self.inner.write_encoded(unit, bytes, &stored_now(io))?;
         self.record(unit)
     }
 
@@ -175,4 +175,13 @@ impl Sink for JournaledSink {
 
     /// Keeps everything: another worker may be writing the same array.
     fn abort(&self) {}
+}
+
+/// `io` without writing behind: a unit is recorded as done here right after the inner sink's
+/// write returns, so that write must have stored it.
+fn stored_now(io: &IoContext) -> IoContext {
+    IoContext {
+        write_behind_bytes: 0,
+        ..*io
+    }
 }

@@ -16,9 +16,6 @@ use chunkwise_engine::{Buffer, DType, Error, Result};
 use crate::location::Location;
 use crate::remote;
 
-/// The store an output is written to.
-pub(crate) type Store = FilesystemStore;
-
 /// The store an input is read from: a folder, an object store or a web server.
 pub(crate) type ReadStore = dyn ReadableStorageTraits;
 
@@ -81,6 +78,13 @@ pub(crate) fn encoding_signature<S: ?Sized>(array: &ZArray<S>) -> Option<String>
 
 /// Opens the array at `path`, a local folder or a URL ([`Location`]).
 pub(crate) fn open_array(path: &Path) -> Result<ZArray<ReadStore>> {
+    open_array_at(path).map(|(array, _)| array)
+}
+
+/// [`open_array`], with the object store it is on (for reads ahead), if it is on one.
+pub(crate) fn open_array_at(
+    path: &Path,
+) -> Result<(ZArray<ReadStore>, Option<Arc<remote::ObjectStorage>>)> {
     let missing = |detail: String| Error::MissingArray {
         path: path.display().to_string(),
         detail,
@@ -88,13 +92,14 @@ pub(crate) fn open_array(path: &Path) -> Result<ZArray<ReadStore>> {
     let location = Location::parse(path)?;
     if !location.is_local() {
         let remote = remote::readable(&location)?;
-        return ZArray::open(remote.store.clone(), &remote.node).map_err(|e| {
+        let array = ZArray::open(remote.store.clone(), &remote.node).map_err(|e| {
             missing(
                 remote
                     .why_unreadable()
                     .unwrap_or_else(|| remote::one_line(&e.to_string())),
             )
-        });
+        })?;
+        return Ok((array, remote.object.clone()));
     }
     if !path.is_dir() {
         return Err(missing("no such directory".into()));
@@ -104,7 +109,8 @@ pub(crate) fn open_array(path: &Path) -> Result<ZArray<ReadStore>> {
     }
     let store: Arc<ReadStore> =
         Arc::new(FilesystemStore::new(path).map_err(|e| missing(e.to_string()))?);
-    ZArray::open(store, "/").map_err(|e| missing(e.to_string()))
+    let array = ZArray::open(store, "/").map_err(|e| missing(e.to_string()))?;
+    Ok((array, None))
 }
 
 /// When `path` is a Zarr group rather than an array: what to give instead (an OME-Zarr image's

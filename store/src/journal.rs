@@ -1,73 +1,85 @@
 //! The resume journal of a Zarr output being written: a marker holding the run's identity
 //! ([`identity`]: the expression with every parameter, the inputs, the metadata the run
-//! will write, and its SHA-256, so only the same computation may resume it) and an append-only
-//! list of the write units already stored. Chunk files are written atomically (temporary file, then rename)
-//! and a unit is listed only after its rename, so every listed unit is complete; a line torn by a
-//! crash does not parse and its unit is simply computed again. Both files are removed once the
-//! array's metadata is written.
+//! will write, and its SHA-256, so only the same computation may resume it) and the list of the
+//! write units already stored. A unit is listed only after its chunk is stored whole (a file
+//! renamed into place, or an object PUT), so every listed unit is complete. Both are removed once
+//! the array's metadata is written.
+//!
+//! One journal, two ways to keep the list ([`OutputStore`]): in a local folder an append-only
+//! file (a line torn by a crash does not parse and its unit is simply computed again); in an
+//! object store, which cannot append, one empty object per unit under the same name as a prefix
+//! (`.chunkwise-done/i.j.k`), listed when a run resumes.
 
 use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value};
 
 use chunkwise_engine::identity;
 
-/// Marker file name: the interrupted run's identity.
+use crate::output::OutputStore;
+
+/// Marker name: the interrupted run's identity.
 const MARKER: &str = ".chunkwise-run.json";
-/// Journal file name: one `i,j,k` line per stored unit.
+/// The list of stored units: a file of `i,j,k;` lines, or a prefix of `i.j.k` objects.
 const DONE: &str = ".chunkwise-done";
 
-/// The journal of one output directory.
+/// The journal of one output.
 #[derive(Debug)]
 pub(crate) struct Journal {
-    dir: PathBuf,
+    store: Arc<OutputStore>,
+    /// The local list, open for appending once the journal is started or resumed.
     file: Mutex<Option<File>>,
+    /// Whether units are listed (the journal was started or resumed).
+    recording: bool,
     done: HashSet<Vec<u64>>,
-    /// Whether each entry is flushed to the disk before the run goes on.
-    durable: bool,
 }
 
 impl Journal {
-    pub(crate) fn new(dir: &Path, durable: bool) -> Self {
+    pub(crate) fn new(store: Arc<OutputStore>) -> Self {
         Journal {
-            dir: dir.to_path_buf(),
+            store,
             file: Mutex::new(None),
+            recording: false,
             done: HashSet::new(),
-            durable,
         }
     }
 
-    /// True when `dir` holds an unfinished run's journal.
-    pub(crate) fn exists(dir: &Path) -> bool {
-        dir.join(MARKER).is_file()
+    /// True when `store` holds an unfinished run's journal.
+    pub(crate) fn exists(store: &OutputStore) -> bool {
+        matches!(store.get(MARKER), Ok(Some(_)))
     }
 
     /// Starts a fresh journal for the run of identity `run`.
-    pub(crate) fn start(&mut self, run: &Value) -> std::io::Result<()> {
-        // The journal first, the marker last and whole (written aside, then renamed): a run
-        // killed here leaves either no marker or a complete one over an empty journal.
-        let file = File::create(self.dir.join(DONE))?;
-        let partial = self.dir.join(format!("{MARKER}.partial"));
+    ///
+    /// # Errors
+    /// The store's failure.
+    pub(crate) fn start(&mut self, run: &Value) -> Result<(), String> {
+        // The list first, the marker last and whole: a run killed here leaves either no marker
+        // or a complete one over an empty list. (An object store's list starts empty: the
+        // output's prefix was cleared before.)
+        let file = match self.store.local_dir() {
+            Some(dir) => Some(File::create(dir.join(DONE)).map_err(|e| e.to_string())?),
+            None => None,
+        };
         let marker = json!({"identity_sha256": identity::hash(run), "identity": run});
-        std::fs::write(&partial, serde_json::to_string_pretty(&marker)?)?;
-        std::fs::rename(&partial, self.dir.join(MARKER))?;
-        if self.durable {
-            File::open(self.dir.join(MARKER))?.sync_all()?;
-            File::open(&self.dir)?.sync_all()?;
-        }
-        *self.lock() = Some(file);
+        let text = serde_json::to_string_pretty(&marker).map_err(|e| e.to_string())?;
+        self.store.put(MARKER, text.as_bytes())?;
+        *self.lock() = file;
+        self.recording = true;
         self.done.clear();
         Ok(())
     }
 
-    /// Why the unfinished run in `dir` is not the run of identity `run`; `None` when it is.
-    pub(crate) fn mismatch(dir: &Path, run: &Value) -> Option<String> {
-        let marker: Option<Value> = std::fs::read(dir.join(MARKER))
+    /// Why the unfinished run in `store` is not the run of identity `run`; `None` when it is.
+    pub(crate) fn mismatch(store: &OutputStore, run: &Value) -> Option<String> {
+        let marker: Option<Value> = store
+            .get(MARKER)
             .ok()
+            .flatten()
             .and_then(|bytes| serde_json::from_slice(&bytes).ok());
         let Some(marker) = marker.filter(|m| m["identity_sha256"].is_string()) else {
             return Some(
@@ -83,15 +95,33 @@ impl Journal {
         )
     }
 
-    /// How many distinct units the run in `dir` listed as stored (a unit written again by a
-    /// resumed run is listed twice).
-    pub(crate) fn count_done(dir: &Path) -> usize {
-        std::fs::read_to_string(dir.join(DONE))
-            .unwrap_or_default()
-            .lines()
-            .filter(|l| l.ends_with(';'))
-            .collect::<HashSet<&str>>()
-            .len()
+    /// The units the run in `store` listed as stored.
+    fn listed(store: &OutputStore) -> HashSet<Vec<u64>> {
+        let parse = |entry: &str, separator: char| {
+            entry
+                .split(separator)
+                .map(|v| v.parse::<u64>().ok())
+                .collect::<Option<Vec<u64>>>()
+        };
+        match store.local_dir() {
+            Some(dir) => std::fs::read_to_string(dir.join(DONE))
+                .unwrap_or_default()
+                .lines()
+                .filter(|l| l.ends_with(';'))
+                .filter_map(|l| parse(l.trim_end_matches(';'), ','))
+                .collect(),
+            None => store
+                .list(DONE)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|name| parse(name, '.'))
+                .collect(),
+        }
+    }
+
+    /// How many distinct units the run in `store` listed as stored.
+    pub(crate) fn count_done(store: &OutputStore) -> usize {
+        Self::listed(store).len()
     }
 
     /// Continues an unfinished run's journal, which must have been started by the run of
@@ -99,30 +129,26 @@ impl Journal {
     ///
     /// # Errors
     /// A message naming the first difference when another pipeline or other settings started
-    /// it, or when the files cannot be read.
+    /// it, or when the list cannot be opened.
     pub(crate) fn resume(&mut self, run: &Value) -> Result<(), String> {
-        if let Some(why) = Self::mismatch(&self.dir, run) {
+        if let Some(why) = Self::mismatch(&self.store, run) {
             return Err(format!(
                 "it was started by another pipeline or with other settings ({why})"
             ));
         }
-        let listed = std::fs::read_to_string(self.dir.join(DONE)).unwrap_or_default();
-        self.done = listed
-            .lines()
-            .filter(|l| l.ends_with(';'))
-            .filter_map(|l| {
-                l.trim_end_matches(';')
-                    .split(',')
-                    .map(|v| v.parse::<u64>().ok())
-                    .collect::<Option<Vec<u64>>>()
-            })
-            .collect();
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.dir.join(DONE))
-            .map_err(|e| e.to_string())?;
-        *self.lock() = Some(file);
+        self.done = Self::listed(&self.store);
+        let file = match self.store.local_dir() {
+            Some(dir) => Some(
+                OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(dir.join(DONE))
+                    .map_err(|e| e.to_string())?,
+            ),
+            None => None,
+        };
+        *self.lock() = file;
+        self.recording = true;
         Ok(())
     }
 
@@ -131,33 +157,58 @@ impl Journal {
         self.done.contains(unit)
     }
 
-    /// Notes that `unit` is stored (after its file was renamed into place).
-    pub(crate) fn record(&self, unit: &[u64]) -> std::io::Result<()> {
-        let line: Vec<String> = unit.iter().map(u64::to_string).collect();
-        // One write per entry, starting a new line and ended by ';': a write torn by a crash
-        // leaves a line without ';', which is ignored, and cannot run into the next entry.
-        match self.lock().as_mut() {
+    /// Notes that `unit` is stored (after its chunk was stored whole).
+    ///
+    /// # Errors
+    /// The store's failure.
+    pub(crate) fn record(&self, unit: &[u64]) -> Result<(), String> {
+        if !self.recording {
+            return Ok(());
+        }
+        let mut file = self.lock();
+        match file.as_mut() {
+            // One write per entry, starting a new line and ended by ';': a write torn by a
+            // crash leaves a line without ';', which is ignored, and cannot run into the next
+            // entry.
             Some(file) => {
-                file.write_all(format!("\n{};", line.join(",")).as_bytes())?;
-                if self.durable {
-                    file.sync_data()?;
+                let entry: Vec<String> = unit.iter().map(u64::to_string).collect();
+                file.write_all(format!("\n{};", entry.join(",")).as_bytes())
+                    .map_err(|e| e.to_string())?;
+                if self.store.durable() {
+                    file.sync_data().map_err(|e| e.to_string())?;
                 }
                 Ok(())
             }
-            None => Ok(()),
+            None => {
+                drop(file);
+                match self.entry_object(unit) {
+                    Some(key) => self.store.put(&key, b""),
+                    None => Ok(()),
+                }
+            }
         }
     }
 
-    /// Removes the journal once the output is complete.
-    pub(crate) fn complete(&self) -> std::io::Result<()> {
-        *self.lock() = None;
-        for name in [DONE, MARKER] {
-            match std::fs::remove_file(self.dir.join(name)) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
-                _ => {}
-            }
+    /// The object listing `unit`, for a caller that stores it itself right after the unit's
+    /// chunk (a write behind compute, [`crate::write_behind`]); `None` when this journal keeps
+    /// its list in a local file or is not recording.
+    pub(crate) fn entry_object(&self, unit: &[u64]) -> Option<String> {
+        if !self.recording || self.store.local_dir().is_some() {
+            return None;
         }
-        Ok(())
+        let entry: Vec<String> = unit.iter().map(u64::to_string).collect();
+        Some(format!("{DONE}/{}", entry.join(".")))
+    }
+
+    /// Removes the journal once the output is complete: the list, then the marker.
+    ///
+    /// # Errors
+    /// The store's failure.
+    pub(crate) fn complete(&mut self) -> Result<(), String> {
+        *self.lock() = None;
+        self.recording = false;
+        self.store.remove_under(DONE)?;
+        self.store.delete(MARKER)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<File>> {
@@ -168,17 +219,21 @@ impl Journal {
 /// True when `path` holds the journal of a chunkwise run that a resume can continue (an
 /// interrupted run, or one stopped after writing metadata but before its last step).
 pub fn holds_unfinished_run(path: &Path) -> bool {
-    Journal::exists(path)
+    OutputStore::open(path, false).is_ok_and(|store| Journal::exists(&store))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn local(dir: &Path, durable: bool) -> Arc<OutputStore> {
+        Arc::new(OutputStore::open(dir, durable).unwrap())
+    }
+
     #[test]
     fn a_resumed_journal_knows_the_units_stored_and_ignores_a_torn_line() {
         let dir = tempfile::tempdir().unwrap();
-        let mut j = Journal::new(dir.path(), true);
+        let mut j = Journal::new(local(dir.path(), true));
         j.start(&json!({"meta": 1})).unwrap();
         j.record(&[0, 1]).unwrap();
         j.record(&[2, 3]).unwrap();
@@ -190,17 +245,19 @@ mod tests {
             .unwrap();
         f.write_all(b"\n4,5").unwrap();
         drop(f);
-        let mut j = Journal::new(dir.path(), false);
+        let mut j = Journal::new(local(dir.path(), false));
         j.resume(&json!({"meta": 1})).unwrap();
         j.record(&[6, 7]).unwrap();
         drop(j);
-        let mut j = Journal::new(dir.path(), false);
+        let mut j = Journal::new(local(dir.path(), false));
         assert!(j.resume(&json!({"meta": 2})).is_err());
         j.resume(&json!({"meta": 1})).unwrap();
         assert!(j.was_done(&[0, 1]) && j.was_done(&[2, 3]));
         assert!(!j.was_done(&[4, 5]));
         assert!(j.was_done(&[6, 7]), "an entry after a torn one");
+        assert_eq!(Journal::count_done(&j.store), 3);
         j.complete().unwrap();
-        assert!(!Journal::exists(dir.path()));
+        assert!(!Journal::exists(&j.store));
+        assert!(!dir.path().join(DONE).exists());
     }
 }

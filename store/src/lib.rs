@@ -13,9 +13,12 @@ mod journal;
 mod json;
 mod location;
 mod metadata;
+mod output;
+mod prefetch;
 mod remote;
 mod sink;
 mod source;
+mod write_behind;
 mod write_options;
 
 pub use journal::holds_unfinished_run;

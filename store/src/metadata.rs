@@ -7,11 +7,13 @@ use std::sync::Arc;
 
 use serde_json::{json, Value};
 use zarrs::array::{ArrayMetadata, ArrayMetadataV2, ArrayMetadataV3, ArrayShardedExt};
-use zarrs::filesystem::FilesystemStore;
+use zarrs::storage::store::MemoryStore;
+use zarrs::storage::{ReadableStorageTraits, StoreKey};
 
 use chunkwise_engine::{ArrayMeta, DType, Error, Result};
 
 use crate::adapter::{natural_chunks, open_array};
+use crate::output::OutputStore;
 use crate::{Codec, WriteOptions, ZarrFormat};
 
 fn fill_value(dtype: DType) -> Value {
@@ -94,40 +96,31 @@ pub(crate) fn parse_metadata(value: Value, format: ZarrFormat) -> Result<ArrayMe
     })
 }
 
-/// Metadata files in the order they are moved into place: attributes first, the file whose
-/// presence makes the node (`.zarray`, `.zgroup`, `zarr.json`) last.
+/// Metadata keys in the order they are stored: attributes first, the one whose presence makes
+/// the node (`.zarray`, `.zgroup`, `zarr.json`) last.
 const METADATA_FILES: [&str; 4] = [".zattrs", ".zarray", ".zgroup", "zarr.json"];
 
-/// Has `write` store metadata through zarrs into a staging folder inside `path`, then renames
-/// each file into place, the one whose presence makes the node (`zarr.json`, `.zarray`,
-/// `.zgroup`) last: a process killed meanwhile leaves no torn metadata file.
+/// Has `write` store metadata through zarrs into memory, then stores each key whole
+/// ([`OutputStore::put`]: a file renamed into place, or one PUT), the one whose presence makes
+/// the node (`zarr.json`, `.zarray`, `.zgroup`) last: a process killed meanwhile leaves no torn
+/// metadata, and no node that opens before its attributes are there.
 pub(crate) fn publish_metadata(
-    path: &Path,
-    durable: bool,
-    write: impl FnOnce(Arc<FilesystemStore>) -> std::result::Result<(), String>,
+    store: &OutputStore,
+    write: impl FnOnce(Arc<MemoryStore>) -> std::result::Result<(), String>,
 ) -> Result<()> {
     let failed = |e: &dyn std::fmt::Display| Error::Store {
-        path: path.display().to_string(),
+        path: store.describe(),
         detail: format!("writing metadata: {e}"),
     };
-    let staging = path.join(".chunkwise-metadata");
-    let _ = std::fs::remove_dir_all(&staging);
-    let store = FilesystemStore::new(&staging).map_err(|e| failed(&e))?;
-    write(Arc::new(store)).map_err(|e| failed(&e))?;
-    // zarrs' store flushes each file it writes; a rename on the same filesystem makes it
-    // appear whole, so the staged files are moved, not copied.
+    let staged = Arc::new(MemoryStore::new());
+    write(staged.clone()).map_err(|e| failed(&e))?;
     for name in METADATA_FILES {
-        let staged = staging.join(name);
-        if staged.exists() {
-            std::fs::rename(&staged, path.join(name)).map_err(|e| failed(&e))?;
+        let key = StoreKey::new(name).map_err(|e| failed(&e))?;
+        if let Some(bytes) = staged.get(&key).map_err(|e| failed(&e))? {
+            store.put(name, &bytes).map_err(|e| failed(&e))?;
         }
     }
-    if durable {
-        std::fs::File::open(path)
-            .and_then(|dir| dir.sync_all())
-            .map_err(|e| failed(&e))?;
-    }
-    std::fs::remove_dir_all(&staging).map_err(|e| failed(&e))
+    Ok(())
 }
 
 /// Creates a Zarr group at `path` (which must exist) with `attributes`, through zarrs: v3
@@ -147,7 +140,8 @@ pub fn write_group(
         ZarrFormat::V3 => GroupMetadata::V3(GroupMetadataV3::new().with_attributes(attributes)),
         ZarrFormat::V2 => GroupMetadata::V2(GroupMetadataV2::new().with_attributes(attributes)),
     };
-    publish_metadata(path, false, |store| {
+    let store = OutputStore::open(path, false)?;
+    publish_metadata(&store, |store| {
         zarrs::group::Group::new_with_metadata(store, "/", metadata)
             .map_err(|e| e.to_string())?
             .store_metadata()

@@ -1,23 +1,26 @@
-//! Writing a Zarr array: [`ZarrSink`]. Chunks are encoded by zarrs' codec chain and written
-//! atomically ([`crate::files`]); the metadata goes last ([`crate::metadata`]); a journal lists
-//! the units stored so an interrupted run can be resumed ([`crate::journal`]).
+//! Writing a Zarr array, to a local folder or an object store: [`ZarrSink`]. Chunks are encoded
+//! by zarrs' codec chain and stored whole ([`crate::output`]: a file renamed into place, or one
+//! PUT); the metadata goes last ([`crate::metadata`]); a journal lists the units stored so an
+//! interrupted run can be resumed ([`crate::journal`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
+use zarrs::storage::Bytes;
+
 use serde_json::Value;
 use zarrs::array::{Array as ZArray, ArrayToBytesCodecTraits, IntoArrayBytes};
-use zarrs::filesystem::FilesystemStore;
+use zarrs::storage::store::MemoryStore;
 
 use chunkwise_engine::geometry::copy_buffer_region;
 use chunkwise_engine::store::{IoContext, Sink};
 use chunkwise_engine::{identity, ArrayMeta, Buffer, ChunkGrid, DType, Error, Region, Result};
 
-use crate::adapter::{codec_options, encoding_signature, Store};
-use crate::files::{dir_is_nonempty, write_atomically};
+use crate::adapter::{codec_options, encoding_signature};
 use crate::journal::Journal;
-use crate::location::Location;
 use crate::metadata::{parse_metadata, publish_metadata, v2_metadata, v3_metadata};
+use crate::output::OutputStore;
+use crate::write_behind::WriteBehind;
 use crate::{Overwrite, WriteOptions, ZarrFormat};
 
 /// A Zarr array being written through zarrs. Chunks are written first and the metadata last, so
@@ -25,25 +28,31 @@ use crate::{Overwrite, WriteOptions, ZarrFormat};
 #[derive(Debug)]
 pub struct ZarrSink {
     path: PathBuf,
-    array: ZArray<Store>,
+    /// Where the chunks, metadata and journal go.
+    store: Arc<OutputStore>,
+    /// The array as zarrs describes it, for its codecs and chunk keys (its own storage, in
+    /// memory, is never written: chunks and metadata go through `store`).
+    array: ZArray<MemoryStore>,
     meta: ArrayMeta,
     write_grid: ChunkGrid,
     overwrite: Overwrite,
-    /// Flush each chunk to the disk before it is listed as stored ([`WriteOptions::durable`]).
-    durable: bool,
     /// The metadata this run writes last, as the run's identity records it.
     metadata: Value,
     /// The expression computing the output ([`identity::expression`]), when known.
     expression: Value,
     journal: RwLock<Journal>,
+    /// Writes handed to the store and not yet stored ([`crate::write_behind`]).
+    behind: Arc<WriteBehind>,
 }
 
 impl ZarrSink {
     /// Describes an output of `shape` and `dtype` at `path`, chunked as `options.chunks` (or
-    /// `default_chunks`). Nothing touches the disk until [`Sink::prepare`].
+    /// `default_chunks`). `path` is a folder or an object-store URL (`s3://bucket/a.zarr`).
+    /// Nothing is written until [`Sink::prepare`].
     ///
     /// # Errors
-    /// [`Error::Invalid`] for inconsistent chunk, shard or codec settings.
+    /// [`Error::Invalid`] for inconsistent chunk, shard or codec settings, or a location that
+    /// cannot be written (a web server).
     pub fn new(
         path: impl AsRef<Path>,
         shape: Vec<u64>,
@@ -52,7 +61,7 @@ impl ZarrSink {
         options: &WriteOptions,
     ) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
-        writable(&path)?;
+        let store = Arc::new(OutputStore::open(&path, options.durable)?);
         let chunks = options.chunks.clone().unwrap_or(default_chunks);
         let meta = ArrayMeta::new(shape, chunks, dtype)?;
         options.codec.validate()?;
@@ -69,16 +78,13 @@ impl ZarrSink {
         };
         let metadata_json = metadata.clone();
         let metadata = parse_metadata(metadata, options.zarr_format)?;
-        let store = FilesystemStore::new(&path).map_err(|e| Error::Store {
-            path: path.display().to_string(),
-            detail: e.to_string(),
-        })?;
-        let array = ZArray::new_with_metadata(Arc::new(store), "/", metadata)
+        let array = ZArray::new_with_metadata(Arc::new(MemoryStore::new()), "/", metadata)
             .map_err(|e| Error::Invalid(format!("output {}: {e}", path.display())))?;
         let write_grid = ChunkGrid::new(meta.shape.clone(), unit);
         Ok(Self {
-            journal: RwLock::new(Journal::new(&path, options.durable)),
-            durable: options.durable,
+            journal: RwLock::new(Journal::new(store.clone())),
+            behind: Arc::default(),
+            store,
             path,
             array,
             meta,
@@ -114,27 +120,55 @@ impl ZarrSink {
             .map_err(|e| self.store_error(format!("journal: {e}")))
     }
 
+    /// Writes in flight this run keeps behind compute (0: each is stored before its write
+    /// returns): the asked I/O concurrency, else the store's own, when the run reserved room.
+    fn depth(&self, io: &IoContext) -> usize {
+        match self.write_behind_depth() {
+            0 => 0,
+            _ if io.write_behind_bytes == 0 => 0,
+            own => io.io_concurrency.unwrap_or(own),
+        }
+    }
+
+    /// Stores one unit's encoded bytes (`None`: all fill value, so nothing is stored, as
+    /// zarrs and zarr-python do), then lists it in the journal: behind compute when the run
+    /// allows ([`Self::depth`]), the journal's entry then stored right after the chunk.
+    fn store_unit(&self, unit: &[u64], bytes: Option<&[u8]>, io: &IoContext) -> Result<()> {
+        let key = self.array.chunk_key(unit);
+        let depth = self.depth(io);
+        if let Some(bytes) = bytes.filter(|_| depth > 0) {
+            let len = bytes.len() as u64;
+            let admitted = self
+                .behind
+                .admit(len, io.write_behind_bytes, depth)
+                .map_err(|e| self.store_error(e))?;
+            if admitted {
+                let mut puts = vec![(key.as_str().to_string(), Bytes::copy_from_slice(bytes))];
+                puts.extend(self.journal().entry_object(unit).map(|k| (k, Bytes::new())));
+                let behind = Arc::clone(&self.behind);
+                let chunk = key.as_str().to_string();
+                self.store.put_behind(puts, move |outcome| {
+                    behind.done(len, outcome.map_err(|e| format!("chunk {chunk}: {e}")));
+                });
+                return Ok(());
+            }
+        }
+        self.behind.failed().map_err(|e| self.store_error(e))?;
+        let stored = match bytes {
+            Some(bytes) => self.store.put(key.as_str(), bytes),
+            // Only a resumed run can find an older chunk there (the output starts empty).
+            None if self.resuming() => self.store.delete(key.as_str()),
+            None => Ok(()),
+        };
+        stored.map_err(|e| self.store_error(format!("chunk {}: {e}", key.as_str())))?;
+        self.record(unit)
+    }
+
     fn store_error(&self, detail: impl ToString) -> Error {
         Error::Store {
             path: self.path.display().to_string(),
             detail: detail.to_string(),
         }
-    }
-}
-
-/// Refuses an output location that cannot be written: a web server (read only), or an object
-/// store, which this version reads but does not write yet.
-fn writable(path: &Path) -> Result<()> {
-    match Location::parse(path)? {
-        Location::Local(_) => Ok(()),
-        Location::Http(url) => Err(Error::Invalid(format!(
-            "cannot write to {url}: http:// and https:// are read only; write to a local path"
-        ))),
-        _ => Err(Error::Invalid(format!(
-            "cannot write to {}: outputs on object stores are not supported yet; write to a \
-             local path",
-            path.display()
-        ))),
     }
 }
 
@@ -161,12 +195,21 @@ impl ZarrSink {
     /// stops `--resume` from continuing.
     fn store_metadata_atomically(&self) -> Result<()> {
         let metadata = self.array.metadata().clone();
-        publish_metadata(&self.path, self.durable, |store| {
+        publish_metadata(&self.store, |store| {
             ZArray::new_with_metadata(store, "/", metadata)
                 .map_err(|e| e.to_string())?
                 .store_metadata()
                 .map_err(|e| e.to_string())
         })
+    }
+
+    /// Whether anything is stored at the output's place; a store that cannot be asked (a
+    /// bucket that does not exist, refused credentials) is an error here, before anything is
+    /// written.
+    fn exists(&self) -> Result<bool> {
+        self.store
+            .is_nonempty()
+            .map_err(|e| self.store_error(format!("cannot write there: {e}")))
     }
 }
 
@@ -191,17 +234,16 @@ impl Sink for ZarrSink {
         encoding_signature(&self.array)
     }
 
-    fn write_encoded(&self, unit: &[u64], bytes: Option<&[u8]>) -> Result<()> {
-        let file = self.path.join(self.array.chunk_key(unit).as_str());
-        let written = match bytes {
-            Some(bytes) => write_atomically(&file, bytes, self.durable),
-            None => match std::fs::remove_file(&file) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
-                _ => Ok(()),
-            },
-        };
-        written.map_err(|e| self.store_error(e))?;
-        self.record(unit)
+    fn write_encoded(&self, unit: &[u64], bytes: Option<&[u8]>, io: &IoContext) -> Result<()> {
+        self.store_unit(unit, bytes, io)
+    }
+
+    fn write_behind_depth(&self) -> usize {
+        if self.store.can_put_behind() {
+            crate::remote::OBJECT_STORE_REQUESTS
+        } else {
+            0
+        }
     }
 
     fn is_done(&self, unit: &[u64]) -> bool {
@@ -210,22 +252,21 @@ impl Sink for ZarrSink {
     }
 
     fn validate(&self) -> Result<()> {
-        let exists = dir_is_nonempty(&self.path);
-        let resumable = Journal::exists(&self.path);
+        let exists = self.exists()?;
+        let resumable = exists && Journal::exists(&self.store);
+        let path = || self.path.display().to_string();
         match self.overwrite {
             Overwrite::Refuse
-                if resumable && Journal::mismatch(&self.path, &self.run_identity()).is_none() =>
+                if resumable && Journal::mismatch(&self.store, &self.run_identity()).is_none() =>
             {
                 Err(Error::UnfinishedRun {
-                    path: self.path.display().to_string(),
-                    stored: Journal::count_done(&self.path),
+                    path: path(),
+                    stored: Journal::count_done(&self.store),
                 })
             }
-            Overwrite::Refuse if exists => {
-                Err(Error::OutputExists(self.path.display().to_string()))
-            }
+            Overwrite::Refuse if exists => Err(Error::OutputExists(path())),
             Overwrite::Resume if exists && !resumable => Err(Error::NotResumable {
-                path: self.path.display().to_string(),
+                path: path(),
                 reason: "it holds no unfinished chunkwise run (a complete array, or something \
                          else)"
                     .into(),
@@ -238,7 +279,7 @@ impl Sink for ZarrSink {
         // Checked again here: the output may have appeared since planning.
         self.validate()?;
         let mut journal = self.journal.write().unwrap_or_else(|p| p.into_inner());
-        if self.overwrite == Overwrite::Resume && Journal::exists(&self.path) {
+        if self.overwrite == Overwrite::Resume && Journal::exists(&self.store) {
             return journal
                 .resume(&self.run_identity())
                 .map_err(|reason| Error::NotResumable {
@@ -246,15 +287,10 @@ impl Sink for ZarrSink {
                     reason,
                 });
         }
-        if self.path.exists() {
-            let removed = if self.path.is_dir() {
-                std::fs::remove_dir_all(&self.path)
-            } else {
-                std::fs::remove_file(&self.path)
-            };
-            removed.map_err(|e| self.store_error(format!("cannot replace: {e}")))?;
-        }
-        std::fs::create_dir_all(&self.path).map_err(|e| self.store_error(e))?;
+        self.store
+            .remove_all()
+            .and_then(|()| self.store.create())
+            .map_err(|e| self.store_error(format!("cannot replace: {e}")))?;
         journal
             .start(&self.run_identity())
             .map_err(|e| self.store_error(format!("journal: {e}")))
@@ -279,13 +315,9 @@ impl Sink for ZarrSink {
         };
         let bytes = chunkwise_engine::dispatch!(Buffer, data, v => v.as_slice().into_array_bytes(self.array.data_type()))
             .map_err(|e| failed(&e))?;
-        let file = self.path.join(self.array.chunk_key(unit).as_str());
         if bytes.is_fill_value(self.array.fill_value()) {
             // As zarrs and zarr-python do: a chunk of only the fill value is not stored.
-            match std::fs::remove_file(&file) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(failed(&e)),
-                _ => return self.record(unit),
-            }
+            return self.store_unit(unit, None, io);
         }
         let shape = self.array.chunk_shape(unit).map_err(|e| failed(&e))?;
         let encoded = self
@@ -299,16 +331,18 @@ impl Sink for ZarrSink {
                 &opts,
             )
             .map_err(|e| failed(&e))?;
-        write_atomically(&file, &encoded, self.durable).map_err(|e| failed(&e))?;
-        self.record(unit)
+        self.store_unit(unit, Some(&encoded), io)
     }
 
     fn finish(&self) -> Result<()> {
+        self.behind.drain().map_err(|e| self.store_error(e))?;
         self.store_metadata_atomically()
     }
 
     fn forget_progress(&self) -> Result<()> {
-        self.journal()
+        self.journal
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
             .complete()
             .map_err(|e| self.store_error(format!("journal: {e}")))
     }
@@ -318,15 +352,20 @@ impl Sink for ZarrSink {
     }
 
     fn units_stored(&self) -> Option<u64> {
-        Some(Journal::count_done(&self.path) as u64)
+        // Writes still in flight count once stored (a failed one is not listed).
+        let _ = self.behind.drain();
+        Some(Journal::count_done(&self.store) as u64)
     }
 
     fn abort(&self) {
         // A resumable run keeps what it stored, journal included: the next --resume continues
         // from there. (Its metadata is there only when the run failed after finishing it; the
         // array is then complete.)
+        let _ = self.behind.drain();
         if self.overwrite != Overwrite::Resume {
-            let _ = std::fs::remove_dir_all(&self.path);
+            if let Err(e) = self.store.remove_all() {
+                tracing::warn!(output = %self.path.display(), error = %e, "cannot remove a failed run's output");
+            }
         }
     }
 }

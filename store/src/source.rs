@@ -17,10 +17,12 @@ use chunkwise_engine::store::{ChunkCache, IoContext, Source};
 use chunkwise_engine::{ArrayMeta, Buffer, ChunkGrid, DType, Error, Region, Result};
 
 use crate::adapter::{
-    codec_options, dtype_of, encoding_signature, macro_read, natural_chunks, open_array, ReadStore,
+    codec_options, dtype_of, encoding_signature, macro_read, natural_chunks, open_array_at,
+    ReadStore,
 };
 use crate::in_flight::InFlight;
-use crate::location::Location;
+use crate::prefetch::Prefetch;
+use crate::remote::OBJECT_STORE_REQUESTS;
 
 /// A Zarr array (v2 or v3; a local folder, an object store or a web server) read through zarrs.
 pub struct ZarrSource {
@@ -36,6 +38,8 @@ pub struct ZarrSource {
     restored: AtomicU64,
     /// Chunks being decoded for the cache now, so that two tasks do not decode one together.
     in_flight: InFlight,
+    /// Reads ahead, for an unsharded array on an object store ([`crate::prefetch`]).
+    prefetch: Option<Prefetch>,
 }
 
 impl std::fmt::Debug for ZarrSource {
@@ -69,12 +73,19 @@ impl Drop for ZarrSource {
 /// [`Error::Invalid`] for data types chunkwise does not process.
 pub fn open_zarr(path: impl AsRef<Path>) -> Result<ZarrSource> {
     let path = path.as_ref().to_path_buf();
-    let array = open_array(&path)?;
+    let (array, object) = open_array_at(&path)?;
     let dtype = dtype_of(array.data_type(), &path)?;
     let shape = array.shape().to_vec();
     let chunks = natural_chunks(&array, &path)?;
     let meta = ArrayMeta::new(shape, chunks, dtype)?;
+    // A sharded array's chunks are read in parts (its inner chunks): not read ahead.
+    let prefetch = object.filter(|_| !array.is_sharded()).map(|storage| {
+        let grid = ChunkGrid::new(meta.shape.clone(), meta.chunks.clone());
+        let chunk_bytes = meta.chunks.iter().product::<u64>() * dtype.size() as u64;
+        Prefetch::new(storage, grid, chunk_bytes)
+    });
     Ok(ZarrSource {
+        prefetch,
         path,
         array,
         meta,
@@ -87,6 +98,98 @@ pub fn open_zarr(path: impl AsRef<Path>) -> Result<ZarrSource> {
 }
 
 impl ZarrSource {
+    /// Stored chunk `chunk` decoded from `bytes` (`None`: the fill value) at full chunk size,
+    /// with the region it covers (past the array's end for an edge chunk).
+    fn decode_full(&self, chunk: &[u64], bytes: Option<&[u8]>) -> Result<(Region, Buffer)> {
+        let failed = |e: &dyn std::fmt::Display| {
+            Error::Invalid(format!("stored chunk {chunk:?} is unreadable: {e}"))
+        };
+        let shape = self.array.chunk_shape(chunk).map_err(|e| failed(&e))?;
+        let full: Vec<u64> = shape.iter().map(|c| c.get()).collect();
+        let full_region = Region::new(
+            chunk.iter().zip(&full).map(|(i, c)| i * c).collect(),
+            full.clone(),
+        );
+        let n = full_region.num_elements() as usize;
+        let decoded = match bytes {
+            // Not stored: the array's fill value.
+            None => {
+                let mut fill = self.array.fill_value().as_ne_bytes().to_vec();
+                if cfg!(target_endian = "big") {
+                    fill.reverse();
+                }
+                Buffer::from_le_bytes(&fill.repeat(n), self.meta.dtype)
+                    .ok_or_else(|| failed(&"fill value of the wrong size"))?
+            }
+            Some(bytes) => {
+                let raw = self
+                    .array
+                    .codecs()
+                    .decode(
+                        std::borrow::Cow::Borrowed(bytes),
+                        &shape,
+                        self.array.data_type(),
+                        self.array.fill_value(),
+                        &codec_options(&IoContext {
+                            codec_threads: 1,
+                            cache_bytes: 0,
+                            ..IoContext::default()
+                        }),
+                    )
+                    .map_err(|e| failed(&e))?;
+                let raw = raw.into_fixed().map_err(|e| failed(&e))?;
+                Buffer::from_le_bytes(&raw, self.meta.dtype).ok_or_else(|| failed(&"wrong size"))?
+            }
+        };
+        Ok((full_region, decoded))
+    }
+
+    /// Stored chunk `idx` at full chunk size, through the reads ahead (its bytes taken from
+    /// them, then the next chunks asked for).
+    fn read_ahead(
+        &self,
+        prefetch: &Prefetch,
+        idx: &[u64],
+        io: &IoContext,
+    ) -> Result<(Region, Buffer)> {
+        let key = self.array.chunk_key(idx);
+        let bytes = prefetch.take(idx, &key).map_err(|e| {
+            Error::Invalid(format!(
+                "reading {} (key {}): {e}",
+                self.path.display(),
+                key.as_str()
+            ))
+        })?;
+        if io.prefetch_bytes > 0 {
+            let depth = io.io_concurrency.unwrap_or(OBJECT_STORE_REQUESTS);
+            prefetch.ahead(idx, depth, io.prefetch_bytes, |i| self.array.chunk_key(i));
+        }
+        self.decode_full(idx, bytes.as_deref())
+    }
+
+    /// `region` assembled from the stored chunks it overlaps, read ahead.
+    fn read_chunks_ahead(
+        &self,
+        prefetch: &Prefetch,
+        region: &Region,
+        io: &IoContext,
+    ) -> Result<Buffer> {
+        let grid = self.stored_grid();
+        let chunks = grid.chunks_overlapping(region);
+        let mut out = None;
+        for idx in &chunks {
+            let (full, decoded) = self.read_ahead(prefetch, idx, io)?;
+            if chunks.len() == 1 && full == *region {
+                return Ok(decoded);
+            }
+            let out = out.get_or_insert_with(|| {
+                Buffer::zeros(self.meta.dtype, region.num_elements() as usize)
+            });
+            copy_buffer_region(&decoded, &full, out, region)?;
+        }
+        Ok(out.unwrap_or_else(|| Buffer::zeros(self.meta.dtype, region.num_elements() as usize)))
+    }
+
     /// Names the stored chunk behind a failed region read (error path only: it re-reads the
     /// region's chunks one by one until one fails).
     fn locate_failure(&self, region: &Region, opts: &CodecOptions, detail: String) -> Error {
@@ -142,8 +245,11 @@ impl ZarrSource {
                     }
                     None => {
                         self.decoded.fetch_add(1, Ordering::Relaxed);
-                        macro_read(&self.array, idx, &opts, self.meta.dtype)
-                            .map_err(|e| self.locate_failure(region, &opts, e))?
+                        match &self.prefetch {
+                            Some(prefetch) => self.read_ahead(prefetch, idx, io)?.1,
+                            None => macro_read(&self.array, idx, &opts, self.meta.dtype)
+                                .map_err(|e| self.locate_failure(region, &opts, e))?,
+                        }
                     }
                 };
                 let decoded = Arc::new(decoded);
@@ -229,9 +335,7 @@ impl Source for ZarrSource {
     }
 
     fn location(&self) -> Option<PathBuf> {
-        Location::parse(&self.path)
-            .is_ok_and(|l| l.is_local())
-            .then(|| self.path.clone())
+        Some(self.path.clone())
     }
 
     fn chunk_encoding(&self) -> Option<String> {
@@ -246,37 +350,7 @@ impl Source for ZarrSource {
     }
 
     fn decode_chunk(&self, chunk: &[u64], bytes: Option<&[u8]>) -> Result<Buffer> {
-        let failed = |e: &dyn std::fmt::Display| {
-            Error::Invalid(format!("stored chunk {chunk:?} is unreadable: {e}"))
-        };
-        let shape = self.array.chunk_shape(chunk).map_err(|e| failed(&e))?;
-        let full: Vec<u64> = shape.iter().map(|c| c.get()).collect();
-        let full_region = Region::new(
-            chunk.iter().zip(&full).map(|(i, c)| i * c).collect(),
-            full.clone(),
-        );
-        let n = full_region.num_elements() as usize;
-        let decoded = match bytes {
-            None => Buffer::zeros(self.meta.dtype, n),
-            Some(bytes) => {
-                let raw = self
-                    .array
-                    .codecs()
-                    .decode(
-                        std::borrow::Cow::Borrowed(bytes),
-                        &shape,
-                        self.array.data_type(),
-                        self.array.fill_value(),
-                        &codec_options(&IoContext {
-                            codec_threads: 1,
-                            cache_bytes: 0,
-                        }),
-                    )
-                    .map_err(|e| failed(&e))?;
-                let raw = raw.into_fixed().map_err(|e| failed(&e))?;
-                Buffer::from_le_bytes(&raw, self.meta.dtype).ok_or_else(|| failed(&"wrong size"))?
-            }
-        };
+        let (full_region, decoded) = self.decode_full(chunk, bytes)?;
         let clipped = full_region
             .intersect(&Region::whole(&self.meta.shape))
             .unwrap_or_else(|| full_region.clone());
@@ -285,6 +359,14 @@ impl Source for ZarrSource {
         } else {
             extract_region(&decoded, &full_region, &clipped)
         })
+    }
+
+    fn prefetch_depth(&self) -> usize {
+        if self.prefetch.is_some() {
+            OBJECT_STORE_REQUESTS
+        } else {
+            0
+        }
     }
 
     fn forget_reads(&self) {
@@ -317,6 +399,9 @@ impl Source for ZarrSource {
         if io.cache_bytes > 0 && self.partial(&grid, region) {
             let chunks = grid.chunks_overlapping(region);
             return self.read_through_cache(region, &grid, &chunks, io);
+        }
+        if let Some(prefetch) = &self.prefetch {
+            return self.read_chunks_ahead(prefetch, region, io);
         }
         let subset = ArraySubset::new_with_start_shape(region.start.clone(), region.shape.clone())
             .map_err(|e| Error::Invalid(e.to_string()))?;

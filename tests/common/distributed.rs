@@ -84,6 +84,7 @@ pub fn outputs_bytes(path: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     let io = IoContext {
         codec_threads: 1,
         cache_bytes: 0,
+        ..IoContext::default()
     };
     loaded
         .spec

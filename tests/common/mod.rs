@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod distributed;
+pub mod servers;
 
 use std::path::Path;
 use std::process::{Command, Output};

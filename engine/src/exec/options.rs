@@ -44,6 +44,10 @@ pub struct ExecOptions {
     /// Where freed task buffers wait for the next task; each run sets its capacity (see
     /// [`BufferPool`]) and empties it when it ends (default: none).
     pub buffer_pool: Option<&'static dyn BufferPool>,
+    /// Requests each store keeps in flight at once (writes behind compute, within the memory
+    /// limit); `None` (the default) lets each store choose (see
+    /// [`crate::store::Sink::write_behind_depth`]).
+    pub io_concurrency: Option<usize>,
 }
 
 impl Default for ExecOptions {
@@ -56,6 +60,7 @@ impl Default for ExecOptions {
             stencil_chains: StencilChains::Auto,
             task_meter: None,
             buffer_pool: None,
+            io_concurrency: None,
         }
     }
 }
@@ -66,6 +71,7 @@ impl std::fmt::Debug for ExecOptions {
             .field("threads", &self.threads)
             .field("memory_limit", &self.memory_limit)
             .field("stencil_chains", &self.stencil_chains)
+            .field("io_concurrency", &self.io_concurrency)
             .finish_non_exhaustive()
     }
 }

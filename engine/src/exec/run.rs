@@ -153,14 +153,52 @@ fn run(
     } else {
         0
     };
-    let budget = MemoryBudget::new(limit - cache_bytes);
     let largest_task = plan.stages.iter().map(|s| s.task_bytes).max().unwrap_or(0);
+    let (write_behind, behind_sinks) = if outcome.is_ok() && part.is_none() {
+        let writing_behind: Vec<(usize, u64)> = sinks
+            .iter()
+            .map(|s| {
+                let unit: u64 = s.write_grid().chunk_shape().iter().product();
+                (s.write_behind_depth(), unit * s.meta().dtype.size() as u64)
+            })
+            .collect();
+        io_reservation(
+            &writing_behind,
+            options.io_concurrency,
+            limit - cache_bytes,
+            largest_task,
+        )
+    } else {
+        (0, 0)
+    };
+    let mut reading_ahead = Vec::new();
+    each_source(plan, |source| {
+        let chunk: u64 = source.meta().chunks.iter().product();
+        reading_ahead.push((
+            source.prefetch_depth(),
+            chunk * source.meta().dtype.size() as u64,
+        ));
+    });
+    let (prefetch, prefetch_sources) = if outcome.is_ok() {
+        let after_writes = limit - cache_bytes - write_behind;
+        io_reservation(
+            &reading_ahead,
+            options.io_concurrency,
+            after_writes,
+            largest_task,
+        )
+    } else {
+        (0, 0)
+    };
+    // Running tasks are admitted against what the cache and the requests in flight leave.
+    let room = limit - cache_bytes - write_behind - prefetch;
+    let budget = MemoryBudget::new(room);
     if let Some(pool) = options.buffer_pool {
         // One task's worth of what the limit reserves for running tasks: a finished task's
         // buffers wait for the next, which asks for as much. (Measured on 512^3, 2 threads:
         // one task's worth took the gaussian's sys time from 0.7-0.95 s to 0.35-0.6 s; two
         // tasks' worth kept 15 MB more resident and saved no time.)
-        pool.set_capacity(largest_task.min(limit - cache_bytes) as usize);
+        pool.set_capacity(largest_task.min(room) as usize);
     }
     let tasks = PlanTasks {
         plan,
@@ -168,6 +206,9 @@ fn run(
             codec_threads: (cores / busy).max(1),
             // Decoded chunks shared by tasks whose reads span chunks (stencil halos).
             cache_bytes: cache_bytes / cached_sources.max(1) as u64,
+            io_concurrency: options.io_concurrency,
+            write_behind_bytes: write_behind / behind_sinks.max(1) as u64,
+            prefetch_bytes: prefetch / prefetch_sources.max(1) as u64,
         },
         held: HeldStore::default(),
         budget: &budget,
@@ -182,6 +223,8 @@ fn run(
         skipped = tasks.skip.iter().filter(|&&s| s).count(),
         threads,
         codec_threads = tasks.io.codec_threads,
+        write_behind = %crate::plan::human_bytes(write_behind),
+        read_ahead = %crate::plan::human_bytes(prefetch),
         "running plan"
     );
     if outcome.is_ok() {
@@ -266,6 +309,26 @@ fn run(
     Ok(stats)
 }
 
+/// Bytes reserved for requests in flight apart from compute (writes behind, reads ahead), and
+/// how many sinks or sources share them: for each `(depth, unit bytes)` with a depth, that depth
+/// (or `io_concurrency`, when given) times its unit, within what `room` leaves beside the
+/// largest task (so every task still fits) and a quarter of it. A store that meets a unit
+/// larger than its share stores or reads it at once rather than overrun the share.
+fn io_reservation(
+    wanted: &[(usize, u64)],
+    io_concurrency: Option<usize>,
+    room: u64,
+    largest_task: u64,
+) -> (u64, usize) {
+    let users: Vec<&(usize, u64)> = wanted.iter().filter(|(depth, _)| *depth > 0).collect();
+    let total: u64 = users
+        .iter()
+        .map(|(depth, unit)| io_concurrency.unwrap_or(*depth) as u64 * unit)
+        .sum();
+    let reserved = total.min(room.saturating_sub(largest_task)).min(room / 4);
+    (reserved, users.len())
+}
+
 /// Write units stored and in all, over the sinks that keep count (`None` when none does).
 fn units_stored(sinks: &[Arc<dyn Sink>]) -> Option<(u64, u64)> {
     let counted: Vec<(u64, u64)> = sinks
@@ -323,4 +386,32 @@ fn announce_reads(plan: &Plan, tasks: Range<usize>, skip: &[bool]) -> usize {
         });
     }
     caching.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_in_flight_get_depth_times_a_unit_within_what_tasks_leave() {
+        // Units of 200 bytes; the first store does not read ahead or write behind.
+        let wanted = [(0, 200), (4, 200)];
+        // Depth 4 x 200 bytes, plenty of room: the whole of it, for the one that asks.
+        assert_eq!(io_reservation(&wanted, None, 100_000, 1_000), (800, 1));
+        // The asked concurrency replaces the store's own depth.
+        assert_eq!(
+            io_reservation(&wanted, Some(10), 100_000, 1_000),
+            (2_000, 1)
+        );
+        // Never more than a quarter of the room, nor what the largest task leaves of it.
+        assert_eq!(
+            io_reservation(&wanted, Some(1_000), 100_000, 1_000),
+            (25_000, 1)
+        );
+        assert_eq!(
+            io_reservation(&wanted, Some(1_000), 10_000, 9_500),
+            (500, 1)
+        );
+        assert_eq!(io_reservation(&[(0, 200)], Some(8), 10_000, 0), (0, 0));
+    }
 }

@@ -103,7 +103,7 @@ impl PlanTasks<'_> {
         // being written and listed as done for a resume.
         outputs[0] = source.decode_chunk(chunk, bytes.as_deref())?;
         if let Some(sink) = stage.outputs[0].sink.as_ref().filter(|s| !s.is_done(chunk)) {
-            sink.write_encoded(chunk, bytes.as_deref())?;
+            sink.write_encoded(chunk, bytes.as_deref(), &self.io)?;
         }
         Ok(())
     }

@@ -17,7 +17,7 @@ use crate::geometry::{ChunkGrid, Region};
 use crate::meta::ArrayMeta;
 
 /// Per-call I/O settings chosen by the executor.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 pub struct IoContext {
     /// Threads a single read or write may use for codec work. The executor sets this so that its
     /// own workers times this stays within the core count (zarrs would otherwise use every core
@@ -27,6 +27,18 @@ pub struct IoContext {
     /// stencil tasks share their halo chunks): the run's reservation shared among the sources
     /// that cache, so together they stay within it; 0 disables the cache.
     pub cache_bytes: u64,
+    /// Requests a store may keep in flight at once, when the user chose (`None`: each store
+    /// picks what suits it; see [`Sink::write_behind_depth`]).
+    pub io_concurrency: Option<usize>,
+    /// Bytes each sink that writes behind ([`Sink::write_behind_depth`]) may hold in writes it
+    /// accepted but has not stored yet: the run's reservation for them, shared among those
+    /// sinks, so compute goes on while requests are in flight and the memory limit still holds;
+    /// 0: every write is stored before it returns.
+    pub write_behind_bytes: u64,
+    /// Bytes each source that reads ahead ([`Source::prefetch_depth`]) may hold in chunks asked
+    /// for before a task needs them: the run's reservation for them, shared among those
+    /// sources; 0: every chunk is read when a task asks for it.
+    pub prefetch_bytes: u64,
 }
 
 /// An array the graph reads from.
@@ -43,7 +55,8 @@ pub trait Source: Send + Sync + Debug {
     /// is refused.
     fn identity(&self) -> serde_json::Value;
 
-    /// The directory the data lives in, when it is on disk (used to refuse writing over an input).
+    /// Where the data lives, when it is stored: a folder or a URL (used to refuse writing over
+    /// an input).
     fn location(&self) -> Option<std::path::PathBuf> {
         None
     }
@@ -96,6 +109,14 @@ pub trait Source: Send + Sync + Debug {
         false
     }
 
+    /// How many stored chunks this source reads ahead of its reads when given
+    /// [`IoContext::prefetch_bytes`] (an object store, whose requests take tens of
+    /// milliseconds each); 0 (the default): none. Each such chunk is counted at the size of
+    /// [`Source::meta`]'s chunk.
+    fn prefetch_depth(&self) -> usize {
+        0
+    }
+
     /// Forgets the reads announced so far (a failed run does not make them all) and drops what a
     /// cache kept for them, spilled copies included. Called once per source when a run starts
     /// and when it ends, whatever the outcome. Two runs reading one source at the same time
@@ -125,7 +146,7 @@ pub trait Sink: Send + Sync + Debug {
     /// A short label for plans and errors.
     fn describe(&self) -> String;
 
-    /// The directory written to, when on disk.
+    /// Where the data is written, when it is stored: a folder or a URL.
     fn location(&self) -> Option<std::path::PathBuf> {
         None
     }
@@ -159,10 +180,19 @@ pub trait Sink: Send + Sync + Debug {
     ///
     /// # Errors
     /// Store errors; [`crate::Error::Invalid`] for sinks that store nothing.
-    fn write_encoded(&self, _unit: &[u64], _bytes: Option<&[u8]>) -> Result<()> {
+    fn write_encoded(&self, _unit: &[u64], _bytes: Option<&[u8]>, _io: &IoContext) -> Result<()> {
         Err(crate::Error::Invalid(
             "this sink does not store encoded chunks".into(),
         ))
+    }
+
+    /// How many writes this sink keeps in flight behind compute when given
+    /// [`IoContext::write_behind_bytes`] (an object store, whose requests take tens of
+    /// milliseconds each); 0 (the default): every write is stored before it returns. Writes
+    /// still in flight are stored before [`Sink::finish`] writes the metadata, and a unit is
+    /// listed for a resume only once stored.
+    fn write_behind_depth(&self) -> usize {
+        0
     }
 
     /// Whether `unit` was stored completely by an interrupted run this one resumes (its task

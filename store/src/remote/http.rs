@@ -25,6 +25,7 @@ pub(super) fn http(url: &str) -> Result<Remote> {
         store: Arc::new(store),
         node: "/".to_string(),
         listing: None,
+        object: None,
     })
 }
 

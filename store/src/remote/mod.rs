@@ -62,6 +62,8 @@ pub(crate) struct Remote {
     pub(crate) node: String,
     /// The same store listed, for object stores: asked why an array could not be opened.
     listing: Option<Arc<dyn ListableStorageTraits>>,
+    /// The same store, for object stores: reads ahead go through its client.
+    pub(crate) object: Option<Arc<ObjectStorage>>,
 }
 
 impl Remote {
@@ -102,7 +104,8 @@ pub(crate) fn readable(location: &Location) -> Result<Remote> {
         Ok(Remote {
             store: storage.clone(),
             node: format!("/{prefix}"),
-            listing: Some(storage),
+            listing: Some(storage.clone()),
+            object: Some(storage),
         })
     };
     match location {
@@ -115,6 +118,45 @@ pub(crate) fn readable(location: &Location) -> Result<Remote> {
         Location::Gcs { bucket: b, prefix } => bucket(object::gcs(b), prefix),
         Location::Azure { container, prefix } => bucket(object::azure(container), prefix),
     }
+}
+
+/// Writes an object-store output keeps in flight by default: at ~20 ms a request, 2 workers
+/// producing a chunk every few milliseconds need dozens in flight not to wait.
+pub(crate) const OBJECT_STORE_REQUESTS: usize = 32;
+
+/// The synchronous storage of an object-store bucket (outputs write through it).
+pub(crate) type ObjectStorage = object::Storage;
+pub(crate) use object::{get_behind, set_behind};
+
+/// The bucket of a remote output `location` and the output's key prefix in it.
+///
+/// # Errors
+/// [`Error::Invalid`] for a location that cannot be written (a web server, the bucket's root),
+/// a kind of store this build does not include, or settings the store client refuses.
+pub(crate) fn writable(location: &Location) -> Result<(Arc<ObjectStorage>, String)> {
+    let (opened, prefix, url) = match location {
+        Location::S3 { bucket, prefix } => (object::s3(bucket), prefix, format!("s3://{bucket}")),
+        Location::Gcs { bucket, prefix } => (object::gcs(bucket), prefix, format!("gs://{bucket}")),
+        Location::Azure { container, prefix } => (
+            object::azure(container),
+            prefix,
+            format!("az://{container}"),
+        ),
+        Location::Local(_) | Location::Http(_) => {
+            return Err(Error::Invalid(format!(
+                "cannot write to {location:?}: not an object store"
+            )))
+        }
+    };
+    if prefix.is_empty() {
+        // Replacing or removing an output deletes everything under its prefix: at the root
+        // that would be the whole bucket.
+        return Err(Error::Invalid(format!(
+            "cannot write to {url}: an output needs its own prefix in the bucket, e.g. \
+             {url}/out.zarr"
+        )));
+    }
+    Ok((opened?, prefix.clone()))
 }
 
 #[cfg(feature = "http")]
@@ -148,6 +190,28 @@ mod object {
 
     /// Stands in for the object-store storage type; never made.
     pub(crate) type Storage = zarrs::storage::store::MemoryStore;
+
+    /// Reads `key` at once (the stand-in has no client to hand it to).
+    pub(crate) fn get_behind(
+        storage: &Storage,
+        key: zarrs::storage::StoreKey,
+        then: impl FnOnce(Result<zarrs::storage::MaybeBytes, zarrs::storage::StorageError>)
+            + Send
+            + 'static,
+    ) {
+        use zarrs::storage::ReadableStorageTraits;
+        then(storage.get(&key));
+    }
+
+    /// Stores `puts` in turn, at once (the stand-in has no client to hand them to).
+    pub(crate) fn set_behind(
+        storage: &Storage,
+        puts: Vec<(zarrs::storage::StoreKey, zarrs::storage::Bytes)>,
+        then: impl FnOnce(Result<(), zarrs::storage::StorageError>) + Send + 'static,
+    ) {
+        use zarrs::storage::WritableStorageTraits;
+        then(puts.into_iter().try_for_each(|(k, v)| storage.set(&k, v)));
+    }
 
     pub(super) fn s3(bucket: &str) -> Result<Arc<Storage>> {
         Err(super::missing_feature(&format!("s3://{bucket}"), "s3"))

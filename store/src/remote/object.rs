@@ -8,9 +8,9 @@ use zarrs::storage::storage_adapter::async_to_sync::{
     AsyncToSyncBlockOn, AsyncToSyncStorageAdapter,
 };
 use zarrs::storage::{
-    AsyncReadableStorageTraits, Bytes, ListableStorageTraits, MaybeBytes, MaybeBytesIterator,
-    OffsetBytesIterator, ReadableStorageTraits, StorageError, StoreKey, StoreKeys,
-    StoreKeysPrefixes, StorePrefix, WritableStorageTraits,
+    AsyncReadableStorageTraits, AsyncWritableStorageTraits, Bytes, ListableStorageTraits,
+    MaybeBytes, MaybeBytesIterator, OffsetBytesIterator, ReadableStorageTraits, StorageError,
+    StoreKey, StoreKeys, StoreKeysPrefixes, StorePrefix, WritableStorageTraits,
 };
 use zarrs_object_store::object_store::{ObjectStore, RetryConfig};
 use zarrs_object_store::AsyncObjectStore;
@@ -62,6 +62,47 @@ impl Storage {
             block_on,
         }))
     }
+
+    /// A bucket in memory, for tests of what goes through the client's threads.
+    #[cfg(test)]
+    pub(crate) fn in_memory() -> Arc<Self> {
+        let store = zarrs_object_store::object_store::memory::InMemory::new();
+        Self::new(Arc::new(store)).expect("the client's runtime starts")
+    }
+}
+
+/// Starts storing each `(key, value)` of `puts` in turn on the client's own threads and
+/// returns at once; `then` gets the outcome (the first failure stops the rest, so a later
+/// object, such as a journal entry, is never stored without the ones before it).
+pub(crate) fn set_behind(
+    storage: &Storage,
+    puts: Vec<(StoreKey, Bytes)>,
+    then: impl FnOnce(Result<(), StorageError>) + Send + 'static,
+) {
+    let store = Arc::clone(&storage.store);
+    storage.block_on.0.spawn(async move {
+        let mut outcome = Ok(());
+        for (key, value) in puts {
+            outcome = store.set(&key, value).await;
+            if outcome.is_err() {
+                break;
+            }
+        }
+        then(outcome);
+    });
+}
+
+/// Starts reading `key` on the client's own threads and returns at once; `then` gets the value
+/// (`None`: no such object).
+pub(crate) fn get_behind(
+    storage: &Storage,
+    key: StoreKey,
+    then: impl FnOnce(Result<MaybeBytes, StorageError>) + Send + 'static,
+) {
+    let store = Arc::clone(&storage.store);
+    storage.block_on.0.spawn(async move {
+        then(store.get(&key).await);
+    });
 }
 
 /// Requests are retried a few times within half a minute, then fail (object_store's

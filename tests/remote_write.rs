@@ -1,0 +1,549 @@
+//! Outputs on an object store, against a local S3 server (moto, started here on loopback): arrays
+//! chunkwise writes there (plain, sharded, v2) read back identical in zarr-python and TensorStore;
+//! a pipeline reading S3 and writing S3 gives what the same pipeline gives on local files; a run
+//! killed (SIGKILL, at a point set by its journal's progress) resumes from the journal kept in
+//! the bucket to the uninterrupted result, and another pipeline may not resume it; `--overwrite`
+//! removes the old array's objects and no one else's; bad outputs are one clear line and write
+//! nothing.
+//!
+//! moto, TensorStore, zarr-python and obstore come from .ci/run's pip install; a server that
+//! cannot start fails the test with the reason (never a silent skip).
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use chunkwise::prelude::*;
+use chunkwise::Buffer;
+use common::servers::{chunkwise_s3, s3_env, start, start_with_env, Server};
+use common::{assert_fails, exec};
+use serde_json::{json, Value};
+
+fn moto(dir: &Path) -> Server {
+    start(
+        "moto",
+        &["-m", "moto.server", "-H", "127.0.0.1", "-p", "{port}"],
+        dir,
+    )
+}
+
+/// One unsigned request to moto (which accepts them, as it accepts any credentials):
+/// the status code and the body.
+fn s3_request(port: u16, method: &str, path: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("moto answers");
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\n\
+         Connection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).unwrap();
+    let status = reply
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = reply.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+    (status, body.to_string())
+}
+
+fn create_bucket(port: u16, bucket: &str) {
+    let (status, body) = s3_request(port, "PUT", &format!("/{bucket}"));
+    assert_eq!(status, 200, "create bucket {bucket}: {body}");
+}
+
+/// The keys under `prefix` in `bucket` (up to 1000, enough for these tests).
+fn keys(port: u16, bucket: &str, prefix: &str) -> Vec<String> {
+    let (status, body) = s3_request(
+        port,
+        "GET",
+        &format!("/{bucket}?list-type=2&prefix={prefix}"),
+    );
+    assert_eq!(status, 200, "list {bucket}/{prefix}: {body}");
+    assert!(!body.contains("<IsTruncated>true"), "more than 1000 keys");
+    body.split("<Key>")
+        .skip(1)
+        .filter_map(|k| k.split_once("</Key>").map(|(k, _)| k.to_string()))
+        .collect()
+}
+
+fn ok(out: &Output) -> String {
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "failed: {stderr}");
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+/// Writes a pipeline file reading `input`, applying `steps` (the last one's id is `y`) and
+/// writing `y` to `output` with `options` (chunks, shards, zarr_format, ...).
+fn pipeline(
+    dir: &Path,
+    name: &str,
+    input: &str,
+    steps: Value,
+    output: &str,
+    options: Value,
+) -> String {
+    let mut out = json!({"from": "y", "path": output});
+    for (k, v) in options.as_object().unwrap() {
+        out[k] = v.clone();
+    }
+    let p = json!({"inputs": {"x": input}, "steps": steps, "outputs": [out]});
+    let path = dir.join(format!("{name}.json"));
+    std::fs::write(&path, p.to_string()).unwrap();
+    path.display().to_string()
+}
+
+/// Every value of the array at `path` (a local folder).
+fn local_values(path: &Path) -> Buffer {
+    let a = chunkwise::open(path).unwrap();
+    let sink = std::sync::Arc::new(chunkwise::engine::store::MemorySink::new(a.meta().clone()));
+    let mut p = Pipeline::new();
+    p.write_to(&a, sink.clone());
+    p.run(&exec(2)).unwrap();
+    sink.take()
+}
+
+/// Every value of the array at `url`, read by chunkwise (copied to a local folder first: the
+/// S3 settings live in the child process's environment).
+fn s3_values(port: u16, dir: &Path, url: &str, dtype: &str) -> Buffer {
+    let local = dir.join(format!("fetched-{}", url.replace(['/', ':'], "_")));
+    let _ = std::fs::remove_dir_all(&local);
+    let steps = json!([{"id": "y", "op": "astype", "x": "x", "dtype": dtype}]);
+    let p = pipeline(dir, "fetch", url, steps, local.to_str().unwrap(), json!({}));
+    ok(&chunkwise_s3(port, &["run", &p, "-q"]));
+    local_values(&local)
+}
+
+/// Asserts `got == want` exactly (floats by their shortest exact form), naming the first difference rather than printing both.
+fn same(got: &Buffer, want: &Buffer, context: &str) {
+    assert_eq!(got.dtype(), want.dtype(), "{context}: type");
+    assert_eq!(got.len(), want.len(), "{context}: length");
+    let bits =
+        |b: &Buffer, i: usize| chunkwise::engine::dispatch!(Buffer, b, v => format!("{:?}", v[i]));
+    if let Some(i) = (0..got.len()).find(|&i| bits(got, i) != bits(want, i)) {
+        panic!(
+            "{context}: element {i} is {}, want {}",
+            bits(got, i),
+            bits(want, i)
+        );
+    }
+}
+
+/// [`input_dir`] and a moto server holding an empty `bucket`.
+fn input_and_bucket(bucket: &str) -> (tempfile::TempDir, Server) {
+    let dir = input_dir();
+    let server = moto(dir.path());
+    create_bucket(server.port, bucket);
+    (dir, server)
+}
+
+/// Steps copying input `x` as `y`.
+fn copy_steps() -> Value {
+    json!([{"id": "y", "op": "astype", "x": "x", "dtype": "uint16"}])
+}
+
+/// A work directory holding `in.zarr`, a random uint16 (37, 29, 23) array in chunks of 8^3.
+fn input_dir() -> tempfile::TempDir {
+    common::dir_with_input(&[37, 29, 23], &[8, 8, 8], 17)
+}
+
+#[test]
+fn outputs_on_s3_read_back_identical_in_zarr_python_and_tensorstore() {
+    let (dir, server) = input_and_bucket("out");
+    let input = dir.path().join("in.zarr");
+    let input = input.to_str().unwrap();
+    let scaled = |dtype: &str| {
+        json!([{"id": "s", "op": "mul", "x": "x", "y": 0.5},
+               {"id": "y", "op": "astype", "x": "s", "dtype": dtype}])
+    };
+    // (name, steps, output options, dtype): plain v3, sharded v3 and v2, three types.
+    let cases = [
+        (
+            "v3",
+            scaled("uint16"),
+            json!({"chunks": [8, 8, 8]}),
+            "uint16",
+        ),
+        (
+            "sharded",
+            scaled("int32"),
+            json!({"chunks": [8, 8, 8], "shards": [16, 16, 16]}),
+            "int32",
+        ),
+        (
+            "v2",
+            scaled("float32"),
+            json!({"chunks": [10, 10, 10], "zarr_format": 2}),
+            "float32",
+        ),
+    ];
+    let mut names = Vec::new();
+    let mut wanted = Vec::new();
+    for (case, steps, options, dtype) in &cases {
+        let local = dir.path().join(format!("{case}.zarr"));
+        let p = pipeline(
+            dir.path(),
+            case,
+            input,
+            steps.clone(),
+            local.to_str().unwrap(),
+            options.clone(),
+        );
+        ok(&chunkwise_s3(server.port, &["run", &p, "-q"]));
+        let want = local_values(&local);
+        for threads in ["1", "2"] {
+            let name = format!("{case}-{threads}.zarr");
+            let url = format!("s3://out/{name}");
+            let p = pipeline(
+                dir.path(),
+                case,
+                input,
+                steps.clone(),
+                &url,
+                options.clone(),
+            );
+            ok(&chunkwise_s3(
+                server.port,
+                &["run", &p, "-q", "--threads", threads],
+            ));
+            same(
+                &s3_values(server.port, dir.path(), &url, dtype),
+                &want,
+                &format!("{name} read by chunkwise"),
+            );
+            // No journal is left behind once the output is complete.
+            let left: Vec<String> = keys(server.port, "out", &name)
+                .into_iter()
+                .filter(|k| k.contains(".chunkwise"))
+                .collect();
+            assert!(left.is_empty(), "{name}: {left:?}");
+            names.push(name);
+            wanted.push((want.clone(), *dtype));
+        }
+    }
+    let read = dir.path().join("read");
+    std::fs::create_dir_all(&read).unwrap();
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/remote/read_s3_arrays.py");
+    let endpoint = format!("http://127.0.0.1:{}", server.port);
+    let readers = Command::new("python3")
+        .arg(&script)
+        .args([endpoint.as_str(), "out", read.to_str().unwrap()])
+        .args(&names)
+        .envs(s3_env(server.port))
+        .output()
+        .unwrap();
+    assert!(
+        readers.status.success(),
+        "zarr-python / TensorStore (pip install zarr tensorstore obstore): {}",
+        String::from_utf8_lossy(&readers.stderr)
+    );
+    for (name, (want, dtype)) in names.iter().zip(&wanted) {
+        let info: Value =
+            serde_json::from_slice(&std::fs::read(read.join(format!("{name}.json"))).unwrap())
+                .unwrap();
+        assert_eq!(info["dtype"], *dtype, "{name}");
+        assert_eq!(info["shape"], json!([37, 29, 23]), "{name}");
+        let got = common::load_le(&read.join(format!("{name}.raw")), dtype);
+        same(
+            &got,
+            want,
+            &format!("{name} read by zarr-python and TensorStore"),
+        );
+    }
+}
+
+/// The seed chain (clip -> gaussian -> 2x mean downsample) reading `input`, writing `output`.
+fn seed(dir: &Path, name: &str, input: &str, output: &str, sigma: f64) -> String {
+    let steps = json!([
+        {"id": "c", "op": "clip", "x": "x", "min": 1000, "max": 60000},
+        {"id": "g", "op": "gaussian_filter", "x": "c", "sigma": sigma},
+        {"id": "y", "op": "downsample", "x": "g", "factors": [2, 2, 2], "method": "mean"}
+    ]);
+    pipeline(
+        dir,
+        name,
+        input,
+        steps,
+        output,
+        json!({"chunks": [8, 8, 8]}),
+    )
+}
+
+#[test]
+fn a_pipeline_from_s3_to_s3_gives_what_it_gives_on_local_files() {
+    let (dir, server) = input_and_bucket("data");
+    let input = dir.path().join("in.zarr");
+    // The input goes to S3 as chunkwise writes it (a copy).
+    let p = pipeline(
+        dir.path(),
+        "upload",
+        input.to_str().unwrap(),
+        copy_steps(),
+        "s3://data/in.zarr",
+        json!({}),
+    );
+    ok(&chunkwise_s3(server.port, &["run", &p, "-q"]));
+
+    let local_out = dir.path().join("seed.zarr");
+    let local_pipeline = seed(
+        dir.path(),
+        "local",
+        input.to_str().unwrap(),
+        local_out.to_str().unwrap(),
+        1.5,
+    );
+    ok(&chunkwise_s3(server.port, &["run", &local_pipeline, "-q"]));
+    let want = local_values(&local_out);
+    // Thread counts, and writes behind compute one deep, the default, and 64 deep within a
+    // small memory limit.
+    let runs: [&[&str]; 4] = [
+        &["--threads", "1"],
+        &["--threads", "2"],
+        &["--threads", "2", "--io-concurrency", "1"],
+        &[
+            "--threads",
+            "2",
+            "--io-concurrency",
+            "64",
+            "--memory-limit",
+            "4MiB",
+        ],
+    ];
+    for (k, extra) in runs.iter().enumerate() {
+        let url = format!("s3://data/seed-{k}.zarr");
+        let p = seed(dir.path(), "remote", "s3://data/in.zarr", &url, 1.5);
+        let mut args = vec!["run", p.as_str(), "-q"];
+        args.extend_from_slice(extra);
+        ok(&chunkwise_s3(server.port, &args));
+        let got = s3_values(server.port, dir.path(), &url, "float32");
+        same(&got, &want, &format!("{extra:?}"));
+    }
+    assert_fails(
+        &chunkwise_s3(
+            server.port,
+            &["run", "-q", "--io-concurrency", "0", &local_pipeline],
+        ),
+        "--io-concurrency must be at least 1",
+    );
+}
+
+/// Starts `args` on the moto at `port`, waits until the journal of output `prefix` in
+/// `bucket` lists `at` units (or the run ended), then kills it with SIGKILL. True when the run
+/// was interrupted (it had not finished on its own).
+fn kill_once_journaled(port: u16, args: &[&str], bucket: &str, prefix: &str, at: usize) -> bool {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chunkwise"))
+        .args(args)
+        .envs(s3_env(port))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the binary runs");
+    let journal = format!("{prefix}/.chunkwise-done/");
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while child.try_wait().expect("waitable").is_none()
+        && keys(port, bucket, &journal).len() < at
+        && Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let status = child.wait().expect("the run ends");
+    !status.success()
+}
+
+#[test]
+fn a_killed_s3_run_resumes_from_its_journal_in_the_bucket() {
+    let dir = common::dir_with_input(&[48, 48, 40], &[8, 8, 8], 5);
+    let server = moto(dir.path());
+    create_bucket(server.port, "data");
+    let input = dir.path().join("in.zarr");
+    let input = input.to_str().unwrap();
+    let steps = |sigma: f64| {
+        json!([{"id": "g", "op": "gaussian_filter", "x": "x", "sigma": sigma},
+               {"id": "y", "op": "mul", "x": "g", "y": 0.5}])
+    };
+    let write = |name: &str, url: &str, sigma: f64| {
+        pipeline(
+            dir.path(),
+            name,
+            input,
+            steps(sigma),
+            url,
+            json!({"chunks": [8, 8, 8]}),
+        )
+    };
+    let p = write("want", "s3://data/want.zarr", 1.0);
+    ok(&chunkwise_s3(server.port, &["run", &p, "-q"]));
+    let want = s3_values(server.port, dir.path(), "s3://data/want.zarr", "float32");
+
+    // 6 x 6 x 5 = 180 output chunks; kills once the journal lists 10, 60 and 120 of them.
+    let mut interrupted = 0;
+    for (k, at) in [10, 60, 120].into_iter().enumerate() {
+        let name = format!("out-{k}.zarr");
+        let url = format!("s3://data/{name}");
+        let p = write(&format!("p{k}"), &url, 1.0);
+        let args = ["run", p.as_str(), "-q", "--threads", "2", "--resume"];
+        if !kill_once_journaled(server.port, &args, "data", &name, at) {
+            continue;
+        }
+        interrupted += 1;
+        let stored = keys(server.port, "data", &name);
+        assert!(
+            !stored.iter().any(|k| k.ends_with("zarr.json")),
+            "kill {k}: the metadata, written last, is there: {stored:?}"
+        );
+        assert!(
+            stored.iter().any(|k| k.ends_with(".chunkwise-run.json")),
+            "kill {k}: no run marker in {stored:?}"
+        );
+        // Another pipeline (another sigma) may not continue it.
+        let other = write(&format!("other{k}"), &url, 2.0);
+        let e = assert_fails(
+            &chunkwise_s3(server.port, &["run", &other, "-q", "--resume"]),
+            "another pipeline",
+        );
+        assert!(e.contains(&url), "{e}");
+        ok(&chunkwise_s3(server.port, &args));
+        let got = s3_values(server.port, dir.path(), &url, "float32");
+        same(&got, &want, &format!("kill {k} after {at} units"));
+        let left: Vec<String> = keys(server.port, "data", &name)
+            .into_iter()
+            .filter(|k| k.contains(".chunkwise"))
+            .collect();
+        assert!(left.is_empty(), "kill {k}: journal left: {left:?}");
+    }
+    assert!(interrupted >= 2, "only {interrupted} kills landed mid-run");
+}
+
+#[test]
+fn overwrite_removes_the_old_arrays_objects_and_nothing_else() {
+    let (dir, server) = input_and_bucket("data");
+    let input = dir.path().join("in.zarr");
+    let input = input.to_str().unwrap();
+    let write = |name: &str, url: &str, chunks: u64| {
+        let options = json!({"chunks": [chunks, chunks, chunks]});
+        pipeline(dir.path(), name, input, copy_steps(), url, options)
+    };
+    ok(&chunkwise_s3(
+        server.port,
+        &["run", &write("a", "s3://data/x.zarr", 8), "-q"],
+    ));
+    ok(&chunkwise_s3(
+        server.port,
+        &["run", &write("b", "s3://data/x.zarr-next", 8), "-q"],
+    ));
+    let neighbour = keys(server.port, "data", "x.zarr-next/");
+    let p = write("c", "s3://data/x.zarr", 10);
+    assert_fails(
+        &chunkwise_s3(server.port, &["run", &p, "-q"]),
+        "already exists",
+    );
+    ok(&chunkwise_s3(
+        server.port,
+        &["run", &p, "-q", "--overwrite"],
+    ));
+    ok(&chunkwise_s3(
+        server.port,
+        &["run", &write("d", "s3://data/fresh.zarr", 10), "-q"],
+    ));
+    let names = |prefix: &str| -> Vec<String> {
+        keys(server.port, "data", &format!("{prefix}/"))
+            .into_iter()
+            .map(|k| k[prefix.len()..].to_string())
+            .collect()
+    };
+    assert_eq!(
+        names("x.zarr"),
+        names("fresh.zarr"),
+        "the replaced array holds exactly a fresh array's objects"
+    );
+    assert_eq!(keys(server.port, "data", "x.zarr-next/"), neighbour);
+    // info reads the replaced array's metadata; plan works on a pipeline from S3 to S3.
+    let info = ok(&chunkwise_s3(
+        server.port,
+        &["info", "s3://data/x.zarr", "--json"],
+    ));
+    let info: Value = serde_json::from_str(&info).unwrap();
+    assert_eq!(info["chunks"], json!([10, 10, 10]), "{info}");
+    let p = pipeline(
+        dir.path(),
+        "s3-to-s3",
+        "s3://data/x.zarr",
+        copy_steps(),
+        "s3://data/y.zarr",
+        json!({}),
+    );
+    let plan = ok(&chunkwise_s3(server.port, &["plan", &p]));
+    assert!(plan.contains("s3://data/y.zarr"), "{plan}");
+    assert!(
+        keys(server.port, "data", "y.zarr/").is_empty(),
+        "plan wrote nothing"
+    );
+    same(
+        &s3_values(server.port, dir.path(), "s3://data/x.zarr", "uint16"),
+        &local_values(&dir.path().join("in.zarr")),
+        "the replaced array",
+    );
+}
+
+#[test]
+fn bad_outputs_are_one_clear_line_and_write_nothing() {
+    let (dir, server) = input_and_bucket("data");
+    let input = dir.path().join("in.zarr");
+    let input = input.to_str().unwrap();
+
+    let p = pipeline(
+        dir.path(),
+        "nb",
+        input,
+        copy_steps(),
+        "s3://no-such-bucket/o.zarr",
+        json!({}),
+    );
+    let e = assert_fails(
+        &chunkwise_s3(server.port, &["run", &p]),
+        "s3://no-such-bucket/o.zarr",
+    );
+    assert!(e.contains("NoSuchBucket"), "{e}");
+    let (status, _) = s3_request(server.port, "GET", "/no-such-bucket?list-type=2");
+    assert_eq!(status, 404, "the bucket was not created");
+
+    let p = pipeline(
+        dir.path(),
+        "root",
+        input,
+        copy_steps(),
+        "s3://data",
+        json!({}),
+    );
+    assert_fails(
+        &chunkwise_s3(server.port, &["run", &p]),
+        "needs its own prefix",
+    );
+    assert!(keys(server.port, "data", "").is_empty());
+
+    // With no unauthenticated actions allowed, moto checks every request's access key against
+    // its (empty) IAM users: any key is refused, as a wrong one is by S3.
+    let strict = start_with_env(
+        "moto (authenticating)",
+        &["-m", "moto.server", "-H", "127.0.0.1", "-p", "{port}"],
+        &[("INITIAL_NO_AUTH_ACTION_COUNT", "0")],
+        dir.path(),
+    );
+    let p = pipeline(
+        dir.path(),
+        "creds",
+        input,
+        copy_steps(),
+        "s3://data/o.zarr",
+        json!({}),
+    );
+    let e = assert_fails(&chunkwise_s3(strict.port, &["run", &p]), "s3://data/o.zarr");
+    assert!(e.contains("InvalidAccessKeyId"), "{e}");
+}
