@@ -216,24 +216,25 @@ fn slabs_to_blocks<T: common::RandomElement + chunkwise::Element>(
             // A band's tasks share its slabs through the chunk cache, one decode each (a
             // worker that misses a slab another is decoding waits for it). Where two workers are
             // on two bands at once, a cache only twice a band's size (these tiny limits) gives
-            // some slabs up — to disk, read back rather than decoded again (15-45 read-backs of
-            // 40 slabs measured for the float32 case), or, cut to what later reads need, decoded
-            // again (42 decodes of 40 and 37 of 33 seen). None of either on the 1024^3
-            // benchmark. The bound on read-backs is what catches the order this replaced
-            // (35 read-backs per slab).
+            // some slabs up — to disk, read back rather than decoded again, or, cut to what later
+            // reads need, decoded again. How many depends on how the two workers interleave:
+            // 15-45 read-backs of 40 slabs on a quiet machine, 95 in a loaded CI run; 42 decodes
+            // of 40 and 37 of 33. None of either on the 1024^3 benchmark. The two-worker bounds
+            // leave room for that timing and still catch the order this replaced (35 read-backs
+            // per slab); one worker is exact.
             let slabs = shape[0] as u64;
             let (decoded, restored) = (source.chunks_decoded(), source.chunks_restored());
-            let most = if threads == 1 {
-                slabs
+            let (most_decoded, most_restored) = if threads == 1 {
+                (slabs, 2 * slabs)
             } else {
-                slabs + slabs / 2
+                (2 * slabs, 4 * slabs)
             };
             assert!(
-                (slabs..=most).contains(&decoded),
+                (slabs..=most_decoded).contains(&decoded),
                 "{context}: {decoded} slab decodes"
             );
             assert!(
-                restored <= 2 * slabs,
+                restored <= most_restored,
                 "{context}: {restored} slabs read back"
             );
         }
