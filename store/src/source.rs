@@ -293,6 +293,17 @@ impl ZarrSource {
         })
     }
 
+    /// The index of the stored chunk `region` is exactly (clipped to the array), for arrays
+    /// whose stored chunks are not shards (a shard's inner chunks are read through zarrs'
+    /// partial decoding instead).
+    fn whole_plain_chunk(&self, grid: &ChunkGrid, region: &Region) -> Option<Vec<u64>> {
+        if self.array.is_sharded() {
+            return None;
+        }
+        let [idx] = <[Vec<u64>; 1]>::try_from(grid.chunks_overlapping(region)).ok()?;
+        (grid.chunk_region(&idx) == *region).then_some(idx)
+    }
+
     fn lock_cache(&self) -> std::sync::MutexGuard<'_, ChunkCache> {
         self.cache.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -345,7 +356,6 @@ impl Source for ZarrSource {
     fn encoded_chunk(&self, chunk: &[u64]) -> Result<Option<Vec<u8>>> {
         self.array
             .retrieve_encoded_chunk(chunk)
-            .map(|b| b.map(|b| b.to_vec()))
             .map_err(|e| Error::Invalid(format!("reading {}: {e}", self.path.display())))
     }
 
@@ -402,6 +412,16 @@ impl Source for ZarrSource {
         }
         if let Some(prefetch) = &self.prefetch {
             return self.read_chunks_ahead(prefetch, region, io);
+        }
+        if let Some(idx) = self.whole_plain_chunk(&grid, region) {
+            // One stored chunk (a downsample's or an element-wise task's read): decoded
+            // straight into the task's buffer. Through `retrieve_array_subset` zarrs would
+            // zero-fill a typed copy first, a pass over the chunk that costs about as much as
+            // the copy itself.
+            let bytes = self.encoded_chunk(&idx)?;
+            return self
+                .decode_chunk(&idx, bytes.as_deref())
+                .map_err(|e| Error::Invalid(format!("reading {}: {e}", self.path.display())));
         }
         let subset = ArraySubset::new_with_start_shape(region.start.clone(), region.shape.clone())
             .map_err(|e| Error::Invalid(e.to_string()))?;
