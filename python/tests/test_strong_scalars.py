@@ -82,6 +82,9 @@ def test_comparisons_with_numpy_scalars_match_numpy(rng, array_type, scalar_type
     for op in (operator.lt, operator.le, operator.eq, operator.ne, operator.gt, operator.ge):
         want, err = numpy_or_error(op, a, s)
         check(lambda: op(x, s), want, err)
+        # The scalar first: NumPy's scalar defers to chunkwise's reflected comparison.
+        want, err = numpy_or_error(op, s, a)
+        check(lambda: op(s, x), want, err)
         # Values the array's own type cannot hold compare exactly, as in NumPy (up to the
         # largest int64: the engine's scalars are 64-bit signed integers or floats).
         if (np.dtype(array_type).kind in "iu" and np.dtype(scalar_type).kind in "iu"
