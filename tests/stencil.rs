@@ -512,3 +512,61 @@ fn median_with_nan_sorts_it_last_on_both_paths() {
         }
     }
 }
+
+/// A NaN or infinite `cval` reaches exactly the values whose window crosses the edge: a 3x3
+/// uniform filter against each window averaged on its own over the array padded with `cval`,
+/// for several chunkings and thread counts (scipy's running sum would spread it along whole
+/// lines). A rank filter of integers refuses such a `cval`, naming it.
+#[test]
+fn nonfinite_cval_reaches_only_windows_crossing_the_edge() {
+    let shape = [11usize, 13];
+    let data: ArrayD<f64> = common::random_array(&shape, 7);
+    for cval in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+        let options = FilterOptions {
+            mode: BoundaryMode::Constant,
+            cval,
+            ..FilterOptions::default()
+        };
+        let at = |i: usize, j: usize| -> f64 {
+            let inside = (1..=shape[0]).contains(&i) && (1..=shape[1]).contains(&j);
+            if inside {
+                data[[i - 1, j - 1]]
+            } else {
+                cval
+            }
+        };
+        let want = ArrayD::from_shape_fn(shape.to_vec(), |idx| {
+            let sum: f64 = (0..3)
+                .flat_map(|di| (0..3).map(move |dj| (di, dj)))
+                .map(|(di, dj)| at(idx[0] + di, idx[1] + dj))
+                .sum();
+            sum / 9.0
+        });
+        for (chunks, threads) in [(vec![4, 5], 1), (vec![4, 5], 2), (vec![11, 13], 1)] {
+            let x = chunkwise::from_ndarray(data.clone(), &chunks).unwrap();
+            let got: ArrayD<f64> = uniform_filter(&x, &[3, 3], &[], &options)
+                .unwrap()
+                .compute(&exec(threads))
+                .unwrap();
+            for (i, (g, w)) in got.iter().zip(want.iter()).enumerate() {
+                let close = (g - w).abs() <= 1e-12 * w.abs().max(1.0);
+                assert!(
+                    close || g.is_nan() && w.is_nan() || g == w,
+                    "cval {cval} chunks {chunks:?}: element {i}: got {g}, want {w}"
+                );
+            }
+        }
+    }
+    let ints = chunkwise::from_ndarray(ArrayD::<u16>::zeros(vec![6, 6]), &[3, 3]).unwrap();
+    let options = FilterOptions {
+        mode: BoundaryMode::Constant,
+        cval: f64::NAN,
+        ..FilterOptions::default()
+    };
+    let err = median_filter(&ints, &Window::Size(vec![3, 3]), &[], &options).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("cval nan does not fit the uint16 input"),
+        "{err}"
+    );
+}

@@ -4,7 +4,11 @@
    downsample, the harness's `seed` pipeline) through the Python API against the CLI running
    the same pipeline file;
 2. `x.map_blocks(f)` with `f = lambda b: np.clip(b, 1e4, 4e4)` against Dask's `map_blocks` with
-   the same function (+ `da.store` into a zstd-1 Zarr v3 array), at 1 and 2 threads.
+   the same function (+ `da.store` into a zstd-1 Zarr v3 array), at 1 and 2 threads;
+3. (`--only floor`) what map_blocks cannot go below: chunkwise copying the volume without `f`
+   (read, decode, encode, write) at 1 and 2 threads, `f` plus the cast of its result on every
+   block in memory, and (`overlap_chunkwise`, 2 threads) the seconds during which two calls of
+   `f` ran at once beside the seconds spent in `f` (in the wall and CPU columns).
 
 Every measurement is its own process (`--one CASE`), so no run inherits another's allocator or
 page cache state beyond the machine's; the cases alternate, in an order rotated every round, and
@@ -75,6 +79,52 @@ def one(case, volume, out, threads):
             out, codec=ZSTD1, threads=threads, progress=False
         )
         return time.perf_counter() - start, cpu_seconds() - cpu
+    if case == "copy_chunkwise":
+        # The floor without f: read, decode, encode and write the same volume.
+        import chunkwise as cw
+
+        start, cpu = time.perf_counter(), cpu_seconds()
+        cw.open(volume).to_zarr(out, codec=ZSTD1, threads=threads, progress=False)
+        return time.perf_counter() - start, cpu_seconds() - cpu
+    if case == "f_alone":
+        # f and the cast of its result to uint16 on every 128^3 block, in memory (one thread).
+        import numpy as np
+        import zarr
+
+        data = zarr.open_array(volume, mode="r")[...]
+        c = 128
+        blocks = [np.ascontiguousarray(data[z:z + c, y:y + c, x:x + c])
+                  for z in range(0, data.shape[0], c) for y in range(0, data.shape[1], c)
+                  for x in range(0, data.shape[2], c)]
+        start, cpu = time.perf_counter(), cpu_seconds()
+        for b in blocks:
+            clip_block(b).astype(data.dtype)
+        return time.perf_counter() - start, cpu_seconds() - cpu
+    if case == "overlap_chunkwise":
+        # Seconds during which two calls of f were running at once (2 threads), then the total
+        # seconds inside f, instead of wall and CPU time.
+        import threading
+
+        import chunkwise as cw
+
+        spans, lock = [], threading.Lock()
+
+        def timed(b):
+            t0 = time.perf_counter()
+            r = clip_block(b)
+            with lock:
+                spans.append((t0, time.perf_counter()))
+            return r
+
+        cw.open(volume).map_blocks(timed, dtype="uint16").to_zarr(
+            out, codec=ZSTD1, threads=threads, progress=False)
+        events = sorted([(a, 1) for a, _ in spans] + [(b, -1) for _, b in spans])
+        both, running, last = 0.0, 0, None
+        for t, d in events:
+            if running >= 2:
+                both += t - last
+            running, last = running + d, t
+        return both, sum(b - a for a, b in spans)
     if case == "mb_dask":
         import dask
         import dask.array as da
@@ -125,7 +175,9 @@ def main():
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--before", help="a directory holding another build's chunkwise/ package")
     p.add_argument("--log", help="append each measurement to this JSON-lines file")
-    p.add_argument("--only", choices=["map_blocks", "seed"], help="run one of the two comparisons")
+    p.add_argument("--only", choices=["map_blocks", "seed", "floor"],
+                   help="run one comparison (floor: chunkwise's copy without f, f alone, and "
+                        "how long two calls of f overlap at 2 threads)")
     p.add_argument("--one", help=argparse.SUPPRESS)
     p.add_argument("--out", help=argparse.SUPPRESS)
     p.add_argument("--threads", type=int, default=2, help=argparse.SUPPRESS)
@@ -135,12 +187,15 @@ def main():
         return
 
     cases = []
-    if args.only != "seed":
+    if args.only == "floor":
+        cases += [("copy_chunkwise", 1), ("copy_chunkwise", 2), ("f_alone", 1),
+                  ("overlap_chunkwise", 2)]
+    elif args.only != "seed":
         cases += [("mb_chunkwise", 1), ("mb_dask", 1), ("mb_chunkwise", 2), ("mb_dask", 2)]
-    if args.cli and args.only != "map_blocks":
+    if args.cli and args.only in (None, "seed"):
         cases += [("seed_cli", 2), ("seed_python", 2)]
     before_env = None
-    if args.before and args.only != "seed":
+    if args.before and args.only in (None, "map_blocks"):
         before_env = dict(os.environ, PYTHONPATH=str(Path(args.before).resolve()))
         cases += [("mb_chunkwise_before", 1), ("mb_chunkwise_before", 2)]
     work = Path(tempfile.mkdtemp(prefix="cw-bench-"))

@@ -32,19 +32,22 @@ impl LazyArray {
         other: &Bound<'_, PyAny>,
         reflected: bool,
     ) -> PyResult<Py<PyAny>> {
-        self.binary_with(py, other, reflected, |a, b| binary(op, a, b))
+        self.binary_with(py, other, reflected, op.name(), |a, b| binary(op, a, b))
     }
 
     /// `f(self, other)`, or `f(other, self)` when `reflected`: the operator protocol for every
-    /// binary operator.
+    /// binary operator. `name` is NumPy's function of the same meaning, whose promotion a
+    /// NumPy scalar `other` follows (see [`crate::strong`]).
     pub(crate) fn binary_with(
         &self,
         py: Python<'_>,
         other: &Bound<'_, PyAny>,
         reflected: bool,
+        name: &str,
         f: impl FnOnce(Operand, Operand) -> chunkwise::Result<Array>,
     ) -> PyResult<Py<PyAny>> {
-        let other = match operand(other) {
+        let (me, other) = crate::strong::binary(py, name, &self.inner, other, reflected)?;
+        let other = match operand(&other) {
             Ok(other) => other,
             // Not a number or array: let Python try the other operand's method, then raise its
             // usual TypeError. A number out of range keeps its own error.
@@ -53,7 +56,7 @@ impl LazyArray {
             }
             Err(e) => return Err(e),
         };
-        let me = Operand::Array(self.inner.clone());
+        let me = Operand::Array(me);
         let (a, b) = if reflected { (other, me) } else { (me, other) };
         let out = f(a, b).or_raise(py)?;
         Ok(Py::new(py, LazyArray::new(out))?.into_any())
@@ -175,12 +178,13 @@ impl LazyArray {
         min: Option<&Bound<'_, PyAny>>,
         max: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<LazyArray> {
-        let bound = |b: Option<&Bound<'_, PyAny>>| -> PyResult<Option<Scalar>> {
-            b.filter(|b| !b.is_none()).map(scalar).transpose()
+        let (x, min, max) = crate::strong::clip(py, &self.inner, min, max)?;
+        let bound = |b: Option<Bound<'_, PyAny>>| -> PyResult<Option<Scalar>> {
+            b.filter(|b| !b.is_none()).map(|b| scalar(&b)).transpose()
         };
         Self::wrap(
             py,
-            chunkwise::ops::elementwise::clip(&self.inner, bound(min)?, bound(max)?),
+            chunkwise::ops::elementwise::clip(&x, bound(min)?, bound(max)?),
         )
     }
 
@@ -246,14 +250,22 @@ impl LazyArray {
         other: &Bound<'_, PyAny>,
         op: CompareOp,
     ) -> PyResult<Py<PyAny>> {
-        let other = match operand(other) {
+        let name = match op {
+            CompareOp::Lt => "less",
+            CompareOp::Le => "less_equal",
+            CompareOp::Eq => "equal",
+            CompareOp::Ne => "not_equal",
+            CompareOp::Gt => "greater",
+            CompareOp::Ge => "greater_equal",
+        };
+        let (x, other) = crate::strong::binary(py, name, &self.inner, other, false)?;
+        let other = match operand(&other) {
             Ok(other) => other,
             Err(e) if e.is_instance_of::<pyo3::exceptions::PyTypeError>(py) => {
                 return Ok(py.NotImplemented())
             }
             Err(e) => return Err(e),
         };
-        let x = &self.inner;
         let out = match op {
             CompareOp::Lt => x.less(other),
             CompareOp::Le => x.less_equal(other),
@@ -309,7 +321,7 @@ impl LazyArray {
 }
 
 /// `numpy.where(mask, a, b)` without broadcasting: arrays share the mask's shape; `a` and `b`
-/// may be scalars.
+/// may be scalars (NumPy scalars strong, see [`crate::strong`]).
 #[pyfunction]
 #[pyo3(name = "where")]
 pub fn where_(
@@ -318,6 +330,15 @@ pub fn where_(
     a: &Bound<'_, PyAny>,
     b: &Bound<'_, PyAny>,
 ) -> PyResult<LazyArray> {
-    let (a, b) = (operand(a)?, operand(b)?);
-    LazyArray::wrap(py, chunkwise::prelude::where_(&mask.get().inner, a, b))
+    let (a, b, dtype) = crate::strong::where_(py, a, b)?;
+    let to = dtype.map(|d| crate::convert::dtype(&d)).transpose()?;
+    // With two scalars the engine's type for them (weak) may not be NumPy's for strong ones.
+    let out =
+        chunkwise::prelude::where_(&mask.get().inner, operand(&a)?, operand(&b)?).and_then(|o| {
+            match to {
+                Some(to) if o.dtype() != to => o.astype(to),
+                _ => Ok(o),
+            }
+        });
+    LazyArray::wrap(py, out)
 }

@@ -13,6 +13,7 @@ mod ndimage;
 mod operators;
 mod reduce;
 mod run;
+mod strong;
 mod user_fn;
 mod vocab;
 mod write;

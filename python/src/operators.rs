@@ -12,16 +12,24 @@ use crate::array::LazyArray;
 #[pymethods]
 impl LazyArray {
     fn __floordiv__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        self.binary_with(py, other, false, |a, b| binary(Arith::FloorDivide, a, b))
+        self.binary_with(py, other, false, Arith::FloorDivide.name(), |a, b| {
+            binary(Arith::FloorDivide, a, b)
+        })
     }
     fn __rfloordiv__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        self.binary_with(py, other, true, |a, b| binary(Arith::FloorDivide, a, b))
+        self.binary_with(py, other, true, Arith::FloorDivide.name(), |a, b| {
+            binary(Arith::FloorDivide, a, b)
+        })
     }
     fn __mod__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        self.binary_with(py, other, false, |a, b| binary(Arith::Remainder, a, b))
+        self.binary_with(py, other, false, Arith::Remainder.name(), |a, b| {
+            binary(Arith::Remainder, a, b)
+        })
     }
     fn __rmod__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        self.binary_with(py, other, true, |a, b| binary(Arith::Remainder, a, b))
+        self.binary_with(py, other, true, Arith::Remainder.name(), |a, b| {
+            binary(Arith::Remainder, a, b)
+        })
     }
     /// `x ** y` (`pow(x, y, mod)` with a modulus is not supported, as in NumPy).
     fn __pow__(
@@ -33,7 +41,9 @@ impl LazyArray {
         if modulo.is_some_and(|m| !m.is_none()) {
             return Ok(py.NotImplemented());
         }
-        self.binary_with(py, other, false, |a, b| binary(Arith::Pow, a, b))
+        self.binary_with(py, other, false, Arith::Pow.name(), |a, b| {
+            binary(Arith::Pow, a, b)
+        })
     }
     fn __rpow__(
         &self,
@@ -44,38 +54,60 @@ impl LazyArray {
         if modulo.is_some_and(|m| !m.is_none()) {
             return Ok(py.NotImplemented());
         }
-        self.binary_with(py, other, true, |a, b| binary(Arith::Pow, a, b))
+        self.binary_with(py, other, true, Arith::Pow.name(), |a, b| {
+            binary(Arith::Pow, a, b)
+        })
     }
     /// `x & y`: bitwise and of integers, logical and of bools.
     fn __and__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        self.binary_with(py, other, false, |a, b| bitwise(BitOp::And, a, b))
+        self.binary_with(py, other, false, BitOp::And.name(), |a, b| {
+            bitwise(BitOp::And, a, b)
+        })
     }
     fn __rand__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        self.binary_with(py, other, true, |a, b| bitwise(BitOp::And, a, b))
+        self.binary_with(py, other, true, BitOp::And.name(), |a, b| {
+            bitwise(BitOp::And, a, b)
+        })
     }
     fn __or__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        self.binary_with(py, other, false, |a, b| bitwise(BitOp::Or, a, b))
+        self.binary_with(py, other, false, BitOp::Or.name(), |a, b| {
+            bitwise(BitOp::Or, a, b)
+        })
     }
     fn __ror__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        self.binary_with(py, other, true, |a, b| bitwise(BitOp::Or, a, b))
+        self.binary_with(py, other, true, BitOp::Or.name(), |a, b| {
+            bitwise(BitOp::Or, a, b)
+        })
     }
     fn __xor__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        self.binary_with(py, other, false, |a, b| bitwise(BitOp::Xor, a, b))
+        self.binary_with(py, other, false, BitOp::Xor.name(), |a, b| {
+            bitwise(BitOp::Xor, a, b)
+        })
     }
     fn __rxor__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        self.binary_with(py, other, true, |a, b| bitwise(BitOp::Xor, a, b))
+        self.binary_with(py, other, true, BitOp::Xor.name(), |a, b| {
+            bitwise(BitOp::Xor, a, b)
+        })
     }
     fn __lshift__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        self.binary_with(py, other, false, |a, b| bitwise(BitOp::LeftShift, a, b))
+        self.binary_with(py, other, false, BitOp::LeftShift.name(), |a, b| {
+            bitwise(BitOp::LeftShift, a, b)
+        })
     }
     fn __rlshift__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        self.binary_with(py, other, true, |a, b| bitwise(BitOp::LeftShift, a, b))
+        self.binary_with(py, other, true, BitOp::LeftShift.name(), |a, b| {
+            bitwise(BitOp::LeftShift, a, b)
+        })
     }
     fn __rshift__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        self.binary_with(py, other, false, |a, b| bitwise(BitOp::RightShift, a, b))
+        self.binary_with(py, other, false, BitOp::RightShift.name(), |a, b| {
+            bitwise(BitOp::RightShift, a, b)
+        })
     }
     fn __rrshift__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        self.binary_with(py, other, true, |a, b| bitwise(BitOp::RightShift, a, b))
+        self.binary_with(py, other, true, BitOp::RightShift.name(), |a, b| {
+            bitwise(BitOp::RightShift, a, b)
+        })
     }
     fn __neg__(&self, py: Python<'_>) -> PyResult<LazyArray> {
         Self::wrap(py, unary(UnaryFn::Negative, &self.inner))

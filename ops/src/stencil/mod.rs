@@ -41,7 +41,8 @@ use filter::{Boundary, Kernel, Stencil};
 pub struct FilterOptions {
     /// How the array extends beyond its edges (scipy's `mode`, default reflect).
     pub mode: BoundaryMode,
-    /// The value beyond the edges in constant mode (scipy's `cval`).
+    /// The value beyond the edges in constant mode (scipy's `cval`): any float, NaN and the
+    /// infinities included (a rank filter of integers refuses those, see `rank.rs`).
     pub cval: f64,
     /// float32 or float64; by default float32, or float64 for float64 input.
     pub output: Option<DType>,
@@ -132,11 +133,6 @@ fn apply<K: Kernel>(
         .map(|(b, a)| b + a + 1)
         .collect();
     check_window(name, &extents)?;
-    if !options.cval.is_finite() && options.mode == BoundaryMode::Constant {
-        return Err(Error::Invalid(format!(
-            "{name}: cval must be a finite number"
-        )));
-    }
     let op = Stencil {
         name,
         params,

@@ -3,6 +3,7 @@
 use chunkwise_engine::{Array, DType, Error, Result};
 use serde_json::{json, Value};
 
+use crate::stencil::boundary::BoundaryMode;
 use crate::stencil::line::Line;
 use crate::stencil::nd::{Footprint, NdKind};
 use crate::stencil::separable::{Combine, Pass, Separable};
@@ -20,6 +21,7 @@ pub fn median_filter(
     origin: &[i64],
     options: &FilterOptions,
 ) -> Result<Array> {
+    check_cval("median_filter", x, options)?;
     let window = RankWindow::new("median_filter", x, window, origin)?;
     let count = window.mask.iter().filter(|&&m| m).count();
     footprint_filter(x, "median_filter", NdKind::Rank(count / 2), window, options)
@@ -60,6 +62,7 @@ fn extreme(
     origin: &[i64],
     options: &FilterOptions,
 ) -> Result<Array> {
+    check_cval(name, x, options)?;
     let window = RankWindow::new(name, x, window, origin)?;
     let max = name == "maximum_filter";
     if !window.mask.iter().all(|&m| m) {
@@ -88,6 +91,21 @@ fn extreme(
         combine: Combine::Single,
     };
     apply(x, name, params, kernel, options)
+}
+
+/// Refuses a non-finite `cval` for integer input: a rank filter's window holds values of the
+/// input's type, as scipy's does, and no integer holds NaN or an infinity (scipy converts it
+/// with a C cast, whose result is undefined).
+fn check_cval(name: &str, x: &Array, options: &FilterOptions) -> Result<()> {
+    let float = matches!(x.dtype(), DType::Float32 | DType::Float64);
+    if options.mode == BoundaryMode::Constant && !options.cval.is_finite() && !float {
+        return Err(Error::Invalid(format!(
+            "{name}: cval {} does not fit the {} input; cast it to float32 or float64 first",
+            chunkwise_engine::nonfinite::name(options.cval).unwrap_or("non-finite"),
+            x.dtype()
+        )));
+    }
+    Ok(())
 }
 
 /// A rank filter's window, validated: its footprint, origins (zeros when absent), and the

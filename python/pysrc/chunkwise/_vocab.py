@@ -3,8 +3,9 @@
 Each element-wise function builds the pipeline-file op of the same name (``cw.sin(x)`` is
 ``{"op": "sin", "x": ...}``), so results, type promotion (NumPy 2, NEP 50), broadcasting and
 errors are the engine's, the same from Python, Rust and pipeline files. Arguments are chunkwise
-arrays or Python/NumPy numbers; NaN and the infinities, which JSON cannot hold, go to the engine
-as the pipeline files write them, ``"nan"``, ``"inf"`` and ``"-inf"``.
+arrays or Python/NumPy numbers (NumPy scalars strong, Python numbers weak: see ``_strong``); NaN
+and the infinities, which JSON cannot hold, go to the engine as the pipeline files write them,
+``"nan"``, ``"inf"`` and ``"-inf"``.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 
+from . import _strong
 from ._chunkwise import Array, _op
 
 UNARY = (
@@ -68,6 +70,8 @@ def apply(op: str, **params) -> Array:
 
 def clip(x, min=None, max=None):  # noqa: A002 - NumPy 2's keyword names
     """``np.clip(x, min, max)``; either bound may be None (absent), NaN or infinite."""
+    if isinstance(x, Array):
+        x, min, max = _strong.clip(x, min, max)
     return apply("clip", x=x, min=min, max=max)
 
 
@@ -160,6 +164,7 @@ def _unary(name):
 
 def _binary(name):
     def f(x, y):
+        x, y = _strong.binary(name, x, y)
         return apply(name, x=x, y=y)
 
     f.__name__ = f.__qualname__ = name
