@@ -4,7 +4,7 @@
 //! killed (SIGKILL, at a point set by its journal's progress) resumes from the journal kept in
 //! the bucket to the uninterrupted result, and another pipeline may not resume it; `--overwrite`
 //! removes the old array's objects and no one else's; bad outputs are one clear line and write
-//! nothing.
+//! nothing; the memory limit covers the chunks read ahead and the writes behind compute.
 //!
 //! moto, TensorStore, zarr-python and obstore come from .ci/run's pip install; a server that
 //! cannot start fails the test with the reason (never a silent skip).
@@ -331,6 +331,81 @@ fn a_pipeline_from_s3_to_s3_gives_what_it_gives_on_local_files() {
         ),
         "--io-concurrency must be at least 1",
     );
+}
+
+/// Bytes of a size `human_bytes` printed ("3.5 MiB", "512 B"), to its 0.1 precision.
+fn bytes_of(human: &str) -> f64 {
+    let (value, unit) = human.trim().split_once(' ').expect("a value and a unit");
+    let scale = match unit {
+        "B" => 1.0,
+        "KiB" => 1024.0,
+        "MiB" => 1024.0 * 1024.0,
+        "GiB" => 1024.0 * 1024.0 * 1024.0,
+        other => panic!("unit {other:?}"),
+    };
+    value.parse::<f64>().expect("a number") * scale
+}
+
+/// The text of `report` between `before` and the next `after`.
+fn between<'a>(report: &'a str, before: &str, after: &str) -> &'a str {
+    let start = report.find(before).expect(before) + before.len();
+    let rest = &report[start..];
+    &rest[..rest.find(after).expect(after)]
+}
+
+#[test]
+fn the_memory_limit_covers_the_requests_in_flight() {
+    let (dir, server) = input_and_bucket("mem");
+    let input = dir.path().join("in.zarr");
+    let upload = pipeline(
+        dir.path(),
+        "upload",
+        input.to_str().unwrap(),
+        copy_steps(),
+        "s3://mem/in.zarr",
+        json!({}),
+    );
+    ok(&chunkwise_s3(server.port, &["run", &upload, "-q"]));
+    let want = local_values(&input);
+    // 1 KiB chunks, 5 x 4 x 3 of them; far more requests asked for than threads, in a limit
+    // that cannot hold them all, so the reservations, not the depth, bound the bytes in flight.
+    for (k, limit) in ["24KiB", "64KiB", "1MiB"].into_iter().enumerate() {
+        let url = format!("s3://mem/copy-{k}.zarr");
+        let p = pipeline(
+            dir.path(),
+            "copy",
+            "s3://mem/in.zarr",
+            copy_steps(),
+            &url,
+            json!({}),
+        );
+        let report = ok(&chunkwise_s3(
+            server.port,
+            &[
+                "run",
+                &p,
+                "-q",
+                "--threads",
+                "2",
+                "--io-concurrency",
+                "64",
+                "--memory-limit",
+                limit,
+                "--memory-report",
+            ],
+        ));
+        let peak = bytes_of(between(&report, "projected peak ", " of tasks"));
+        let in_flight = bytes_of(between(&report, "requests in flight (", " in flight)"));
+        let limit_bytes = bytes_of(&limit.replace("KiB", " KiB").replace("MiB", " MiB"));
+        assert!(
+            in_flight > 0.0,
+            "{limit}: no request counted in flight: {report}"
+        );
+        assert!(in_flight < peak, "{limit}: {report}");
+        assert!(peak <= limit_bytes, "{limit}: over the limit: {report}");
+        let got = s3_values(server.port, dir.path(), &url, "uint16");
+        same(&got, &want, &format!("copy within {limit}"));
+    }
 }
 
 /// Starts `args` on the moto at `port`, waits until the journal of output `prefix` in

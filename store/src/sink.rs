@@ -246,6 +246,10 @@ impl Sink for ZarrSink {
         }
     }
 
+    fn write_behind_peak_bytes(&self) -> u64 {
+        self.behind.peak()
+    }
+
     fn is_done(&self, unit: &[u64]) -> bool {
         // Asked for every unit written; only a resumed run has units done before it.
         self.resuming() && self.journal().was_done(unit)
