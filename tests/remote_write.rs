@@ -408,9 +408,9 @@ fn the_memory_limit_covers_the_requests_in_flight() {
     }
 }
 
-/// Starts `args` on the moto at `port`, waits until the journal of output `prefix` in
-/// `bucket` lists `at` units (or the run ended), then kills it with SIGKILL. True when the run
-/// was interrupted (it had not finished on its own).
+/// Starts `args` on the moto at `port`, waits until output `prefix` in `bucket` holds `at`
+/// chunk objects, which are its journal's list (or the run ended), then kills it with SIGKILL.
+/// True when the run was interrupted (it had not finished on its own).
 fn kill_once_journaled(port: u16, args: &[&str], bucket: &str, prefix: &str, at: usize) -> bool {
     let mut child = Command::new(env!("CARGO_BIN_EXE_chunkwise"))
         .args(args)
@@ -419,7 +419,7 @@ fn kill_once_journaled(port: u16, args: &[&str], bucket: &str, prefix: &str, at:
         .stderr(Stdio::null())
         .spawn()
         .expect("the binary runs");
-    let journal = format!("{prefix}/.chunkwise-done/");
+    let journal = format!("{prefix}/c/");
     let deadline = Instant::now() + Duration::from_secs(300);
     while child.try_wait().expect("waitable").is_none()
         && keys(port, bucket, &journal).len() < at
@@ -457,7 +457,7 @@ fn a_killed_s3_run_resumes_from_its_journal_in_the_bucket() {
     ok(&chunkwise_s3(server.port, &["run", &p, "-q"]));
     let want = s3_values(server.port, dir.path(), "s3://data/want.zarr", "float32");
 
-    // 6 x 6 x 5 = 180 output chunks; kills once the journal lists 10, 60 and 120 of them.
+    // 6 x 6 x 5 = 180 output chunks; kills once 10, 60 and 120 of them are stored.
     let mut interrupted = 0;
     for (k, at) in [10, 60, 120].into_iter().enumerate() {
         let name = format!("out-{k}.zarr");
