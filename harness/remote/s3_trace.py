@@ -10,7 +10,6 @@ usage: python3 s3_trace.py CHUNKWISE_BIN VOLUME.zarr WORKDIR [--rounds 3] [--del
 Needs moto[server], boto3 and tensorstore (pip).
 """
 import argparse
-import asyncio
 import collections
 import json
 import os
@@ -21,10 +20,8 @@ import sys
 import threading
 import time
 
-import boto3
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from s3_bench import free_port, start_moto, upload  # noqa: E402
+from s3_bench import bench_bucket  # noqa: E402
 from s3_write_bench import TS_PEER  # noqa: E402
 
 
@@ -32,59 +29,27 @@ METHODS = {b"GET", b"HEAD", b"PUT", b"POST", b"DELETE"}
 
 
 class Log:
-    """Requests seen by the proxy: (method, forwarded at, first answer byte at)."""
+    """Requests seen by the proxy (`s3_bench.start_proxy`'s `log`): (method, forwarded at,
+    first answer byte at)."""
 
     def __init__(self):
         self.lock = threading.Lock()
         self.requests = []
 
+    def sent(self, data):
+        method = data.split(b" ", 1)[0]
+        # Not a request line: a body sent after the server's "100 Continue" (curl asks for one
+        # before large uploads), which the proxy held too.
+        return [method.decode() if method in METHODS else "100-continue", time.perf_counter()]
+
+    def answered(self, token):
+        with self.lock:
+            self.requests.append((token[0], token[1], time.perf_counter()))
+
     def take(self):
         with self.lock:
             taken, self.requests = self.requests, []
         return taken
-
-
-def start_tracing_proxy(listen, target, delay, log):
-    """As s3_bench.start_proxy (the first piece of each request held `delay` seconds), noting
-    each request's method, when it was forwarded and when the server began to answer."""
-
-    async def pipe(reader, writer, conn, upstream):
-        try:
-            while data := await reader.read(1 << 16):
-                if upstream and conn["new_request"]:
-                    conn["new_request"] = False
-                    await asyncio.sleep(delay)
-                    method = data.split(b" ", 1)[0]
-                    # Not a request line: a body sent after the server's "100 Continue"
-                    # (curl asks for one before large uploads), which the delay held too.
-                    conn["open"] = [method.decode() if method in METHODS else "100-continue",
-                                    time.perf_counter(), None]
-                elif not upstream:
-                    conn["new_request"] = True
-                    if conn["open"] is not None:
-                        conn["open"][2] = time.perf_counter()
-                        with log.lock:
-                            log.requests.append(tuple(conn["open"]))
-                        conn["open"] = None
-                writer.write(data)
-                await writer.drain()
-        except (ConnectionError, asyncio.CancelledError):
-            pass
-        finally:
-            writer.close()
-
-    async def handle(client_r, client_w):
-        server_r, server_w = await asyncio.open_connection("127.0.0.1", target)
-        conn = {"new_request": True, "open": None}
-        await asyncio.gather(pipe(client_r, server_w, conn, True),
-                             pipe(server_r, client_w, conn, False))
-
-    async def main():
-        server = await asyncio.start_server(handle, "127.0.0.1", listen)
-        async with server:
-            await server.serve_forever()
-
-    threading.Thread(target=lambda: asyncio.run(main()), daemon=True).start()
 
 
 def cpu_seconds(pid):
@@ -133,20 +98,9 @@ def main():
     work = os.path.abspath(a.workdir)
     delay = a.delay_ms / 1000
 
-    moto_port, proxy_port = free_port(), free_port()
-    moto = start_moto(moto_port)
     log = Log()
+    moto, env, proxied = bench_bucket(a.volume, delay, log)
     try:
-        start_tracing_proxy(proxy_port, moto_port, delay, log)
-        env = dict(os.environ, AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench",
-                   AWS_REGION="us-east-1", AWS_EC2_METADATA_DISABLED="true")
-        s3 = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{moto_port}",
-                          aws_access_key_id="bench", aws_secret_access_key="bench",
-                          region_name="us-east-1")
-        s3.create_bucket(Bucket="bench")
-        upload(s3, "bench", a.volume, "vol.zarr")
-        proxied = f"http://127.0.0.1:{proxy_port}"
-        env["AWS_ENDPOINT_URL"] = proxied
         pipeline = os.path.join(work, "copy-s3.json")
         with open(pipeline, "w") as f:
             json.dump({"inputs": {"x": "s3://bench/vol.zarr"},
