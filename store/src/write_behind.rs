@@ -122,7 +122,7 @@ mod tests {
         assert!(!waiter.is_finished(), "admitted past the byte cap");
         w.done(3, Ok(()));
         assert_eq!(waiter.join().unwrap(), Ok(true));
-        assert_eq!(w.peak(), 6, "two writes of 3 held at once");
+        assert_eq!(w.peak(), 3, "the second waited until the first was done");
         w.done(3, Err("PUT failed".into()));
         assert_eq!(w.admit(1, 5, 4), Err("PUT failed".into()));
         assert_eq!(w.drain(), Err("PUT failed".into()));
