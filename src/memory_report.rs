@@ -49,10 +49,11 @@ pub fn memory_report(stats: &RunStats, limit: u64, peak_rss: Option<u64>) -> Str
     let rss = peak_rss.map_or_else(|| "unknown".to_string(), human_bytes);
     let _ = writeln!(
         s,
-        "whole run: projected peak {} of tasks and held results, chunk cache {} reserved \
-         ({} used at most), limit {}; measured peak RSS {rss} (includes the process itself and \
-         the allocator's recycled blocks)",
+        "whole run: projected peak {} of tasks, held results and requests in flight ({} in \
+         flight), chunk cache {} reserved ({} used at most), limit {}; measured peak RSS {rss} \
+         (includes the process itself and the allocator's recycled blocks)",
         human_bytes(stats.peak_projected_bytes),
+        human_bytes(stats.in_flight_peak_bytes),
         human_bytes(stats.chunk_cache_bytes),
         human_bytes(stats.chunk_cache_peak_bytes),
         human_bytes(limit),

@@ -8,13 +8,23 @@ mod common;
 
 use std::path::Path;
 
-use chunkwise::distributed::{finalize, plan_run, run_task, status, PlanFile, RunSettings};
+use chunkwise::distributed::{
+    finalize, plan_run, run_task, status, DistributedError, PlanFile, RunSettings,
+};
 use chunkwise::pipeline::builtin;
 use chunkwise::store::open_zarr;
 use common::distributed::{assert_same_outputs, pipelines, run_local, write_pipeline};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use serde_json::{json, Value};
+
+/// The distributed layer's error inside the engine's, if that is what `e` is.
+fn distributed_error(e: &chunkwise::Error) -> Option<&DistributedError> {
+    match e {
+        chunkwise::Error::Other(inner) => inner.downcast_ref(),
+        _ => None,
+    }
+}
 
 fn settings(tasks_per_job: u64, threads: usize) -> RunSettings {
     let mut s = RunSettings::default();
@@ -141,8 +151,22 @@ fn an_element_killed_mid_write_and_run_again_gives_the_same_result() {
     let report = status(&plan, &builtin()).unwrap();
     assert!(report.stages[0].done < report.stages[0].tasks);
     assert_eq!(report.stages[0].incomplete, vec![0]);
-    let e = finalize(&plan, &builtin()).unwrap_err().to_string();
-    assert!(e.contains("stage 0 has") && e.contains("submit"), "{e}");
+    let e = finalize(&plan, &builtin()).unwrap_err();
+    assert!(
+        matches!(
+            distributed_error(&e),
+            Some(DistributedError::Incomplete { stage: 0, .. })
+        ),
+        "{e:?}"
+    );
+    assert!(!e.to_string().contains("--"), "a flag in the library: {e}");
+    // The command line adds what to do next.
+    let out = common::chunkwise_cmd(&["finalize", &plan_arg]);
+    let said = common::assert_fails(&out, "stage 0 of the run planned in");
+    assert!(
+        said.contains("chunkwise status") && said.contains("--resume"),
+        "{said}"
+    );
     let rerun = common::chunkwise_cmd(&["run-task", &plan_arg, "--stage", "0", "--index", "0"]);
     assert!(
         rerun.status.success(),
@@ -164,25 +188,46 @@ fn a_worker_refuses_a_plan_whose_inputs_changed_and_submit_refuses_tasks_too_lar
     let dist = write_pipeline(dir.path(), "clip", "dist");
     let plan = plan_run(&dist, &settings(2, 1), &builtin()).unwrap();
     // Outputs and the run folder exist now: planning again is refused without --overwrite.
-    let again = plan_run(&dist, &settings(2, 1), &builtin())
-        .unwrap_err()
-        .to_string();
+    let again = plan_run(&dist, &settings(2, 1), &builtin()).unwrap_err();
     assert!(
-        again.contains("--resume") && again.contains("--overwrite"),
-        "{again}"
+        matches!(
+            distributed_error(&again),
+            Some(DistributedError::AlreadyPlanned { .. })
+        ),
+        "{again:?}"
+    );
+    assert!(!again.to_string().contains("--"), "{again}");
+    let out = common::chunkwise_cmd(&[
+        "submit",
+        &dist.display().to_string(),
+        "--backend",
+        "slurm",
+        "--dry-run",
+    ]);
+    let said = common::assert_fails(&out, "a run is already planned in");
+    assert!(
+        said.contains("--resume") && said.contains("--overwrite"),
+        "{said}"
     );
     // The input is replaced by one of another shape.
     std::fs::remove_dir_all(dir.path().join("in.zarr")).unwrap();
     drop(common::dir_with_input(&[4, 4], &[2, 2], 1));
     let other = common::dir_with_input(&[20, 20, 21], &[8, 8, 8], 7);
     std::fs::rename(other.path().join("in.zarr"), dir.path().join("in.zarr")).unwrap();
-    let e = run_task(&plan, 0, 0, &builtin(), &common::exec(1))
-        .unwrap_err()
-        .to_string();
+    let e = run_task(&plan, 0, 0, &builtin(), &common::exec(1)).unwrap_err();
+    assert!(
+        matches!(
+            distributed_error(&e),
+            Some(DistributedError::IdentityChanged { .. })
+        ),
+        "{e:?}"
+    );
+    let e = e.to_string();
     assert!(
         e.contains("no longer matches") && e.contains("shape[2] was 20, now 21"),
         "{e}"
     );
+    assert!(!e.contains("--"), "a flag in the library: {e}");
     let p = PlanFile::read(&plan).unwrap();
     let range = run_task(&plan, 0, p.stages[0].elements, &builtin(), &common::exec(1));
     assert!(range.unwrap_err().to_string().contains("out of range"));

@@ -5,6 +5,7 @@
 mod common;
 
 use chunkwise::prelude::*;
+use chunkwise::Error;
 use common::{assert_same, exec, random_array, CountingSource, Exact};
 use ndarray::ArrayD;
 use std::path::Path;
@@ -461,6 +462,25 @@ fn an_interrupted_pyramid_resumes_from_what_it_stored() {
     let fewer = resuming(1);
     let err = write_pyramid(&x, &image, &fewer, &exec(2)).unwrap_err();
     assert!(err.to_string().contains("more than 1 levels"), "{err}");
+    assert!(matches!(err, Error::NotResumable { .. }), "{err:?}");
+    assert_no_flag_named(&err);
+    // Neither resuming nor replacing: the interrupted pyramid is named as such, in library words.
+    let refuse = PyramidOptions {
+        write: WriteOptions::default(),
+        ..resuming(2)
+    };
+    let err = write_pyramid(&x, &image, &refuse, &exec(2)).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::UnfinishedOutput {
+                what: "pyramid",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_no_flag_named(&err);
 
     let stats = write_pyramid(&x, &image, &resume, &exec(2)).unwrap();
     assert!(
@@ -472,6 +492,20 @@ fn an_interrupted_pyramid_resumes_from_what_it_stored() {
     assert_levels(&image, &want, "resumed");
     let err = write_pyramid(&x, &image, &resume, &exec(2)).unwrap_err();
     assert!(err.to_string().contains("complete pyramid"), "{err}");
+    assert!(matches!(err, Error::NotResumable { .. }), "{err:?}");
+    assert_no_flag_named(&err);
+}
+
+/// The library states facts; which command-line flag or Python argument helps is the front
+/// end's to say.
+fn assert_no_flag_named(err: &Error) {
+    let text = err.to_string();
+    for advice in ["--", "=True", "pass "] {
+        assert!(
+            !text.contains(advice),
+            "{advice:?} in the library's error: {text}"
+        );
+    }
 }
 
 /// Opening the pyramid's group instead of one of its arrays names the array to give.

@@ -4,7 +4,7 @@
 //! killed (SIGKILL, at a point set by its journal's progress) resumes from the journal kept in
 //! the bucket to the uninterrupted result, and another pipeline may not resume it; `--overwrite`
 //! removes the old array's objects and no one else's; bad outputs are one clear line and write
-//! nothing.
+//! nothing; the memory limit covers the chunks read ahead and the writes behind compute.
 //!
 //! moto, TensorStore, zarr-python and obstore come from .ci/run's pip install; a server that
 //! cannot start fails the test with the reason (never a silent skip).
@@ -333,9 +333,84 @@ fn a_pipeline_from_s3_to_s3_gives_what_it_gives_on_local_files() {
     );
 }
 
-/// Starts `args` on the moto at `port`, waits until the journal of output `prefix` in
-/// `bucket` lists `at` units (or the run ended), then kills it with SIGKILL. True when the run
-/// was interrupted (it had not finished on its own).
+/// Bytes of a size `human_bytes` printed ("3.5 MiB", "512 B"), to its 0.1 precision.
+fn bytes_of(human: &str) -> f64 {
+    let (value, unit) = human.trim().split_once(' ').expect("a value and a unit");
+    let scale = match unit {
+        "B" => 1.0,
+        "KiB" => 1024.0,
+        "MiB" => 1024.0 * 1024.0,
+        "GiB" => 1024.0 * 1024.0 * 1024.0,
+        other => panic!("unit {other:?}"),
+    };
+    value.parse::<f64>().expect("a number") * scale
+}
+
+/// The text of `report` between `before` and the next `after`.
+fn between<'a>(report: &'a str, before: &str, after: &str) -> &'a str {
+    let start = report.find(before).expect(before) + before.len();
+    let rest = &report[start..];
+    &rest[..rest.find(after).expect(after)]
+}
+
+#[test]
+fn the_memory_limit_covers_the_requests_in_flight() {
+    let (dir, server) = input_and_bucket("mem");
+    let input = dir.path().join("in.zarr");
+    let upload = pipeline(
+        dir.path(),
+        "upload",
+        input.to_str().unwrap(),
+        copy_steps(),
+        "s3://mem/in.zarr",
+        json!({}),
+    );
+    ok(&chunkwise_s3(server.port, &["run", &upload, "-q"]));
+    let want = local_values(&input);
+    // 1 KiB chunks, 5 x 4 x 3 of them; far more requests asked for than threads, in a limit
+    // that cannot hold them all, so the reservations, not the depth, bound the bytes in flight.
+    for (k, limit) in ["24KiB", "64KiB", "1MiB"].into_iter().enumerate() {
+        let url = format!("s3://mem/copy-{k}.zarr");
+        let p = pipeline(
+            dir.path(),
+            "copy",
+            "s3://mem/in.zarr",
+            copy_steps(),
+            &url,
+            json!({}),
+        );
+        let report = ok(&chunkwise_s3(
+            server.port,
+            &[
+                "run",
+                &p,
+                "-q",
+                "--threads",
+                "2",
+                "--io-concurrency",
+                "64",
+                "--memory-limit",
+                limit,
+                "--memory-report",
+            ],
+        ));
+        let peak = bytes_of(between(&report, "projected peak ", " of tasks"));
+        let in_flight = bytes_of(between(&report, "requests in flight (", " in flight)"));
+        let limit_bytes = bytes_of(&limit.replace("KiB", " KiB").replace("MiB", " MiB"));
+        assert!(
+            in_flight > 0.0,
+            "{limit}: no request counted in flight: {report}"
+        );
+        assert!(in_flight < peak, "{limit}: {report}");
+        assert!(peak <= limit_bytes, "{limit}: over the limit: {report}");
+        let got = s3_values(server.port, dir.path(), &url, "uint16");
+        same(&got, &want, &format!("copy within {limit}"));
+    }
+}
+
+/// Starts `args` on the moto at `port`, waits until output `prefix` in `bucket` holds `at`
+/// chunk objects, which are its journal's list (or the run ended), then kills it with SIGKILL.
+/// True when the run was interrupted (it had not finished on its own).
 fn kill_once_journaled(port: u16, args: &[&str], bucket: &str, prefix: &str, at: usize) -> bool {
     let mut child = Command::new(env!("CARGO_BIN_EXE_chunkwise"))
         .args(args)
@@ -344,7 +419,7 @@ fn kill_once_journaled(port: u16, args: &[&str], bucket: &str, prefix: &str, at:
         .stderr(Stdio::null())
         .spawn()
         .expect("the binary runs");
-    let journal = format!("{prefix}/.chunkwise-done/");
+    let journal = format!("{prefix}/c/");
     let deadline = Instant::now() + Duration::from_secs(300);
     while child.try_wait().expect("waitable").is_none()
         && keys(port, bucket, &journal).len() < at
@@ -382,7 +457,7 @@ fn a_killed_s3_run_resumes_from_its_journal_in_the_bucket() {
     ok(&chunkwise_s3(server.port, &["run", &p, "-q"]));
     let want = s3_values(server.port, dir.path(), "s3://data/want.zarr", "float32");
 
-    // 6 x 6 x 5 = 180 output chunks; kills once the journal lists 10, 60 and 120 of them.
+    // 6 x 6 x 5 = 180 output chunks; kills once 10, 60 and 120 of them are stored.
     let mut interrupted = 0;
     for (k, at) in [10, 60, 120].into_iter().enumerate() {
         let name = format!("out-{k}.zarr");
@@ -409,7 +484,15 @@ fn a_killed_s3_run_resumes_from_its_journal_in_the_bucket() {
             "another pipeline",
         );
         assert!(e.contains(&url), "{e}");
-        ok(&chunkwise_s3(server.port, &args));
+        // The chunks stored before the kill are the journal's list: their tasks are skipped.
+        let loud: Vec<&str> = args.iter().copied().filter(|a| *a != "-q").collect();
+        let resumed = chunkwise_s3(server.port, &loud);
+        ok(&resumed);
+        let said = String::from_utf8_lossy(&resumed.stderr);
+        assert!(
+            said.contains("already stored"),
+            "kill {k}: nothing skipped: {said}"
+        );
         let got = s3_values(server.port, dir.path(), &url, "float32");
         same(&got, &want, &format!("kill {k} after {at} units"));
         let left: Vec<String> = keys(server.port, "data", &name)

@@ -36,6 +36,17 @@ pub enum Error {
         /// Write units the unfinished run stored.
         stored: usize,
     },
+    /// An output holds what an interrupted run left (a pyramid group without its multiscales
+    /// metadata, say), and neither resuming nor replacing it was asked for. Unlike
+    /// [`Error::UnfinishedRun`], whether the same computation started it is only checked when a
+    /// resume is asked for.
+    #[error("output {path} holds an unfinished {what} (an interrupted run)")]
+    UnfinishedOutput {
+        /// The output path.
+        path: String,
+        /// What kind of output it is ("pyramid").
+        what: &'static str,
+    },
     /// An output cannot be resumed: it holds no unfinished run, or another computation
     /// started it.
     #[error("cannot resume {path}: {reason}")]
@@ -86,6 +97,10 @@ pub enum Error {
         /// Write units of all outputs (or tasks, as `done`).
         total: u64,
     },
+    /// A failure of a layer built on the engine (the facade's distributed runs, say), kept whole
+    /// so that a front end can look at its variant (downcast) to add its own advice.
+    #[error(transparent)]
+    Other(Box<dyn std::error::Error + Send + Sync + 'static>),
 }
 
 /// Result with the engine's [`Error`].

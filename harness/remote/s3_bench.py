@@ -46,11 +46,13 @@ def start_moto(port):
     sys.exit("moto did not start")
 
 
-def start_proxy(listen, target, delay):
+def start_proxy(listen, target, delay, log=None):
     """Forwards loopback TCP to `target`, holding the first piece of each request the client
     sends for `delay` seconds: a request starts with the first piece after the server last
     answered on that connection, so each request waits once, however large its body (an
-    upload's body arrives in many pieces)."""
+    upload's body arrives in many pieces). With `log` (s3_trace.py), each request's first
+    piece goes to `log.sent(data)` once forwarded and the server's first answer to that
+    request calls `log.answered(token)` with what `sent` returned."""
 
     async def pipe(reader, writer, conn, upstream):
         try:
@@ -58,8 +60,12 @@ def start_proxy(listen, target, delay):
                 if upstream and conn["new_request"]:
                     conn["new_request"] = False
                     await asyncio.sleep(delay)
+                    if log is not None:
+                        conn["open"] = log.sent(data)
                 elif not upstream:
                     conn["new_request"] = True
+                    if log is not None and conn.get("open") is not None:
+                        log.answered(conn.pop("open"))
                 writer.write(data)
                 await writer.drain()
         except (ConnectionError, asyncio.CancelledError):
@@ -79,6 +85,29 @@ def start_proxy(listen, target, delay):
             await server.serve_forever()
 
     threading.Thread(target=lambda: asyncio.run(main()), daemon=True).start()
+
+
+def bench_bucket(volume, delay, log=None):
+    """Starts moto and the delaying proxy (`start_proxy`) on loopback, uploads `volume` as
+    `s3://bench/vol.zarr`, and returns (moto's process, the environment that points the AWS
+    clients at the proxy, the proxy's URL). The caller kills moto."""
+    moto_port, proxy_port = free_port(), free_port()
+    moto = start_moto(moto_port)
+    try:
+        start_proxy(proxy_port, moto_port, delay, log)
+        env = dict(os.environ, AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench",
+                   AWS_REGION="us-east-1", AWS_EC2_METADATA_DISABLED="true")
+        s3 = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{moto_port}",
+                          aws_access_key_id="bench", aws_secret_access_key="bench",
+                          region_name="us-east-1")
+        s3.create_bucket(Bucket="bench")
+        upload(s3, "bench", volume, "vol.zarr")
+    except BaseException:
+        moto.kill()
+        raise
+    proxied = f"http://127.0.0.1:{proxy_port}"
+    env["AWS_ENDPOINT_URL"] = proxied
+    return moto, env, proxied
 
 
 def upload(s3, bucket, folder, prefix):
@@ -127,20 +156,8 @@ def main():
     a = ap.parse_args()
     os.makedirs(a.workdir, exist_ok=True)
 
-    moto_port, proxy_port = free_port(), free_port()
-    moto = start_moto(moto_port)
+    moto, env, proxied = bench_bucket(a.volume, a.delay_ms / 1000)
     try:
-        start_proxy(proxy_port, moto_port, a.delay_ms / 1000)
-        env = dict(os.environ, AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench",
-                   AWS_REGION="us-east-1", AWS_EC2_METADATA_DISABLED="true")
-        s3 = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{moto_port}",
-                          aws_access_key_id="bench", aws_secret_access_key="bench",
-                          region_name="us-east-1")
-        s3.create_bucket(Bucket="bench")
-        upload(s3, "bench", a.volume, "vol.zarr")
-        proxied = f"http://127.0.0.1:{proxy_port}"
-        env["AWS_ENDPOINT_URL"] = proxied
-
         pipelines = {}
         steps = {
             "copy": [{"id": "y", "op": "astype", "x": "x", "dtype": "uint16"}],

@@ -18,10 +18,8 @@ import subprocess
 import sys
 import time
 
-import boto3
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from s3_bench import free_port, start_moto, start_proxy, upload  # noqa: E402
+from s3_bench import bench_bucket  # noqa: E402
 
 
 def run_chunkwise(binary, pipeline, env, threads, extra=()):
@@ -61,20 +59,8 @@ def main():
     os.makedirs(a.workdir, exist_ok=True)
     work = os.path.abspath(a.workdir)
 
-    moto_port, proxy_port = free_port(), free_port()
-    moto = start_moto(moto_port)
+    moto, env, proxied = bench_bucket(a.volume, a.delay_ms / 1000)
     try:
-        start_proxy(proxy_port, moto_port, a.delay_ms / 1000)
-        env = dict(os.environ, AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench",
-                   AWS_REGION="us-east-1", AWS_EC2_METADATA_DISABLED="true")
-        s3 = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{moto_port}",
-                          aws_access_key_id="bench", aws_secret_access_key="bench",
-                          region_name="us-east-1")
-        s3.create_bucket(Bucket="bench")
-        upload(s3, "bench", a.volume, "vol.zarr")
-        proxied = f"http://127.0.0.1:{proxy_port}"
-        env["AWS_ENDPOINT_URL"] = proxied
-
         steps = {
             "copy": [{"id": "y", "op": "astype", "x": "x", "dtype": "uint16"}],
             "seed": [{"id": "c", "op": "clip", "x": "x", "min": 10000, "max": 40000},

@@ -85,7 +85,7 @@ fn advice(err: &Error) -> Option<&'static str> {
         Error::OutputExists(_) | Error::NotResumable { .. } => {
             Some("pass overwrite=True to replace it")
         }
-        Error::UnfinishedRun { .. } => {
+        Error::UnfinishedRun { .. } | Error::UnfinishedOutput { .. } => {
             Some("pass resume=True to continue it, or overwrite=True to start over")
         }
         Error::MemoryLimit { .. } => Some("raise memory_limit, or use smaller output chunks"),

@@ -40,7 +40,7 @@ pub enum DistributedError {
         version: &'static str,
     },
     /// The pipeline, its inputs or the outputs' settings changed since the plan was made.
-    #[error("the run planned in {path} no longer matches output {output}: {why}; submit the pipeline again with --overwrite")]
+    #[error("the run planned in {path} no longer matches output {output}: {why}")]
     IdentityChanged {
         /// The plan file.
         path: PathBuf,
@@ -67,7 +67,7 @@ pub enum DistributedError {
         source: std::io::Error,
     },
     /// Finalizing before every task is stored.
-    #[error("stage {stage} has {missing} of {total} tasks not stored; run `chunkwise status {plan}` to see which array elements failed, then `chunkwise submit {plan} --resume`")]
+    #[error("stage {stage} of the run planned in {} has {missing} of {total} tasks not stored", plan.display())]
     Incomplete {
         /// The plan file.
         plan: PathBuf,
@@ -77,6 +77,21 @@ pub enum DistributedError {
         missing: u64,
         /// Tasks in the stage.
         total: u64,
+    },
+    /// A run is planned already where a new plan would go.
+    #[error("a run is already planned in {}", dir.display())]
+    AlreadyPlanned {
+        /// The run's folder.
+        dir: PathBuf,
+        /// Its plan file.
+        plan: PathBuf,
+    },
+    /// The program to run in each job was not given and this executable cannot be found.
+    #[error("cannot find this executable to run in the jobs: {source}")]
+    WorkerNotFound {
+        /// Why `current_exe` failed.
+        #[source]
+        source: std::io::Error,
     },
     /// A pipeline `submit` cannot split into independent tasks.
     #[error("{0}")]
@@ -95,7 +110,8 @@ pub enum DistributedError {
 }
 
 impl From<DistributedError> for chunkwise_engine::Error {
+    /// Kept whole, so that the CLI can add the advice for each variant.
     fn from(e: DistributedError) -> Self {
-        chunkwise_engine::Error::Invalid(e.to_string())
+        chunkwise_engine::Error::Other(Box::new(e))
     }
 }

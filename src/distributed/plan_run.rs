@@ -53,19 +53,22 @@ impl Default for RunSettings {
 ///
 /// # Errors
 /// Pipeline and planning errors ([`Error::MemoryLimit`] when a task does not fit in a job);
-/// [`Error::OutputExists`] or a run folder that exists without `overwrite`;
+/// [`Error::OutputExists`], or [`DistributedError::AlreadyPlanned`] for a run folder that exists,
+/// without `overwrite`;
 /// [`DistributedError::Settings`] for memory per job at or below [`JOB_OVERHEAD`].
 pub fn plan_run(pipeline: &Path, settings: &RunSettings, registry: &Registry) -> Result<PathBuf> {
     if settings.mem_per_job <= JOB_OVERHEAD {
         return Err(DistributedError::Settings(format!(
-            "--mem-per-job must be more than the {} MiB a job needs besides chunkwise's limit",
+            "the memory per job ({} MiB) must be more than the {} MiB a job needs besides \
+             chunkwise's limit",
+            settings.mem_per_job >> 20,
             JOB_OVERHEAD >> 20
         ))
         .into());
     }
     if settings.tasks_per_job == 0 || settings.threads == 0 {
         return Err(DistributedError::Settings(
-            "--tasks-per-job and --threads must be at least 1".into(),
+            "the tasks per job and the threads per job must be at least 1".into(),
         )
         .into());
     }
@@ -119,12 +122,11 @@ pub fn plan_run(pipeline: &Path, settings: &RunSettings, registry: &Registry) ->
         .collect();
     if let (Some(path), false) = (existing.first(), settings.overwrite) {
         return Err(if *path == dir.0.as_path() {
-            Error::Invalid(format!(
-                "a run is already planned in {}; continue it with `chunkwise submit {} \
-                 --resume`, or pass --overwrite to start over",
-                dir.0.display(),
-                dir.plan().display()
-            ))
+            DistributedError::AlreadyPlanned {
+                dir: dir.0.clone(),
+                plan: dir.plan(),
+            }
+            .into()
         } else {
             Error::OutputExists(path.display().to_string())
         });

@@ -46,17 +46,18 @@ pub struct Submitted {
 /// Submits the run planned at `plan_path` to Slurm (or prints it, `dry_run`).
 ///
 /// # Errors
-/// Plan errors; [`DistributedError::Sbatch`] when `sbatch` fails or is missing.
+/// Plan errors; [`DistributedError::Sbatch`] when `sbatch` fails or is missing;
+/// [`DistributedError::WorkerNotFound`] when no worker is given and this executable cannot be
+/// found.
 pub fn submit(plan_path: &Path, options: &SlurmOptions, registry: &Registry) -> Result<Submitted> {
     let plan = PlanFile::read(plan_path)?;
     let dir = RunDir::of_plan(plan_path);
     let plan_file = dir.plan();
     let worker = match &options.worker {
         Some(w) => w.clone(),
-        None => std::env::current_exe().map_err(|e| DistributedError::Sbatch {
-            what: "worker".into(),
-            detail: format!("cannot find this executable ({e}); pass --worker"),
-        })?,
+        None => {
+            std::env::current_exe().map_err(|source| DistributedError::WorkerNotFound { source })?
+        }
     };
     let wanted: Vec<Vec<u64>> = if options.only_missing {
         let report = status(plan_path, registry)?;

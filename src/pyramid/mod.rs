@@ -59,9 +59,10 @@ impl Default for PyramidOptions {
 /// [`Error::Invalid`] for bad options (levels 0 or more than the shape allows, axes NGFF does
 /// not allow, factors or scales of the wrong length or out of range, units not in NGFF's list)
 /// and for an `output` that is, holds or lies inside the input; [`Error::OutputExists`] when
-/// `output` exists and `options.write.overwrite` is [`Overwrite::Refuse`]; with
-/// [`Overwrite::Resume`], [`Error::Invalid`] for a complete pyramid or levels started by other
-/// settings; planning and run errors. On a failure during the run, `output` is removed, except
+/// `output` exists and `options.write.overwrite` is [`Overwrite::Refuse`] ([`Error::UnfinishedOutput`]
+/// when it holds an interrupted pyramid); with [`Overwrite::Resume`], [`Error::NotResumable`] for
+/// a complete pyramid, no pyramid or more levels than asked for, and a run error for levels
+/// started by other settings; planning and run errors. On a failure during the run, `output` is removed, except
 /// when resuming (what was stored is kept for the next resume).
 pub fn write_pyramid(
     input: &Array,
@@ -92,20 +93,19 @@ pub fn write_pyramid(
     let resume = options.write.overwrite == Overwrite::Resume;
     match options.write.overwrite {
         Overwrite::Refuse if output.exists() && resumable_output(output, options.levels) => {
-            return Err(Error::Invalid(format!(
-                "output {} holds an unfinished pyramid (an interrupted run); pass --resume to \
-                 continue it (refused if other settings started it), or --overwrite to start over",
-                output.display()
-            )))
+            return Err(Error::UnfinishedOutput {
+                path: output.display().to_string(),
+                what: "pyramid",
+            })
         }
         Overwrite::Refuse if output.exists() => {
             return Err(Error::OutputExists(output.display().to_string()))
         }
         Overwrite::Resume if is_finished_pyramid(output, options.levels) => {
-            return Err(Error::Invalid(format!(
-                "cannot resume {}: it is a complete pyramid; write it again with overwrite",
-                output.display()
-            )))
+            return Err(Error::NotResumable {
+                path: output.display().to_string(),
+                reason: "it is a complete pyramid".into(),
+            })
         }
         Overwrite::Resume if !resumable_output(output, options.levels) => {
             return Err(Error::NotResumable {
@@ -114,12 +114,14 @@ pub fn write_pyramid(
             })
         }
         Overwrite::Resume if output.join((options.levels + 1).to_string()).exists() => {
-            return Err(Error::Invalid(format!(
-                "cannot resume {}: the interrupted pyramid has more than {} levels; resume with \
-                 the same --levels, or write it again with overwrite",
-                output.display(),
-                options.levels
-            )))
+            return Err(Error::NotResumable {
+                path: output.display().to_string(),
+                reason: format!(
+                    "the interrupted pyramid has more than {} levels (a resume must ask for as \
+                     many levels as the interrupted run)",
+                    options.levels
+                ),
+            })
         }
         _ => {}
     }
@@ -141,7 +143,7 @@ pub fn write_pyramid(
         if next.shape() == levels[k].shape() {
             return Err(Error::Invalid(format!(
                 "level {} would repeat level {k} (shape {:?}): an array of shape {:?} has at \
-                 most {k} levels with factors {factors:?}; ask for fewer --levels",
+                 most {k} levels with factors {factors:?}; ask for fewer levels",
                 k + 1,
                 next.shape(),
                 input.shape()

@@ -7,8 +7,10 @@
 //!
 //! One journal, two ways to keep the list ([`OutputStore`]): in a local folder an append-only
 //! file (a line torn by a crash does not parse and its unit is simply computed again); in an
-//! object store, which cannot append, one empty object per unit under the same name as a prefix
-//! (`.chunkwise-done/i.j.k`), listed when a run resumes.
+//! object store nothing beside the chunks: a PUT is atomic, so every chunk object there is
+//! stored whole and the chunk objects themselves are the list, read when a run resumes. (An
+//! empty object per unit used to list it: one more request per chunk, which on a copy was half
+//! the PUTs. A unit of only the fill value stores no chunk, so a resume computes it again.)
 
 use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
@@ -24,27 +26,45 @@ use crate::output::OutputStore;
 
 /// Marker name: the interrupted run's identity.
 const MARKER: &str = ".chunkwise-run.json";
-/// The list of stored units: a file of `i,j,k;` lines, or a prefix of `i.j.k` objects.
+/// The local list of stored units: a file of `i,j,k;` lines.
 const DONE: &str = ".chunkwise-done";
 
+/// A unit's chunk key relative to the output (`c/0/1/2`): how an object store's list is read.
+pub(crate) type KeyOf = Box<dyn Fn(&[u64]) -> String + Send + Sync>;
+
 /// The journal of one output.
-#[derive(Debug)]
 pub(crate) struct Journal {
     store: Arc<OutputStore>,
+    key_of: KeyOf,
     /// The local list, open for appending once the journal is started or resumed.
     file: Mutex<Option<File>>,
     /// Whether units are listed (the journal was started or resumed).
     recording: bool,
+    /// Units stored before this run (a local journal).
     done: HashSet<Vec<u64>>,
+    /// Object keys stored before this run (an object store's journal).
+    stored_keys: HashSet<String>,
+}
+
+impl std::fmt::Debug for Journal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Journal")
+            .field("store", &self.store)
+            .field("recording", &self.recording)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Journal {
-    pub(crate) fn new(store: Arc<OutputStore>) -> Self {
+    /// The journal of the output in `store`, whose unit `u` is stored at `key_of(u)`.
+    pub(crate) fn new(store: Arc<OutputStore>, key_of: KeyOf) -> Self {
         Journal {
             store,
+            key_of,
             file: Mutex::new(None),
             recording: false,
             done: HashSet::new(),
+            stored_keys: HashSet::new(),
         }
     }
 
@@ -71,6 +91,7 @@ impl Journal {
         *self.lock() = file;
         self.recording = true;
         self.done.clear();
+        self.stored_keys.clear();
         Ok(())
     }
 
@@ -95,33 +116,41 @@ impl Journal {
         )
     }
 
-    /// The units the run in `store` listed as stored.
-    fn listed(store: &OutputStore) -> HashSet<Vec<u64>> {
-        let parse = |entry: &str, separator: char| {
-            entry
-                .split(separator)
-                .map(|v| v.parse::<u64>().ok())
-                .collect::<Option<Vec<u64>>>()
-        };
-        match store.local_dir() {
-            Some(dir) => std::fs::read_to_string(dir.join(DONE))
-                .unwrap_or_default()
-                .lines()
-                .filter(|l| l.ends_with(';'))
-                .filter_map(|l| parse(l.trim_end_matches(';'), ','))
-                .collect(),
-            None => store
-                .list(DONE)
-                .unwrap_or_default()
-                .iter()
-                .filter_map(|name| parse(name, '.'))
-                .collect(),
-        }
+    /// The units the run in the local folder `dir` listed as stored.
+    fn listed(dir: &Path) -> HashSet<Vec<u64>> {
+        std::fs::read_to_string(dir.join(DONE))
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.ends_with(';'))
+            .filter_map(|l| {
+                l.trim_end_matches(';')
+                    .split(',')
+                    .map(|v| v.parse::<u64>().ok())
+                    .collect::<Option<Vec<u64>>>()
+            })
+            .collect()
     }
 
-    /// How many distinct units the run in `store` listed as stored.
+    /// The chunk objects in the object store `store`: every key but the metadata and the
+    /// journal's marker (names starting with `.`, and `zarr.json`).
+    fn stored_objects(store: &OutputStore) -> HashSet<String> {
+        store
+            .list_all()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|key| {
+                let name = key.rsplit('/').next().unwrap_or(key);
+                !name.starts_with('.') && name != "zarr.json"
+            })
+            .collect()
+    }
+
+    /// How many distinct units the run in `store` stored.
     pub(crate) fn count_done(store: &OutputStore) -> usize {
-        Self::listed(store).len()
+        match store.local_dir() {
+            Some(dir) => Self::listed(dir).len(),
+            None => Self::stored_objects(store).len(),
+        }
     }
 
     /// Continues an unfinished run's journal, which must have been started by the run of
@@ -136,7 +165,6 @@ impl Journal {
                 "it was started by another pipeline or with other settings ({why})"
             ));
         }
-        self.done = Self::listed(&self.store);
         let file = match self.store.local_dir() {
             Some(dir) => Some(
                 OpenOptions::new()
@@ -147,6 +175,10 @@ impl Journal {
             ),
             None => None,
         };
+        match self.store.local_dir() {
+            Some(dir) => self.done = Self::listed(dir),
+            None => self.stored_keys = Self::stored_objects(&self.store),
+        }
         *self.lock() = file;
         self.recording = true;
         Ok(())
@@ -154,7 +186,10 @@ impl Journal {
 
     /// Whether a unit was stored before this run.
     pub(crate) fn was_done(&self, unit: &[u64]) -> bool {
-        self.done.contains(unit)
+        match self.store.local_dir() {
+            Some(_) => self.done.contains(unit),
+            None => self.stored_keys.contains(&(self.key_of)(unit)),
+        }
     }
 
     /// Notes that `unit` is stored (after its chunk was stored whole).
@@ -179,25 +214,9 @@ impl Journal {
                 }
                 Ok(())
             }
-            None => {
-                drop(file);
-                match self.entry_object(unit) {
-                    Some(key) => self.store.put(&key, b""),
-                    None => Ok(()),
-                }
-            }
+            // An object store: the chunk object is the entry.
+            None => Ok(()),
         }
-    }
-
-    /// The object listing `unit`, for a caller that stores it itself right after the unit's
-    /// chunk (a write behind compute, [`crate::write_behind`]); `None` when this journal keeps
-    /// its list in a local file or is not recording.
-    pub(crate) fn entry_object(&self, unit: &[u64]) -> Option<String> {
-        if !self.recording || self.store.local_dir().is_some() {
-            return None;
-        }
-        let entry: Vec<String> = unit.iter().map(u64::to_string).collect();
-        Some(format!("{DONE}/{}", entry.join(".")))
     }
 
     /// Removes the journal once the output is complete: the list, then the marker.
@@ -207,7 +226,9 @@ impl Journal {
     pub(crate) fn complete(&mut self) -> Result<(), String> {
         *self.lock() = None;
         self.recording = false;
-        self.store.remove_under(DONE)?;
+        if self.store.local_dir().is_some() {
+            self.store.remove_under(DONE)?;
+        }
         self.store.delete(MARKER)
     }
 
@@ -230,10 +251,47 @@ mod tests {
         Arc::new(OutputStore::open(dir, durable).unwrap())
     }
 
+    fn key_of() -> KeyOf {
+        Box::new(|unit| {
+            let parts: Vec<String> = unit.iter().map(u64::to_string).collect();
+            format!("c/{}", parts.join("/"))
+        })
+    }
+
+    #[cfg(feature = "s3")]
+    #[test]
+    fn an_object_stores_journal_is_its_chunk_objects() {
+        let store = Arc::new(OutputStore::Object {
+            storage: crate::remote::ObjectStorage::in_memory(),
+            prefix: "out.zarr".into(),
+            url: "memory://out.zarr".into(),
+        });
+        let mut j = Journal::new(store.clone(), key_of());
+        j.start(&json!({"meta": 1})).unwrap();
+        store.put("c/0/1", b"chunk").unwrap();
+        j.record(&[0, 1]).unwrap();
+        store.put("c/2/3", b"chunk").unwrap();
+        j.record(&[2, 3]).unwrap();
+        assert_eq!(
+            store.list_all().unwrap().len(),
+            3,
+            "the marker and the two chunks, nothing listing them"
+        );
+        let mut j = Journal::new(store.clone(), key_of());
+        assert!(j.resume(&json!({"meta": 2})).is_err());
+        j.resume(&json!({"meta": 1})).unwrap();
+        assert!(j.was_done(&[0, 1]) && j.was_done(&[2, 3]));
+        assert!(!j.was_done(&[4, 5]));
+        assert_eq!(Journal::count_done(&store), 2);
+        j.complete().unwrap();
+        assert!(!Journal::exists(&store));
+        assert_eq!(store.list_all().unwrap(), vec!["c/0/1", "c/2/3"]);
+    }
+
     #[test]
     fn a_resumed_journal_knows_the_units_stored_and_ignores_a_torn_line() {
         let dir = tempfile::tempdir().unwrap();
-        let mut j = Journal::new(local(dir.path(), true));
+        let mut j = Journal::new(local(dir.path(), true), key_of());
         j.start(&json!({"meta": 1})).unwrap();
         j.record(&[0, 1]).unwrap();
         j.record(&[2, 3]).unwrap();
@@ -245,11 +303,11 @@ mod tests {
             .unwrap();
         f.write_all(b"\n4,5").unwrap();
         drop(f);
-        let mut j = Journal::new(local(dir.path(), false));
+        let mut j = Journal::new(local(dir.path(), false), key_of());
         j.resume(&json!({"meta": 1})).unwrap();
         j.record(&[6, 7]).unwrap();
         drop(j);
-        let mut j = Journal::new(local(dir.path(), false));
+        let mut j = Journal::new(local(dir.path(), false), key_of());
         assert!(j.resume(&json!({"meta": 2})).is_err());
         j.resume(&json!({"meta": 1})).unwrap();
         assert!(j.was_done(&[0, 1]) && j.was_done(&[2, 3]));

@@ -190,29 +190,23 @@ impl OutputStore {
         }
     }
 
-    /// The names directly below `sub` (a folder or key prefix of the output), without `sub`.
+    /// Every key under the output, relative to it, at any depth (`c/0/1/2`); a local folder's
+    /// files are not listed this way (its journal keeps its own list): empty.
     ///
     /// # Errors
     /// The store's failure, on one line.
-    pub(crate) fn list(&self, sub: &str) -> std::result::Result<Vec<String>, String> {
+    pub(crate) fn list_all(&self) -> std::result::Result<Vec<String>, String> {
         match self {
-            OutputStore::Local { dir, .. } => match std::fs::read_dir(dir.join(sub)) {
-                Ok(entries) => Ok(entries
-                    .flatten()
-                    .map(|e| e.file_name().to_string_lossy().into_owned())
-                    .collect()),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-                Err(e) => Err(e.to_string()),
-            },
+            OutputStore::Local { .. } => Ok(Vec::new()),
             OutputStore::Object {
                 storage, prefix, ..
             } => {
-                let listed = storage
-                    .list_prefix(&Self::object_prefix(prefix, sub)?)
-                    .map_err(folded)?;
+                let under = Self::object_prefix(prefix, "")?;
+                let listed = storage.list_prefix(&under).map_err(folded)?;
                 Ok(listed
                     .iter()
-                    .filter_map(|k| k.as_str().rsplit('/').next().map(str::to_string))
+                    .filter_map(|k| k.as_str().strip_prefix(under.as_str()))
+                    .map(str::to_string)
                     .collect())
             }
         }

@@ -33,6 +33,8 @@ struct Ahead {
     next: u64,
     /// Bytes counted for the slots.
     bytes: u64,
+    /// The most `bytes` ever counted at once since [`Prefetch::reset_peak`].
+    peak: u64,
 }
 
 /// Reads ahead of one source.
@@ -95,6 +97,17 @@ impl Prefetch {
             .map_err(|e| remote::one_line(&e.to_string()))
     }
 
+    /// The most bytes held at once, asked for or arrived, since [`Prefetch::reset_peak`].
+    pub(crate) fn peak(&self) -> u64 {
+        lock(&self.state.0).peak
+    }
+
+    /// Starts the peak again from what is held now (a new run).
+    pub(crate) fn reset_peak(&self) {
+        let mut ahead = lock(&self.state.0);
+        ahead.peak = ahead.bytes;
+    }
+
     /// After a read of stored chunk `idx`: asks for the chunks after it in C order, up to
     /// `depth` ahead and within `cap` bytes, `key` naming each; drops chunks read ahead that
     /// the reads have left more than `depth` behind.
@@ -129,6 +142,7 @@ impl Prefetch {
             let key = key(&self.grid.unravel(linear));
             ahead.slots.insert(linear, Slot::Asked);
             ahead.bytes += self.chunk_bytes;
+            ahead.peak = ahead.peak.max(ahead.bytes);
             let state = Arc::clone(&self.state);
             remote::get_behind(&self.storage, key, move |got| {
                 let (state, arrived) = &*state;
@@ -172,6 +186,7 @@ mod tests {
             (16, 2),
             "only what fits in the bytes is asked for"
         );
+        assert_eq!(p.peak(), 16);
         assert_eq!(p.take(&[1], &key(&[1])).unwrap().unwrap(), vec![1u8; 8]);
         assert_eq!(held(&p).0, 8, "a taken chunk no longer counts");
         // Not read ahead: asked for at once.
@@ -187,6 +202,9 @@ mod tests {
         std::thread::sleep(std::time::Duration::from_millis(100));
         p.ahead(&[9], 4, 16, key);
         assert_eq!(held(&p), (0, 0));
+        assert_eq!(p.peak(), 16, "never more than the cap");
+        p.reset_peak();
+        assert_eq!(p.peak(), 0);
         assert_eq!(p.take(&[2], &key(&[2])).unwrap().unwrap(), vec![2u8; 8]);
         // A missing chunk reads as nothing stored.
         let empty = Prefetch::new(

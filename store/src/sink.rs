@@ -17,7 +17,7 @@ use chunkwise_engine::store::{IoContext, Sink};
 use chunkwise_engine::{identity, ArrayMeta, Buffer, ChunkGrid, DType, Error, Region, Result};
 
 use crate::adapter::{codec_options, encoding_signature};
-use crate::journal::Journal;
+use crate::journal::{Journal, KeyOf};
 use crate::metadata::{parse_metadata, publish_metadata, v2_metadata, v3_metadata};
 use crate::output::OutputStore;
 use crate::write_behind::WriteBehind;
@@ -81,8 +81,10 @@ impl ZarrSink {
         let array = ZArray::new_with_metadata(Arc::new(MemoryStore::new()), "/", metadata)
             .map_err(|e| Error::Invalid(format!("output {}: {e}", path.display())))?;
         let write_grid = ChunkGrid::new(meta.shape.clone(), unit);
+        let keys = array.chunk_key_encoding().clone();
+        let key_of: KeyOf = Box::new(move |unit| keys.encode(unit).as_str().to_string());
         Ok(Self {
-            journal: RwLock::new(Journal::new(store.clone())),
+            journal: RwLock::new(Journal::new(store.clone(), key_of)),
             behind: Arc::default(),
             store,
             path,
@@ -143,8 +145,8 @@ impl ZarrSink {
                 .admit(len, io.write_behind_bytes, depth)
                 .map_err(|e| self.store_error(e))?;
             if admitted {
-                let mut puts = vec![(key.as_str().to_string(), Bytes::copy_from_slice(bytes))];
-                puts.extend(self.journal().entry_object(unit).map(|k| (k, Bytes::new())));
+                // The chunk object is its own journal entry ([`crate::journal`]).
+                let puts = vec![(key.as_str().to_string(), Bytes::copy_from_slice(bytes))];
                 let behind = Arc::clone(&self.behind);
                 let chunk = key.as_str().to_string();
                 self.store.put_behind(puts, move |outcome| {
@@ -244,6 +246,10 @@ impl Sink for ZarrSink {
         } else {
             0
         }
+    }
+
+    fn write_behind_peak_bytes(&self) -> u64 {
+        self.behind.peak()
     }
 
     fn is_done(&self, unit: &[u64]) -> bool {

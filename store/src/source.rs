@@ -381,6 +381,13 @@ impl Source for ZarrSource {
 
     fn forget_reads(&self) {
         self.lock_cache().clear();
+        if let Some(prefetch) = &self.prefetch {
+            prefetch.reset_peak();
+        }
+    }
+
+    fn read_ahead_peak_bytes(&self) -> u64 {
+        self.prefetch.as_ref().map_or(0, Prefetch::peak)
     }
 
     fn cache_peak_bytes(&self) -> u64 {

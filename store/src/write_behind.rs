@@ -12,6 +12,8 @@ use std::sync::{Condvar, Mutex, MutexGuard};
 #[derive(Debug, Default)]
 struct InFlight {
     bytes: u64,
+    /// The most `bytes` ever held at once.
+    peak: u64,
     requests: usize,
     failure: Option<String>,
 }
@@ -47,6 +49,7 @@ impl WriteBehind {
             if state.requests < depth && state.bytes + bytes <= cap {
                 state.requests += 1;
                 state.bytes += bytes;
+                state.peak = state.peak.max(state.bytes);
                 return Ok(true);
             }
             state = self.changed.wait(state).unwrap_or_else(|p| p.into_inner());
@@ -62,6 +65,11 @@ impl WriteBehind {
             state.failure.get_or_insert(e);
         }
         self.changed.notify_all();
+    }
+
+    /// The most bytes ever in flight at once.
+    pub(crate) fn peak(&self) -> u64 {
+        self.lock().peak
     }
 
     /// The failure of an earlier write, if one failed.
@@ -114,6 +122,7 @@ mod tests {
         assert!(!waiter.is_finished(), "admitted past the byte cap");
         w.done(3, Ok(()));
         assert_eq!(waiter.join().unwrap(), Ok(true));
+        assert_eq!(w.peak(), 3, "the second waited until the first was done");
         w.done(3, Err("PUT failed".into()));
         assert_eq!(w.admit(1, 5, 4), Err("PUT failed".into()));
         assert_eq!(w.drain(), Err("PUT failed".into()));

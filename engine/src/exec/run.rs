@@ -32,8 +32,13 @@ pub struct RunStats {
     pub unneeded_tasks: u64,
     /// Wall time.
     pub elapsed: Duration,
-    /// Most projected bytes admitted at once (running tasks plus results kept in memory).
+    /// Most projected bytes admitted at once (running tasks plus results kept in memory), plus
+    /// the most bytes each store held in requests in flight beside them (chunks read ahead,
+    /// writes behind compute): these bytes count in the memory limit too. Each term is its own
+    /// peak, so the sum bounds the true peak from above.
     pub peak_projected_bytes: u64,
+    /// Of [`RunStats::peak_projected_bytes`], the requests in flight.
+    pub in_flight_peak_bytes: u64,
     /// Bytes of held results written to disk because memory ran short.
     pub spilled_bytes: u64,
     /// Bytes reserved inside the limit for decoded chunks shared between tasks (0 when no read
@@ -258,6 +263,7 @@ fn run(
         pool.set_capacity(0);
     }
     let cache_peak_bytes = cache_peak(plan);
+    let in_flight_peak_bytes = in_flight_peak(plan, &sinks);
     each_source(plan, |source| source.forget_reads());
     if let Err(e) = outcome {
         if let Error::Cancelled { done, total } = e {
@@ -282,7 +288,8 @@ fn run(
         skipped_tasks: if resuming { skipped } else { 0 },
         unneeded_tasks: if resuming { 0 } else { skipped },
         elapsed: start.elapsed(),
-        peak_projected_bytes: budget.peak(),
+        peak_projected_bytes: budget.peak() + in_flight_peak_bytes,
+        in_flight_peak_bytes,
         spilled_bytes: tasks.held.spilled_bytes(),
         chunk_cache_bytes: cache_bytes,
         chunk_cache_peak_bytes: cache_peak_bytes,
@@ -360,6 +367,14 @@ fn each_source(plan: &Plan, mut visit: impl FnMut(&dyn Source)) {
 fn cache_peak(plan: &Plan) -> u64 {
     let mut total = 0;
     each_source(plan, |source| total += source.cache_peak_bytes());
+    total
+}
+
+/// The most bytes the run's stores held at once in requests in flight (reads ahead, writes
+/// behind), summed over the stores.
+fn in_flight_peak(plan: &Plan, sinks: &[Arc<dyn Sink>]) -> u64 {
+    let mut total: u64 = sinks.iter().map(|s| s.write_behind_peak_bytes()).sum();
+    each_source(plan, |source| total += source.read_ahead_peak_bytes());
     total
 }
 

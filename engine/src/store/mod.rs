@@ -128,6 +128,13 @@ pub trait Source: Send + Sync + Debug {
     fn cache_peak_bytes(&self) -> u64 {
         0
     }
+
+    /// The most bytes of chunks read ahead ([`Source::prefetch_depth`]) this source held at
+    /// once, on their way or arrived, since the current run began, each counted as
+    /// [`IoContext::prefetch_bytes`] counts it (0 without reads ahead).
+    fn read_ahead_peak_bytes(&self) -> u64 {
+        0
+    }
 }
 
 /// An array the graph writes to.
@@ -192,6 +199,12 @@ pub trait Sink: Send + Sync + Debug {
     /// still in flight are stored before [`Sink::finish`] writes the metadata, and a unit is
     /// listed for a resume only once stored.
     fn write_behind_depth(&self) -> usize {
+        0
+    }
+
+    /// The most bytes of writes accepted but not yet stored ([`Sink::write_behind_depth`])
+    /// this sink held at once during its run (0 without writes behind).
+    fn write_behind_peak_bytes(&self) -> u64 {
         0
     }
 
