@@ -630,3 +630,158 @@ fn bad_outputs_are_one_clear_line_and_write_nothing() {
     let e = assert_fails(&chunkwise_s3(strict.port, &["run", &p]), "s3://data/o.zarr");
     assert!(e.contains("InvalidAccessKeyId"), "{e}");
 }
+
+/// The JSON object at `key` in `bucket`, fetched through obstore (moto answers unsigned
+/// requests for listings, not for objects).
+fn json_at(port: u16, bucket: &str, key: &str) -> Value {
+    let fetch = format!(
+        "import os, sys; from obstore.store import S3Store; import obstore\n\
+         s = S3Store({bucket:?}, endpoint='http://127.0.0.1:{port}', region='us-east-1', \
+         access_key_id=os.environ['AWS_ACCESS_KEY_ID'], \
+         secret_access_key=os.environ['AWS_SECRET_ACCESS_KEY'], \
+         client_options={{'allow_http': True}})\n\
+         sys.stdout.buffer.write(bytes(obstore.get(s, {key:?}).bytes()))"
+    );
+    let out = Command::new("python3")
+        .args(["-c", &fetch])
+        .envs(s3_env(port))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "get {bucket}/{key} through obstore: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn a_pyramid_on_s3_is_the_local_pyramid_and_keeps_its_guarantees() {
+    let (dir, server) = input_and_bucket("data");
+    let input = dir.path().join("in.zarr");
+    let input = input.to_str().unwrap();
+    let mut names = Vec::new();
+    let mut wanted = Vec::new();
+    for format in ["3", "2"] {
+        let local = dir.path().join(format!("p{format}.zarr"));
+        let url = format!("s3://data/p{format}.zarr");
+        for out in [local.to_str().unwrap(), url.as_str()] {
+            ok(&chunkwise_s3(
+                server.port,
+                &[
+                    "pyramid",
+                    input,
+                    out,
+                    "--levels",
+                    "2",
+                    "--zarr-format",
+                    format,
+                    "-q",
+                ],
+            ));
+        }
+        // The group metadata, written last, is the local pyramid's (NGFF 0.5 or 0.4).
+        let group = if format == "3" {
+            vec!["zarr.json"]
+        } else {
+            vec![".zgroup", ".zattrs"]
+        };
+        for file in group {
+            let want = std::fs::read(local.join(file))
+                .unwrap_or_else(|e| panic!("{}: {e}", local.join(file).display()));
+            let want: Value = serde_json::from_slice(&want).unwrap();
+            assert_eq!(
+                json_at(server.port, "data", &format!("p{format}.zarr/{file}")),
+                want,
+                "{url}: {file}"
+            );
+        }
+        for level in 0..=2 {
+            names.push(format!("p{format}.zarr/{level}"));
+            wanted.push(local_values(&local.join(level.to_string())));
+        }
+        let left: Vec<String> = keys(server.port, "data", &format!("p{format}.zarr/"))
+            .into_iter()
+            .filter(|k| k.contains(".chunkwise"))
+            .collect();
+        assert!(left.is_empty(), "{url}: journal left: {left:?}");
+        // An existing pyramid is refused, then replaced with --overwrite: the same objects.
+        let before = keys(server.port, "data", &format!("p{format}.zarr/"));
+        let again = [
+            "pyramid",
+            input,
+            &url,
+            "-q",
+            "--levels",
+            "2",
+            "--zarr-format",
+            format,
+        ];
+        assert_fails(&chunkwise_s3(server.port, &again), "already exists");
+        ok(&chunkwise_s3(
+            server.port,
+            &[&again[..], &["--overwrite"]].concat(),
+        ));
+        assert_eq!(
+            keys(server.port, "data", &format!("p{format}.zarr/")),
+            before
+        );
+    }
+    let read = dir.path().join("read");
+    std::fs::create_dir_all(&read).unwrap();
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/remote/read_s3_arrays.py");
+    let endpoint = format!("http://127.0.0.1:{}", server.port);
+    let readers = Command::new("python3")
+        .arg(&script)
+        .args([endpoint.as_str(), "data", read.to_str().unwrap()])
+        .args(&names)
+        .envs(s3_env(server.port))
+        .output()
+        .unwrap();
+    assert!(
+        readers.status.success(),
+        "zarr-python / TensorStore (pip install zarr tensorstore obstore): {}",
+        String::from_utf8_lossy(&readers.stderr)
+    );
+    for (name, want) in names.iter().zip(&wanted) {
+        let got = common::load_le(
+            &read.join(format!("{}.raw", name.replace('/', "_"))),
+            "uint16",
+        );
+        same(
+            &got,
+            want,
+            &format!("{name} read by zarr-python and TensorStore"),
+        );
+    }
+    // A run that fails (a corrupt input chunk) leaves nothing in the bucket.
+    let bad = dir.path().join("bad.zarr");
+    ok(&chunkwise_s3(
+        server.port,
+        &[
+            "run",
+            &pipeline(
+                dir.path(),
+                "bad",
+                input,
+                copy_steps(),
+                bad.to_str().unwrap(),
+                json!({}),
+            ),
+            "-q",
+        ],
+    ));
+    std::fs::write(bad.join("c/1/1/1"), b"not zstd").unwrap();
+    assert_fails(
+        &chunkwise_s3(
+            server.port,
+            &["pyramid", bad.to_str().unwrap(), "s3://data/bad.zarr", "-q"],
+        ),
+        "stored chunk [1, 1, 1]",
+    );
+    assert!(
+        keys(server.port, "data", "bad.zarr/").is_empty(),
+        "a failed pyramid leaves nothing"
+    );
+}

@@ -12,7 +12,9 @@ use std::path::Path;
 use chunkwise_engine::plan::check_replaceable;
 use chunkwise_engine::{execute_then, Array, Error, ExecOptions, Result, RunStats};
 use chunkwise_ops::{DownsampleMethod, ResampleExt};
-use chunkwise_store::{holds_unfinished_run, write_group, Overwrite, WriteOptions, ZarrFormat};
+use chunkwise_store::{
+    holds_unfinished_run, write_group, OutputPlace, Overwrite, WriteOptions, ZarrFormat,
+};
 
 use crate::api::Pipeline;
 pub use axes::{check_space_unit, parse_axes, Axis, AxisKind};
@@ -91,29 +93,34 @@ pub fn write_pyramid(
     // The whole group is replaced, not only the level arrays the plan checks.
     check_replaceable(output, &[input])?;
     let resume = options.write.overwrite == Overwrite::Resume;
+    // A local folder or an object-store prefix: checked, read and removed the same way.
+    let place = OutputPlace::open(output)?;
+    let exists = place.exists()?;
     match options.write.overwrite {
-        Overwrite::Refuse if output.exists() && resumable_output(output, options.levels) => {
+        Overwrite::Refuse if exists && resumable_output(&place, output, options.levels)? => {
             return Err(Error::UnfinishedOutput {
                 path: output.display().to_string(),
                 what: "pyramid",
             })
         }
-        Overwrite::Refuse if output.exists() => {
+        Overwrite::Refuse if exists => {
             return Err(Error::OutputExists(output.display().to_string()))
         }
-        Overwrite::Resume if is_finished_pyramid(output, options.levels) => {
+        Overwrite::Resume if is_finished_pyramid(&place, output, options.levels)? => {
             return Err(Error::NotResumable {
                 path: output.display().to_string(),
                 reason: "it is a complete pyramid".into(),
             })
         }
-        Overwrite::Resume if !resumable_output(output, options.levels) => {
+        Overwrite::Resume if !resumable_output(&place, output, options.levels)? => {
             return Err(Error::NotResumable {
                 path: output.display().to_string(),
                 reason: "it holds no unfinished pyramid (an array, or something else)".into(),
             })
         }
-        Overwrite::Resume if output.join((options.levels + 1).to_string()).exists() => {
+        Overwrite::Resume
+            if OutputPlace::open(&output.join((options.levels + 1).to_string()))?.exists()? =>
+        {
             return Err(Error::NotResumable {
                 path: output.display().to_string(),
                 reason: format!(
@@ -156,11 +163,8 @@ pub fn write_pyramid(
         pipeline.write_zarr(level, output.join(k.to_string()), &write)?;
     }
     let plan = pipeline.plan(exec)?;
-    if !resume && output.exists() {
-        std::fs::remove_dir_all(output).map_err(|e| Error::Store {
-            path: output.display().to_string(),
-            detail: format!("cannot replace: {e}"),
-        })?;
+    if !resume && exists {
+        place.remove()?;
     }
     let attributes = Multiscales {
         axes: &axes,
@@ -178,37 +182,35 @@ pub fn write_pyramid(
     });
     // A failed run leaves nothing; a cancelled one (Ctrl-C) keeps its levels for --resume.
     if matches!(run, Err(ref e) if !matches!(e, Error::Cancelled { .. })) && !resume {
-        let _ = std::fs::remove_dir_all(output);
+        let _ = place.remove();
     }
     run
 }
 
 /// True when a resume may write into `output`: nothing there yet (or an empty folder), or a
 /// pyramid group or levels an interrupted run left (never an array or other data).
-fn resumable_output(output: &Path, levels: usize) -> bool {
-    let Ok(mut entries) = std::fs::read_dir(output) else {
-        return true;
-    };
-    if entries.next().is_none() {
-        return true;
+fn resumable_output(place: &OutputPlace, output: &Path, levels: usize) -> Result<bool> {
+    if !place.is_nonempty()? {
+        return Ok(true);
     }
-    let is_array = output.join(".zarray").is_file()
-        || std::fs::read(output.join("zarr.json"))
-            .ok()
-            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-            .is_some_and(|m| m["node_type"] != "group");
-    !is_array && (0..=levels).any(|k| holds_unfinished_run(&output.join(k.to_string())))
+    let is_array =
+        place.read(".zarray")?.is_some() || node_type(place)?.is_some_and(|t| t != "group");
+    Ok(!is_array && (0..=levels).any(|k| holds_unfinished_run(&output.join(k.to_string()))))
 }
 
 /// True when `output` is a finished pyramid: a group (v3 `zarr.json` of a group, or v2
 /// `.zgroup`) whose levels hold no unfinished run.
-fn is_finished_pyramid(output: &Path, levels: usize) -> bool {
-    let v3_group = std::fs::read(output.join("zarr.json"))
-        .ok()
+fn is_finished_pyramid(place: &OutputPlace, output: &Path, levels: usize) -> Result<bool> {
+    let group = node_type(place)?.as_deref() == Some("group") || place.read(".zgroup")?.is_some();
+    Ok(group && !(0..=levels).any(|k| holds_unfinished_run(&output.join(k.to_string()))))
+}
+
+/// The `node_type` of a Zarr v3 node at `place` (`None`: no readable `zarr.json`).
+fn node_type(place: &OutputPlace) -> Result<Option<String>> {
+    Ok(place
+        .read("zarr.json")?
         .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-        .is_some_and(|m| m["node_type"] == "group");
-    (v3_group || output.join(".zgroup").is_file())
-        && !(0..=levels).any(|k| holds_unfinished_run(&output.join(k.to_string())))
+        .and_then(|m| m["node_type"].as_str().map(str::to_string)))
 }
 
 fn check_factors_and_scale(factors: &[u64], scale: &[f64], ndim: usize) -> Result<()> {
