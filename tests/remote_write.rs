@@ -4,7 +4,9 @@
 //! killed (SIGKILL, at a point set by its journal's progress) resumes from the journal kept in
 //! the bucket to the uninterrupted result, and another pipeline may not resume it; `--overwrite`
 //! removes the old array's objects and no one else's; bad outputs are one clear line and write
-//! nothing; the memory limit covers the chunks read ahead and the writes behind compute.
+//! nothing; the memory limit covers the chunks read ahead and the writes behind compute; a
+//! pyramid written to S3 is the local pyramid; a store that starts failing PUTs mid-run gives one
+//! clear error and never a complete-looking array.
 //!
 //! moto, TensorStore, zarr-python and obstore come from .ci/run's pip install; a server that
 //! cannot start fails the test with the reason (never a silent skip).
@@ -783,5 +785,61 @@ fn a_pyramid_on_s3_is_the_local_pyramid_and_keeps_its_guarantees() {
     assert!(
         keys(server.port, "data", "bad.zarr/").is_empty(),
         "a failed pyramid leaves nothing"
+    );
+}
+
+#[test]
+fn a_store_failing_mid_run_is_one_clear_error_and_no_complete_array() {
+    let (dir, server) = input_and_bucket("data");
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/remote/failing_proxy.py");
+    let target = server.port.to_string();
+    let input = dir.path().join("in.zarr");
+    let p = pipeline(
+        dir.path(),
+        "copy",
+        input.to_str().unwrap(),
+        copy_steps(),
+        "s3://data/out.zarr",
+        json!({}),
+    );
+    for resume in [false, true] {
+        // Five chunk PUTs get through, then every chunk PUT (retries too) is answered 500.
+        let proxy = start(
+            "failing proxy",
+            &[script.to_str().unwrap(), "{port}", &target, "5"],
+            dir.path(),
+        );
+        let mut args = vec!["run", p.as_str(), "-q", "--threads", "2"];
+        if resume {
+            args.push("--resume");
+        }
+        let err = assert_fails(&chunkwise_s3(proxy.port, &args), "s3://data/out.zarr");
+        assert!(err.contains("500") || err.contains("nternal"), "{err}");
+        let stored = keys(server.port, "data", "out.zarr/");
+        assert!(
+            !stored.iter().any(|k| k.ends_with("zarr.json")),
+            "resume {resume}: metadata of an incomplete array stored: {stored:?}"
+        );
+        if resume {
+            // Kept for the resume: the journal and the chunks stored before the failure.
+            assert!(
+                stored.iter().any(|k| k.contains(".chunkwise")),
+                "{stored:?}"
+            );
+            assert!(stored.len() > 1, "{stored:?}");
+        } else {
+            assert!(
+                stored.is_empty(),
+                "a failed run removes what it stored: {stored:?}"
+            );
+        }
+    }
+    // Against the server itself, the resume completes the array to the input's values.
+    ok(&chunkwise_s3(server.port, &["run", &p, "-q", "--resume"]));
+    same(
+        &s3_values(server.port, dir.path(), "s3://data/out.zarr", "uint16"),
+        &local_values(&input),
+        "the resumed array",
     );
 }
