@@ -106,7 +106,7 @@ pub fn write_pyramid(
         Overwrite::Refuse if exists => {
             return Err(Error::OutputExists(output.display().to_string()))
         }
-        Overwrite::Resume if is_finished_pyramid(&place, output, options.levels)? => {
+        Overwrite::Resume if is_finished_pyramid(&place, output, options.levels) => {
             return Err(Error::NotResumable {
                 path: output.display().to_string(),
                 reason: "it is a complete pyramid".into(),
@@ -194,23 +194,29 @@ fn resumable_output(place: &OutputPlace, output: &Path, levels: usize) -> Result
         return Ok(true);
     }
     let is_array =
-        place.read(".zarray")?.is_some() || node_type(place)?.is_some_and(|t| t != "group");
+        stored(place, ".zarray").is_some() || node_type(place).is_some_and(|t| t != "group");
     Ok(!is_array && (0..=levels).any(|k| holds_unfinished_run(&output.join(k.to_string()))))
 }
 
 /// True when `output` is a finished pyramid: a group (v3 `zarr.json` of a group, or v2
 /// `.zgroup`) whose levels hold no unfinished run.
-fn is_finished_pyramid(place: &OutputPlace, output: &Path, levels: usize) -> Result<bool> {
-    let group = node_type(place)?.as_deref() == Some("group") || place.read(".zgroup")?.is_some();
-    Ok(group && !(0..=levels).any(|k| holds_unfinished_run(&output.join(k.to_string()))))
+fn is_finished_pyramid(place: &OutputPlace, output: &Path, levels: usize) -> bool {
+    let group = node_type(place).as_deref() == Some("group") || stored(place, ".zgroup").is_some();
+    group && !(0..=levels).any(|k| holds_unfinished_run(&output.join(k.to_string())))
 }
 
 /// The `node_type` of a Zarr v3 node at `place` (`None`: no readable `zarr.json`).
-fn node_type(place: &OutputPlace) -> Result<Option<String>> {
-    Ok(place
-        .read("zarr.json")?
+fn node_type(place: &OutputPlace) -> Option<String> {
+    stored(place, "zarr.json")
         .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-        .and_then(|m| m["node_type"].as_str().map(str::to_string)))
+        .and_then(|m| m["node_type"].as_str().map(str::to_string))
+}
+
+/// The bytes of metadata file `key` at `place`; `None` when absent or unreadable (a folder in
+/// its place, say): then it is not the metadata these checks look for. The store itself was
+/// asked already ([`OutputPlace::exists`]), so its own failures show there.
+fn stored(place: &OutputPlace, key: &str) -> Option<Vec<u8>> {
+    place.read(key).ok().flatten()
 }
 
 fn check_factors_and_scale(factors: &[u64], scale: &[f64], ndim: usize) -> Result<()> {
