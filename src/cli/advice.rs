@@ -19,9 +19,10 @@ fn advice(e: &Error) -> Option<String> {
             "pass --resume to continue it, or --overwrite to start over".into()
         }
         Error::NotResumable { .. } => "pass --overwrite to replace it".into(),
-        Error::MemoryLimit { task, .. } => {
-            format!("raise --memory-limit to at least {task} bytes, or use smaller output chunks")
-        }
+        Error::MemoryLimit { task, reserved, .. } => format!(
+            "raise --memory-limit to at least {} bytes, or use smaller output chunks",
+            task + reserved
+        ),
         _ => return None,
     })
 }

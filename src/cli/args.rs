@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chunkwise_engine::exec::{parse_bytes, Progress};
+use chunkwise_engine::exec::{parse_bytes, peak_resident_bytes, Progress};
 use chunkwise_engine::plan::StencilChains;
 use chunkwise_engine::{Error, ExecOptions, Result, RunStats};
 use clap::{Args, Parser, Subcommand};
@@ -12,7 +12,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cli::Pool;
 use crate::interrupt::Interrupts;
-use crate::memory_report::{memory_report, peak_rss_bytes};
+use crate::memory_report::memory_report;
 use crate::HeapMeter;
 
 /// Chunk-by-chunk, parallel, memory-bounded processing of Zarr arrays.
@@ -303,6 +303,8 @@ impl ExecArgs {
                 Chains::Materialize => StencilChains::Materialize,
             },
             buffer_pool: pool,
+            // The limit is the process's: what `time -v` or a batch system measures.
+            limit_covers_process: true,
             cancel: Interrupts::install()
                 .map_err(|e| Error::Invalid(format!("cannot handle Ctrl-C: {e}")))?
                 .cancel_flag(),
@@ -334,7 +336,7 @@ impl ExecArgs {
     pub(super) fn report(&self, pool: Pool, stats: &RunStats) -> Result<()> {
         if self.memory_report {
             let limit = self.options(pool)?.memory_limit;
-            print!("{}", memory_report(stats, limit, peak_rss_bytes()));
+            print!("{}", memory_report(stats, limit, peak_resident_bytes()));
         }
         Ok(())
     }
