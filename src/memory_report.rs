@@ -6,14 +6,6 @@ use std::fmt::Write;
 use chunkwise_engine::plan::human_bytes;
 use chunkwise_engine::RunStats;
 
-/// The process's peak resident set so far (`VmHWM` in `/proc/self/status`), where readable.
-pub fn peak_rss_bytes() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024)
-}
-
 /// A table of projected vs measured task memory per stage (from [`RunStats::stage_memory`], so
 /// the run needs a task meter), then the whole run's projected peak, cache and limit beside the
 /// measured peak RSS.

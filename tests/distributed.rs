@@ -11,8 +11,10 @@ use std::path::Path;
 use chunkwise::distributed::{
     finalize, plan_run, run_task, status, DistributedError, PlanFile, RunSettings,
 };
+use chunkwise::engine::store::{IoContext, Source};
 use chunkwise::pipeline::builtin;
 use chunkwise::store::open_zarr;
+use chunkwise::Region;
 use common::distributed::{assert_same_outputs, pipelines, run_local, write_pipeline};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -101,6 +103,37 @@ fn stages_that_pass_results_in_memory_locally_go_through_scratch_arrays() {
     assert!(open_zarr(dir.path().join("dist/pyramid/1")).is_err());
     finalize(&plan, &builtin()).unwrap();
     assert!(open_zarr(dir.path().join("dist/pyramid/1")).is_ok());
+}
+
+#[test]
+fn a_rechunk_hands_its_intermediate_chunks_to_the_second_pass_through_a_scratch_array() {
+    let dir = common::dir_with_input(&[21, 19, 23], &[8, 8, 8], 6);
+    let local = write_pipeline(dir.path(), "rechunk", "local");
+    run_local(&local);
+    let dist = write_pipeline(dir.path(), "rechunk", "dist");
+    let plan = plan_run(&dist, &settings(7, 1), &builtin()).unwrap();
+    let p = PlanFile::read(&plan).unwrap();
+    assert_eq!(p.stages.len(), 2, "first pass, then the output's stage");
+    let scratch = p.scratch.join("0.zarr");
+    let mid = open_zarr(&scratch).expect("the intermediate is a scratch array");
+    assert_eq!(mid.meta().chunks, vec![8, 2, 8], "the intermediate chunks");
+    assert!(p.stages[0]
+        .writes
+        .iter()
+        .any(|w| w.contains("scratch/0.zarr")));
+    run_all(&plan, 6);
+    finalize(&plan, &builtin()).unwrap();
+    assert_same_outputs(&local, &dist, "rechunk through scratch");
+    let out = open_zarr(dir.path().join("dist/rechunk/rechunk.zarr")).unwrap();
+    assert_eq!(out.meta().chunks, vec![64, 2, 64]);
+    let got = common::distributed::outputs_bytes(&local);
+    let whole = Region::new(vec![0; 3], vec![21, 19, 23]);
+    let want = open_zarr(dir.path().join("in.zarr"))
+        .unwrap()
+        .read(&whole, &IoContext::default())
+        .unwrap()
+        .to_le_bytes();
+    assert!(got[0].1 == want, "the values are the input's");
 }
 
 #[test]

@@ -43,7 +43,8 @@ fn command(dir: &Path, p: &str, extra: &[&str]) -> Command {
         "--stencil-chains",
         "materialize",
     ])
-    .args(["--memory-limit", "3MiB"])
+    // The run's own memory only, so that this small limit makes results spill.
+    .args(["--memory-limit", "3MiB", "--memory-limit-covers", "run"])
     .args(extra)
     .env("TMPDIR", dir.join("tmp"));
     c

@@ -315,6 +315,8 @@ fn a_pipeline_from_s3_to_s3_gives_what_it_gives_on_local_files() {
             "64",
             "--memory-limit",
             "4MiB",
+            "--memory-limit-covers",
+            "run",
         ],
     ];
     for (k, extra) in runs.iter().enumerate() {

@@ -58,8 +58,10 @@ pub enum Error {
     },
     /// One task needs more memory than the whole limit.
     #[error(
-        "memory limit {limit} bytes is smaller than one task of {stage} ({task} bytes projected); \
-         the limit must be at least {task} bytes, or the output chunks smaller"
+        "memory limit {limit} bytes {beside}is smaller than one task of {stage} ({task} bytes \
+         projected); the limit must be at least {needed} bytes, or the output chunks smaller",
+        beside = if *.reserved > 0 { format!("less {} bytes for the process itself ", .reserved) } else { String::new() },
+        needed = .task + .reserved
     )]
     MemoryLimit {
         /// The configured limit.
@@ -68,6 +70,9 @@ pub enum Error {
         task: u64,
         /// The stage that task belongs to.
         stage: String,
+        /// Bytes of the limit left to the process itself ([`crate::exec::reserved_bytes`]): the
+        /// limit must be at least `task + reserved`.
+        reserved: u64,
     },
     /// A task failed while running.
     #[error("{op} failed for output chunk {chunk:?}: {cause}")]

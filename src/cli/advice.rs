@@ -24,9 +24,10 @@ fn advice(e: &Error) -> Option<String> {
                                            settings started it), or --overwrite to start over"
             .into(),
         Error::NotResumable { .. } => "pass --overwrite to replace it".into(),
-        Error::MemoryLimit { task, .. } => {
-            format!("raise --memory-limit to at least {task} bytes, or use smaller output chunks")
-        }
+        Error::MemoryLimit { task, reserved, .. } => format!(
+            "raise --memory-limit to at least {} bytes, or use smaller output chunks",
+            task + reserved
+        ),
         Error::Other(inner) => return distributed_advice(inner.downcast_ref()?),
         _ => return None,
     })

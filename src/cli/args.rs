@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chunkwise_engine::exec::{parse_bytes, Progress};
+use chunkwise_engine::exec::{parse_bytes, peak_resident_bytes, Progress};
 use chunkwise_engine::plan::StencilChains;
 use chunkwise_engine::{Error, ExecOptions, Result, RunStats};
 use clap::{Args, Parser, Subcommand};
@@ -12,7 +12,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cli::Pool;
 use crate::interrupt::Interrupts;
-use crate::memory_report::{memory_report, peak_rss_bytes};
+use crate::memory_report::memory_report;
 use crate::HeapMeter;
 
 /// Chunk-by-chunk, parallel, memory-bounded processing of Zarr arrays.
@@ -268,6 +268,12 @@ pub(super) struct ExecArgs {
     /// Memory limit, e.g. 512MiB or 2GB (default: half of RAM).
     #[arg(long, value_name = "SIZE")]
     memory_limit: Option<String>,
+    /// What the memory limit bounds: the whole process's resident set (its own size, each
+    /// worker thread and the allocator's slack are left out of what the plan may use), or only
+    /// the run's accounted memory (tasks, held results, chunk cache), when another budget
+    /// covers the rest.
+    #[arg(long, value_enum, default_value = "process")]
+    memory_limit_covers: Covers,
     /// Requests kept in flight against an object store, apart from the worker threads: writes
     /// go on behind compute, their bytes within the memory limit (default: 32 for object
     /// stores; local files are written by the workers themselves).
@@ -284,6 +290,13 @@ pub(super) struct ExecArgs {
     /// the whole run's projected peak beside the measured peak RSS.
     #[arg(long)]
     memory_report: bool,
+}
+
+/// `--memory-limit-covers` values.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Covers {
+    Process,
+    Run,
 }
 
 /// `--stencil-chains` values.
@@ -303,6 +316,8 @@ impl ExecArgs {
                 Chains::Materialize => StencilChains::Materialize,
             },
             buffer_pool: pool,
+            // By default the limit is the process's: what `time -v` or a batch system measures.
+            limit_covers_process: matches!(self.memory_limit_covers, Covers::Process),
             cancel: Interrupts::install()
                 .map_err(|e| Error::Invalid(format!("cannot handle Ctrl-C: {e}")))?
                 .cancel_flag(),
@@ -334,7 +349,7 @@ impl ExecArgs {
     pub(super) fn report(&self, pool: Pool, stats: &RunStats) -> Result<()> {
         if self.memory_report {
             let limit = self.options(pool)?.memory_limit;
-            print!("{}", memory_report(stats, limit, peak_rss_bytes()));
+            print!("{}", memory_report(stats, limit, peak_resident_bytes()));
         }
         Ok(())
     }

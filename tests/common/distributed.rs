@@ -1,5 +1,6 @@
 //! The pipelines of issue 14 (clip, the 5-op chain, gaussian, the 3-level pyramid and
-//! clip -> gaussian -> downsample with a sharded output) and what the distributed-run tests do
+//! clip -> gaussian -> downsample with a sharded output), a rechunk through an intermediate
+//! chunking (issue 18), and what the distributed-run tests do
 //! with them: write them for a folder, run them locally, read their outputs back exactly.
 
 use std::path::{Path, PathBuf};
@@ -52,6 +53,14 @@ pub fn pipelines() -> Vec<(&'static str, Value)> {
             {"id": "d", "op": "downsample", "x": "g", "factors": [2, 2, 2], "method": "mean"}],
             "outputs": [{"from": "d", "path": "OUT/seed.zarr", "chunks": [8, 8, 8],
                          "shards": [16, 16, 16]}]}),
+        ),
+        (
+            // Cubes to thin slabs along the middle axis under a tiny max_mem: a first pass into
+            // intermediate chunks, handed to the second pass through a scratch array.
+            "rechunk",
+            json!({"steps": [
+            {"id": "r", "op": "rechunk", "x": "vol", "chunks": [64, 2, 64], "max_mem": "16k"}],
+            "outputs": [{"from": "r", "path": "OUT/rechunk.zarr"}]}),
         ),
     ]
 }

@@ -48,6 +48,12 @@ pub struct ExecOptions {
     /// limit); `None` (the default) lets each store choose (see
     /// [`crate::store::Sink::write_behind_depth`]).
     pub io_concurrency: Option<usize>,
+    /// Whether `memory_limit` bounds the whole process (its resident set) rather than the run's
+    /// accounted memory only: the plan then leaves the process's resident set at planning time
+    /// and a share per worker thread out of the limit ([`crate::exec::reserved_bytes`]).
+    /// Default false: a library's host process holds data of its own that the run cannot know
+    /// about; the command line sets it.
+    pub limit_covers_process: bool,
 }
 
 impl Default for ExecOptions {
@@ -61,6 +67,7 @@ impl Default for ExecOptions {
             task_meter: None,
             buffer_pool: None,
             io_concurrency: None,
+            limit_covers_process: false,
         }
     }
 }
@@ -72,6 +79,7 @@ impl std::fmt::Debug for ExecOptions {
             .field("memory_limit", &self.memory_limit)
             .field("stencil_chains", &self.stencil_chains)
             .field("io_concurrency", &self.io_concurrency)
+            .field("limit_covers_process", &self.limit_covers_process)
             .finish_non_exhaustive()
     }
 }

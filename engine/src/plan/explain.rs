@@ -26,13 +26,21 @@ pub fn human_bytes(bytes: u64) -> String {
 
 pub(super) fn text(plan: &Plan) -> String {
     let mut s = String::new();
-    let _ = writeln!(
+    let _ = write!(
         s,
         "plan: {} stage(s), {} task(s), memory limit {}",
         plan.stages.len(),
         plan.num_tasks(),
-        human_bytes(plan.memory_limit)
+        human_bytes(plan.memory_limit + plan.reserved_bytes)
     );
+    let _ = match plan.reserved_bytes {
+        0 => writeln!(s),
+        r => writeln!(
+            s,
+            " ({} of it left to the process: its resident set and its worker threads)",
+            human_bytes(r)
+        ),
+    };
     for (i, stage) in plan.stages.iter().enumerate() {
         stage_text(&mut s, i, stage);
     }

@@ -26,7 +26,7 @@ pub use program::{Dest, FusedProgram, Instr, Operand, ProgramInput, BLOCK};
 pub use stages::{StencilChains, RECOMPUTE_MAX_OVERLAP};
 
 use crate::error::{Error, Result};
-use crate::exec::ExecOptions;
+use crate::exec::{reserved_bytes, ExecOptions};
 use crate::expr::Array;
 use crate::geometry::ChunkGrid;
 use crate::op::OpKind;
@@ -139,8 +139,12 @@ pub struct Plan {
     pub offsets: Vec<u64>,
     /// The chunk-level task DAG (empty when no stage reads another's results).
     pub deps: TaskDeps,
-    /// The memory limit the plan was checked against, in bytes.
+    /// The memory limit the plan was checked against, in bytes: the run's, less what it leaves
+    /// to the process ([`Plan::reserved_bytes`]).
     pub memory_limit: u64,
+    /// Bytes of the run's limit left to the process itself when the limit covers the process
+    /// ([`crate::exec::reserved_bytes`]); 0 otherwise.
+    pub reserved_bytes: u64,
     /// Bytes of decoded input chunks kept for reads that span chunks (stencil halos), inside the
     /// limit: a quarter of it, at most [`CHUNK_CACHE_MAX`], and never so much that the largest
     /// task and the results held along the task order's front no longer fit beside it.
@@ -162,7 +166,9 @@ impl Plan {
     /// output that is also an input; [`Error::OutputExists`] from sinks; [`Error::MemoryLimit`]
     /// when one task alone exceeds the limit.
     pub fn build(outputs: Vec<Output>, options: &ExecOptions) -> Result<Plan> {
-        let (memory_limit, chains) = (options.memory_limit, options.stencil_chains);
+        let reserved = reserved_bytes(options);
+        let memory_limit = options.memory_limit.saturating_sub(reserved);
+        let chains = options.stencil_chains;
         let threads = options.threads.max(1) as u64;
         if outputs.is_empty() {
             return Err(Error::Invalid("the pipeline has no outputs".into()));
@@ -200,9 +206,10 @@ impl Plan {
             }
             if stage.task_bytes > memory_limit {
                 return Err(Error::MemoryLimit {
-                    limit: memory_limit,
+                    limit: options.memory_limit,
                     task: stage.task_bytes,
                     stage: stage.label(),
+                    reserved,
                 });
             }
         }
@@ -220,7 +227,7 @@ impl Plan {
         }
         let deps = deps::build(&stages, &offsets);
         let graph_dot = explain::dot(&graph, &stages);
-        let largest_task = largest_with_inputs(&stages, &offsets, &deps, memory_limit)?;
+        let largest_task = largest_with_inputs(&stages, &offsets, &deps, memory_limit, reserved)?;
         // Results held for consumers stay in memory along the whole front of the task order.
         // When that front cannot fit, recompute the stencil chains instead (when allowed and it
         // fits); otherwise held results spill to disk as memory runs short.
@@ -256,6 +263,7 @@ impl Plan {
             offsets,
             deps,
             memory_limit,
+            reserved_bytes: reserved,
             cache_bytes,
             graph_dot,
         })
@@ -281,12 +289,14 @@ impl Plan {
 /// all in memory while it runs).
 ///
 /// # Errors
-/// [`Error::MemoryLimit`] when that exceeds `limit`.
+/// [`Error::MemoryLimit`] when that exceeds `limit` (the run's limit less the `reserved` bytes
+/// it leaves to the process).
 fn largest_with_inputs(
     stages: &[Stage],
     offsets: &[u64],
     deps: &TaskDeps,
     limit: u64,
+    reserved: u64,
 ) -> Result<u64> {
     let mut largest = 0;
     for (s, stage) in stages.iter().enumerate() {
@@ -307,9 +317,10 @@ fn largest_with_inputs(
         }
         if worst > limit {
             return Err(Error::MemoryLimit {
-                limit,
+                limit: limit + reserved,
                 task: worst,
                 stage: format!("{} (with the results it reads)", stage.label()),
+                reserved,
             });
         }
         largest = largest.max(worst);

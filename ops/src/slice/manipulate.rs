@@ -6,6 +6,7 @@ use chunkwise_engine::{Array, Error, Result};
 
 use super::axes::{normalize_axes, normalize_axis};
 use super::remap::{IndexMap, InputAxis, Remap};
+use super::reshape::reshape;
 
 /// Reads an input axis as it is along output axis `axis`.
 const fn same(axis: usize) -> InputAxis {
@@ -69,22 +70,24 @@ pub fn flip(x: &Array, axis: Option<&[i64]>) -> Result<Array> {
 
 /// `np.roll(x, shift, axis)`: elements shifted along each axis of `axis`, those pushed off one
 /// end coming back at the other. A single shift or axis applies to each of the others; shifts of
-/// one axis add up. Without an axis NumPy rolls the flattened array, which is not a region
-/// mapping: only a 1-d array may omit it.
+/// one axis add up. Without an axis, as NumPy does, the flattened array (C order) is rolled
+/// and reshaped back ([`flattened`]).
 ///
 /// # Errors
-/// [`Error::Invalid`] for no axis on an array of several dimensions, an axis out of range, and
-/// shift and axis lists of different lengths.
+/// [`Error::Invalid`] for an axis out of range, and shift and axis lists of different lengths.
 pub fn roll(x: &Array, shift: &[i64], axis: Option<&[i64]>) -> Result<Array> {
     let ndim = x.shape().len();
     let axes: Vec<i64> = match axis {
         Some(a) => a.to_vec(),
         None if ndim == 1 => vec![0],
         None => {
-            return Err(Error::Invalid(format!(
-                "roll without an axis rolls the flattened array, which chunkwise does not do; \
-                 give the axis (or axes) to roll along this {ndim}-d array"
-            )))
+            let rolled = roll(&flattened(x)?, shift, Some(&[0]))?;
+            let shape = x
+                .shape()
+                .iter()
+                .map(|&n| i64::try_from(n).map_err(|_| too_large(n)))
+                .collect::<Result<Vec<i64>>>()?;
+            return reshape(&rolled, &shape);
         }
     };
     let pairs: Vec<(i64, i64)> = match (shift.len(), axes.len()) {
@@ -257,6 +260,22 @@ pub fn squeeze(x: &Array, axis: Option<&[i64]>) -> Result<Array> {
     .apply(x)
 }
 
+/// `x` as one axis, in C order: what NumPy's `roll` and `repeat` act on without an axis. It
+/// merges every axis into one, which [`reshape`] maps to regions (an output chunk reads a few
+/// boxes of the input), so the tasks stay as small as the chunks.
+///
+/// # Errors
+/// [`Error::Invalid`] from [`reshape`] (not expected: merging all axes is always a region
+/// mapping).
+fn flattened(x: &Array) -> Result<Array> {
+    reshape(x, &[-1])
+}
+
+/// An extent beyond what a reshape's `i64` shape can name.
+fn too_large(n: u64) -> Error {
+    Error::Invalid(format!("an axis of {n} elements is too long to reshape"))
+}
+
 /// A count NumPy takes as a dimension: not negative.
 fn count(v: i64) -> Result<u64> {
     u64::try_from(v)
@@ -264,23 +283,18 @@ fn count(v: i64) -> Result<u64> {
 }
 
 /// `np.repeat(x, repeats, axis)`: each element repeated `repeats` times along `axis`. Without
-/// an axis NumPy repeats the flattened array: only a 1-d array may omit it.
+/// an axis, as NumPy does, the flattened array (C order, [`flattened`]) is repeated: the result
+/// is 1-d.
 ///
 /// # Errors
-/// [`Error::Invalid`] for a negative count, an axis out of range, or no axis on an array of
-/// several dimensions.
+/// [`Error::Invalid`] for a negative count or an axis out of range.
 pub fn repeat(x: &Array, repeats: i64, axis: Option<i64>) -> Result<Array> {
     let ndim = x.shape().len();
     let r = count(repeats)?;
     let axis_d = match axis {
         Some(a) => normalize_axis(a, ndim)?,
         None if ndim == 1 => 0,
-        None => {
-            return Err(Error::Invalid(format!(
-                "repeat without an axis repeats the flattened array, which chunkwise does not \
-                 do; give the axis to repeat along this {ndim}-d array"
-            )))
-        }
+        None => return repeat(&flattened(x)?, repeats, Some(0)),
     };
     let mut shape = x.shape().to_vec();
     shape[axis_d] = shape[axis_d]
