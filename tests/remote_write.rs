@@ -15,7 +15,7 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -136,6 +136,29 @@ fn same(got: &Buffer, want: &Buffer, context: &str) {
     }
 }
 
+/// Reads arrays `names` of `bucket` with zarr-python and TensorStore (which must agree), into
+/// the folder returned: `NAME.raw` (little-endian values, `/` in names as `_`) and `NAME.json`.
+fn read_with_python_clients(port: u16, dir: &Path, bucket: &str, names: &[String]) -> PathBuf {
+    let read = dir.join("read");
+    std::fs::create_dir_all(&read).unwrap();
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/remote/read_s3_arrays.py");
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let readers = Command::new("python3")
+        .arg(&script)
+        .args([endpoint.as_str(), bucket, read.to_str().unwrap()])
+        .args(names)
+        .envs(s3_env(port))
+        .output()
+        .unwrap();
+    assert!(
+        readers.status.success(),
+        "zarr-python / TensorStore (pip install zarr tensorstore obstore): {}",
+        String::from_utf8_lossy(&readers.stderr)
+    );
+    read
+}
+
 /// [`input_dir`] and a moto server holding an empty `bucket`.
 fn input_and_bucket(bucket: &str) -> (tempfile::TempDir, Server) {
     let dir = input_dir();
@@ -228,23 +251,7 @@ fn outputs_on_s3_read_back_identical_in_zarr_python_and_tensorstore() {
             wanted.push((want.clone(), *dtype));
         }
     }
-    let read = dir.path().join("read");
-    std::fs::create_dir_all(&read).unwrap();
-    let script =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/remote/read_s3_arrays.py");
-    let endpoint = format!("http://127.0.0.1:{}", server.port);
-    let readers = Command::new("python3")
-        .arg(&script)
-        .args([endpoint.as_str(), "out", read.to_str().unwrap()])
-        .args(&names)
-        .envs(s3_env(server.port))
-        .output()
-        .unwrap();
-    assert!(
-        readers.status.success(),
-        "zarr-python / TensorStore (pip install zarr tensorstore obstore): {}",
-        String::from_utf8_lossy(&readers.stderr)
-    );
+    let read = read_with_python_clients(server.port, dir.path(), "out", &names);
     for (name, (want, dtype)) in names.iter().zip(&wanted) {
         let info: Value =
             serde_json::from_slice(&std::fs::read(read.join(format!("{name}.json"))).unwrap())
@@ -731,23 +738,7 @@ fn a_pyramid_on_s3_is_the_local_pyramid_and_keeps_its_guarantees() {
             before
         );
     }
-    let read = dir.path().join("read");
-    std::fs::create_dir_all(&read).unwrap();
-    let script =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/remote/read_s3_arrays.py");
-    let endpoint = format!("http://127.0.0.1:{}", server.port);
-    let readers = Command::new("python3")
-        .arg(&script)
-        .args([endpoint.as_str(), "data", read.to_str().unwrap()])
-        .args(&names)
-        .envs(s3_env(server.port))
-        .output()
-        .unwrap();
-    assert!(
-        readers.status.success(),
-        "zarr-python / TensorStore (pip install zarr tensorstore obstore): {}",
-        String::from_utf8_lossy(&readers.stderr)
-    );
+    let read = read_with_python_clients(server.port, dir.path(), "data", &names);
     for (name, want) in names.iter().zip(&wanted) {
         let got = common::load_le(
             &read.join(format!("{}.raw", name.replace('/', "_"))),
