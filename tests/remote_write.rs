@@ -402,6 +402,9 @@ fn the_memory_limit_covers_the_requests_in_flight() {
                 "64",
                 "--memory-limit",
                 limit,
+                // Limits this small hold the run's own accounting, not the process.
+                "--memory-limit-covers",
+                "run",
                 "--memory-report",
             ],
         ));
