@@ -118,10 +118,11 @@ def upload(s3, bucket, folder, prefix):
             s3.upload_file(path, bucket, key)
 
 
-def run_chunkwise(binary, pipeline, env, threads):
+def run_chunkwise(binary, pipeline, env, threads, extra=()):
+    """Seconds of one `chunkwise run` (whole process), with `extra` arguments."""
     start = time.perf_counter()
-    subprocess.run([binary, "run", pipeline, "--overwrite", "-q", "--threads", str(threads)],
-                   check=True, env=env)
+    subprocess.run([binary, "run", pipeline, "--overwrite", "-q", "--threads", str(threads),
+                    *extra], check=True, env=env)
     return time.perf_counter() - start
 
 

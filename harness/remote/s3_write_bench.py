@@ -16,17 +16,9 @@ import shutil
 import statistics
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from s3_bench import bench_bucket  # noqa: E402
-
-
-def run_chunkwise(binary, pipeline, env, threads, extra=()):
-    start = time.perf_counter()
-    subprocess.run([binary, "run", pipeline, "--overwrite", "-q", "--threads", str(threads),
-                    *extra], check=True, env=env)
-    return time.perf_counter() - start
+from s3_bench import bench_bucket, run_chunkwise  # noqa: E402
 
 
 TS_PEER = r"""
