@@ -90,8 +90,12 @@ impl MemoryBudget {
 
     /// Returns `bytes` taken by [`MemoryBudget::acquire`] when the task ends.
     pub fn release(&self, bytes: u64) {
+        // Bytes first, then the count: a task that sees no other running (and so may start
+        // alone, over the limit) must also see the finished task's bytes gone, or it records a
+        // peak of both that never was.
+        self.used.fetch_sub(bytes, Ordering::SeqCst);
         self.running.fetch_sub(1, Ordering::SeqCst);
-        self.free(bytes);
+        self.wake();
     }
 
     /// Accounts `bytes` of a result kept in memory after its task ended. Called just before
@@ -103,7 +107,12 @@ impl MemoryBudget {
 
     /// Returns `bytes` of a kept result once its last consumer is done.
     pub fn free(&self, bytes: u64) {
-        self.used.fetch_sub(bytes, Ordering::AcqRel);
+        self.used.fetch_sub(bytes, Ordering::SeqCst);
+        self.wake();
+    }
+
+    /// Wakes the tasks waiting for room.
+    fn wake(&self) {
         // Waking is a system call; skip it when nobody waits (the usual case).
         if self.waiting.load(Ordering::SeqCst) > 0 {
             let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
@@ -148,5 +157,26 @@ mod tests {
         b.release(50);
         b.free(90);
         assert!(b.try_acquire(100));
+    }
+
+    /// Tasks larger than the limit run one at a time, so the peak is one task: a task counted
+    /// out before its bytes are returned let another decide it ran alone while both were
+    /// counted, which recorded a phantom peak of two (seen as a rare stress-test failure).
+    #[test]
+    fn lone_tasks_racing_with_releases_never_count_twice() {
+        let b = MemoryBudget::new(100);
+        let no = || false;
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| {
+                    for _ in 0..20_000 {
+                        assert!(b.acquire(150, &no));
+                        b.release(150);
+                    }
+                });
+            }
+        });
+        assert_eq!(b.peak(), 150);
+        assert_eq!(b.used(), 0);
     }
 }
