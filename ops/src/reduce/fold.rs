@@ -55,13 +55,31 @@ impl Mapping<'_> {
 
     /// Calls `f(data_offset, row_len, out_offset, out_step, index, index_step)` per row of
     /// `asked` (C order, inside the data's `region`).
+    ///
+    /// With `merge`, trailing reduced axes whose rows lie end to end in the data are one row:
+    /// a full reduction of a 128^3 chunk is then one call over 2 Mi elements instead of 16 Ki
+    /// calls of 128 (the per-row index arithmetic was a tenth of a sum's time). Merged rows
+    /// feed one state, but their flat `index` does not step by `index_step` across a row's end,
+    /// so callers that use the index (argmin/argmax) pass `merge: false`.
     fn rows(
         &self,
         region: &Region,
         asked: &Region,
+        merge: bool,
         mut f: impl FnMut(usize, usize, usize, usize, u64, u64),
     ) {
         let nd = asked.ndim();
+        // The first axis of the merged row: axes after it are reduced and whole in the data.
+        let mut first = nd.saturating_sub(1);
+        if merge {
+            while first > 0
+                && self.reduced[first - 1]
+                && self.reduced[first]
+                && asked.shape[first] == region.shape[first]
+            {
+                first -= 1;
+            }
+        }
         let data_strides = strides(&region.shape);
         let out_strides = strides(&self.output.shape);
         let mut flat = vec![0u64; nd];
@@ -75,7 +93,7 @@ impl Mapping<'_> {
         let (row_len, last_step, last_index) = match nd {
             0 => (1, 0, 0),
             _ => (
-                asked.shape[nd - 1] as usize,
+                asked.shape[first..].iter().product::<u64>() as usize,
                 if self.reduced[nd - 1] {
                     0
                 } else {
@@ -86,8 +104,8 @@ impl Mapping<'_> {
         };
         let mut lo = asked.start.clone();
         let mut hi = asked.end();
-        if nd > 0 {
-            hi[nd - 1] = lo[nd - 1] + 1;
+        for a in first..nd {
+            hi[a] = lo[a] + 1;
         }
         lo.truncate(nd);
         for_each_index(&lo, &hi, |at| {
@@ -169,7 +187,7 @@ pub(crate) fn fold_piece<T: Enters<A> + Dense, A: Acc>(
         return;
     }
     if skip_nan {
-        map.rows(region, asked, |d, len, o, step, _, _| {
+        map.rows(region, asked, true, |d, len, o, step, _, _| {
             for (k, &x) in xs[d..d + len].iter().enumerate() {
                 if !x.acc().is_nan() {
                     out[o + k * step] = out[o + k * step].add(A::ONE);
@@ -177,7 +195,8 @@ pub(crate) fn fold_piece<T: Enters<A> + Dense, A: Acc>(
             }
         });
     }
-    map.rows(region, asked, |d, len, o, step, index, istep| {
+    let by_index = matches!(state, State::Argmin | State::Argmax);
+    map.rows(region, asked, !by_index, |d, len, o, step, index, istep| {
         let row = &xs[d..d + len];
         // A row along a reduced last axis feeds one state: fold it in registers.
         if step == 0 && fold_row_into_one(state, skip_nan, row, &mut out[o..o + slots]) {
@@ -285,7 +304,7 @@ pub(crate) fn fold_piece<T: Enters<A> + Dense, A: Acc>(
                 A::from_f64(dev * dev)
             })
         };
-        map.rows(region, asked, |d, len, o, step, _, _| {
+        map.rows(region, asked, true, |d, len, o, step, _, _| {
             let row = &xs[d..d + len];
             if step == 0 {
                 let mean = out[o + m].to_f64();
@@ -325,7 +344,7 @@ fn dense_histogram<T: Dense, A: Acc>(
             cell.resize(T::VALUES, 0);
         }
         let table = &mut cell[..T::VALUES];
-        map.rows(region, asked, |d, len, _, _, _, _| {
+        map.rows(region, asked, true, |d, len, _, _, _, _| {
             for &x in &xs[d..d + len] {
                 table[x.position()] += 1;
             }
