@@ -452,6 +452,73 @@ fn two_cached_sources_share_one_cache_reservation() {
     }
 }
 
+/// Under a roomy limit the chunk cache is sized to what the run's reads need (the faces still to
+/// be read, and whole chunks only for owners among the next few tasks), not to a quarter of the
+/// limit: the neighbours decoded for halos whose owners come much later wait on disk. Results
+/// stay right whatever waits where, on shapes that do not divide the chunks, two dtypes and
+/// several thread counts.
+#[test]
+fn a_roomy_limit_keeps_the_chunk_cache_to_the_reads_working_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let limit: u64 = 1 << 30;
+    // Halos thin beside the chunks (radius 4 of 32; 4, 3, 4 of 30, 28, 26), so that cutting a
+    // chunk to its faces saves memory.
+    for (shape, chunks, sigma, dtype) in [
+        (
+            [100usize, 90, 70],
+            [32u64, 32, 32],
+            [1.0, 1.0, 1.0],
+            DType::Uint16,
+        ),
+        ([75, 81, 50], [30, 28, 26], [1.0, 0.8, 1.0], DType::Float32),
+    ] {
+        let data: ArrayD<u16> = common::random_array(&shape, 31);
+        let path = dir.path().join(format!("in_{}.zarr", chunks[1]));
+        chunkwise::from_ndarray(data.clone(), &chunks)
+            .unwrap()
+            .astype(dtype)
+            .unwrap()
+            .to_zarr(&path, &WriteOptions::default(), &exec(1))
+            .unwrap();
+        let input = chunkwise::open(&path).unwrap();
+        let reference = chunkwise::from_ndarray(data, &shape.map(|n| n as u64))
+            .unwrap()
+            .astype(dtype)
+            .unwrap();
+        let o = FilterOptions::default();
+        let smooth = |x: &Array| gaussian_filter(x, &sigma, 4.0, &o).unwrap();
+        let want: ArrayD<f32> = smooth(&reference).compute(&exec(1)).unwrap();
+        let whole_input = (shape.iter().product::<usize>() * dtype.size()) as u64;
+        for threads in [1, 2, 3] {
+            let out = dir.path().join(format!("out_{}_{threads}.zarr", chunks[1]));
+            let options = ExecOptions {
+                memory_limit: limit,
+                ..exec(threads)
+            };
+            let stats = smooth(&input)
+                .to_zarr(&out, &WriteOptions::default(), &options)
+                .unwrap();
+            let label = format!("chunks {chunks:?}, {threads} threads");
+            assert!(stats.chunk_cache_bytes > 0, "{label}: {stats:?}");
+            // Every chunk is read by several tasks: a cache sized by the limit alone would
+            // keep most of the input; the working set is a fraction of it.
+            assert!(
+                stats.chunk_cache_bytes < whole_input,
+                "{label}: {} reserved for an input of {whole_input}",
+                stats.chunk_cache_bytes
+            );
+            assert!(
+                stats.chunk_cache_peak_bytes <= stats.chunk_cache_bytes,
+                "{label}: held {} of {} reserved",
+                stats.chunk_cache_peak_bytes,
+                stats.chunk_cache_bytes
+            );
+            let got: ArrayD<f32> = chunkwise::open(&out).unwrap().compute(&exec(1)).unwrap();
+            common::assert_same(&got, &want, &label);
+        }
+    }
+}
+
 /// The median of a window holding NaN: NaN sorts after every number, the same for the small
 /// windows a sorting network ranks (3x3x3) and the large ones a sliding sorted window ranks
 /// (7x7x3), checked against sorting each window directly (mode nearest: clamped indices).
