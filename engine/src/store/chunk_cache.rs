@@ -240,8 +240,8 @@ impl ChunkCache {
     /// the announced order, of what each chunk read more than once keeps between its first and
     /// last read. That is its face slabs when the cut to faces saves memory — and the whole chunk
     /// before its last interior read when that read comes within `window` announced reads of
-    /// the first (further ahead, the whole waits on disk: see [`ChunkCache::insert`]) — or else
-    /// the whole chunk throughout.
+    /// the first, or when several reads are interior (further ahead, a single owner's whole
+    /// waits on disk: see [`ChunkCache::insert`]) — or else the whole chunk throughout.
     ///
     /// Why: a cache sized by the limit alone keeps every neighbour decoded for a halo read until
     /// its owner task comes, which in Morton order is a whole front of the grid: 120 MiB of
@@ -271,14 +271,20 @@ impl ChunkCache {
                 changes.extend([(first, whole), (last, -whole)]);
                 continue;
             }
-            let owner = pending
+            let interior: Vec<u64> = pending
                 .parts
                 .iter()
                 .filter(|(p, _)| thinnest_face(&pending.chunk, p).is_none())
                 .map(|&(_, at)| at)
-                .max();
-            let cut = match owner {
-                Some(owner) if owner > first && owner - first <= window => owner,
+                .collect();
+            // A chunk with several interior reads (a slab shared by the blocks of a rechunk
+            // band) is read whole by each of them: it stays whole until the last, however far.
+            let cut = match interior.iter().max() {
+                Some(&owner)
+                    if owner > first && (owner - first <= window || interior.len() > 1) =>
+                {
+                    owner
+                }
                 _ => first,
             };
             if cut > first {
@@ -500,6 +506,21 @@ mod tests {
         assert_eq!(cache.working_set_bytes(2, 20), 3 * 200);
         // Window 0: only faces.
         assert_eq!(cache.working_set_bytes(2, 0), 3 * 40);
+    }
+
+    #[test]
+    fn a_chunk_read_whole_by_several_tasks_stays_whole_until_the_last() {
+        // A face read first, then two interior reads far apart (beyond any window).
+        let mut cache = ChunkCache::default();
+        let (idx, region, _) = chunk(0);
+        cache.expect(idx.clone(), &region, &Region::new(vec![8, 0], vec![2, 10]));
+        cache.expect(idx.clone(), &region, &Region::new(vec![2, 2], vec![6, 6]));
+        for other in 1..30 {
+            let (o, r, _) = chunk(other);
+            cache.expect(o, &r, &r);
+        }
+        cache.expect(idx.clone(), &region, &Region::new(vec![3, 3], vec![5, 5]));
+        assert_eq!(cache.working_set_bytes(2, 4), 200);
     }
 
     #[test]
