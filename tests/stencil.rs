@@ -340,7 +340,10 @@ fn halo_reads_from_zarr_share_decoded_chunks_within_any_memory_limit() {
     // 512 KiB leaves a cache smaller than one task's halo neighbourhood (27 chunks): whole
     // chunks it gives up are spilled and read back, faces it gives up are decoded again; results
     // stay right. From 2 MiB every chunk is decoded about once (two workers may both decode a
-    // chunk they miss at the same moment).
+    // chunk they miss at the same moment), and the cache is sized to the reads' working set
+    // whatever the limit: a chunk decoded early for a wrapped halo read waits on disk for its
+    // owner, read back a few times at most (once per interior read: the gaussian's and the
+    // median's of its owner, and after a cut under pressure).
     let about_once = chunks + chunks / 2;
     for (limit, most_decodes) in [
         (512 << 10, 6 * chunks),
@@ -366,11 +369,14 @@ fn halo_reads_from_zarr_share_decoded_chunks_within_any_memory_limit() {
                 decoded <= most_decodes,
                 "limit {limit}: {decoded} decodes of {chunks} chunks"
             );
-            assert_eq!(
-                restored > 0,
-                limit < 2 << 20,
-                "limit {limit}: {restored} restored"
-            );
+            if limit < 2 << 20 {
+                assert!(restored > 0, "limit {limit}: nothing restored");
+            } else {
+                assert!(
+                    restored <= 4 * chunks,
+                    "limit {limit}: {restored} restored of {chunks} chunks"
+                );
+            }
         }
     }
 }
