@@ -132,7 +132,7 @@ impl Pipeline {
             Pipeline::UpsampleLinear => "2x linear upsample (scipy zoom order 1)",
             Pipeline::Gaussian => "gaussian_filter sigma 2, reflect, float32",
             Pipeline::Seed => "clip -> gaussian -> uint16 -> 2x mean downsample",
-            Pipeline::Pyramid => "3 levels of 2x mean (chunkwise also writes level 0)",
+            Pipeline::Pyramid => "3 levels of 2x mean, levels 1-3 written (as the peers do)",
             Pipeline::Sum => "sum of all voxels (uint64), to JSON",
             Pipeline::Min => "min of all voxels, to JSON",
             Pipeline::Max => "max of all voxels, to JSON",
@@ -190,7 +190,8 @@ impl Pipeline {
         numbers
     }
 
-    /// The chunkwise steps, reading `x` and producing `y` (None for the pyramid command).
+    /// The chunkwise steps, reading `x` and producing `y` (levels `1`-`3` for the pyramid; None
+    /// for the percentiles, which run the `stats` command).
     fn steps(self) -> Option<Value> {
         let steps = match self {
             Pipeline::Copy => json!([]),
@@ -232,7 +233,15 @@ impl Pipeline {
             Pipeline::Mip => json!([
                 {"id": "y", "op": "reduce", "x": "x", "reduction": "max", "axes": [0]}
             ]),
-            Pipeline::Pyramid | Pipeline::Percentiles => return None,
+            // Levels 1-3 and nothing else, as the peers write them: the `pyramid` command also
+            // writes level 0 (a copy of the input) and the group metadata, work the peers'
+            // scripts do not do.
+            Pipeline::Pyramid => json!([
+                {"id": "1", "op": "downsample", "x": "x", "factors": [2, 2, 2], "method": "mean"},
+                {"id": "2", "op": "downsample", "x": "1", "factors": [2, 2, 2], "method": "mean"},
+                {"id": "3", "op": "downsample", "x": "2", "factors": [2, 2, 2], "method": "mean"}
+            ]),
+            Pipeline::Percentiles => return None,
         };
         Some(steps)
     }
@@ -262,21 +271,22 @@ impl Pipeline {
             ]);
         }
         let Some(steps) = self.steps() else {
-            return Ok(vec![
-                "pyramid".into(),
-                s(src),
-                s(out),
-                "--levels".into(),
-                "3".into(),
-            ]);
+            return Err(format!("{} has no pipeline file", self.name()));
         };
         let from = if self == Pipeline::Copy { "x" } else { "y" };
-        let output = if self.writes_json() {
-            json!({"from": from, "path": s(out)})
+        let outputs: Vec<Value> = if self.writes_json() {
+            vec![json!({"from": from, "path": s(out)})]
+        } else if self == Pipeline::Pyramid {
+            self.compared_arrays()
+                .into_iter()
+                .map(|k| {
+                    json!({"from": k, "path": s(&out.join(k)), "codec": {"name": "zstd", "level": 1}})
+                })
+                .collect()
         } else {
-            json!({"from": from, "path": s(out), "codec": {"name": "zstd", "level": 1}})
+            vec![json!({"from": from, "path": s(out), "codec": {"name": "zstd", "level": 1}})]
         };
-        let spec = json!({"inputs": {"x": s(src)}, "steps": steps, "outputs": [output]});
+        let spec = json!({"inputs": {"x": s(src)}, "steps": steps, "outputs": outputs});
         let file = work.join(format!("{}.json", self.name()));
         std::fs::write(&file, spec.to_string()).map_err(|e| e.to_string())?;
         Ok(vec!["run".into(), s(&file)])

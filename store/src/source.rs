@@ -390,6 +390,12 @@ impl Source for ZarrSource {
         self.prefetch.as_ref().map_or(0, Prefetch::peak)
     }
 
+    fn cache_working_set(&self, tasks: u64, tasks_ahead: u64) -> u64 {
+        let cache = self.lock_cache();
+        let window = cache.announced() * tasks_ahead / tasks.max(1);
+        cache.working_set_bytes(self.meta.dtype.size() as u64, window)
+    }
+
     fn cache_peak_bytes(&self) -> u64 {
         self.lock_cache().peak_bytes()
     }

@@ -148,13 +148,18 @@ fn run(
     let resuming = sinks.iter().any(|s| s.resuming());
     // Reserved only when some read goes through a source's chunk cache.
     each_source(plan, |source| source.forget_reads());
-    let cached_sources = if plan.cache_bytes > 0 && outcome.is_ok() {
+    let caching = if plan.cache_bytes > 0 && outcome.is_ok() {
         announce_reads(plan, covered.clone(), &skip)
     } else {
-        0
+        Vec::new()
     };
+    let cached_sources = caching.len();
+    // What the plan allows, but no more than the announced reads need: a cache larger than
+    // its working set only holds neighbours whose owners come much later.
     let cache_bytes = if cached_sources > 0 {
-        plan.cache_bytes.min(limit / 4)
+        plan.cache_bytes
+            .min(limit / 4)
+            .min(cache_working_set(&caching, threads as u64))
     } else {
         0
     };
@@ -385,27 +390,61 @@ fn in_flight_peak(plan: &Plan, sinks: &[Arc<dyn Sink>]) -> u64 {
 
 /// Tells every source each read the run will make ([`crate::store::Source::expect_read`]), in
 /// the order tasks start, so cached chunks are dropped after their last reader and, when the
-/// cache is full, the chunk needed furthest ahead goes first. Returns how many sources will
-/// cache some of these reads. Tasks a resumed run skips read nothing.
-fn announce_reads(plan: &Plan, tasks: Range<usize>, skip: &[bool]) -> usize {
+/// cache is full, the chunk needed furthest ahead goes first. Returns the sources that will cache
+/// some of these reads, each with how many tasks read through its cache. Tasks a resumed run
+/// skips read nothing.
+fn announce_reads(plan: &Plan, tasks: Range<usize>, skip: &[bool]) -> Vec<(Arc<dyn Source>, u64)> {
     let first = tasks.start;
     let skipped = |t: usize| skip.get(t - first).copied().unwrap_or(false);
     let mut order: Vec<usize> = tasks.filter(|&t| !skipped(t)).collect();
     order.sort_by_cached_key(|&t| order_key(plan, t));
-    let mut caching: Vec<*const ()> = Vec::new();
+    let mut caching: Vec<(Arc<dyn Source>, u64)> = Vec::new();
     for task in order {
         let (_, stage, index) = locate(plan, task);
         let region = stage.tasks.chunk_region(&index);
+        // Counted once per task and source, however many reads the task makes of it.
+        let mut counted: Vec<*const ()> = Vec::new();
         stage.program.visit_reads(&region, &mut |input, r| {
             if let ProgramInput::Source(source) = input {
                 let id = Arc::as_ptr(source) as *const ();
-                if source.expect_read(r) && !caching.contains(&id) {
-                    caching.push(id);
+                if !source.expect_read(r) || counted.contains(&id) {
+                    return;
+                }
+                counted.push(id);
+                match caching
+                    .iter_mut()
+                    .find(|(s, _)| Arc::as_ptr(s) as *const () == id)
+                {
+                    Some((_, tasks)) => *tasks += 1,
+                    None => caching.push((Arc::clone(source), 1)),
                 }
             }
         });
     }
-    caching.len()
+    caching
+}
+
+/// The chunk cache a run needs: each caching source's working set (for `caching`'s sources,
+/// each with the number of tasks reading through its cache) when a chunk is kept whole only for
+/// a task among the next two rounds of `threads` tasks, plus one decoded chunk per thread (a
+/// chunk is inserted whole before it is cut to its faces).
+fn cache_working_set(caching: &[(Arc<dyn Source>, u64)], threads: u64) -> u64 {
+    let ahead = 2 * threads;
+    caching
+        .iter()
+        .map(|(source, tasks)| {
+            let meta = source.meta();
+            let chunk = meta.chunks.iter().product::<u64>() * meta.dtype.size() as u64;
+            let need = source.cache_working_set(*tasks, ahead) + threads * chunk;
+            tracing::debug!(
+                source = %source.describe(),
+                tasks,
+                need = %crate::plan::human_bytes(need),
+                "chunk cache working set"
+            );
+            need
+        })
+        .sum()
 }
 
 #[cfg(test)]

@@ -147,7 +147,8 @@ pub struct Plan {
     pub reserved_bytes: u64,
     /// Bytes of decoded input chunks kept for reads that span chunks (stencil halos), inside the
     /// limit: a quarter of it, at most [`CHUNK_CACHE_MAX`], and never so much that the largest
-    /// task and the results held along the task order's front no longer fit beside it.
+    /// task and the results held along the task order's front no longer fit beside it. A run
+    /// reserves less when its reads need less (see `Source::cache_working_set`).
     pub cache_bytes: u64,
     graph_dot: String,
 }

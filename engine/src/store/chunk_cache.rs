@@ -235,6 +235,81 @@ impl ChunkCache {
             .is_none_or(|p| p.parts.iter().filter(|&&(_, at)| at >= fresh).count() > 1)
     }
 
+    /// The bytes the announced reads need kept at once (elements of `element_size` bytes), so
+    /// the run can size the cache to its plan rather than to the memory limit: the peak, over
+    /// the announced order, of what each chunk read more than once keeps between its first and
+    /// last read. That is its face slabs when the cut to faces saves memory — and the whole chunk
+    /// before its last interior read when that read comes within `window` announced reads of
+    /// the first, or when several reads are interior (further ahead, a single owner's whole
+    /// waits on disk: see [`ChunkCache::insert`]) — or else the whole chunk throughout.
+    ///
+    /// Why: a cache sized by the limit alone keeps every neighbour decoded for a halo read until
+    /// its owner task comes, which in Morton order is a whole front of the grid: 120 MiB of
+    /// whole chunks and faces for a gaussian (sigma 2) over 4^3 chunks of 128^3 uint16 at a
+    /// 2 GiB limit, where this working set is 53 MiB and the run's peak RSS fell from 265-279
+    /// to 217-228 MiB (measured 2026-11-28, `docs/benchmarks/2026-11-28-churn/`). The wholes
+    /// that wait on disk cost a write and a read of the page cache each, not a second decode.
+    pub fn working_set_bytes(&self, element_size: u64, window: u64) -> u64 {
+        let mut changes: Vec<(u64, i64)> = Vec::new();
+        for pending in self.pending.values() {
+            let Some(first) = pending.parts.iter().map(|&(_, at)| at).min() else {
+                continue;
+            };
+            let last = pending
+                .parts
+                .iter()
+                .map(|&(_, at)| at)
+                .max()
+                .unwrap_or(first);
+            if last == first {
+                continue;
+            }
+            let whole = (pending.chunk.num_elements() * element_size) as i64;
+            let slabs = pending.needed_slabs(&self.face_width);
+            let faces = (slabs.iter().map(Region::num_elements).sum::<u64>() * element_size) as i64;
+            if slabs.is_empty() || faces >= whole {
+                changes.extend([(first, whole), (last, -whole)]);
+                continue;
+            }
+            let interior: Vec<u64> = pending
+                .parts
+                .iter()
+                .filter(|(p, _)| thinnest_face(&pending.chunk, p).is_none())
+                .map(|&(_, at)| at)
+                .collect();
+            // A chunk with several interior reads (a slab shared by the blocks of a rechunk
+            // band) is read whole by each of them: it stays whole until the last, however far.
+            let cut = match interior.iter().max() {
+                Some(&owner)
+                    if owner > first && (owner - first <= window || interior.len() > 1) =>
+                {
+                    owner
+                }
+                _ => first,
+            };
+            if cut > first {
+                changes.extend([(first, whole), (cut, -whole)]);
+            }
+            if last > cut {
+                changes.extend([(cut, faces), (last, -faces)]);
+            }
+        }
+        // At one place, what starts is counted before what ends.
+        changes.sort_unstable_by_key(|&(at, change)| (at, std::cmp::Reverse(change)));
+        let mut held = 0i64;
+        let mut most = 0i64;
+        for (_, change) in changes {
+            held += change;
+            most = most.max(held);
+        }
+        most as u64
+    }
+
+    /// Reads announced so far.
+    pub fn announced(&self) -> u64 {
+        self.announced
+    }
+
     /// The most bytes held at once so far.
     pub fn peak_bytes(&self) -> u64 {
         self.peak
@@ -400,6 +475,62 @@ mod tests {
     fn insert_roomy(cache: &mut ChunkCache, idx: &[u64], region: &Region, data: Arc<Buffer>) {
         let spill = SpillDir::new("test");
         cache.insert(idx.to_vec(), region.clone(), data, 1 << 20, &spill);
+    }
+
+    #[test]
+    fn the_working_set_keeps_wholes_only_for_owners_within_the_window() {
+        // Three 10x10 u16 chunks (200 bytes each); a neighbour reads the bottom face (2x10, 40
+        // bytes) of each first, at places 0, 1 and 2. Owners: chunk 0 at place 3, chunk 1 at
+        // place 4, chunk 2 far ahead at place 20.
+        let mut cache = ChunkCache::default();
+        let chunks: Vec<_> = (0..3).map(chunk).collect();
+        for (idx, region, _) in &chunks {
+            let face = Region::new(vec![region.start[0] + 8, 0], vec![2, 10]);
+            cache.expect(idx.clone(), region, &face);
+        }
+        for (idx, region, _) in &chunks[..2] {
+            cache.expect(idx.clone(), region, region);
+        }
+        for other in 5..20 {
+            // Chunks read once: nothing is kept for them.
+            let (idx, region, _) = chunk(other);
+            cache.expect(idx, &region, &region);
+        }
+        let (idx, region, _) = &chunks[2];
+        cache.expect(idx.clone(), region, region);
+        assert_eq!(cache.announced(), 21);
+        // Window 3: chunks 0 and 1 stay whole until their owners (2 x 200 bytes at place 2,
+        // beside chunk 2's face); chunk 2 waits on disk and keeps its face (40 bytes).
+        assert_eq!(cache.working_set_bytes(2, 3), 2 * 200 + 40);
+        // Window 20: every chunk stays whole until its owner.
+        assert_eq!(cache.working_set_bytes(2, 20), 3 * 200);
+        // Window 0: only faces.
+        assert_eq!(cache.working_set_bytes(2, 0), 3 * 40);
+    }
+
+    #[test]
+    fn a_chunk_read_whole_by_several_tasks_stays_whole_until_the_last() {
+        // A face read first, then two interior reads far apart (beyond any window).
+        let mut cache = ChunkCache::default();
+        let (idx, region, _) = chunk(0);
+        cache.expect(idx.clone(), &region, &Region::new(vec![8, 0], vec![2, 10]));
+        cache.expect(idx.clone(), &region, &Region::new(vec![2, 2], vec![6, 6]));
+        for other in 1..30 {
+            let (o, r, _) = chunk(other);
+            cache.expect(o, &r, &r);
+        }
+        cache.expect(idx.clone(), &region, &Region::new(vec![3, 3], vec![5, 5]));
+        assert_eq!(cache.working_set_bytes(2, 4), 200);
+    }
+
+    #[test]
+    fn a_chunk_whose_faces_save_nothing_is_kept_whole_between_its_reads() {
+        let mut cache = ChunkCache::default();
+        let (idx, region, _) = chunk(0);
+        // Two halves: the slabs they need make up the whole chunk.
+        cache.expect(idx.clone(), &region, &Region::new(vec![0, 0], vec![5, 10]));
+        cache.expect(idx.clone(), &region, &Region::new(vec![5, 0], vec![5, 10]));
+        assert_eq!(cache.working_set_bytes(2, 0), 200);
     }
 
     #[test]

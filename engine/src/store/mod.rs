@@ -123,6 +123,14 @@ pub trait Source: Send + Sync + Debug {
     /// would forget each other's reads: the cache is meant for one run at a time.
     fn forget_reads(&self) {}
 
+    /// The bytes of decoded chunks this source's cache needs at once for the reads announced
+    /// so far by `tasks` tasks, when a chunk decoded for one task is kept whole for another
+    /// only if that one comes within the next `tasks_ahead` tasks (0 without a cache; see
+    /// [`ChunkCache::working_set_bytes`]).
+    fn cache_working_set(&self, _tasks: u64, _tasks_ahead: u64) -> u64 {
+        0
+    }
+
     /// The most bytes of decoded chunks this source's cache held at once since the current run
     /// began (0 without a cache).
     fn cache_peak_bytes(&self) -> u64 {
