@@ -217,7 +217,8 @@ impl ZarrSource {
         io: &IoContext,
     ) -> Result<Buffer> {
         let opts = codec_options(io);
-        let mut out = Buffer::zeros(self.meta.dtype, region.num_elements() as usize);
+        let zeros = || Buffer::zeros(self.meta.dtype, region.num_elements() as usize);
+        let mut out = None;
         for idx in chunks {
             // Edge chunks decode at full chunk size: their region may pass the array end.
             let full = Region::new(grid.chunk_region(idx).start, grid.chunk_shape().to_vec());
@@ -260,11 +261,20 @@ impl ZarrSource {
                 }
                 break (full.clone(), decoded);
             };
-            copy_buffer_region(&block, &block_region, &mut out, region)?;
+            match chunks {
+                // A region inside one chunk is cut out of it, without a zeroing pass first.
+                [_] if part == *region => out = Some(extract_region(&block, &block_region, region)),
+                _ => copy_buffer_region(
+                    &block,
+                    &block_region,
+                    out.get_or_insert_with(zeros),
+                    region,
+                )?,
+            }
             // Counted after the copy: this read may have been the chunk's last, or its owner's.
             self.lock_cache().read_done(idx, &part);
         }
-        Ok(out)
+        Ok(out.unwrap_or_else(zeros))
     }
 
     /// Chunks decoded so far for reads that cover chunks in part (through the chunk cache).

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::buffer::Buffer;
 use crate::error::{Error, Result};
 use crate::exec::tasks::PlanTasks;
-use crate::geometry::{extract_region, tiled_box, Region};
+use crate::geometry::{append_region, extract_region, fills_in_order, tiled_box, Region};
 use crate::op::RegionData;
 use crate::plan::piece_by_piece;
 use crate::plan::{FusedProgram, ProgramInput};
@@ -110,9 +110,18 @@ impl PlanTasks<'_> {
         regs: &mut Vec<Buffer>,
         cache: Option<&ReadCache>,
     ) -> Result<Buffer> {
-        let mut out = Buffer::zeros(dtype, region.num_elements() as usize);
+        let len = region.num_elements() as usize;
+        let appending = op.copies_pieces() && fills_in_order(boxes, region);
+        let mut out = match appending {
+            true => Buffer::with_capacity(dtype, len),
+            false => Buffer::zeros(dtype, len),
+        };
         for asked in boxes {
             let piece = self.piece(program, asked, regs, cache)?;
+            if appending {
+                append_region(&mut out, piece.1.data(), &piece.0, asked)?;
+                continue;
+            }
             let view = RegionData {
                 region: &piece.0,
                 asked,
