@@ -268,6 +268,17 @@ impl Buffer {
         arm!(Bool, Int8, Int16, Int32, Int64, Uint8, Uint16, Uint32, Uint64, Float32, Float64)
     }
 
+    /// An empty buffer of `dtype` with room for `len` elements, to be filled by appending
+    /// ([`crate::geometry::append_region`]): no zero-filling of memory about to be overwritten.
+    pub fn with_capacity(dtype: DType, len: usize) -> Buffer {
+        macro_rules! arm {
+            ($($variant:ident),*) => {
+                match dtype { $(DType::$variant => Buffer::$variant(Vec::with_capacity(len)),)* }
+            };
+        }
+        arm!(Bool, Int8, Int16, Int32, Int64, Uint8, Uint16, Uint32, Uint64, Float32, Float64)
+    }
+
     /// The element type.
     pub fn dtype(&self) -> DType {
         macro_rules! arm {

@@ -31,8 +31,17 @@ impl SpillDir {
     /// # Errors
     /// [`Error::Store`] when the folder or the file cannot be written.
     pub fn write(&self, name: &str, buffer: &Buffer) -> Result<PathBuf> {
+        use std::io::Write;
         let path = self.folder()?.join(name);
-        std::fs::write(&path, buffer.to_le_bytes()).map_err(|e| self.error(&path, &e))?;
+        let mut file = std::fs::File::create(&path).map_err(|e| self.error(&path, &e))?;
+        // Straight from the buffer's memory (on little-endian machines), not from a copy of it.
+        let mut written = Ok(());
+        buffer.for_each_le_bytes(|bytes| {
+            if written.is_ok() {
+                written = file.write_all(bytes);
+            }
+        });
+        written.map_err(|e| self.error(&path, &e))?;
         Ok(path)
     }
 

@@ -163,23 +163,23 @@ pub(crate) fn natural_chunks<S: ?Sized>(array: &ZArray<S>, path: &Path) -> Resul
         .map_err(|e| Error::Invalid(format!("array {}: {e}", path.display())))
 }
 
-/// Decodes one stored chunk (full chunk shape) as a typed buffer.
+/// Decodes one stored chunk (full chunk shape) as a typed buffer: the decoded bytes copied once
+/// into the typed buffer's fresh capacity ([`Buffer::from_le_bytes`]); zarrs' own conversion to
+/// a typed vector zero-fills it first, a second pass over every byte of every chunk.
 pub(crate) fn macro_read(
     array: &ZArray<ReadStore>,
     idx: &[u64],
     opts: &CodecOptions,
     dtype: DType,
 ) -> std::result::Result<Buffer, String> {
-    macro_rules! arm {
-        ($($variant:ident: $t:ty),*) => {
-            match dtype {
-                $(DType::$variant => array
-                    .retrieve_chunk_opt::<Vec<$t>>(idx, opts)
-                    .map(Buffer::$variant),)*
-            }
-        };
-    }
-    arm!(Bool: bool, Int8: i8, Int16: i16, Int32: i32, Int64: i64, Uint8: u8, Uint16: u16,
-         Uint32: u32, Uint64: u64, Float32: f32, Float64: f64)
-    .map_err(|e| e.to_string())
+    let bytes = array
+        .retrieve_chunk_opt::<zarrs::array::ArrayBytes<'static>>(idx, opts)
+        .map_err(|e| e.to_string())?;
+    let raw = bytes.into_fixed().map_err(|e| e.to_string())?;
+    Buffer::from_le_bytes(&raw, dtype).ok_or_else(|| {
+        format!(
+            "chunk {idx:?}: {} bytes are not whole {dtype} elements",
+            raw.len()
+        )
+    })
 }

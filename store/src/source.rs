@@ -208,6 +208,69 @@ impl ZarrSource {
         Error::Invalid(detail)
     }
 
+    /// Decoded chunk `idx` (covering `full`, its region at full chunk size) or the part of it
+    /// the cache keeps that covers `part`, from the cache or decoded (once, whoever asks at the
+    /// same time) and cached when later reads want it. The caller counts its read of `part` as
+    /// made ([`ChunkCache::read_done`]) once it is done with the data.
+    fn cached_chunk(
+        &self,
+        idx: &[u64],
+        full: &Region,
+        part: &Region,
+        region: &Region,
+        io: &IoContext,
+    ) -> Result<(Region, Arc<Buffer>)> {
+        let opts = codec_options(io);
+        loop {
+            if let Some(found) = self.lock_cache().get(idx, part) {
+                return Ok(found);
+            }
+            // Another task decoding this chunk now: wait for it, then look again.
+            let Some(_claim) = self.in_flight.claim(idx) else {
+                continue;
+            };
+            if let Some(found) = self.lock_cache().get(idx, part) {
+                return Ok(found);
+            }
+            let spilled = self.lock_cache().spilled(idx);
+            // A spilled copy that cannot be read back is decoded again instead.
+            let restored = spilled.and_then(|s| self.spill.read(&s.path, s.dtype).ok());
+            let decoded = match restored {
+                Some(buffer) => {
+                    self.restored.fetch_add(1, Ordering::Relaxed);
+                    buffer
+                }
+                None => {
+                    self.decoded.fetch_add(1, Ordering::Relaxed);
+                    match &self.prefetch {
+                        Some(prefetch) => self.read_ahead(prefetch, idx, io)?.1,
+                        None => macro_read(&self.array, idx, &opts, self.meta.dtype)
+                            .map_err(|e| self.locate_failure(region, &opts, e))?,
+                    }
+                }
+            };
+            let decoded = Arc::new(decoded);
+            let mut cache = self.lock_cache();
+            if cache.wanted_later(idx) {
+                let kept = Arc::clone(&decoded);
+                cache.insert(
+                    idx.to_vec(),
+                    full.clone(),
+                    kept,
+                    io.cache_bytes,
+                    &self.spill,
+                );
+            }
+            return Ok((full.clone(), decoded));
+        }
+    }
+
+    /// The region at full chunk size of chunk `idx` (edge chunks decode at full size: their
+    /// region may pass the array end).
+    fn full_chunk_region(grid: &ChunkGrid, idx: &[u64]) -> Region {
+        Region::new(grid.chunk_region(idx).start, grid.chunk_shape().to_vec())
+    }
+
     /// Assembles `region` from decoded chunks, decoding only those not in the cache.
     fn read_through_cache(
         &self,
@@ -216,55 +279,28 @@ impl ZarrSource {
         chunks: &[Vec<u64>],
         io: &IoContext,
     ) -> Result<Buffer> {
-        let opts = codec_options(io);
-        let mut out = Buffer::zeros(self.meta.dtype, region.num_elements() as usize);
+        let zeros = || Buffer::zeros(self.meta.dtype, region.num_elements() as usize);
+        let mut out = None;
         for idx in chunks {
-            // Edge chunks decode at full chunk size: their region may pass the array end.
-            let full = Region::new(grid.chunk_region(idx).start, grid.chunk_shape().to_vec());
+            let full = Self::full_chunk_region(grid, idx);
             let Some(part) = full.intersect(region) else {
                 continue;
             };
-            let (block_region, block) = loop {
-                if let Some(found) = self.lock_cache().get(idx, &part) {
-                    break found;
-                }
-                // Another task decoding this chunk now: wait for it, then look again.
-                let Some(_claim) = self.in_flight.claim(idx) else {
-                    continue;
-                };
-                if let Some(found) = self.lock_cache().get(idx, &part) {
-                    break found;
-                }
-                let spilled = self.lock_cache().spilled(idx);
-                // A spilled copy that cannot be read back is decoded again instead.
-                let restored = spilled.and_then(|s| self.spill.read(&s.path, s.dtype).ok());
-                let decoded = match restored {
-                    Some(buffer) => {
-                        self.restored.fetch_add(1, Ordering::Relaxed);
-                        buffer
-                    }
-                    None => {
-                        self.decoded.fetch_add(1, Ordering::Relaxed);
-                        match &self.prefetch {
-                            Some(prefetch) => self.read_ahead(prefetch, idx, io)?.1,
-                            None => macro_read(&self.array, idx, &opts, self.meta.dtype)
-                                .map_err(|e| self.locate_failure(region, &opts, e))?,
-                        }
-                    }
-                };
-                let decoded = Arc::new(decoded);
-                let mut cache = self.lock_cache();
-                if cache.wanted_later(idx) {
-                    let kept = Arc::clone(&decoded);
-                    cache.insert(idx.clone(), full.clone(), kept, io.cache_bytes, &self.spill);
-                }
-                break (full.clone(), decoded);
-            };
-            copy_buffer_region(&block, &block_region, &mut out, region)?;
+            let (block_region, block) = self.cached_chunk(idx, &full, &part, region, io)?;
+            match chunks {
+                // A region inside one chunk is cut out of it, without a zeroing pass first.
+                [_] if part == *region => out = Some(extract_region(&block, &block_region, region)),
+                _ => copy_buffer_region(
+                    &block,
+                    &block_region,
+                    out.get_or_insert_with(zeros),
+                    region,
+                )?,
+            }
             // Counted after the copy: this read may have been the chunk's last, or its owner's.
             self.lock_cache().read_done(idx, &part);
         }
-        Ok(out)
+        Ok(out.unwrap_or_else(zeros))
     }
 
     /// Chunks decoded so far for reads that cover chunks in part (through the chunk cache).
@@ -452,5 +488,24 @@ impl Source for ZarrSource {
         arm!(Bool: bool, Int8: i8, Int16: i16, Int32: i32, Int64: i64, Uint8: u8, Uint16: u16,
              Uint32: u32, Uint64: u64, Float32: f32, Float64: f64)
         .map_err(|e| self.locate_failure(region, &opts, e.to_string()))
+    }
+
+    fn read_shared(
+        &self,
+        region: &Region,
+        io: &IoContext,
+    ) -> Result<Option<(Region, Arc<Buffer>)>> {
+        let grid = self.stored_grid();
+        if io.cache_bytes == 0 || !self.partial(&grid, region) {
+            return Ok(None);
+        }
+        let Ok([idx]) = <[Vec<u64>; 1]>::try_from(grid.chunks_overlapping(region)) else {
+            return Ok(None);
+        };
+        let full = Self::full_chunk_region(&grid, &idx);
+        let found = self.cached_chunk(&idx, &full, region, region, io)?;
+        // The caller only reads the shared data: the read is as good as made.
+        self.lock_cache().read_done(&idx, region);
+        Ok(Some(found))
     }
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::buffer::Buffer;
 use crate::error::{Error, Result};
 use crate::exec::tasks::PlanTasks;
-use crate::geometry::{extract_region, tiled_box, Region};
+use crate::geometry::{append_region, extract_region, fills_in_order, tiled_box, Region};
 use crate::op::RegionData;
 use crate::plan::piece_by_piece;
 use crate::plan::{FusedProgram, ProgramInput};
@@ -76,6 +76,21 @@ impl PlanTasks<'_> {
         }
     }
 
+    /// The decoded chunk a source keeps that holds `needed`, shared ([`Source::read_shared`]),
+    /// when `program` only passes that source through.
+    fn shared_source_read(
+        &self,
+        program: &FusedProgram,
+        needed: &Region,
+    ) -> Result<Option<(Region, Arc<Buffer>)>> {
+        match (program.passthrough().as_deref(), program.inputs.first()) {
+            (Some([0]), Some(ProgramInput::Source(source))) => source
+                .read_shared(needed, &self.io)
+                .map_err(|e| Error::Invalid(format!("reading {}: {e}", source.describe()))),
+            _ => Ok(None),
+        }
+    }
+
     /// One read of the box that `pieces` tile, when `program` only passes a source through, that
     /// source reads whole boxes best ([`Source::reads_whole_boxes`]), and no block read already
     /// holds them.
@@ -110,9 +125,18 @@ impl PlanTasks<'_> {
         regs: &mut Vec<Buffer>,
         cache: Option<&ReadCache>,
     ) -> Result<Buffer> {
-        let mut out = Buffer::zeros(dtype, region.num_elements() as usize);
+        let len = region.num_elements() as usize;
+        let appending = op.copies_pieces() && fills_in_order(boxes, region);
+        let mut out = match appending {
+            true => Buffer::with_capacity(dtype, len),
+            false => Buffer::zeros(dtype, len),
+        };
         for asked in boxes {
             let piece = self.piece(program, asked, regs, cache)?;
+            if appending {
+                append_region(&mut out, piece.1.data(), &piece.0, asked)?;
+                continue;
+            }
             let view = RegionData {
                 region: &piece.0,
                 asked,
@@ -125,7 +149,8 @@ impl PlanTasks<'_> {
 
     /// One input box `asked` of a region op, computed by `program`, with the region its data
     /// covers: a block task's cached read borrowed as is (it may cover more), a kept result
-    /// shared as is (one producer task's whole region), or else computed for the op.
+    /// shared as is (one producer task's whole region), a source's cached chunk shared as is
+    /// (it may cover more), or else computed for the op.
     fn piece<'c>(
         &self,
         program: &FusedProgram,
@@ -138,6 +163,9 @@ impl PlanTasks<'_> {
         }
         if let Some(kept) = self.whole_held(program, asked)? {
             return Ok((asked.clone(), Piece::Shared(kept)));
+        }
+        if let Some((covers, data)) = self.shared_source_read(program, asked)? {
+            return Ok((covers, Piece::Shared(data)));
         }
         let mut computed = vec![Buffer::default()];
         self.eval(program, asked, &mut computed, regs, cache)?;

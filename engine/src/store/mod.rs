@@ -94,6 +94,22 @@ pub trait Source: Send + Sync + Debug {
     /// [`crate::Error::Task`]-ready causes: a missing or corrupt chunk, an I/O failure.
     fn read(&self, region: &Region, io: &IoContext) -> Result<Buffer>;
 
+    /// `region` (inside one stored chunk) as the decoded chunk, or the part of it, that this
+    /// source keeps for overlapping reads anyway: the data's own region and the data, shared
+    /// rather than copied out, so a piecewise op ([`crate::Op::piecewise`]) copies each piece
+    /// once, not twice (a rechunk's first pass cuts every slab into 64 pieces). `None` when the
+    /// source keeps no such chunk for `region`: [`Source::read`] it then.
+    ///
+    /// # Errors
+    /// As [`Source::read`].
+    fn read_shared(
+        &self,
+        _region: &Region,
+        _io: &IoContext,
+    ) -> Result<Option<(Region, std::sync::Arc<Buffer>)>> {
+        Ok(None)
+    }
+
     /// Announces, before a run, one [`Source::read`] of `region` that the run will make, so a
     /// source that keeps decoded chunks for overlapping reads can drop each chunk after its last
     /// reader instead of keeping it until it is evicted. True when that read will go through
