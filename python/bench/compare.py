@@ -141,6 +141,19 @@ def one(case, volume, out, threads):
     raise SystemExit(f"unknown case {case}")
 
 
+def check_output(case, volume, out):
+    """After the timed span: a map_blocks output has the input's shape and type (uint16), so
+    both tools wrote the same bytes' worth (NumPy 2's `np.clip` of uint16 with Python floats
+    returns float64, cast back to uint16 by chunkwise and by zarr-python for Dask)."""
+    if not case.startswith("mb_"):
+        return
+    import zarr
+
+    src, dst = zarr.open_array(volume, mode="r"), zarr.open_array(out, mode="r")
+    if (dst.shape, dst.dtype) != (src.shape, src.dtype):
+        raise SystemExit(f"{case} wrote {dst.shape} {dst.dtype}, not {src.shape} {src.dtype}")
+
+
 def measure(case, args, work, threads, env=None):
     """One run of `case` in a fresh process: (wall seconds, CPU seconds)."""
     out = work / f"{case}.zarr"
@@ -183,7 +196,9 @@ def main():
     p.add_argument("--threads", type=int, default=2, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.one:
-        print(*one(args.one, args.volume, args.out, args.threads))
+        seconds, cpu = one(args.one, args.volume, args.out, args.threads)
+        check_output(args.one, args.volume, args.out)
+        print(seconds, cpu)
         return
 
     cases = []
