@@ -101,6 +101,7 @@ class Array:
         name: str | None = None,
         version: str | None = None,
         fuse: bool = False,
+        max_elements: int | None = None,
     ) -> Array: ...
     def map_overlap(
         self,
