@@ -85,13 +85,13 @@ where
         for start in (0..shape[0]).step_by(rows) {
             let slab = PySlice::new(py, start as isize, (start + rows).min(shape[0]) as isize, 1);
             let part = input.get_item(&slab)?;
-            let given: Vec<usize> = part.getattr("shape")?.extract()?;
+            let given = part.getattr("shape")?;
             let out = np.call_method1("asarray", (f.bind(py).call1((part,))?,))?;
-            let got: Vec<usize> = out.getattr("shape")?.extract()?;
-            if got != given {
+            let got = out.getattr("shape")?;
+            if !got.eq(&given)? {
                 return Err(invalid(format!(
-                    "the function returned a block of shape {got:?} for a block of shape \
-                     {given:?}; map_blocks needs the shape it is given"
+                    "the function returned a block of shape {got} for a block of shape \
+                     {given}; map_blocks needs the shape it is given"
                 )));
             }
             np.call_method(
@@ -192,8 +192,8 @@ impl LazyArray {
     /// elements, so `f` must be element-wise and pays Python's call overhead per run.
     /// `max_elements` cuts each block into slabs along its first axis of at most that many
     /// elements (at least one row) and calls `f` once per slab: for an element-wise `f`, about
-    /// 2**17 elements keeps NumPy's temporaries in the cache (twice as fast for `np.clip` of a
-    /// uint16 block with float bounds); `None` hands `f` whole blocks.
+    /// 2**17 elements keeps NumPy's temporaries in the CPU cache; `None` (the default, as Dask)
+    /// hands `f` whole blocks.
     #[pyo3(signature = (f, *, dtype=None, name=None, version=None, fuse=false, max_elements=None))]
     #[allow(clippy::too_many_arguments)]
     fn map_blocks(
