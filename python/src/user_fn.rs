@@ -216,6 +216,12 @@ impl LazyArray {
                 "max_elements must be at least 1 (or None for whole blocks)",
             ));
         }
+        if fuse && max_elements.is_some() {
+            return Err(invalid(
+                "max_elements cuts whole blocks into slabs; with fuse=True f gets short 1-D runs \
+                 already: pass one or the other",
+            ));
+        }
         // Elements in one row of a block: the product of the chunk shape past the first axis.
         let row: usize = x
             .meta()

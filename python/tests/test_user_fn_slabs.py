@@ -44,6 +44,8 @@ def test_slab_errors_are_clear_and_write_nothing(tmp_path, rng):
         x.map_blocks(lambda b: b.sum(), max_elements=40).compute()
     with pytest.raises(cw.ChunkwiseError, match="max_elements"):
         x.map_blocks(lambda b: b, max_elements=0)
+    with pytest.raises(cw.ChunkwiseError, match="one or the other"):
+        x.map_blocks(lambda b: b, max_elements=40, fuse=True)
 
     def broken(b):
         raise KeyError("slab")
