@@ -229,8 +229,9 @@ fn promote_float_int(float: DType, int: DType) -> DType {
 pub enum Scalar {
     /// `True` / `False`
     Bool(bool),
-    /// A Python int.
-    Int(i64),
+    /// A Python int: any value of int64 or uint64 (wider than both, so `2**64 - 1` reaches a
+    /// uint64 array as NumPy 2 takes it; [`Scalar::fits`] checks a type's range).
+    Int(i128),
     /// A Python float.
     Float(f64),
 }
@@ -249,7 +250,7 @@ impl Scalar {
     /// type, and a float converts to any (as NumPy converts it).
     pub fn fits(self, dtype: DType) -> bool {
         match (self, dtype.int_range()) {
-            (Scalar::Int(v), Some((lo, hi))) => (lo..=hi).contains(&i128::from(v)),
+            (Scalar::Int(v), Some((lo, hi))) => (lo..=hi).contains(&v),
             _ => true,
         }
     }
@@ -267,7 +268,13 @@ impl Serialize for Scalar {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         match *self {
             Scalar::Bool(b) => s.serialize_bool(b),
-            Scalar::Int(i) => s.serialize_i64(i),
+            // As i64 where it fits (the run identity of existing pipelines stays the same),
+            // else as u64, the only other range a scalar comes from.
+            Scalar::Int(i) => match (i64::try_from(i), u64::try_from(i)) {
+                (Ok(v), _) => s.serialize_i64(v),
+                (_, Ok(v)) => s.serialize_u64(v),
+                _ => s.serialize_i128(i),
+            },
             Scalar::Float(f) => crate::nonfinite::serialize(&f, s),
         }
     }
@@ -293,12 +300,10 @@ impl serde::de::Visitor<'_> for ScalarVisitor {
         Ok(Scalar::Bool(v))
     }
     fn visit_i64<E>(self, v: i64) -> std::result::Result<Scalar, E> {
-        Ok(Scalar::Int(v))
+        Ok(Scalar::Int(v.into()))
     }
-    fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<Scalar, E> {
-        i64::try_from(v)
-            .map(Scalar::Int)
-            .map_err(|_| E::custom(format!("integer {v} is larger than int64 allows")))
+    fn visit_u64<E>(self, v: u64) -> std::result::Result<Scalar, E> {
+        Ok(Scalar::Int(v.into()))
     }
     fn visit_f64<E>(self, v: f64) -> std::result::Result<Scalar, E> {
         Ok(Scalar::Float(v))
@@ -318,7 +323,13 @@ impl From<f64> for Scalar {
 
 impl From<i64> for Scalar {
     fn from(v: i64) -> Self {
-        Scalar::Int(v)
+        Scalar::Int(v.into())
+    }
+}
+
+impl From<u64> for Scalar {
+    fn from(v: u64) -> Self {
+        Scalar::Int(v.into())
     }
 }
 
@@ -426,12 +437,27 @@ mod tests {
         assert!(Scalar::Int(255).fits(Uint8));
         assert!(!Scalar::Int(256).fits(Uint8));
         assert!(!Scalar::Int(-1).fits(Uint64));
-        assert!(Scalar::Int(i64::MIN).fits(Int64));
+        assert!(Scalar::from(i64::MIN).fits(Int64));
+        assert!(!Scalar::from(u64::MAX).fits(Int64));
+        assert!(Scalar::from(u64::MAX).fits(Uint64));
         assert!(!Scalar::Int(-129).fits(Int8));
         assert!(Scalar::Int(-129).fits(Float32));
         assert!(Scalar::Float(1e300).fits(Uint8));
         assert!(Scalar::Bool(true).fits(Int8));
         assert_eq!(Uint64.int_range(), Some((0, u64::MAX.into())));
         assert_eq!(Bool.int_range(), None);
+    }
+
+    #[test]
+    fn integer_scalars_round_trip_through_json_from_int64_min_to_uint64_max() {
+        for v in [
+            Scalar::from(i64::MIN),
+            Scalar::Int(-1),
+            Scalar::from(u64::MAX),
+        ] {
+            let text = serde_json::to_string(&v).unwrap();
+            assert_eq!(text, v.to_string());
+            assert_eq!(serde_json::from_str::<Scalar>(&text).unwrap(), v);
+        }
     }
 }

@@ -4,7 +4,8 @@
    downsample, the harness's `seed` pipeline) through the Python API against the CLI running
    the same pipeline file;
 2. `x.map_blocks(f)` with `f = lambda b: np.clip(b, 1e4, 4e4)` against Dask's `map_blocks` with
-   the same function (+ `da.store` into a zstd-1 Zarr v3 array), at 1 and 2 threads;
+   the same function (+ `da.store` into a zstd-1 Zarr v3 array), at 1 and 2 threads, and
+   chunkwise again with `max_elements=2**17` (f on slabs of 8 rows of a chunk, `*_slabs`);
 3. (`--only floor`) what map_blocks cannot go below: chunkwise copying the volume without `f`
    (read, decode, encode, write) at 1 and 2 threads, `f` plus the cast of its result on every
    block in memory, and (`overlap_chunkwise`, 2 threads) the seconds during which two calls of
@@ -45,6 +46,8 @@ SEED = [
     {"id": "y", "op": "downsample", "x": "u", "factors": [2, 2, 2], "method": "mean"},
 ]
 ZSTD1 = {"name": "zstd", "level": 1}
+# Elements per call of f in `mb_chunkwise_slabs` (`map_blocks(max_elements=...)`); --max-elements.
+SLAB = 2**17
 
 
 def clip_block(b):
@@ -59,7 +62,7 @@ def cpu_seconds(who=resource.RUSAGE_SELF):
     return r.ru_utime + r.ru_stime
 
 
-def one(case, volume, out, threads):
+def one(case, volume, out, threads, slab=SLAB):
     """Runs one case in this process: its wall and CPU seconds inside the process, from opening
     the input to the output written."""
     if case == "seed_python":
@@ -76,6 +79,17 @@ def one(case, volume, out, threads):
         start, cpu = time.perf_counter(), cpu_seconds()
         x = cw.open(volume)
         x.map_blocks(clip_block, dtype="uint16").to_zarr(
+            out, codec=ZSTD1, threads=threads, progress=False
+        )
+        return time.perf_counter() - start, cpu_seconds() - cpu
+    if case == "mb_chunkwise_slabs":
+        # The same with f called on slabs of at most `slab` elements (2**17: 8 rows of a 128^3
+        # chunk).
+        import chunkwise as cw
+
+        start, cpu = time.perf_counter(), cpu_seconds()
+        x = cw.open(volume)
+        x.map_blocks(clip_block, dtype="uint16", max_elements=slab).to_zarr(
             out, codec=ZSTD1, threads=threads, progress=False
         )
         return time.perf_counter() - start, cpu_seconds() - cpu
@@ -141,6 +155,19 @@ def one(case, volume, out, threads):
     raise SystemExit(f"unknown case {case}")
 
 
+def check_output(case, volume, out):
+    """After the timed span: a map_blocks output has the input's shape and type (uint16), so
+    both tools wrote the same bytes' worth (NumPy 2's `np.clip` of uint16 with Python floats
+    returns float64, cast back to uint16 by chunkwise and by zarr-python for Dask)."""
+    if not case.startswith("mb_"):
+        return
+    import zarr
+
+    src, dst = zarr.open_array(volume, mode="r"), zarr.open_array(out, mode="r")
+    if (dst.shape, dst.dtype) != (src.shape, src.dtype):
+        raise SystemExit(f"{case} wrote {dst.shape} {dst.dtype}, not {src.shape} {src.dtype}")
+
+
 def measure(case, args, work, threads, env=None):
     """One run of `case` in a fresh process: (wall seconds, CPU seconds)."""
     out = work / f"{case}.zarr"
@@ -160,7 +187,8 @@ def measure(case, args, work, threads, env=None):
     else:
         run = subprocess.run(
             [sys.executable, __file__, "--one", case.removesuffix("_before"), args.volume,
-             "--out", str(out), "--threads", str(threads)],
+             "--out", str(out), "--threads", str(threads),
+             "--max-elements", str(args.max_elements)],
             check=True, capture_output=True, text=True, env=env,
         )
         seconds, cpu = map(float, run.stdout.strip().splitlines()[-1].split())
@@ -178,12 +206,16 @@ def main():
     p.add_argument("--only", choices=["map_blocks", "seed", "floor"],
                    help="run one comparison (floor: chunkwise's copy without f, f alone, and "
                         "how long two calls of f overlap at 2 threads)")
+    p.add_argument("--max-elements", type=int, default=SLAB,
+                   help="elements per call of f in the mb_chunkwise_slabs case")
     p.add_argument("--one", help=argparse.SUPPRESS)
     p.add_argument("--out", help=argparse.SUPPRESS)
     p.add_argument("--threads", type=int, default=2, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.one:
-        print(*one(args.one, args.volume, args.out, args.threads))
+        seconds, cpu = one(args.one, args.volume, args.out, args.threads, args.max_elements)
+        check_output(args.one, args.volume, args.out)
+        print(seconds, cpu)
         return
 
     cases = []
@@ -191,7 +223,8 @@ def main():
         cases += [("copy_chunkwise", 1), ("copy_chunkwise", 2), ("f_alone", 1),
                   ("overlap_chunkwise", 2)]
     elif args.only != "seed":
-        cases += [("mb_chunkwise", 1), ("mb_dask", 1), ("mb_chunkwise", 2), ("mb_dask", 2)]
+        cases += [("mb_chunkwise", 1), ("mb_dask", 1), ("mb_chunkwise", 2), ("mb_dask", 2),
+                  ("mb_chunkwise_slabs", 1), ("mb_chunkwise_slabs", 2)]
     if args.cli and args.only in (None, "seed"):
         cases += [("seed_cli", 2), ("seed_python", 2)]
     before_env = None
@@ -237,10 +270,12 @@ def main():
     for threads in (1, 2) if ("mb_dask", 1) in med else ():
         print(f"map_blocks, {threads} thread(s), Dask / chunkwise: "
               + ratio(("mb_dask", threads), ("mb_chunkwise", threads)))
+        print(f"map_blocks, {threads} thread(s), Dask / chunkwise max_elements={args.max_elements}: "
+              + ratio(("mb_dask", threads), ("mb_chunkwise_slabs", threads)))
         if ("mb_chunkwise_before", threads) in med:
             print(f"map_blocks, {threads} thread(s), before / after: "
                   + ratio(("mb_chunkwise_before", threads), ("mb_chunkwise", threads)))
-    for tool in ("mb_chunkwise", "mb_dask") if ("mb_dask", 1) in med else ():
+    for tool in ("mb_chunkwise", "mb_chunkwise_slabs", "mb_dask") if ("mb_dask", 1) in med else ():
         print(f"{tool}: 1 -> 2 threads, wall speed-up {med[(tool, 1)] / med[(tool, 2)]:.2f}x")
     if ("seed_cli", 2) in med:
         print("seed chain, 2 threads, Python API / CLI: "

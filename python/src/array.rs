@@ -320,8 +320,8 @@ impl LazyArray {
     }
 }
 
-/// `numpy.where(mask, a, b)` without broadcasting: arrays share the mask's shape; `a` and `b`
-/// may be scalars (NumPy scalars strong, see [`crate::strong`]).
+/// `numpy.where(mask, a, b)`, broadcasting the mask and the arrays against each other as NumPy
+/// does; `a` and `b` may be numbers (NumPy scalars strong, Python numbers weak).
 #[pyfunction]
 #[pyo3(name = "where")]
 pub fn where_(

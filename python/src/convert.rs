@@ -20,6 +20,12 @@ pub(crate) fn dtype(obj: &Bound<'_, PyAny>) -> PyResult<DType> {
         .map_err(|_| invalid(format!("{obj} is not a dtype")))?
         .getattr("name")?
         .extract()?;
+    if name == "float16" {
+        return Err(invalid(
+            "chunkwise has no float16; use float32, which holds every float16 value exactly \
+             (NumPy data: a.astype(np.float32))",
+        ));
+    }
     DType::parse(&name).map_err(|e| invalid(e.to_string()))
 }
 
@@ -29,10 +35,7 @@ pub(crate) fn scalar(obj: &Bound<'_, PyAny>) -> PyResult<Scalar> {
         return Ok(Scalar::Bool(obj.extract()?));
     }
     if obj.is_instance_of::<PyInt>() {
-        return obj
-            .extract::<i64>()
-            .map(Scalar::Int)
-            .map_err(|_| invalid(format!("the integer {obj} does not fit a 64-bit integer")));
+        return int(obj);
     }
     if obj.is_instance_of::<PyFloat>() {
         return Ok(Scalar::Float(obj.extract()?));
@@ -43,11 +46,7 @@ pub(crate) fn scalar(obj: &Bound<'_, PyAny>) -> PyResult<Scalar> {
         let kind: String = obj.getattr("dtype")?.getattr("kind")?.extract()?;
         return match kind.as_str() {
             "b" => Ok(Scalar::Bool(obj.extract()?)),
-            "i" | "u" => Ok(Scalar::Int(
-                obj.call_method0("__int__")?.extract().map_err(|_| {
-                    invalid(format!("the integer {obj} does not fit a 64-bit integer"))
-                })?,
-            )),
+            "i" | "u" => int(&obj.call_method0("__int__")?),
             "f" => Ok(Scalar::Float(obj.call_method0("__float__")?.extract()?)),
             _ => Err(invalid(format!(
                 "unsupported scalar {obj} of kind {kind:?}"
@@ -58,6 +57,20 @@ pub(crate) fn scalar(obj: &Bound<'_, PyAny>) -> PyResult<Scalar> {
         "expected a chunkwise Array or a number, got {}",
         obj.get_type().name()?
     )))
+}
+
+/// A Python int as an integer scalar: int64's minimum to uint64's maximum, the values NumPy
+/// holds in an integer array.
+fn int(obj: &Bound<'_, PyAny>) -> PyResult<Scalar> {
+    obj.extract::<i128>()
+        .ok()
+        .filter(|v| (i128::from(i64::MIN)..=i128::from(u64::MAX)).contains(v))
+        .map(Scalar::Int)
+        .ok_or_else(|| {
+            invalid(format!(
+                "the integer {obj} fits neither int64 nor uint64, the widest integer types"
+            ))
+        })
 }
 
 /// The other side of a binary operation: a chunkwise array or a scalar.

@@ -13,6 +13,7 @@ mod ndimage;
 mod operators;
 mod reduce;
 mod run;
+mod shape_methods;
 mod strong;
 mod user_fn;
 mod vocab;

@@ -30,27 +30,79 @@ use chunkwise::prelude::*;
 use numpy::ndarray::{ArrayD, ArrayViewD, IxDyn};
 use numpy::{IntoPyArray, PyArrayDyn, PyReadonlyArrayDyn, PyUntypedArrayMethods};
 use pyo3::prelude::*;
-use pyo3::types::IntoPyDict;
+use pyo3::types::{IntoPyDict, PySlice};
 
 use crate::array::LazyArray;
 use crate::convert::{choice, per_axis, scalar};
 use crate::dtypes::with_element;
 use crate::errors::{invalid, stash, OrRaise};
 
-/// Calls `f` on `block`, moved into NumPy, with the GIL held, and reads its result as `U`. An
+/// Calls `f` on `block`, moved into NumPy, with the GIL held, and reads its result as `U`:
+/// once on the whole block, or on slabs of at most `rows` rows of it (see [`in_slabs`]). An
 /// exception is kept for the caller (see [`crate::errors`]) and reported to the engine as text.
-fn call<T, U>(f: &Py<PyAny>, block: ArrayD<T>) -> Result<ArrayD<U>, String>
+fn call<T, U>(f: &Py<PyAny>, block: ArrayD<T>, rows: Option<usize>) -> Result<ArrayD<U>, String>
 where
     T: chunkwise::Element + numpy::Element,
     U: chunkwise::Element + numpy::Element,
 {
     Python::attach(|py| {
         let run = || -> PyResult<ArrayD<U>> {
-            let out = f.bind(py).call1((block.into_pyarray(py),))?;
-            receive(py, &out)
+            match rows {
+                Some(rows) if block.shape().first().is_some_and(|&n| n > rows) => {
+                    in_slabs(py, f, block, rows)
+                }
+                _ => {
+                    let out = f.bind(py).call1((block.into_pyarray(py),))?;
+                    receive(py, &out)
+                }
+            }
         };
         run().map_err(|e| stash(py, e))
     })
+}
+
+/// `f` on each slab of `rows` rows (the last one shorter) of `block`, a view of it in NumPy,
+/// each result cast by NumPy into its rows of one buffer of the engine. Why: a NumPy function
+/// on a slab of about a mebibyte keeps its temporaries (`np.clip` of uint16 with Python floats
+/// makes a float64 array) in the core's cache and reuses their memory from call to call, where
+/// a 128^3 chunk's are faulted in and streamed through memory on every call.
+fn in_slabs<T, U>(
+    py: Python<'_>,
+    f: &Py<PyAny>,
+    block: ArrayD<T>,
+    rows: usize,
+) -> PyResult<ArrayD<U>>
+where
+    T: chunkwise::Element + numpy::Element,
+    U: chunkwise::Element + numpy::Element,
+{
+    let shape = block.shape().to_vec();
+    let input = block.into_pyarray(py).into_any();
+    let np = py.import("numpy")?;
+    let unsafe_casting = [("casting", "unsafe")].into_py_dict(py)?;
+    let mut result = py.detach(|| ArrayD::<U>::from_elem(IxDyn(&shape), U::default()));
+    into_buffer(py, &mut result, |dest| {
+        for start in (0..shape[0]).step_by(rows) {
+            let slab = PySlice::new(py, start as isize, (start + rows).min(shape[0]) as isize, 1);
+            let part = input.get_item(&slab)?;
+            let given = part.getattr("shape")?;
+            let out = np.call_method1("asarray", (f.bind(py).call1((part,))?,))?;
+            let got = out.getattr("shape")?;
+            if !got.eq(&given)? {
+                return Err(invalid(format!(
+                    "the function returned a block of shape {got} for a block of shape \
+                     {given}; map_blocks needs the shape it is given"
+                )));
+            }
+            np.call_method(
+                "copyto",
+                (dest.get_item(&slab)?, out),
+                Some(&unsafe_casting),
+            )?;
+        }
+        Ok(())
+    })?;
+    Ok(result)
 }
 
 /// `f`'s result as a block of the engine, copied once with the GIL released (see the module
@@ -72,27 +124,41 @@ where
     let out = np.call_method1("asarray", (out,))?;
     let shape: Vec<usize> = out.getattr("shape")?.extract()?;
     let mut result = py.detach(|| ArrayD::<U>::from_elem(IxDyn(&shape), U::default()));
-    // SAFETY: `dest` borrows `result`'s buffer without owning it; `np.copyto` keeps no
-    // reference to its arguments, and `dest` is checked to be the only reference left before
+    let unsafe_casting = [("casting", "unsafe")].into_py_dict(py)?;
+    into_buffer(py, &mut result, |dest| {
+        np.call_method("copyto", (dest, &out), Some(&unsafe_casting))
+            .map(drop)
+    })?;
+    Ok(result)
+}
+
+/// Runs `copy` with `dest`, a NumPy array over `result`'s buffer, for NumPy to cast into
+/// (`np.copyto`, which keeps no reference to its arguments).
+fn into_buffer<U>(
+    py: Python<'_>,
+    result: &mut ArrayD<U>,
+    copy: impl FnOnce(&Bound<'_, PyAny>) -> PyResult<()>,
+) -> PyResult<()>
+where
+    U: chunkwise::Element + numpy::Element,
+{
+    // SAFETY: `dest` borrows `result`'s buffer without owning it; `copy` only hands it (or
+    // views of it) to `np.copyto`, and `dest` is checked to be the only reference left before
     // it is dropped, so no NumPy array outlives the borrow.
     let dest =
-        unsafe { PyArrayDyn::<U>::borrow_from_array(&result.view_mut(), py.None().into_bound(py)) };
-    let copied = np.call_method(
-        "copyto",
-        (&dest, &out),
-        Some(&[("casting", "unsafe")].into_py_dict(py)?),
-    );
+        unsafe { PyArrayDyn::<U>::borrow_from_array(&result.view_mut(), py.None().into_bound(py)) }
+            .into_any();
+    let copied = copy(&dest);
     // SAFETY: `dest` is a live object; reading its reference count is all this does.
     if unsafe { pyo3::ffi::Py_REFCNT(dest.as_ptr()) } != 1 {
         // Someone holds the borrowed view: leak the buffer rather than free it under them.
-        std::mem::forget(result);
+        std::mem::forget(std::mem::take(result));
         return Err(invalid(
             "internal error (a bug in chunkwise): a view of the result buffer escaped",
         ));
     }
     drop(dest);
-    copied?;
-    Ok(result)
+    copied
 }
 
 /// The function's name for `explain()`, errors and the run's identity: `name=` or
@@ -124,7 +190,12 @@ impl LazyArray {
     /// `version` when `f` changes. `fuse=True` makes `f` part of the fused element-wise pass
     /// (no chunk-sized buffer before and after it) but hands it 1-D runs of a few thousand
     /// elements, so `f` must be element-wise and pays Python's call overhead per run.
-    #[pyo3(signature = (f, *, dtype=None, name=None, version=None, fuse=false))]
+    /// `max_elements` cuts each block into slabs along its first axis of at most that many
+    /// elements (at least one row) and calls `f` once per slab: for an element-wise `f`, about
+    /// 2**17 elements keeps NumPy's temporaries in the CPU cache; `None` (the default, as Dask)
+    /// hands `f` whole blocks.
+    #[pyo3(signature = (f, *, dtype=None, name=None, version=None, fuse=false, max_elements=None))]
+    #[allow(clippy::too_many_arguments)]
     fn map_blocks(
         &self,
         py: Python<'_>,
@@ -133,20 +204,41 @@ impl LazyArray {
         name: Option<String>,
         version: Option<String>,
         fuse: bool,
+        max_elements: Option<usize>,
     ) -> PyResult<LazyArray> {
         let x = &self.inner;
         let output = match dtype.filter(|d| !d.is_none()) {
             Some(d) => crate::convert::dtype(&d)?,
             None => x.dtype(),
         };
+        if max_elements == Some(0) {
+            return Err(invalid(
+                "max_elements must be at least 1 (or None for whole blocks)",
+            ));
+        }
+        if fuse && max_elements.is_some() {
+            return Err(invalid(
+                "max_elements cuts whole blocks into slabs; with fuse=True f gets short 1-D runs \
+                 already: pass one or the other",
+            ));
+        }
+        // Elements in one row of a block: the product of the chunk shape past the first axis.
+        let row: usize = x
+            .meta()
+            .chunks
+            .iter()
+            .skip(1)
+            .map(|&c| c as usize)
+            .product();
+        let rows = max_elements.map(|m| (m / row.max(1)).max(1));
         let function = label(&f, name, version, "map_blocks", output)?;
         let f = f.unbind();
         let whole_blocks = vec![0; x.shape().len()];
         let result = with_element!(x.dtype(), T => with_element!(output, U => {
             if fuse {
-                x.map_blocks(function, move |run: ArrayViewD<'_, T>| call::<T, U>(&f, run.to_owned()))
+                x.map_blocks(function, move |run: ArrayViewD<'_, T>| call::<T, U>(&f, run.to_owned(), None))
             } else {
-                x.map_overlap_owned(&whole_blocks, BoundaryMode::Reflect, function, move |block| call::<T, U>(&f, block))
+                x.map_overlap_owned(&whole_blocks, BoundaryMode::Reflect, function, move |block| call::<T, U>(&f, block, rows))
             }
         }));
         result.or_raise(py).map(LazyArray::new)
@@ -190,7 +282,7 @@ impl LazyArray {
         let function = label(&f, name, version, "map_overlap", output)?;
         let f = f.unbind();
         let result = with_element!(x.dtype(), T => with_element!(output, U => {
-            x.map_overlap_owned(&depth, boundary, function, move |block| call::<T, U>(&f, block))
+            x.map_overlap_owned(&depth, boundary, function, move |block| call::<T, U>(&f, block, None))
         }));
         result.or_raise(py).map(LazyArray::new)
     }

@@ -158,5 +158,16 @@ def test_bad_arguments_raise_chunkwise_error():
 
 def test_scalar_out_of_range_keeps_its_message():
     x = cw.from_numpy(np.zeros((4, 4), "int64"), chunks=2)
-    with pytest.raises(cw.ChunkwiseError, match="64-bit"):
+    with pytest.raises(cw.ChunkwiseError, match="fits neither int64 nor uint64"):
         x + 2**70
+
+
+def test_where_broadcasts_as_numpy(rng):
+    m = rng.random((6, 5, 4)) > 0.5
+    a = rng.random((5, 1)).astype("float32")
+    b = rng.integers(0, 9, (4,)).astype("int16")
+    got = cw.where(cw.from_numpy(m, chunks=(4, 2, 3)), cw.from_numpy(a, chunks=2),
+                   cw.from_numpy(b, chunks=3)).compute()
+    want = np.where(m, a, b)
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)

@@ -90,3 +90,23 @@ def test_bad_manipulation_arguments(x):
         cw.pad(x, 1, mode="mirror-ish")
     with pytest.raises(cw.ChunkwiseError):
         cw.concat([x, x[:, :3]], axis=0)
+
+
+@pytest.mark.parametrize("chunks", [(4, 3, 2), (11, 7, 5)])
+def test_shape_methods_match_numpy(rng, chunks):
+    """x.T, x.transpose(...) and x.reshape(...) as NumPy's, in every spelling NumPy takes."""
+    a = rng.integers(-50, 50, (11, 7, 5)).astype("int16")
+    x = cw.from_numpy(a, chunks=chunks)
+    for got, want in [
+        (x.T, a.T),
+        (x.transpose(), a.transpose()),
+        (x.transpose(2, 0, 1), a.transpose(2, 0, 1)),
+        (x.transpose((1, 0, 2)), a.transpose((1, 0, 2))),
+        (x.reshape(77, 5), a.reshape(77, 5)),
+        (x.reshape((11, -1)), a.reshape((11, -1))),
+    ]:
+        np.testing.assert_array_equal(got.compute(), want)
+    with pytest.raises(cw.ChunkwiseError, match="reshape"):
+        x.reshape(5, 77)
+    with pytest.raises((cw.ChunkwiseError, TypeError)):
+        x.transpose(0, 1)

@@ -34,7 +34,7 @@ pub(crate) fn numpy_bounds(
         return (min, max);
     };
     let int = |b: Scalar| match b {
-        Scalar::Int(v) => Some(i128::from(v)),
+        Scalar::Int(v) => Some(v),
         _ => None,
     };
     (

@@ -5,18 +5,25 @@
 
 use std::cmp::Ordering;
 
-use chunkwise_engine::{weak_scalar_type, Array, Result, Scalar};
+use chunkwise_engine::{promote_scalar, weak_scalar_type, Array, DType, Result, Scalar};
 
 use crate::elementwise::astype;
 use crate::elementwise::num::Num;
 
-/// `x` cast to the type it is compared with `scalar` in (NEP 50; the range check is left to
-/// [`comparand`]).
+/// `x` cast to the type it is compared with `scalar` in (NEP 50; for integer arrays the range
+/// check is left to [`comparand`]).
 ///
 /// # Errors
-/// None in practice; kept fallible like every builder.
+/// [`chunkwise_engine::Error::Invalid`] for a bool array and an integer beyond int64: NumPy
+/// compares them in int64 and raises `OverflowError` (it compares any int exactly only with
+/// integer arrays).
 pub(crate) fn cast_for_comparison(x: &Array, scalar: Scalar) -> Result<Array> {
-    astype(x, weak_scalar_type(x.dtype(), scalar))
+    let dtype = if x.dtype() == DType::Bool {
+        promote_scalar(x.dtype(), scalar)?
+    } else {
+        weak_scalar_type(x.dtype(), scalar)
+    };
+    astype(x, dtype)
 }
 
 /// A scalar as the right-hand side of a comparison with elements of type `T`.
@@ -34,7 +41,6 @@ pub(crate) enum Comparand<T> {
 /// block rather than per element.
 pub(crate) fn comparand<T: Num>(scalar: Scalar) -> Comparand<T> {
     if let (Scalar::Int(v), Some((lo, hi))) = (scalar, T::DTYPE.int_range()) {
-        let v = i128::from(v);
         if v < lo {
             return Comparand::Outside(Ordering::Greater);
         }
@@ -70,8 +76,16 @@ mod tests {
             Comparand::Outside(Ordering::Greater)
         );
         assert_eq!(
-            comparand::<i64>(Scalar::Int(i64::MAX)),
+            comparand::<i64>(Scalar::from(i64::MAX)),
             Comparand::Value(i64::MAX)
+        );
+        assert_eq!(
+            comparand::<i64>(Scalar::from(u64::MAX)),
+            Comparand::Outside(Ordering::Less)
+        );
+        assert_eq!(
+            comparand::<u64>(Scalar::from(u64::MAX)),
+            Comparand::Value(u64::MAX)
         );
         assert_eq!(
             comparand::<f32>(Scalar::Int(1 << 40)),

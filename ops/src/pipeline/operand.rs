@@ -54,12 +54,10 @@ impl<'de> Deserialize<'de> for OperandSpec {
                 Ok(OperandSpec::Value(Scalar::Bool(v)))
             }
             fn visit_i64<E>(self, v: i64) -> std::result::Result<OperandSpec, E> {
-                Ok(OperandSpec::Value(Scalar::Int(v)))
+                Ok(OperandSpec::Value(Scalar::Int(v.into())))
             }
-            fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<OperandSpec, E> {
-                i64::try_from(v)
-                    .map(|v| OperandSpec::Value(Scalar::Int(v)))
-                    .map_err(|_| E::custom(format!("integer {v} is larger than int64 allows")))
+            fn visit_u64<E>(self, v: u64) -> std::result::Result<OperandSpec, E> {
+                Ok(OperandSpec::Value(Scalar::Int(v.into())))
             }
             fn visit_f64<E>(self, v: f64) -> std::result::Result<OperandSpec, E> {
                 Ok(OperandSpec::Value(Scalar::Float(v)))

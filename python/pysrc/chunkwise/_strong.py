@@ -60,6 +60,13 @@ def _with_scalar(name, array, scalar, scalar_first):
     own = np.asarray(scalar).dtype
     loop = ufunc.resolve_dtypes((own, array.dtype, None) if scalar_first else (array.dtype, own, None))
     at_array, at_scalar = (loop[1], loop[0]) if scalar_first else (loop[0], loop[1])
+    if at_array == np.float16:
+        if loop[2] == np.float16 and own == np.float16:
+            _refuse_float16(name)
+        # Comparisons with a float16 scalar: float32 holds both sides exactly, so the answer is
+        # float16's. NumPy's float functions of 8-bit integers and bools (atan2, hypot, ...)
+        # run in float16; chunkwise's in float32 (as its own `atan2(uint8, uint8)` does).
+        at_array = at_scalar = np.dtype(np.float32)
     if at_array == at_scalar:
         if array.dtype != at_array:
             array = array.astype(at_array)
@@ -78,6 +85,8 @@ def where(a, b):
     if not (is_strong(a) or is_strong(b)):
         return a, b, None
     dtype = np.where(True, _sample(a), _sample(b)).dtype
+    if dtype == np.float16:
+        _refuse_float16("where")
     return _cast(a, dtype), _cast(b, dtype), dtype
 
 
@@ -87,7 +96,43 @@ def clip(x, lo, hi):
     if not (is_strong(lo) or is_strong(hi)):
         return x, lo, hi
     dtype = np.clip(np.zeros(1, x.dtype), lo, hi).dtype
+    if dtype == np.float16:
+        _refuse_float16("clip")
     return _cast(x, dtype), _cast(lo, dtype), _cast(hi, dtype)
+
+
+def params(op: str, values: dict):
+    """``(values, dtype)`` for ``apply(op, **values)``: the parameters with strong scalars
+    resolved as the operators resolve them (binary functions, ``clip``, ``where``,
+    ``threshold``), and the type the result must be cast to (``where`` of two scalars) or None.
+    Other ops take a NumPy scalar parameter (a ``cval``, a ``pad`` value) by its value."""
+    if not any(is_strong(v) for v in values.values()):
+        return values, None
+    values = dict(values)
+    if op == "clip" and _is_array(values.get("x")):
+        values["x"], values["min"], values["max"] = clip(
+            values["x"], values.get("min"), values.get("max"))
+    elif op == "where":
+        values["a"], values["b"], dtype = where(values.get("a"), values.get("b"))
+        return values, dtype
+    elif op == "threshold" and _is_array(values.get("x")):
+        values["x"], values["value"] = binary("greater", values["x"], values.get("value"))
+    elif _is_binary_ufunc(op) and "x" in values and "y" in values:
+        values["x"], values["y"] = binary(op, values["x"], values["y"])
+    return values, None
+
+
+def _is_binary_ufunc(op):
+    return getattr(getattr(np, _NUMPY_NAMES.get(op, op), None), "nin", None) == 2
+
+
+def _refuse_float16(name):
+    from ._chunkwise import ChunkwiseError
+
+    raise ChunkwiseError(
+        f"{name}: NumPy gives float16 here (a float16 scalar with 8-bit integers or bool), a "
+        "type chunkwise does not have; pass the scalar as np.float32(...) for a float32 result"
+    )
 
 
 def _cast(value, dtype):

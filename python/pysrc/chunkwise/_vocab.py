@@ -62,16 +62,18 @@ def _param(value, name, arrays):
 
 def apply(op: str, **params) -> Array:
     """Any op of the pipeline files by name, arrays and numbers as its parameters:
-    ``cw.apply("clip", x=a, min=0, max=1)``; ``None`` leaves a parameter at its default."""
+    ``cw.apply("clip", x=a, min=0, max=1)``; ``None`` leaves a parameter at its default.
+    NumPy scalars are strong as in the operators: ``cw.apply("add", x=a, y=np.float32(2))``
+    is ``a + np.float32(2)``."""
+    params, dtype = _strong.params(op, params)
     arrays: dict = {}
     spec = {k: _param(v, k, arrays) for k, v in params.items() if v is not None}
-    return _op(op, arrays, json.dumps(spec))
+    out = _op(op, arrays, json.dumps(spec))
+    return out if dtype is None or out.dtype == dtype else out.astype(dtype)
 
 
 def clip(x, min=None, max=None):  # noqa: A002 - NumPy 2's keyword names
     """``np.clip(x, min, max)``; either bound may be None (absent), NaN or infinite."""
-    if isinstance(x, Array):
-        x, min, max = _strong.clip(x, min, max)
     return apply("clip", x=x, min=min, max=max)
 
 
@@ -164,7 +166,6 @@ def _unary(name):
 
 def _binary(name):
     def f(x, y):
-        x, y = _strong.binary(name, x, y)
         return apply(name, x=x, y=y)
 
     f.__name__ = f.__qualname__ = name
