@@ -23,6 +23,7 @@ pub mod distributed;
 pub mod interrupt;
 pub mod memory_report;
 pub mod pipeline;
+pub mod process_memory;
 pub mod pyramid;
 mod recycling_alloc;
 pub mod synthetic;

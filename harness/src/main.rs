@@ -23,8 +23,8 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 /// As chunkwise's CLI allocates (less its per-thread counting): freed multi-MiB buffers recycled by
-/// size in front of mimalloc, so the floors measured in this process pay for their large buffers
-/// what chunkwise pays.
+/// size in front of mimalloc, with the CLI's process settings (`main`), so the floors measured in
+/// this process pay for their large buffers what chunkwise pays.
 #[global_allocator]
 static GLOBAL: chunkwise::RecyclingAllocator<mimalloc::MiMalloc> =
     chunkwise::RecyclingAllocator::new(mimalloc::MiMalloc, 32 << 20);
@@ -85,6 +85,7 @@ pub enum Helper {
 }
 
 fn main() {
+    chunkwise::process_memory::tune_for_chunked_work();
     let args = Args::parse();
     let done = match &args.helper {
         Some(Helper::Floor(floor)) => floor::run(floor),

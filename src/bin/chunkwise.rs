@@ -8,7 +8,7 @@ use chunkwise::cli::Cli;
 use chunkwise::{CountingAllocator, RecyclingAllocator};
 
 fn main() -> ExitCode {
-    return_freed_memory_promptly();
+    chunkwise::process_memory::tune_for_chunked_work();
     Cli::new().buffer_pool(&GLOBAL.0).run()
 }
 
@@ -19,20 +19,3 @@ fn main() -> ExitCode {
 #[global_allocator]
 static GLOBAL: CountingAllocator<RecyclingAllocator<mimalloc::MiMalloc>> =
     CountingAllocator(RecyclingAllocator::new(mimalloc::MiMalloc, 32 << 20));
-
-/// mimalloc 3 keeps freed memory for a second before returning it to the system (its
-/// `purge_delay`, 1000 ms); with the large task buffers recycled above, what it gets back is small
-/// or odd-sized, and holding it a second only adds to the resident set. 10 ms (mimalloc 2's
-/// default) returns it promptly. The `MIMALLOC_PURGE_DELAY` variable still wins when set.
-fn return_freed_memory_promptly() {
-    /// `mi_option_purge_delay` in mimalloc 3's `mimalloc.h` (libmimalloc-sys 0.1.49).
-    const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-    const MILLISECONDS: std::ffi::c_long = 10;
-    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
-        // SAFETY: sets one option to a value mimalloc documents; no memory is touched.
-        #[allow(unsafe_code)]
-        unsafe {
-            libmimalloc_sys::mi_option_set(PURGE_DELAY, MILLISECONDS);
-        }
-    }
-}
