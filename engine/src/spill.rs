@@ -9,6 +9,52 @@ use crate::buffer::Buffer;
 use crate::dtype::DType;
 use crate::error::{Error, Result};
 
+/// Spill folders are `{PREFIX}{pid}-{address}` under the system's temporary folder.
+const PREFIX: &str = "chunkwise-spill-";
+/// A spill folder left this long untouched by a process that no longer exists is removed.
+const ORPHAN_AGE: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Removes the spill folders under `temp` of processes that ended without removing them (a run
+/// killed with SIGKILL, or by the out-of-memory killer, never runs its drop): on a large volume
+/// each can hold gigabytes. A folder goes only when no process of its id runs here (Linux:
+/// `/proc/{pid}`) and it was not modified for `age`, so a live run in another PID namespace
+/// sharing the folder keeps its files; on other systems nothing is removed.
+fn remove_orphans(temp: &Path, age: std::time::Duration) {
+    let Ok(entries) = std::fs::read_dir(temp) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(PREFIX))
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let idle = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|elapsed| elapsed >= age);
+        if idle && !process_runs(pid) {
+            tracing::info!(dir = %entry.path().display(), "removing the spill folder of a process that ended");
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// Whether a process with id `pid` runs on this machine (true where this cannot be told).
+fn process_runs(pid: u32) -> bool {
+    if cfg!(target_os = "linux") {
+        Path::new("/proc").join(pid.to_string()).exists()
+    } else {
+        true
+    }
+}
+
 /// One temporary spill folder.
 #[derive(Debug)]
 pub struct SpillDir {
@@ -64,8 +110,10 @@ impl SpillDir {
         if let Some(dir) = &*dir {
             return Ok(dir.clone());
         }
-        let path = std::env::temp_dir().join(format!(
-            "chunkwise-spill-{}-{:x}",
+        let temp = std::env::temp_dir();
+        remove_orphans(&temp, ORPHAN_AGE);
+        let path = temp.join(format!(
+            "{PREFIX}{}-{:x}",
             std::process::id(),
             self as *const Self as usize
         ));
@@ -88,5 +136,39 @@ impl Drop for SpillDir {
         if let Some(dir) = self.dir.get_mut().ok().and_then(Option::take) {
             let _ = std::fs::remove_dir_all(dir);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    /// A folder of a process that is gone, idle long enough, goes; one of a live process (this
+    /// one), a fresh one, and folders of other names stay.
+    #[test]
+    fn orphaned_spill_folders_of_ended_processes_are_removed() {
+        let temp = std::env::temp_dir().join(format!("chunkwise-orphans-{}", std::process::id()));
+        // Above Linux's largest process id (2^22): no process has it.
+        let gone = temp.join(format!("{PREFIX}4194305-1"));
+        let live = temp.join(format!("{PREFIX}{}-2", std::process::id()));
+        let other = temp.join("something-else-4194305");
+        for dir in [&gone, &live, &other] {
+            std::fs::create_dir_all(dir).unwrap();
+            std::fs::write(dir.join("chunk"), b"x").unwrap();
+        }
+        // Not idle yet: everything stays.
+        remove_orphans(&temp, Duration::from_secs(3600));
+        assert!(gone.exists() && live.exists() && other.exists());
+        remove_orphans(&temp, Duration::ZERO);
+        // Elsewhere whether a process runs cannot be told, and nothing is removed.
+        assert_eq!(
+            gone.exists(),
+            !cfg!(target_os = "linux"),
+            "the ended process's folder is removed"
+        );
+        assert!(live.exists() && other.exists());
+        std::fs::remove_dir_all(&temp).unwrap();
     }
 }
