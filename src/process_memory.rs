@@ -9,9 +9,20 @@
 //! page zeroing was a third of the seed chain's samples; without them the seed chain took
 //! 2.25-2.87 CPU-s instead of 3.10-3.35 and peaked at 231-238 MiB instead of 264-271, and the
 //! gaussian 2.80-3.51 CPU-s instead of 2.92-4.16 at 189-198 MiB instead of 223-226.
+//!
+//! Why freed memory waits 100 ms before it goes back: the buffers of one task are asked for
+//! again by the next task on the same worker a few to a few hundred milliseconds later; the
+//! ones the recycling allocator does not keep (zarrs' encoded chunks and codec outputs, sizes
+//! below its threshold, classes beyond its slots) come back from the system as fresh pages,
+//! each a fault that zeroes 4 KiB. Measured on the 512^3 volume, 2 threads, 4 alternating
+//! rounds (2026-11-28, load 1.2-1.5), purge delay 10 ms against 100 ms: clip 0.94-1.18 s
+//! against 0.62-0.77 s (59 000 page faults against 17 500; system time 0.8-1.15 s against
+//! 0.23-0.31 s), the seed chain 1.34-1.46 s against 1.08-1.23 s; peak RSS 10-25 MiB higher
+//! (clip 72 MiB, seed chain 252-271 MiB). A slab-to-block rechunk under a 128 MiB limit
+//! peaked at 107-110 MiB (94-115 MiB with 10 ms).
 
 /// Sets the process up as the measurements above were made: mimalloc returns freed memory after
-/// 10 ms (unless `MIMALLOC_PURGE_DELAY` is set), and transparent huge pages are off for the
+/// 100 ms (unless `MIMALLOC_PURGE_DELAY` is set), and transparent huge pages are off for the
 /// process (Linux; elsewhere nothing). Call it first thing in `main`, before threads start.
 pub fn tune_for_chunked_work() {
     return_freed_memory_promptly();
@@ -19,13 +30,13 @@ pub fn tune_for_chunked_work() {
 }
 
 /// mimalloc 3 keeps freed memory for a second before returning it to the system (its
-/// `purge_delay`, 1000 ms); with the large task buffers recycled by
-/// [`crate::RecyclingAllocator`], what it gets back is small or odd-sized, and holding it a
-/// second only adds to the resident set. 10 ms (mimalloc 2's default) returns it promptly.
+/// `purge_delay`, 1000 ms), which adds 30-60 MiB to a gaussian's resident set for little
+/// speed; 10 ms (mimalloc 2's default) returns it before the next task can reuse it (see the
+/// module's measurements). 100 ms keeps it across a task or two.
 fn return_freed_memory_promptly() {
     /// `mi_option_purge_delay` in mimalloc 3's `mimalloc.h` (libmimalloc-sys 0.1.49).
     const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-    const MILLISECONDS: std::ffi::c_long = 10;
+    const MILLISECONDS: std::ffi::c_long = 100;
     if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
         // SAFETY: sets one option to a value mimalloc documents; no memory is touched.
         #[allow(unsafe_code)]

@@ -21,7 +21,7 @@ pub const PER_WORKER: u64 = 8 << 20;
 
 /// The share of the limit (1 / this) left for the allocator's slack: blocks rounded up to its
 /// size classes and pages, and freed memory it has not yet returned (mimalloc purges after
-/// 10 ms in the command line, see `src/bin/chunkwise.rs`). Measured on the rechunk above with
+/// 100 ms in the command line, see `src/process_memory.rs`). Measured on the rechunk above with
 /// the resident set and [`PER_WORKER`] reserved: peak RSS 264 MiB of 256, 3% over, at a
 /// moment when the plan's accounting was full (147.5 MiB of tasks and held results, 55 MiB
 /// of chunk cache, 17 MiB of recycled buffers).
