@@ -21,6 +21,7 @@ mod sink;
 mod source;
 mod write_behind;
 mod write_options;
+mod zstd_direct;
 
 pub use journal::holds_unfinished_run;
 pub use json::{json_value, JsonSink, JSON_MAX_ELEMENTS};

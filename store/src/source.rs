@@ -40,6 +40,9 @@ pub struct ZarrSource {
     in_flight: InFlight,
     /// Reads ahead, for an unsharded array on an object store ([`crate::prefetch`]).
     prefetch: Option<Prefetch>,
+    /// Chunks are `bytes` + `zstd` alone: decompressed straight into typed buffers
+    /// ([`crate::zstd_direct`]).
+    plain_zstd: bool,
 }
 
 impl std::fmt::Debug for ZarrSource {
@@ -86,6 +89,7 @@ pub fn open_zarr(path: impl AsRef<Path>) -> Result<ZarrSource> {
     });
     Ok(ZarrSource {
         prefetch,
+        plain_zstd: crate::zstd_direct::stored_as_plain_zstd(&array),
         path,
         array,
         meta,
@@ -121,27 +125,58 @@ impl ZarrSource {
                 Buffer::from_le_bytes(&fill.repeat(n), self.meta.dtype)
                     .ok_or_else(|| failed(&"fill value of the wrong size"))?
             }
-            Some(bytes) => {
-                let raw = self
-                    .array
-                    .codecs()
-                    .decode(
-                        std::borrow::Cow::Borrowed(bytes),
-                        &shape,
-                        self.array.data_type(),
-                        self.array.fill_value(),
-                        &codec_options(&IoContext {
-                            codec_threads: 1,
-                            cache_bytes: 0,
-                            ..IoContext::default()
-                        }),
-                    )
-                    .map_err(|e| failed(&e))?;
-                let raw = raw.into_fixed().map_err(|e| failed(&e))?;
-                Buffer::from_le_bytes(&raw, self.meta.dtype).ok_or_else(|| failed(&"wrong size"))?
-            }
+            Some(bytes) => match self.decompress_directly(bytes, n) {
+                Some(decoded) => decoded,
+                None => {
+                    let raw = self
+                        .array
+                        .codecs()
+                        .decode(
+                            std::borrow::Cow::Borrowed(bytes),
+                            &shape,
+                            self.array.data_type(),
+                            self.array.fill_value(),
+                            &codec_options(&IoContext {
+                                codec_threads: 1,
+                                cache_bytes: 0,
+                                ..IoContext::default()
+                            }),
+                        )
+                        .map_err(|e| failed(&e))?;
+                    let raw = raw.into_fixed().map_err(|e| failed(&e))?;
+                    Buffer::from_le_bytes(&raw, self.meta.dtype)
+                        .ok_or_else(|| failed(&"wrong size"))?
+                }
+            },
         };
         Ok((full_region, decoded))
+    }
+
+    /// `encoded`, a stored chunk of `len` elements, decompressed straight into a typed buffer
+    /// when the array's chunks are plain zstd and the bytes are what they should be; `None`
+    /// sends the caller to zarrs.
+    fn decompress_directly(&self, encoded: &[u8], len: usize) -> Option<Buffer> {
+        self.plain_zstd
+            .then(|| crate::zstd_direct::decompress(encoded, self.meta.dtype, len))
+            .flatten()
+    }
+
+    /// Stored chunk `idx` decoded at full chunk size: straight into a typed buffer when its
+    /// chunks are plain zstd ([`crate::zstd_direct`]), else (or when that fails) through zarrs.
+    fn decode_stored(
+        &self,
+        idx: &[u64],
+        opts: &CodecOptions,
+    ) -> std::result::Result<Buffer, String> {
+        if self.plain_zstd {
+            let shape = self.array.chunk_shape(idx).map_err(|e| e.to_string())?;
+            let len = shape.iter().map(|c| c.get()).product::<u64>() as usize;
+            let encoded = self.array.retrieve_encoded_chunk(idx).ok().flatten();
+            if let Some(decoded) = encoded.and_then(|e| self.decompress_directly(&e, len)) {
+                return Ok(decoded);
+            }
+        }
+        macro_read(&self.array, idx, opts, self.meta.dtype)
     }
 
     /// Stored chunk `idx` at full chunk size, through the reads ahead (its bytes taken from
@@ -244,7 +279,8 @@ impl ZarrSource {
                     self.decoded.fetch_add(1, Ordering::Relaxed);
                     match &self.prefetch {
                         Some(prefetch) => self.read_ahead(prefetch, idx, io)?.1,
-                        None => macro_read(&self.array, idx, &opts, self.meta.dtype)
+                        None => self
+                            .decode_stored(idx, &opts)
                             .map_err(|e| self.locate_failure(region, &opts, e))?,
                     }
                 }
