@@ -314,6 +314,43 @@ impl Buffer {
         }
     }
 
+    /// Empties the buffer and makes it `dtype` with room for `len` elements, reusing its
+    /// allocation when the type already matches: for filling by appending
+    /// ([`Buffer::extend_from`]), without zero-filling memory about to be written.
+    pub fn clear_for(&mut self, dtype: DType, len: usize) {
+        if self.dtype() != dtype {
+            *self = Buffer::with_capacity(dtype, len);
+        } else {
+            dispatch!(Buffer, self, v => {
+                v.clear();
+                v.reserve(len);
+            });
+        }
+    }
+
+    /// Appends the elements of `src`.
+    ///
+    /// # Errors
+    /// [`crate::Error::Invalid`] when `src` is of another type (a planner bug).
+    pub fn extend_from(&mut self, src: &Slice<'_>) -> crate::Result<()> {
+        macro_rules! arm {
+            ($($variant:ident),*) => {
+                match (self, src) {
+                    $((Buffer::$variant(d), Slice::$variant(s)) => d.extend_from_slice(s),)*
+                    (d, s) => {
+                        return Err(crate::Error::Invalid(format!(
+                            "internal: appending {} elements to a {} buffer",
+                            s.dtype(),
+                            d.dtype()
+                        )))
+                    }
+                }
+            };
+        }
+        arm!(Bool, Int8, Int16, Int32, Int64, Uint8, Uint16, Uint32, Uint64, Float32, Float64);
+        Ok(())
+    }
+
     /// A view of elements `start..end`.
     pub fn slice(&self, start: usize, end: usize) -> Slice<'_> {
         macro_rules! arm {
@@ -367,22 +404,6 @@ impl SliceMut<'_> {
         }
         arm!(Bool, Int8, Int16, Int32, Int64, Uint8, Uint16, Uint32, Uint64, Float32, Float64)
     }
-
-    /// Copies `src` (same type and length) into this view.
-    ///
-    /// # Panics
-    /// When the types differ: the planner gives every copy matching types.
-    pub fn copy_from(&mut self, src: &Slice<'_>) {
-        macro_rules! arm {
-            ($($variant:ident),*) => {
-                match (self, src) {
-                    $((SliceMut::$variant(d), Slice::$variant(s)) => d.copy_from_slice(s),)*
-                    (d, s) => panic!("copy between {} and {}", d.dtype(), s.dtype()),
-                }
-            };
-        }
-        arm!(Bool, Int8, Int16, Int32, Int64, Uint8, Uint16, Uint32, Uint64, Float32, Float64)
-    }
 }
 
 #[cfg(test)]
@@ -407,5 +428,35 @@ mod tests {
             assert_eq!(Buffer::Uint32(decoded).to_le_bytes(), raw);
         }
         assert!(Buffer::from_le_bytes(&bytes[..7], DType::Uint32).is_none());
+    }
+
+    /// A buffer refilled by appending keeps its allocation when the type stays, takes the new
+    /// type when it changes, and refuses elements of another type.
+    #[test]
+    fn a_buffer_cleared_for_appending_reuses_its_room_and_checks_types() {
+        let mut b = Buffer::Float32(vec![1.0; 100]);
+        b.clear_for(DType::Float32, 50);
+        assert!(b.is_empty());
+        let Buffer::Float32(v) = &b else {
+            panic!("type kept")
+        };
+        assert!(v.capacity() >= 100);
+        let src = Buffer::Float32(vec![2.5, -1.0, 3.0]);
+        b.extend_from(&src.slice(1, 3)).expect("same type");
+        b.extend_from(&src.slice(0, 1)).expect("same type");
+        assert_eq!(
+            b.to_le_bytes(),
+            Buffer::Float32(vec![-1.0, 3.0, 2.5]).to_le_bytes()
+        );
+        b.clear_for(DType::Uint16, 8);
+        assert_eq!((b.dtype(), b.len()), (DType::Uint16, 0));
+        let err = b
+            .extend_from(&src.slice(0, 2))
+            .expect_err("float32 into uint16");
+        assert!(
+            err.to_string()
+                .contains("appending float32 elements to a uint16 buffer"),
+            "{err}"
+        );
     }
 }
