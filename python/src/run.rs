@@ -93,6 +93,7 @@ impl<'py> RunArgs<'py> {
             }
         };
         clear_stash();
+        let huge_pages_off = chunkwise::process_memory::HugePagesOffDuringRun::new();
         let (outcome, interrupt) = py.detach(|| {
             std::thread::scope(|s| {
                 let (tx, rx) = mpsc::channel();
@@ -123,6 +124,7 @@ impl<'py> RunArgs<'py> {
                 (outcome, interrupt)
             })
         });
+        drop(huge_pages_off);
         draw(py);
         if let Some(bar) = &bar {
             let _ = bar.call_method0(py, "close");
