@@ -131,7 +131,7 @@ impl Mapping<'_> {
 /// in `out`, one state per output element; each output element receives one box, so its state
 /// is set here (count and identity) before the fold.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn fold_piece<T: Enters<A> + Dense, A: Acc>(
+pub(crate) fn fold_piece<T: Enters<A> + Dense + PartialOrd, A: Acc>(
     state: State,
     skip_nan: bool,
     map: &Mapping<'_>,
@@ -402,7 +402,7 @@ fn entering<T: Enters<A>, A: Acc>(x: T, skip_nan: bool) -> Option<A> {
 /// Folds a whole `row` into one state `s` where the state allows it without a per-element
 /// store (sums, extremes, counts); false for the states the general loop handles.
 #[inline]
-fn fold_row_into_one<T: Enters<A> + Copy, A: Acc>(
+fn fold_row_into_one<T: Enters<A> + Copy + PartialOrd, A: Acc>(
     state: State,
     skip_nan: bool,
     row: &[T],
@@ -414,8 +414,8 @@ fn fold_row_into_one<T: Enters<A> + Copy, A: Acc>(
             let min = state == State::Min;
             let v = s[1];
             s[1] = match (T::HAS_NAN, min) {
-                (false, true) => extreme_row(v, row, least),
-                (false, false) => extreme_row(v, row, greatest),
+                (false, true) => least(v, extreme_row(row, least).map_or(v, T::acc)),
+                (false, false) => greatest(v, extreme_row(row, greatest).map_or(v, T::acc)),
                 (true, _) => row.iter().fold(v, |v, &x| {
                     let x = x.acc();
                     if !(skip_nan && x.is_nan()) && takes(min, x, v) {
@@ -435,24 +435,28 @@ fn fold_row_into_one<T: Enters<A> + Copy, A: Acc>(
     true
 }
 
-/// `v` and the elements of `row` reduced by `pick` (an exact, order-free extreme of values that
-/// are not NaN), in [`LANES`] independent lanes so the loop vectorizes.
+/// The elements of `row` reduced by `pick` (an exact, order-free extreme of values that are
+/// not NaN; `None` for an empty row), in the row's own type and [`LANES`] independent lanes,
+/// so the loop vectorizes to that type's min/max instructions: 16 uint16 lanes per AVX2
+/// instruction, where the accumulator's type (u64) has no min instruction at all. The
+/// conversion to the accumulator keeps order, so its extreme is the converted one.
 #[inline]
-fn extreme_row<T: Enters<A> + Copy, A: Acc>(v: A, row: &[T], pick: impl Fn(A, A) -> A) -> A {
-    let mut lanes = [v; LANES];
+fn extreme_row<T: Copy>(row: &[T], pick: impl Fn(T, T) -> T) -> Option<T> {
+    let (&first, _) = row.split_first()?;
+    let mut lanes = [first; LANES];
     let mut blocks = row.chunks_exact(LANES);
     for block in &mut blocks {
         for (lane, &x) in lanes.iter_mut().zip(block) {
-            *lane = pick(*lane, x.acc());
+            *lane = pick(*lane, x);
         }
     }
-    let tail = blocks.remainder().iter().fold(v, |v, &x| pick(v, x.acc()));
-    lanes.into_iter().fold(tail, &pick)
+    let tail = blocks.remainder().iter().fold(first, |m, &x| pick(m, x));
+    Some(lanes.into_iter().fold(tail, &pick))
 }
 
 /// The lesser of two values that are not NaN.
 #[inline]
-fn least<A: Acc>(v: A, x: A) -> A {
+fn least<V: PartialOrd>(v: V, x: V) -> V {
     if x < v {
         x
     } else {
@@ -462,7 +466,7 @@ fn least<A: Acc>(v: A, x: A) -> A {
 
 /// The greater of two values that are not NaN.
 #[inline]
-fn greatest<A: Acc>(v: A, x: A) -> A {
+fn greatest<V: PartialOrd>(v: V, x: V) -> V {
     if x > v {
         x
     } else {
