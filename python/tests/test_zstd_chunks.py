@@ -60,3 +60,6 @@ def test_a_corrupt_zstd_chunk_is_named(tmp_path, rng):
     chunk.write_bytes(chunk.read_bytes()[:40])
     with pytest.raises(cw.ChunkwiseError, match=r"chunk \[1, 1, 2\]"):
         cw.open(str(path)).compute()
+    # Read through the chunk cache (halos across chunk edges): named the same way.
+    with pytest.raises(cw.ChunkwiseError, match=r"chunk \[1, 1, 2\]"):
+        cw.ndimage.uniform_filter(cw.open(str(path)), size=3).compute()

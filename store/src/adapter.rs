@@ -11,7 +11,7 @@ use zarrs::filesystem::FilesystemStore;
 use zarrs::storage::ReadableStorageTraits;
 
 use chunkwise_engine::store::IoContext;
-use chunkwise_engine::{Buffer, DType, Error, Result};
+use chunkwise_engine::{DType, Error, Result};
 
 use crate::location::Location;
 use crate::remote;
@@ -161,25 +161,4 @@ pub(crate) fn natural_chunks<S: ?Sized>(array: &ZArray<S>, path: &Path) -> Resul
         .chunk_shape(&origin)
         .map(|s| s.iter().map(|c| c.get()).collect())
         .map_err(|e| Error::Invalid(format!("array {}: {e}", path.display())))
-}
-
-/// Decodes one stored chunk (full chunk shape) as a typed buffer: the decoded bytes copied once
-/// into the typed buffer's fresh capacity ([`Buffer::from_le_bytes`]); zarrs' own conversion to
-/// a typed vector zero-fills it first, a second pass over every byte of every chunk.
-pub(crate) fn macro_read(
-    array: &ZArray<ReadStore>,
-    idx: &[u64],
-    opts: &CodecOptions,
-    dtype: DType,
-) -> std::result::Result<Buffer, String> {
-    let bytes = array
-        .retrieve_chunk_opt::<zarrs::array::ArrayBytes<'static>>(idx, opts)
-        .map_err(|e| e.to_string())?;
-    let raw = bytes.into_fixed().map_err(|e| e.to_string())?;
-    Buffer::from_le_bytes(&raw, dtype).ok_or_else(|| {
-        format!(
-            "chunk {idx:?}: {} bytes are not whole {dtype} elements",
-            raw.len()
-        )
-    })
 }

@@ -17,8 +17,7 @@ use chunkwise_engine::store::{ChunkCache, IoContext, Source};
 use chunkwise_engine::{ArrayMeta, Buffer, ChunkGrid, DType, Error, Region, Result};
 
 use crate::adapter::{
-    codec_options, dtype_of, encoding_signature, macro_read, natural_chunks, open_array_at,
-    ReadStore,
+    codec_options, dtype_of, encoding_signature, natural_chunks, open_array_at, ReadStore,
 };
 use crate::in_flight::InFlight;
 use crate::prefetch::Prefetch;
@@ -161,24 +160,6 @@ impl ZarrSource {
             .flatten()
     }
 
-    /// Stored chunk `idx` decoded at full chunk size: straight into a typed buffer when its
-    /// chunks are plain zstd ([`crate::zstd_direct`]), else (or when that fails) through zarrs.
-    fn decode_stored(
-        &self,
-        idx: &[u64],
-        opts: &CodecOptions,
-    ) -> std::result::Result<Buffer, String> {
-        if self.plain_zstd {
-            let shape = self.array.chunk_shape(idx).map_err(|e| e.to_string())?;
-            let len = shape.iter().map(|c| c.get()).product::<u64>() as usize;
-            let encoded = self.array.retrieve_encoded_chunk(idx).ok().flatten();
-            if let Some(decoded) = encoded.and_then(|e| self.decompress_directly(&e, len)) {
-                return Ok(decoded);
-            }
-        }
-        macro_read(&self.array, idx, opts, self.meta.dtype)
-    }
-
     /// Stored chunk `idx` at full chunk size, through the reads ahead (its bytes taken from
     /// them, then the next chunks asked for).
     fn read_ahead(
@@ -252,10 +233,8 @@ impl ZarrSource {
         idx: &[u64],
         full: &Region,
         part: &Region,
-        region: &Region,
         io: &IoContext,
     ) -> Result<(Region, Arc<Buffer>)> {
-        let opts = codec_options(io);
         loop {
             if let Some(found) = self.lock_cache().get(idx, part) {
                 return Ok(found);
@@ -279,9 +258,14 @@ impl ZarrSource {
                     self.decoded.fetch_add(1, Ordering::Relaxed);
                     match &self.prefetch {
                         Some(prefetch) => self.read_ahead(prefetch, idx, io)?.1,
-                        None => self
-                            .decode_stored(idx, &opts)
-                            .map_err(|e| self.locate_failure(region, &opts, e))?,
+                        None => {
+                            let bytes = self.encoded_chunk(idx)?;
+                            self.decode_full(idx, bytes.as_deref())
+                                .map_err(|e| {
+                                    Error::Invalid(format!("reading {}: {e}", self.path.display()))
+                                })?
+                                .1
+                        }
                     }
                 }
             };
@@ -322,7 +306,7 @@ impl ZarrSource {
             let Some(part) = full.intersect(region) else {
                 continue;
             };
-            let (block_region, block) = self.cached_chunk(idx, &full, &part, region, io)?;
+            let (block_region, block) = self.cached_chunk(idx, &full, &part, io)?;
             match chunks {
                 // A region inside one chunk is cut out of it, without a zeroing pass first.
                 [_] if part == *region => out = Some(extract_region(&block, &block_region, region)),
@@ -539,7 +523,7 @@ impl Source for ZarrSource {
             return Ok(None);
         };
         let full = Self::full_chunk_region(&grid, &idx);
-        let found = self.cached_chunk(&idx, &full, region, region, io)?;
+        let found = self.cached_chunk(&idx, &full, region, io)?;
         // The caller only reads the shared data: the read is as good as made.
         self.lock_cache().read_done(&idx, region);
         Ok(Some(found))
