@@ -235,8 +235,9 @@ pub trait Op: OpParams + Send + Sync + Debug {
     /// True when [`Op::compute_piece`] only copies the input's values to the same indices of the
     /// output (a rechunk). When the pieces come in C order as consecutive runs of the output
     /// region ([`crate::geometry::fills_in_order`]), the engine then appends them to an empty
-    /// buffer instead of calling [`Op::compute_piece`] on a zero-filled one: the zeroing would
-    /// be a whole extra pass over memory that the copies overwrite.
+    /// buffer instead of calling [`Op::compute_piece`] or [`Op::compute_region`], which fill a
+    /// zero-filled one: the zeroing would be a whole extra pass over memory that the copies
+    /// overwrite.
     fn copies_pieces(&self) -> bool {
         false
     }

@@ -30,7 +30,7 @@ use crate::buffer::Buffer;
 use crate::dtype::DType;
 use crate::error::{Error, Result};
 use crate::expr::Array;
-use crate::geometry::{append_region, copy_buffer_region, fills_in_order, ChunkGrid, Region};
+use crate::geometry::{copy_buffer_region, ChunkGrid, Region};
 use crate::meta::ArrayMeta;
 use crate::op::{Op, OpKind, RegionData};
 use crate::plan::human_bytes;
@@ -83,18 +83,10 @@ impl Op for Rechunk {
     }
 
     fn compute_region(&self, inputs: &[RegionData<'_>], output: &Region) -> Result<Buffer> {
+        // Pieces that come as consecutive runs of the output are appended by the engine
+        // instead ([`Op::copies_pieces`]); these fill a zeroed buffer.
         let dtype = inputs.first().map_or(DType::Uint8, |p| p.data.dtype());
-        let len = output.num_elements() as usize;
-        let asked: Vec<Region> = inputs.iter().map(|p| p.asked.clone()).collect();
-        // Pieces that are consecutive runs of the output fill it by appending, unzeroed.
-        if fills_in_order(&asked, output) {
-            let mut out = Buffer::with_capacity(dtype, len);
-            for piece in inputs {
-                append_region(&mut out, piece.data, piece.region, piece.asked)?;
-            }
-            return Ok(out);
-        }
-        let mut out = Buffer::zeros(dtype, len);
+        let mut out = Buffer::zeros(dtype, output.num_elements() as usize);
         for piece in inputs {
             self.compute_piece(piece, output, &mut out)?;
         }

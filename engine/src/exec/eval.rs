@@ -41,6 +41,29 @@ impl ReadCache {
     }
 }
 
+/// The output of a region op that only copies its pieces ([`crate::Op::copies_pieces`]) over
+/// `region`, built by appending them when the boxes asked for are consecutive runs of `region`
+/// in C order ([`fills_in_order`]): no zero-filled buffer for the copies to overwrite. `None`
+/// leaves the op to compute it.
+fn appended(
+    op: &dyn crate::Op,
+    views: &[RegionData<'_>],
+    region: &Region,
+) -> Result<Option<Buffer>> {
+    let Some(first) = views.first().filter(|_| op.copies_pieces()) else {
+        return Ok(None);
+    };
+    let asked: Vec<Region> = views.iter().map(|v| v.asked.clone()).collect();
+    if !fills_in_order(&asked, region) {
+        return Ok(None);
+    }
+    let mut out = Buffer::with_capacity(first.data.dtype(), region.num_elements() as usize);
+    for v in views {
+        append_region(&mut out, v.data, v.region, v.asked)?;
+    }
+    Ok(Some(out))
+}
+
 /// One input box handed to a region op.
 enum Piece<'a> {
     /// Computed for this op.
@@ -307,8 +330,11 @@ impl PlanTasks<'_> {
                         data: piece.data(),
                     })
                     .collect();
-                op.compute_region(&views, region)
-                    .map_err(|e| Error::Invalid(format!("{}({}): {e}", op.name(), op.describe())))
+                match appended(op.as_ref(), &views, region)? {
+                    Some(out) => Ok(out),
+                    None => op.compute_region(&views, region),
+                }
+                .map_err(|e| Error::Invalid(format!("{}({}): {e}", op.name(), op.describe())))
             }
         }
     }
