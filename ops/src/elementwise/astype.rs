@@ -17,7 +17,11 @@ pub struct AsType {
     pub to: DType,
 }
 
-#[multiversion(targets("x86_64+avx2", "x86_64+sse4.1"))]
+#[multiversion(targets(
+    "x86_64+avx512f+avx512vl+avx512bw+avx512dq",
+    "x86_64+avx2",
+    "x86_64+sse4.1"
+))]
 fn cast_slice<S: CastTo<D> + Copy, D>(x: &[S], o: &mut [D]) {
     for (o, &x) in o.iter_mut().zip(x) {
         *o = x.cast();

@@ -43,7 +43,11 @@ pub(crate) fn numpy_bounds(
     )
 }
 
-#[multiversion(targets("x86_64+avx2", "x86_64+sse4.1"))]
+#[multiversion(targets(
+    "x86_64+avx512f+avx512vl+avx512bw+avx512dq",
+    "x86_64+avx2",
+    "x86_64+sse4.1"
+))]
 fn clip<T: Num>(x: &[T], o: &mut [T], lo: Option<Scalar>, hi: Option<Scalar>) {
     let (lo, hi) = (lo.map(T::from_scalar), hi.map(T::from_scalar));
     // A NaN bound makes every element NaN, as in NumPy.

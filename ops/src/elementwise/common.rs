@@ -60,14 +60,22 @@ impl<T: Copy> Side<'_, T> {
     }
 }
 
-#[multiversion(targets("x86_64+avx2", "x86_64+sse4.1"))]
+#[multiversion(targets(
+    "x86_64+avx512f+avx512vl+avx512bw+avx512dq",
+    "x86_64+avx2",
+    "x86_64+sse4.1"
+))]
 fn zip2<T: Copy, U>(a: &[T], b: &[T], o: &mut [U], f: impl Fn(T, T) -> U) {
     for ((o, &a), &b) in o.iter_mut().zip(a).zip(b) {
         *o = f(a, b);
     }
 }
 
-#[multiversion(targets("x86_64+avx2", "x86_64+sse4.1"))]
+#[multiversion(targets(
+    "x86_64+avx512f+avx512vl+avx512bw+avx512dq",
+    "x86_64+avx2",
+    "x86_64+sse4.1"
+))]
 fn zip1<T: Copy, U>(a: &[T], o: &mut [U], f: impl Fn(T) -> U) {
     for (o, &a) in o.iter_mut().zip(a) {
         *o = f(a);

@@ -20,7 +20,11 @@ pub struct Threshold {
     pub value: Scalar,
 }
 
-#[multiversion(targets("x86_64+avx2", "x86_64+sse4.1"))]
+#[multiversion(targets(
+    "x86_64+avx512f+avx512vl+avx512bw+avx512dq",
+    "x86_64+avx2",
+    "x86_64+sse4.1"
+))]
 fn above<T: Num>(x: &[T], o: &mut [u8], t: T) {
     for (o, &x) in o.iter_mut().zip(x) {
         *o = u8::from(x.gt(t));

@@ -21,7 +21,11 @@ pub struct Where {
     pub dtype: DType,
 }
 
-#[multiversion(targets("x86_64+avx2", "x86_64+sse4.1"))]
+#[multiversion(targets(
+    "x86_64+avx512f+avx512vl+avx512bw+avx512dq",
+    "x86_64+avx2",
+    "x86_64+sse4.1"
+))]
 fn select<T: Num>(mask: &[bool], a: Side<'_, T>, b: Side<'_, T>, o: &mut [T]) {
     for (i, (o, &m)) in o.iter_mut().zip(mask).enumerate() {
         *o = if m { a.at(i) } else { b.at(i) };

@@ -241,7 +241,11 @@ fn mean_kernel<T: MeanElement>(x: &[T], layout: &Layout<'_>, out: &mut Vec<T>) {
     });
 }
 
-#[multiversion(targets("x86_64+avx2", "x86_64+sse4.1"))]
+#[multiversion(targets(
+    "x86_64+avx512f+avx512vl+avx512bw+avx512dq",
+    "x86_64+avx2",
+    "x86_64+sse4.1"
+))]
 /// Adds one input row's block sums into `acc`: the first `full` outputs have whole blocks of `f`
 /// consecutive elements, the rest (a partial block at the array end) their own ranges.
 fn accumulate_row<T: MeanElement>(

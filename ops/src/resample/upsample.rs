@@ -128,7 +128,11 @@ fn axis_weights(n_in: u64, f: u64, out_start: u64, out_len: u64, in_start: u64) 
 
 /// `dst` = each element of `src` repeated `f` times; the factor 2 gets a loop the compiler turns
 /// into SIMD shuffles.
-#[multiversion(targets("x86_64+avx2", "x86_64+sse4.1"))]
+#[multiversion(targets(
+    "x86_64+avx512f+avx512vl+avx512bw+avx512dq",
+    "x86_64+avx2",
+    "x86_64+sse4.1"
+))]
 fn repeat_elements<T: Element>(src: &[T], f: usize, dst: &mut [T]) {
     if f == 2 {
         for (pair, &v) in dst.chunks_exact_mut(2).zip(src) {
@@ -317,7 +321,11 @@ impl Phase {
 /// rows fixed for the row: each such row is scaled by its leading weights once per element,
 /// then the row's outputs accumulate corner row by corner row, phase by phase over contiguous
 /// slices (element by element with gathered corners it took 10 ns an element in 3-d).
-#[multiversion(targets("x86_64+avx2", "x86_64+sse4.1"))]
+#[multiversion(targets(
+    "x86_64+avx512f+avx512vl+avx512bw+avx512dq",
+    "x86_64+avx2",
+    "x86_64+sse4.1"
+))]
 fn linear_rows<T: FromInterpolated>(
     x: &[T],
     strides: &[usize],

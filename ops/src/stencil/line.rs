@@ -64,7 +64,11 @@ fn symmetry(w: &[f64]) -> Symmetry {
 /// leaving `[outer, len_in - size + 1, inner]`. In place is safe because output row `o` is
 /// computed (into a strip-sized buffer) before it is stored, and it is stored at or before input
 /// row `o`: every input row a later output needs lies after it.
-#[multiversion(targets("x86_64+avx2", "x86_64+sse4.1"))]
+#[multiversion(targets(
+    "x86_64+avx512f+avx512vl+avx512bw+avx512dq",
+    "x86_64+avx2",
+    "x86_64+sse4.1"
+))]
 pub(crate) fn apply<F: Sample>(block: &mut Vec<F>, dims: [usize; 3], line: &Line) {
     let [outer, len_in, inner] = dims;
     let size = line.size();
@@ -138,28 +142,57 @@ fn correlate<'a, F: Sample>(w: &[F], sym: Symmetry, row: impl Fn(usize) -> &'a [
             for (o, &x) in out.iter_mut().zip(row(c)) {
                 *o = x * w[c];
             }
-            for j in 1..=c {
-                let (lo, hi, wj) = (row(c - j), row(c + j), w[c + j]);
-                if matches!(sym, Symmetry::Even) {
-                    for ((o, &x), &y) in out.iter_mut().zip(lo).zip(hi) {
-                        *o = *o + (x + y) * wj;
-                    }
-                } else {
-                    for ((o, &x), &y) in out.iter_mut().zip(lo).zip(hi) {
-                        *o = *o + (y - x) * wj;
-                    }
-                }
+            let pair = |j: usize| (row(c - j), row(c + j), w[c + j]);
+            if matches!(sym, Symmetry::Even) {
+                add_terms(out, c, pair, |x, y| x + y);
+            } else {
+                add_terms(out, c, pair, |x, y| y - x);
             }
         }
         Symmetry::None => {
             for (o, &x) in out.iter_mut().zip(row(0)) {
                 *o = x * w[0];
             }
-            for (k, &wk) in w.iter().enumerate().skip(1) {
-                for (o, &x) in out.iter_mut().zip(row(k)) {
-                    *o = *o + x * wk;
-                }
-            }
+            // One row per term: its "pair" is the row with itself, and `merge` keeps one of them.
+            let single = |k: usize| (row(k), row(k), w[k]);
+            add_terms(out, w.len() - 1, single, |x, _| x);
+        }
+    }
+}
+
+/// Adds terms `1..=count` to `out` in that order, term `j` being `merge(a, b) * wj` for
+/// `(a, b, wj) = term(j)`. Four terms go in per pass over `out`, so `out` is loaded and stored
+/// once per four taps instead of once per tap; each value still adds its terms one at a time in
+/// the same order (`((o + t1) + t2) + ...`), so the bits are those of one pass per term.
+#[inline(always)]
+fn add_terms<'a, F: Sample>(
+    out: &mut [F],
+    count: usize,
+    term: impl Fn(usize) -> (&'a [F], &'a [F], F),
+    merge: impl Fn(F, F) -> F + Copy,
+) {
+    let n = out.len();
+    let mut j = 1;
+    while j + 3 <= count {
+        let (a0, b0, w0) = term(j);
+        let (a1, b1, w1) = term(j + 1);
+        let (a2, b2, w2) = term(j + 2);
+        let (a3, b3, w3) = term(j + 3);
+        let (a0, b0, a1, b1) = (&a0[..n], &b0[..n], &a1[..n], &b1[..n]);
+        let (a2, b2, a3, b3) = (&a2[..n], &b2[..n], &a3[..n], &b3[..n]);
+        for i in 0..n {
+            out[i] = out[i]
+                + merge(a0[i], b0[i]) * w0
+                + merge(a1[i], b1[i]) * w1
+                + merge(a2[i], b2[i]) * w2
+                + merge(a3[i], b3[i]) * w3;
+        }
+        j += 4;
+    }
+    for j in j..=count {
+        let (a, b, wj) = term(j);
+        for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+            *o = *o + merge(x, y) * wj;
         }
     }
 }

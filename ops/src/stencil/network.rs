@@ -56,7 +56,11 @@ fn merge(lo: usize, n: usize, r: usize, out: &mut Vec<(usize, usize)>) {
 
 /// Runs `network` over `rows` (each `lanes` values, wire `w` at `rows[w * lanes..]`): afterwards
 /// the selected wire holds, lane by lane, the value of its rank.
-#[multiversion(targets("x86_64+avx2", "x86_64+sse4.1"))]
+#[multiversion(targets(
+    "x86_64+avx512f+avx512vl+avx512bw+avx512dq",
+    "x86_64+avx2",
+    "x86_64+sse4.1"
+))]
 pub(crate) fn select<F: Sample>(network: &[(usize, usize)], rows: &mut [F], lanes: usize) {
     for &(a, b) in network {
         let (low, high) = rows.split_at_mut(b * lanes);

@@ -3,13 +3,19 @@
 
 use std::ops::{Add, Mul, Sub};
 
-use chunkwise_engine::Element;
+use chunkwise_engine::{DType, Element};
+
+use crate::elementwise::num::CastTo;
 
 /// A block element type.
 pub(crate) trait Sample:
     Element + PartialOrd + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Self>
 {
     fn from_f64(v: f64) -> Self;
+    /// An input value as SciPy converts it, through f64. 64-bit integers do go through f64
+    /// (two roundings); every other type converts directly, which is the same value (it is
+    /// exact in f64, so the one rounding to `Self` is all there is) in one vectorizable step.
+    fn from_element<T: Element + CastTo<f32> + CastTo<f64>>(v: T) -> Self;
     fn to_f64(self) -> f64;
     fn sqrt(self) -> Self;
     fn total_cmp(&self, other: &Self) -> std::cmp::Ordering;
@@ -53,6 +59,13 @@ impl Sample for f32 {
         v as f32
     }
     #[inline(always)]
+    fn from_element<T: Element + CastTo<f32> + CastTo<f64>>(v: T) -> Self {
+        match T::DTYPE {
+            DType::Int64 | DType::Uint64 => CastTo::<f64>::cast(v) as f32,
+            _ => CastTo::<f32>::cast(v),
+        }
+    }
+    #[inline(always)]
     fn to_f64(self) -> f64 {
         f64::from(self)
     }
@@ -77,6 +90,10 @@ impl Sample for f64 {
     #[inline(always)]
     fn from_f64(v: f64) -> Self {
         v
+    }
+    #[inline(always)]
+    fn from_element<T: Element + CastTo<f32> + CastTo<f64>>(v: T) -> Self {
+        CastTo::<f64>::cast(v)
     }
     #[inline(always)]
     fn to_f64(self) -> f64 {

@@ -3,6 +3,8 @@
 //! the constant). Reads are the distinct input intervals those positions hit, so a wrap-mode task
 //! at an edge reads both ends of the axis, not the whole axis between them.
 
+use multiversion::multiversion;
+
 use chunkwise_engine::{dispatch, Buffer, Element, Error, Region, RegionData, Result};
 
 use crate::elementwise::num::CastTo;
@@ -157,15 +159,18 @@ pub(crate) fn gather<F: Sample>(
     dispatch!(Buffer, first.data, v => gather_typed(v.as_slice(), inputs, windows, cval))
 }
 
-fn gather_typed<T: Element + CastTo<f64>, F: Sample>(
+#[multiversion(targets(
+    "x86_64+avx512f+avx512vl+avx512bw+avx512dq",
+    "x86_64+avx2",
+    "x86_64+sse4.1"
+))]
+fn gather_typed<T: Element + CastTo<f32> + CastTo<f64>, F: Sample>(
     _witness: &[T],
     inputs: &[RegionData<'_>],
     windows: &[AxisWindow],
     cval: f64,
 ) -> Result<Vec<F>> {
-    gather_as(inputs, windows, F::from_f64(cval), |v: T| {
-        F::from_f64(v.cast())
-    })
+    gather_as(inputs, windows, F::from_f64(cval), F::from_element::<T>)
 }
 
 /// The extended block as [`gather`] makes it, each input element `convert`ed (a user's
@@ -175,6 +180,7 @@ fn gather_typed<T: Element + CastTo<f64>, F: Sample>(
 /// # Errors
 /// [`Error::Invalid`] when the inputs do not match the pieces or are not all of type `T` (a
 /// planner bug).
+#[inline(always)]
 pub(crate) fn gather_as<T: Element, F: Copy>(
     inputs: &[RegionData<'_>],
     windows: &[AxisWindow],
