@@ -35,7 +35,16 @@ fn mean3_views(block: ArrayViewD<'_, f32>) -> std::result::Result<ArrayD<f32>, S
 /// output row in the same order (so the same bits), one row at a time over plain slices, while
 /// the 9 input rows it needs are in the core's L1 cache; the whole-block form streams the 8 MiB
 /// output block through memory 27 times.
-fn mean3_rows(block: ArrayViewD<'_, f32>) -> std::result::Result<ArrayD<f32>, String> {
+///
+/// Compiled for AVX-512 and AVX2 too, the one picked at run time by what the CPU has (as
+/// NumPy picks its own loops, and as chunkwise's kernels do): a Rust function is otherwise
+/// built for the baseline x86-64, whose vectors are a quarter as wide.
+#[multiversion::multiversion(targets(
+    "x86_64+avx512f+avx512vl+avx512bw+avx512dq",
+    "x86_64+avx2",
+    "x86_64+sse4.1"
+))]
+fn mean3_rows<'a>(block: ArrayViewD<'a, f32>) -> std::result::Result<ArrayD<f32>, String> {
     let b = block
         .into_dimensionality::<Ix3>()
         .map_err(|e| e.to_string())?;
