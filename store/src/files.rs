@@ -17,6 +17,9 @@ use std::sync::OnceLock;
 /// only pushes the inputs' cached chunks out; and on a VM whose free memory went back to the
 /// host each such page costs a host fault too: the gaussian's 440 MiB output took 1.6-2.1 s of
 /// system time buffered, 0.6 s direct. `CHUNKWISE_DIRECT_IO=0` turns it off.
+///
+/// # Errors
+/// The failure to create the folder, write the file or rename it.
 pub(crate) fn write_atomically(path: &Path, data: &[u8], durable: bool) -> std::io::Result<()> {
     let parent = path.parent().unwrap_or(Path::new("."));
     if durable {
@@ -60,39 +63,90 @@ fn direct_io_on() -> bool {
     *ON.get_or_init(|| std::env::var("CHUNKWISE_DIRECT_IO").map_or(true, |v| v.trim() != "0"))
 }
 
-/// Writes `data` to the new file `path` with direct I/O (`O_DIRECT`): from an aligned copy
-/// padded to whole blocks, then cut to its length. `Ok(false)` when the file system does not
-/// take direct I/O (tmpfs, some network file systems): nothing is left at `path` then.
+/// Writes `data` to `path` (created, or emptied when a killed run left it) with direct I/O
+/// (`O_DIRECT`): through a per-thread aligned staging buffer of [`DIRECT_PIECE`] bytes, the last
+/// piece padded to whole blocks and the file then cut to `data`'s length. `Ok(false)`, with
+/// nothing left at `path`, when the file system does not take direct I/O (tmpfs before Linux
+/// 6.6, some FUSE and network file systems).
+///
+/// # Errors
+/// The failure to create, write or cut the file (a full disk...); the file is removed then too.
+#[cfg(target_os = "linux")]
 fn write_direct(path: &Path, data: &[u8]) -> std::io::Result<bool> {
-    use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let mut file = match std::fs::OpenOptions::new()
+    // ENOTSUP is EOPNOTSUPP on Linux.
+    let refused =
+        |e: &std::io::Error| matches!(e.raw_os_error(), Some(libc::EINVAL | libc::EOPNOTSUPP));
+    let opened = std::fs::OpenOptions::new()
         .write(true)
-        .create_new(true)
+        .create(true)
+        .truncate(true)
         .custom_flags(libc::O_DIRECT)
-        .open(path)
-    {
-        Ok(file) => file,
-        Err(e) if e.raw_os_error() == Some(libc::EINVAL) => return Ok(false),
-        Err(e) => return Err(e),
-    };
-    let padded = data.len().div_ceil(DIRECT_ALIGN) * DIRECT_ALIGN;
-    let mut staging: Vec<u8> = Vec::with_capacity(padded + DIRECT_ALIGN);
-    let at = staging.as_ptr().align_offset(DIRECT_ALIGN);
-    staging.resize(at, 0);
-    staging.extend_from_slice(data);
-    staging.resize(at + padded, 0);
-    match file.write_all(&staging[at..]) {
-        Ok(()) => {}
-        Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
-            drop(file);
-            std::fs::remove_file(path)?;
-            return Ok(false);
+        .open(path);
+    let written = opened.and_then(|file| write_in_pieces(&file, data));
+    match written {
+        Ok(()) => Ok(true),
+        Err(e) => {
+            // A refused open may still have created the file.
+            remove_if_present(path)?;
+            if refused(&e) {
+                Ok(false)
+            } else {
+                Err(e)
+            }
         }
-        Err(e) => return Err(e),
     }
-    file.set_len(data.len() as u64)?;
-    Ok(true)
+}
+
+/// Direct I/O is Linux's `O_DIRECT` here; elsewhere every write goes through the page cache.
+#[cfg(not(target_os = "linux"))]
+fn write_direct(_path: &Path, _data: &[u8]) -> std::io::Result<bool> {
+    Ok(false)
+}
+
+/// Bytes of aligned staging a thread writes through directly: a whole chunk is not copied at
+/// once, so the copy that the memory projection does not count stays this small.
+const DIRECT_PIECE: usize = 1 << 20;
+
+/// Writes `data` to `file` (opened for direct I/O) piece by piece from an aligned copy, every
+/// piece but the last a whole number of blocks, then cuts the file to `data`'s length.
+///
+/// # Errors
+/// The write's or the cut's failure.
+#[cfg(target_os = "linux")]
+fn write_in_pieces(mut file: &std::fs::File, data: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    thread_local! {
+        static STAGING: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    STAGING.with_borrow_mut(|staging| {
+        if staging.capacity() < DIRECT_PIECE + DIRECT_ALIGN {
+            *staging = Vec::with_capacity(DIRECT_PIECE + DIRECT_ALIGN);
+        }
+        for piece in data.chunks(DIRECT_PIECE) {
+            // Within the capacity, so the buffer never moves off its alignment.
+            staging.clear();
+            let at = staging.as_ptr().align_offset(DIRECT_ALIGN);
+            staging.resize(at, 0);
+            staging.extend_from_slice(piece);
+            staging.resize(at + piece.len().div_ceil(DIRECT_ALIGN) * DIRECT_ALIGN, 0);
+            file.write_all(&staging[at..])?;
+        }
+        Ok::<(), std::io::Error>(())
+    })?;
+    file.set_len(data.len() as u64)
+}
+
+/// Removes `path` when it exists.
+#[cfg(target_os = "linux")]
+///
+/// # Errors
+/// The failure to remove it, other than its absence.
+fn remove_if_present(path: &Path) -> std::io::Result<()> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        other => other,
+    }
 }
 
 /// Creates `dir` and its missing ancestors, flushing each new folder's entry in its parent, so a
@@ -156,6 +210,8 @@ mod tests {
             }
             let dir = tempfile::tempdir_in(dir).unwrap();
             let path = dir.path().join("chunk");
+            // A longer file a killed run left under the same name is replaced, not appended to.
+            std::fs::write(&path, sample(3 * DIRECT_MIN)).unwrap();
             let data = sample(DIRECT_MIN + 12345);
             if write_direct(&path, &data).unwrap() {
                 assert_eq!(std::fs::read(&path).unwrap(), data);

@@ -3,8 +3,6 @@
 //! the constant). Reads are the distinct input intervals those positions hit, so a wrap-mode task
 //! at an edge reads both ends of the axis, not the whole axis between them.
 
-use multiversion::multiversion;
-
 use chunkwise_engine::{dispatch, Buffer, Element, Error, Region, RegionData, Result};
 
 use crate::elementwise::num::CastTo;
@@ -159,11 +157,6 @@ pub(crate) fn gather<F: Sample>(
     dispatch!(Buffer, first.data, v => gather_typed(v.as_slice(), inputs, windows, cval))
 }
 
-#[multiversion(targets(
-    "x86_64+avx512f+avx512vl+avx512bw+avx512dq",
-    "x86_64+avx2",
-    "x86_64+sse4.1"
-))]
 fn gather_typed<T: Element + CastTo<f32> + CastTo<f64>, F: Sample>(
     _witness: &[T],
     inputs: &[RegionData<'_>],
@@ -180,7 +173,6 @@ fn gather_typed<T: Element + CastTo<f32> + CastTo<f64>, F: Sample>(
 /// # Errors
 /// [`Error::Invalid`] when the inputs do not match the pieces or are not all of type `T` (a
 /// planner bug).
-#[inline(always)]
 pub(crate) fn gather_as<T: Element, F: Copy>(
     inputs: &[RegionData<'_>],
     windows: &[AxisWindow],
