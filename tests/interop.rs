@@ -199,3 +199,57 @@ fn zarr_python_reads_what_chunkwise_writes_with_numpy_values() {
     pipeline.run(&exec(2)).unwrap();
     python("check_outputs.py", dir.path());
 }
+
+/// Chunks of 1 MiB and more are written with direct I/O (an aligned copy, padded to whole
+/// blocks, then cut): zarr-python must read exactly the values, whatever the chunk's length.
+#[test]
+fn zarr_python_reads_large_chunks_written_past_the_page_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    // Random float32 does not compress: a 72^3 chunk stays about 1.4 MiB with zstd too.
+    let shape = [144usize, 72, 75];
+    let values: ArrayD<f32> = random_array(&shape, 7);
+    std::fs::write(
+        dir.path().join("values.bin"),
+        raw_bytes(&values, |v| v.to_le_bytes().to_vec()),
+    )
+    .unwrap();
+    let x = chunkwise::from_ndarray(values, &[72, 72, 75]).unwrap();
+    let cases = [
+        ("raw_v3", Codec::None, ZarrFormat::V3, false),
+        ("zstd_v3", Codec::Zstd { level: 1 }, ZarrFormat::V3, true),
+        ("zstd_v2", Codec::Zstd { level: 3 }, ZarrFormat::V2, false),
+    ];
+    let mut pipeline = Pipeline::new();
+    let mut described = Vec::new();
+    for (name, codec, zarr_format, clipped) in cases {
+        let array = match clipped {
+            true => x.clip(0, 0.5).unwrap(),
+            false => x.clone(),
+        };
+        let opts = WriteOptions {
+            zarr_format,
+            // 72 * 72 * 75 * 4 bytes: 1.48 MiB per chunk, two chunks along the first axis.
+            chunks: Some(vec![72, 72, 75]),
+            codec,
+            ..WriteOptions::default()
+        };
+        pipeline
+            .write_zarr(&array, dir.path().join(format!("{name}.zarr")), &opts)
+            .unwrap();
+        described.push(serde_json::json!({"name": name, "shape": shape, "clipped": clipped}));
+    }
+    pipeline.run(&exec(2)).unwrap();
+    std::fs::write(
+        dir.path().join("cases.json"),
+        Value::Array(described).to_string(),
+    )
+    .unwrap();
+    let chunk = dir.path().join("raw_v3.zarr/c/1/0/0");
+    let len = std::fs::metadata(&chunk).unwrap().len();
+    assert!(
+        len >= 1 << 20,
+        "{} is {len} bytes, under the direct-I/O size",
+        chunk.display()
+    );
+    python("check_large_chunks.py", dir.path());
+}
